@@ -1,0 +1,1 @@
+package io.p2pd.bench; final class Placeholder {}

@@ -1,0 +1,1 @@
+package io.p2pd.cli; final class Placeholder {}

@@ -1,0 +1,18 @@
+/**
+ * P2PD for Java: pipes over TCP and UDP, interfaces and routes, STUN and NAT detection.
+ */
+module io.p2pd {
+    requires io.netty.common;
+    requires io.netty.buffer;
+    requires io.netty.transport;
+    requires io.netty.handler;
+    requires io.netty.codec;
+    requires io.netty.resolver;
+    requires io.netty.resolver.dns;
+    requires io.netty.transport.classes.epoll;
+    requires io.netty.transport.unix.common;
+    requires org.slf4j;
+
+    exports io.p2pd.pipe;
+    exports io.p2pd.net;
+}
