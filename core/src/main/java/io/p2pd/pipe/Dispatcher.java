@@ -1,0 +1,154 @@
+package io.p2pd.pipe;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Takes the messages of one connection (or one UDP socket) through the pipe, in arrival order:
+ * message handlers, then matching subscriptions (handler or queue).
+ *
+ * <p>Runs on the pipe's event loop only. When a handler returns a stage that is not done, delivery of this message
+ * pauses there and later messages wait in {@link #pending} until it completes: that keeps each handler seeing the
+ * connection's messages in order. While paused, a TCP pipe stops reading; a UDP pipe keeps at most
+ * {@code maxQsize} waiting messages and drops (and counts) the oldest.
+ */
+final class Dispatcher {
+
+    /** The pipe messages arrive on (a connection for TCP). */
+    private final Pipe pipe;
+    /** A TCP server whose handlers and subscriptions apply to this connection as well; or null. */
+    private final Pipe parent;
+    private final ArrayDeque<Message> pending = new ArrayDeque<>();
+
+    private Message current;
+    private MsgHandler[] handlers;
+    private Subscription[] subs;
+    private Subscription[] parentSubs;
+    private int step;
+
+    Dispatcher(Pipe pipe, Pipe parent) {
+        this.pipe = pipe;
+        this.parent = parent;
+    }
+
+    /** Whether a handler's stage is holding up delivery. */
+    boolean busy() {
+        return current != null;
+    }
+
+    void deliver(Message msg) {
+        if (current != null) {
+            if (pipe.proto() == Proto.UDP && pending.size() >= pipe.conf.maxQsize()) {
+                pending.poll();
+                pipe.dropped.incrementAndGet();
+            }
+            pending.add(msg);
+            return;
+        }
+        begin(msg);
+        run();
+    }
+
+    private void begin(Message msg) {
+        current = msg;
+        handlers = parent == null ? pipe.msgHandlers() : concat(parent.msgHandlers(), pipe.msgHandlers());
+        subs = pipe.subscriptions();
+        parentSubs = parent == null ? null : parent.subscriptions();
+        step = 0;
+    }
+
+    /** Delivers until all is delivered or a handler's stage is pending. */
+    private void run() {
+        while (current != null) {
+            if (!advance()) {
+                return;
+            }
+            current = null;
+            Message next = pending.poll();
+            if (next != null) {
+                begin(next);
+            }
+        }
+        handlers = null;
+        subs = null;
+        parentSubs = null;
+        pipe.dispatcherIdle();
+    }
+
+    /** Runs the remaining steps for {@link #current}; false when paused on a stage. */
+    private boolean advance() {
+        int ownSubs = subs.length;
+        int total = handlers.length + ownSubs + (parentSubs == null ? 0 : parentSubs.length);
+        while (step < total) {
+            int i = step++;
+            CompletionStage<?> stage;
+            if (i < handlers.length) {
+                stage = invoke(handlers[i]);
+            } else {
+                int s = i - handlers.length;
+                Subscription sub = s < ownSubs ? subs[s] : parentSubs[s - ownSubs];
+                if (!sub.sub().matches(current)) {
+                    continue;
+                }
+                if (!sub.hasHandler()) {
+                    offer(sub);
+                    continue;
+                }
+                stage = invoke(sub.handler());
+            }
+            if (stage != null && !isDone(stage)) {
+                pipe.pauseReading();
+                stage.whenComplete((ok, error) -> pipe.loop.execute(() -> {
+                    if (error != null) {
+                        pipe.handlerFailed("message handler", error);
+                    }
+                    run();
+                }));
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void offer(Subscription sub) {
+        switch (sub.queue().offer(current)) {
+            case DROPPED_OLDEST -> pipe.dropped.incrementAndGet();
+            case NOW_FULL -> pipe.pauseReading();
+            case DELIVERED, QUEUED -> { }
+        }
+    }
+
+    private CompletionStage<?> invoke(MsgHandler handler) {
+        try {
+            CompletionStage<?> stage = handler.onMessage(current, pipe);
+            if (stage != null && isDone(stage) && stage.toCompletableFuture().isCompletedExceptionally()) {
+                pipe.handlerFailed("message handler", stage.toCompletableFuture().exceptionNow());
+                return null;
+            }
+            return stage;
+        } catch (Exception | LinkageError e) {
+            pipe.handlerFailed("message handler", e);
+            return null;
+        }
+    }
+
+    private static boolean isDone(CompletionStage<?> stage) {
+        try {
+            return stage.toCompletableFuture().isDone();
+        } catch (UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    private static MsgHandler[] concat(MsgHandler[] a, MsgHandler[] b) {
+        if (a.length == 0) {
+            return b;
+        }
+        if (b.length == 0) {
+            return a;
+        }
+        MsgHandler[] both = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
+    }
+}

@@ -1,0 +1,45 @@
+package io.p2pd.pipe;
+
+import io.netty.channel.ConnectTimeoutException;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+
+/** Turns transport errors into the documented exceptions, each naming the address involved. */
+final class Errors {
+
+    private Errors() {
+    }
+
+    static Throwable connect(Throwable cause, InetSocketAddress remote, InetSocketAddress local, PipeConf conf) {
+        if (cause instanceof ConnectTimeoutException) {
+            return withCause(new io.p2pd.pipe.ConnectTimeoutException("connect to " + remote + " timed out after "
+                    + conf.conTimeout().toMillis() + " ms"), cause);
+        }
+        String reason = String.valueOf(cause.getMessage());
+        if (reason.contains("Connection refused")) {
+            return withCause(new ConnectException("connection refused by " + remote), cause);
+        }
+        if (local != null && isBindFailure(reason)) {
+            return bind(cause, Proto.TCP, local);
+        }
+        return withCause(new ConnectException("cannot connect to " + remote + ": " + reason), cause);
+    }
+
+    static Throwable bind(Throwable cause, Proto proto, InetSocketAddress local) {
+        String reason = String.valueOf(cause.getMessage());
+        String why = reason.contains("Address already in use") ? "address already in use"
+                : reason.contains("Cannot assign requested address") ? "address not on this machine"
+                : reason;
+        return withCause(new BindException("cannot bind " + proto + " to " + local + ": " + why), cause);
+    }
+
+    private static boolean isBindFailure(String reason) {
+        return reason.contains("Address already in use") || reason.contains("Cannot assign requested address");
+    }
+
+    private static <T extends Throwable> T withCause(T error, Throwable cause) {
+        error.initCause(cause);
+        return error;
+    }
+}

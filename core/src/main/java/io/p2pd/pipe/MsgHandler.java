@@ -1,0 +1,42 @@
+package io.p2pd.pipe;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Called for every message a pipe receives, with the pipe it arrived on (for a TCP server: the connection's pipe).
+ *
+ * <p>A handler runs on the pipe's event loop and must not block. It may return a stage for work that takes time: the
+ * pipe then waits for that stage before it hands the next message of the same connection to any handler, which keeps
+ * arrival order and, for TCP, stops reading meanwhile (back-pressure). Returning {@code null} means done. A handler
+ * that throws, or whose stage fails, is logged and counted in {@link PipeStats#handlerErrors()}; the pipe carries on.
+ *
+ * <p>Handlers that do not return anything are written with {@link #plain}.
+ */
+@FunctionalInterface
+public interface MsgHandler {
+
+    CompletionStage<?> onMessage(Message msg, Pipe pipe) throws Exception;
+
+    /** A handler that finishes its work before it returns. */
+    static MsgHandler plain(Plain handler) {
+        return new PlainAdapter(handler);
+    }
+
+    /** The shape of a handler that returns nothing. */
+    @FunctionalInterface
+    interface Plain {
+        void onMessage(Message msg, Pipe pipe) throws Exception;
+    }
+
+    /** Keeps identity per wrapped handler, so {@link Pipe#removeMsgHandler} finds what {@link #plain} made. */
+    record PlainAdapter(Plain handler) implements MsgHandler {
+        private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+        @Override
+        public CompletionStage<?> onMessage(Message msg, Pipe pipe) throws Exception {
+            handler.onMessage(msg, pipe);
+            return DONE;
+        }
+    }
+}

@@ -1,0 +1,409 @@
+package io.p2pd.pipe;
+
+import io.netty.channel.EventLoop;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One object for every kind of endpoint: a TCP connection, a TCP server, a UDP client or server, over IPv4 or IPv6.
+ * Open one with {@link Pipes}.
+ *
+ * <p>Received messages go, in arrival order per connection, to the message handlers and then to every matching
+ * subscription: a subscription with a handler calls it, one without queues the message for {@link #recv}. Queues
+ * are bounded ({@link PipeConf#maxQsize()}): a full UDP queue drops its oldest message and counts it in
+ * {@link #stats()}; a full TCP queue stops reading from the connection until {@code recv} makes room, so no byte is
+ * ever lost.
+ *
+ * <p>A TCP server pipe hands out one pipe per accepted connection ({@link #accept()}, {@link #connections()}); its
+ * message handlers and subscriptions apply to every connection, and {@link #send(byte[], InetSocketAddress)} on it
+ * writes to the connection from that address. A UDP pipe serves every peer: each message names its sender, and a
+ * reply names its destination.
+ *
+ * <p>All methods are thread-safe. Methods that wait return a {@link CompletableFuture} that fails with a specific
+ * exception: {@link PipeClosedException}, {@link RecvTimeoutException}, {@link java.net.ConnectException},
+ * {@link java.net.UnknownHostException}, {@link java.net.BindException}.
+ */
+public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpServerPipe, UdpPipe {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Pipe.class);
+    private static final MsgHandler[] NO_HANDLERS = {};
+    private static final Subscription[] NO_SUBSCRIPTIONS = {};
+
+    final PipeConf conf;
+    final EventLoop loop;
+
+    private final Object lock = new Object();
+    private volatile MsgHandler[] msgHandlers = NO_HANDLERS;
+    private volatile Subscription[] subscriptions = NO_SUBSCRIPTIONS;
+    private final List<UpHandler> upHandlers = new ArrayList<>();
+    private final List<EndHandler> endHandlers = new ArrayList<>();
+    private boolean up;
+    private boolean ended;
+
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+    private volatile Throwable closeCause;
+
+    final AtomicLong received = new AtomicLong();
+    final AtomicLong receivedBytes = new AtomicLong();
+    final AtomicLong sent = new AtomicLong();
+    final AtomicLong sentBytes = new AtomicLong();
+    final AtomicLong dropped = new AtomicLong();
+    final AtomicLong oversized = new AtomicLong();
+    final AtomicLong duplicates = new AtomicLong();
+    final AtomicLong handlerErrors = new AtomicLong();
+
+    Pipe(PipeConf conf, EventLoop loop) {
+        this.conf = conf;
+        this.loop = loop;
+    }
+
+    // ---- what the pipe is ----
+
+    public abstract Proto proto();
+
+    /** The address the pipe's socket is bound to. */
+    public abstract InetSocketAddress localAddress();
+
+    /** The peer of a TCP connection, or the default destination of a client pipe; empty for servers. */
+    public abstract Optional<InetSocketAddress> remoteAddress();
+
+    /** Whether this pipe accepts connections (TCP) or answers any peer without a default destination (UDP). */
+    public abstract boolean isServer();
+
+    public final PipeConf conf() {
+        return conf;
+    }
+
+    /** False once closing has begun, by either side. */
+    public final boolean isOpen() {
+        return !closing.get();
+    }
+
+    public final PipeStats stats() {
+        return new PipeStats(received.get(), receivedBytes.get(), sent.get(), sentBytes.get(), dropped.get(),
+                oversized.get(), duplicates.get(), handlerErrors.get());
+    }
+
+    // ---- sending ----
+
+    /** Sends to the pipe's default destination; completes when the data is handed to the OS. */
+    public abstract CompletableFuture<Void> send(byte[] data);
+
+    /**
+     * Sends to {@code dest}: any address for UDP (an unresolved one is looked up), the connected peer for a TCP
+     * connection, the connection from {@code dest} for a TCP server.
+     */
+    public abstract CompletableFuture<Void> send(byte[] data, InetSocketAddress dest);
+
+    // ---- receiving ----
+
+    /** The next message of {@link Sub#ALL}, waiting at most {@code recvTimeout}. */
+    public final CompletableFuture<Message> recv() {
+        return recv(Sub.ALL, conf.recvTimeout());
+    }
+
+    public final CompletableFuture<Message> recv(Duration timeout) {
+        return recv(Sub.ALL, timeout);
+    }
+
+    public final CompletableFuture<Message> recv(Sub sub) {
+        return recv(sub, conf.recvTimeout());
+    }
+
+    /**
+     * The next message queued for {@code sub}, waiting at most {@code timeout}. Fails at once with
+     * {@link IllegalStateException} when no queue is subscribed for {@code sub}; with {@link RecvTimeoutException}
+     * when nothing came in time; with {@link PipeClosedException} when the pipe ended and its queue is empty.
+     */
+    public final CompletableFuture<Message> recv(Sub sub, Duration timeout) {
+        Objects.requireNonNull(sub, "sub");
+        if (timeout.isNegative() || timeout.isZero()) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("timeout must be positive"));
+        }
+        for (Subscription s : subscriptions) {
+            if (s.sub().equals(sub) && !s.hasHandler()) {
+                return s.queue().take(timeout, loop);
+            }
+        }
+        return CompletableFuture.failedFuture(new IllegalStateException(
+                "no queue subscribed for " + sub + " on " + this + ": call subscribe(sub) first"));
+    }
+
+    /** Queues messages matching {@code sub} for {@link #recv(Sub)}. Subscribing the same sub twice is a no-op. */
+    public final Pipe subscribe(Sub sub) {
+        Objects.requireNonNull(sub, "sub");
+        addSubscription(sub, null);
+        return this;
+    }
+
+    /** Calls {@code handler} (instead of queueing) for messages matching {@code sub}. */
+    public final Pipe subscribe(Sub sub, MsgHandler handler) {
+        Objects.requireNonNull(sub, "sub");
+        Objects.requireNonNull(handler, "handler");
+        addSubscription(sub, handler);
+        return this;
+    }
+
+    /** Removes the subscription to {@code sub}; waiting {@code recv}s on it fail with {@link PipeClosedException}. */
+    public final Pipe unsubscribe(Sub sub) {
+        Subscription removed = null;
+        synchronized (lock) {
+            Subscription[] now = subscriptions;
+            for (Subscription s : now) {
+                if (s.sub().equals(sub)) {
+                    removed = s;
+                }
+            }
+            if (removed != null) {
+                Subscription gone = removed;
+                subscriptions = Arrays.stream(now).filter(s -> s != gone).toArray(Subscription[]::new);
+            }
+        }
+        if (removed != null && !removed.hasHandler()) {
+            removed.queue().close(() -> new PipeClosedException("unsubscribed from " + sub + " on " + this));
+            onQueueRoom();
+        }
+        return this;
+    }
+
+    private void addSubscription(Sub sub, MsgHandler handler) {
+        synchronized (lock) {
+            Subscription[] now = subscriptions;
+            for (Subscription s : now) {
+                if (s.sub().equals(sub)) {
+                    return;
+                }
+            }
+            SubQueue queue = handler == null
+                    ? new SubQueue(sub, conf.maxQsize(), proto() == Proto.UDP, this::onQueueRoom)
+                    : null;
+            if (queue != null && isEnded()) {
+                queue.close(this::closedError);
+            }
+            Subscription[] next = Arrays.copyOf(now, now.length + 1);
+            next[now.length] = new Subscription(sub, handler, queue);
+            subscriptions = next;
+        }
+    }
+
+    Subscription[] subscriptions() {
+        return subscriptions;
+    }
+
+    /** A queue of this pipe has room again; TCP pipes may resume reading. Any thread. */
+    void onQueueRoom() {
+    }
+
+    /** A queue filled up or a handler is holding up delivery: TCP pipes stop reading. Event loop only. */
+    void pauseReading() {
+    }
+
+    /** Delivery caught up with what was read: TCP pipes resume reading unless a queue is full. Event loop only. */
+    void dispatcherIdle() {
+    }
+
+    // ---- handlers ----
+
+    /** Adds a handler called for every message, after the handlers already added. */
+    public final Pipe addMsgHandler(MsgHandler handler) {
+        Objects.requireNonNull(handler, "handler");
+        synchronized (lock) {
+            MsgHandler[] next = Arrays.copyOf(msgHandlers, msgHandlers.length + 1);
+            next[next.length - 1] = handler;
+            msgHandlers = next;
+        }
+        return this;
+    }
+
+    /** Removes one registration of {@code handler} (the same object, or the same {@link MsgHandler#plain} one). */
+    public final Pipe removeMsgHandler(MsgHandler handler) {
+        synchronized (lock) {
+            List<MsgHandler> list = new ArrayList<>(Arrays.asList(msgHandlers));
+            if (list.remove(handler)) {
+                msgHandlers = list.toArray(NO_HANDLERS);
+            }
+        }
+        return this;
+    }
+
+    MsgHandler[] msgHandlers() {
+        return msgHandlers;
+    }
+
+    /**
+     * Adds a handler run when the pipe comes up; for a TCP server, run for every connection accepted from now on.
+     * On a pipe that is already up it runs at once.
+     */
+    public Pipe addUpHandler(UpHandler handler) {
+        Objects.requireNonNull(handler, "handler");
+        boolean runNow;
+        synchronized (lock) {
+            upHandlers.add(handler);
+            runNow = up;
+        }
+        if (runNow) {
+            runUpHandler(handler, this);
+        }
+        return this;
+    }
+
+    List<UpHandler> upHandlers() {
+        synchronized (lock) {
+            return List.copyOf(upHandlers);
+        }
+    }
+
+    /** Marks the pipe up and runs its up handlers. */
+    void markUp() {
+        List<UpHandler> run;
+        synchronized (lock) {
+            up = true;
+            run = List.copyOf(upHandlers);
+        }
+        run.forEach(h -> runUpHandler(h, this));
+    }
+
+    final void runUpHandler(UpHandler handler, Pipe pipe) {
+        try {
+            handler.onUp(pipe);
+        } catch (Exception | LinkageError e) {
+            handlerFailed("up handler", e);
+        }
+    }
+
+    /** Adds a handler run once when the pipe ends; on an ended pipe it runs at once. */
+    public final Pipe addEndHandler(EndHandler handler) {
+        Objects.requireNonNull(handler, "handler");
+        boolean runNow;
+        synchronized (lock) {
+            runNow = ended;
+            if (!runNow) {
+                endHandlers.add(handler);
+            }
+        }
+        if (runNow) {
+            runEndHandler(handler);
+        }
+        return this;
+    }
+
+    public final Pipe removeEndHandler(EndHandler handler) {
+        synchronized (lock) {
+            endHandlers.remove(handler);
+        }
+        return this;
+    }
+
+    private void runEndHandler(EndHandler handler) {
+        try {
+            handler.onEnd(this);
+        } catch (Exception | LinkageError e) {
+            handlerFailed("end handler", e);
+        }
+    }
+
+    void handlerFailed(String what, Throwable error) {
+        handlerErrors.incrementAndGet();
+        LOG.warn("{} of {} failed", what, this, error);
+    }
+
+    // ---- TCP servers ----
+
+    /** The next accepted connection (TCP servers); other pipes fail with {@link UnsupportedOperationException}. */
+    public CompletableFuture<Pipe> accept() {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("accept() needs a TCP server: " + this));
+    }
+
+    /** The live connections of a TCP server; empty for other pipes. */
+    public List<Pipe> connections() {
+        return List.of();
+    }
+
+    // ---- ending ----
+
+    /** Why the pipe ended, when an error ended it. */
+    public final Optional<Throwable> closeCause() {
+        return Optional.ofNullable(closeCause);
+    }
+
+    /** Completes once the pipe has ended and its end handlers have run. Never fails. */
+    public final CompletableFuture<Void> closeFuture() {
+        return closeFuture.copy();
+    }
+
+    /** Closes the pipe (for a server, every connection too). Idempotent. */
+    public final CompletableFuture<Void> closeAsync() {
+        if (closing.compareAndSet(false, true)) {
+            doClose();
+        }
+        return closeFuture();
+    }
+
+    /**
+     * Closes the pipe and waits until it has ended, except on an event loop, which must never wait: there it only
+     * starts closing.
+     */
+    @Override
+    public final void close() {
+        CompletableFuture<Void> done = closeAsync();
+        if (!loop.inEventLoop()) {
+            done.join();
+        }
+    }
+
+    /** Closes the channel(s); {@link #ended()} follows when they are closed. */
+    abstract void doClose();
+
+    /** Records an error that ends the pipe and starts closing. */
+    final void fail(Throwable cause) {
+        if (closeCause == null) {
+            closeCause = cause;
+        }
+        closeAsync();
+    }
+
+    boolean isEnded() {
+        synchronized (lock) {
+            return ended;
+        }
+    }
+
+    /** Called once the channel(s) closed: fails waiting {@code recv}s and runs end handlers, once. */
+    final void ended() {
+        closing.set(true);
+        List<EndHandler> run;
+        synchronized (lock) {
+            if (ended) {
+                return;
+            }
+            ended = true;
+            run = List.copyOf(endHandlers);
+            endHandlers.clear();
+        }
+        for (Subscription s : subscriptions) {
+            if (!s.hasHandler()) {
+                s.queue().close(this::closedError);
+            }
+        }
+        run.forEach(this::runEndHandler);
+        closeFuture.complete(null);
+    }
+
+    final PipeClosedException closedError() {
+        Throwable cause = closeCause;
+        return cause == null
+                ? new PipeClosedException("pipe closed: " + this)
+                : new PipeClosedException("pipe closed by error: " + this + ": " + cause, cause);
+    }
+}

@@ -1,0 +1,192 @@
+package io.p2pd.pipe;
+
+import io.netty.channel.EventLoopGroup;
+import io.p2pd.net.EventLoops;
+import io.p2pd.net.Resolver;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Per-pipe options: the original library's configuration dictionary as an immutable, validated value.
+ *
+ * <p>Defaults are those of the original except {@code maxQsize}, which is bounded here (a flood must not exhaust
+ * memory). Every value is checked when built; an option the pipe's transport cannot apply is rejected when the pipe
+ * opens, naming the option, rather than silently ignored.
+ *
+ * @param dnsTimeout    time limit of one name lookup
+ * @param useSsl        TLS over TCP
+ * @param sslHandshake  time limit of a TLS handshake
+ * @param sockProto     protocol number of the socket: 0 (the default for the transport) or exactly its number
+ *                      (6 for TCP, 17 for UDP); other protocols cannot be opened through Netty's channels
+ * @param recvTimeout   how long {@link Pipe#recv()} waits by default
+ * @param conTimeout    time limit of a TCP connect
+ * @param maxQsize      most messages one subscription queue holds (UDP: the oldest is dropped and counted;
+ *                      TCP: reading stops until the queue drains)
+ * @param enableMsgIds  drop a message identical in sender IP and bytes to a recent one
+ * @param maxMsgIds     how many recent messages duplicate suppression remembers
+ * @param reuseAddr     SO_REUSEADDR, and SO_REUSEPORT where the transport has it
+ * @param broadcast     SO_BROADCAST (UDP only)
+ * @param readerLimit   largest chunk read at once, largest datagram received, largest frame
+ * @param sockOnly      open returns the bare channel instead of a pipe
+ * @param doClose       close a wrapped channel when opening fails (off for channels other code owns)
+ * @param linger        SO_LINGER, when present (TCP only)
+ * @param sendRetry     retries of request/response helpers when no reply comes
+ * @param loop          the event-loop group that runs the pipe
+ * @param resolver      how names are looked up
+ */
+public record PipeConf(
+        Duration dnsTimeout,
+        boolean useSsl,
+        Duration sslHandshake,
+        int sockProto,
+        Duration recvTimeout,
+        Duration conTimeout,
+        int maxQsize,
+        boolean enableMsgIds,
+        int maxMsgIds,
+        boolean reuseAddr,
+        boolean broadcast,
+        int readerLimit,
+        boolean sockOnly,
+        boolean doClose,
+        Optional<Duration> linger,
+        int sendRetry,
+        Optional<EventLoopGroup> loop,
+        Resolver resolver) {
+
+    /** Default bound of a subscription queue, in messages. */
+    public static final int DEFAULT_MAX_QSIZE = 1024;
+    /** Largest UDP payload over IPv4 (65535 minus IP and UDP headers); IPv6 allows 8 bytes more, we keep one limit. */
+    public static final int MAX_DATAGRAM = 65_507;
+
+    private static final PipeConf DEFAULTS = builder().build();
+
+    public PipeConf {
+        positive("dnsTimeout", dnsTimeout);
+        positive("sslHandshake", sslHandshake);
+        positive("recvTimeout", recvTimeout);
+        positive("conTimeout", conTimeout);
+        if (sockProto != 0 && sockProto != 6 && sockProto != 17) {
+            throw new IllegalArgumentException("sockProto must be 0, 6 (TCP) or 17 (UDP), got " + sockProto);
+        }
+        atLeast("maxQsize", maxQsize, 1);
+        atLeast("maxMsgIds", maxMsgIds, 1);
+        atLeast("readerLimit", readerLimit, 64);
+        atLeast("sendRetry", sendRetry, 0);
+        Objects.requireNonNull(linger, "linger");
+        linger.ifPresent(d -> {
+            if (d.isNegative() || d.toSeconds() > 0xFFFF) {
+                throw new IllegalArgumentException("linger must be 0 to 65535 s, got " + d);
+            }
+        });
+        Objects.requireNonNull(loop, "loop");
+        Objects.requireNonNull(resolver, "resolver");
+    }
+
+    /** The original's defaults, with a bounded queue. */
+    public static PipeConf defaults() {
+        return DEFAULTS;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder that starts from this configuration. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** The event-loop group to use: the configured one or the shared one. */
+    EventLoopGroup group() {
+        return loop.orElseGet(EventLoops::shared);
+    }
+
+    private static void positive(String name, Duration d) {
+        Objects.requireNonNull(d, name);
+        if (d.isZero() || d.isNegative()) {
+            throw new IllegalArgumentException(name + " must be positive, got " + d);
+        }
+    }
+
+    private static void atLeast(String name, int value, int min) {
+        if (value < min) {
+            throw new IllegalArgumentException(name + " must be at least " + min + ", got " + value);
+        }
+    }
+
+    /** Builds a {@link PipeConf}; each setter checks nothing, {@link #build()} checks everything. */
+    public static final class Builder {
+        private Duration dnsTimeout = Duration.ofSeconds(2);
+        private boolean useSsl;
+        private Duration sslHandshake = Duration.ofSeconds(4);
+        private int sockProto;
+        private Duration recvTimeout = Duration.ofSeconds(2);
+        private Duration conTimeout = Duration.ofSeconds(2);
+        private int maxQsize = DEFAULT_MAX_QSIZE;
+        private boolean enableMsgIds;
+        private int maxMsgIds = 1000;
+        private boolean reuseAddr;
+        private boolean broadcast;
+        private int readerLimit = 1 << 16;
+        private boolean sockOnly;
+        private boolean doClose = true;
+        private Optional<Duration> linger = Optional.empty();
+        private int sendRetry = 2;
+        private Optional<EventLoopGroup> loop = Optional.empty();
+        private Resolver resolver = Resolver.system();
+
+        private Builder() {
+        }
+
+        private Builder(PipeConf c) {
+            dnsTimeout = c.dnsTimeout;
+            useSsl = c.useSsl;
+            sslHandshake = c.sslHandshake;
+            sockProto = c.sockProto;
+            recvTimeout = c.recvTimeout;
+            conTimeout = c.conTimeout;
+            maxQsize = c.maxQsize;
+            enableMsgIds = c.enableMsgIds;
+            maxMsgIds = c.maxMsgIds;
+            reuseAddr = c.reuseAddr;
+            broadcast = c.broadcast;
+            readerLimit = c.readerLimit;
+            sockOnly = c.sockOnly;
+            doClose = c.doClose;
+            linger = c.linger;
+            sendRetry = c.sendRetry;
+            loop = c.loop;
+            resolver = c.resolver;
+        }
+
+        public Builder dnsTimeout(Duration v) { dnsTimeout = v; return this; }
+        public Builder useSsl(boolean v) { useSsl = v; return this; }
+        public Builder sslHandshake(Duration v) { sslHandshake = v; return this; }
+        public Builder sockProto(int v) { sockProto = v; return this; }
+        public Builder recvTimeout(Duration v) { recvTimeout = v; return this; }
+        public Builder conTimeout(Duration v) { conTimeout = v; return this; }
+        public Builder maxQsize(int v) { maxQsize = v; return this; }
+        public Builder enableMsgIds(boolean v) { enableMsgIds = v; return this; }
+        public Builder maxMsgIds(int v) { maxMsgIds = v; return this; }
+        public Builder reuseAddr(boolean v) { reuseAddr = v; return this; }
+        public Builder broadcast(boolean v) { broadcast = v; return this; }
+        public Builder readerLimit(int v) { readerLimit = v; return this; }
+        public Builder sockOnly(boolean v) { sockOnly = v; return this; }
+        public Builder doClose(boolean v) { doClose = v; return this; }
+        /** SO_LINGER in whole seconds; {@code Duration.ZERO} resets the connection on close. */
+        public Builder linger(Duration v) { linger = Optional.of(v); return this; }
+        public Builder noLinger() { linger = Optional.empty(); return this; }
+        public Builder sendRetry(int v) { sendRetry = v; return this; }
+        public Builder loop(EventLoopGroup v) { loop = Optional.of(v); return this; }
+        public Builder resolver(Resolver v) { resolver = v; return this; }
+
+        /** @throws IllegalArgumentException naming the first option whose value is wrong */
+        public PipeConf build() {
+            return new PipeConf(dnsTimeout, useSsl, sslHandshake, sockProto, recvTimeout, conTimeout, maxQsize,
+                    enableMsgIds, maxMsgIds, reuseAddr, broadcast, readerLimit, sockOnly, doClose, linger,
+                    sendRetry, loop, resolver);
+        }
+    }
+}

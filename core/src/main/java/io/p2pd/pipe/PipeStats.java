@@ -1,0 +1,17 @@
+package io.p2pd.pipe;
+
+/**
+ * Counters of one pipe, read at one moment.
+ *
+ * @param received       messages received (datagrams, chunks or frames)
+ * @param receivedBytes  their bytes
+ * @param sent           sends handed to the OS
+ * @param sentBytes      their bytes
+ * @param dropped        UDP messages dropped because a queue was full (the oldest go first) or a handler lagged
+ * @param oversized      UDP datagrams dropped because they were larger than {@code readerLimit}
+ * @param duplicates     messages dropped by duplicate suppression
+ * @param handlerErrors  handlers that threw or whose stage failed
+ */
+public record PipeStats(long received, long receivedBytes, long sent, long sentBytes, long dropped, long oversized,
+                        long duplicates, long handlerErrors) {
+}

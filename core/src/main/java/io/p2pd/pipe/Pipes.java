@@ -1,0 +1,362 @@
+package io.p2pd.pipe;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.IoEventLoopGroup;
+import io.p2pd.net.EventLoops;
+import io.p2pd.net.HostPort;
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.channels.NetworkChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Opens pipes: the original {@code pipe_open(proto, dest, route, sock, msg_cb, up_cb, conf)}.
+ *
+ * <pre>{@code
+ * Pipe server = Pipes.open(Proto.TCP, PipeConf.defaults(), (msg, pipe) -> pipe.send(msg.data(), msg.sender())).join();
+ * Pipe client = Pipes.open(Proto.TCP, server.localAddress()).join();
+ * }</pre>
+ *
+ * <p>With a destination the pipe is a client, without one a server. Opening never does slow network work: without
+ * a local address it binds the wildcard address (of the destination's family for clients, IPv4 for servers) on a
+ * free port; a host name is looked up once, within {@code dnsTimeout}. A client opened without a message handler
+ * queues everything, so {@code open} then {@code recv} just works.
+ */
+public final class Pipes {
+
+    /** Bootstraps need a handler; pipes add theirs once the channel is connected or bound. */
+    private static final ChannelInitializer<Channel> NO_HANDLER = new ChannelInitializer<>() {
+        @Override
+        protected void initChannel(Channel ch) {
+        }
+    };
+
+    private Pipes() {
+    }
+
+    /** A client pipe to {@code dest} with default options. */
+    public static CompletableFuture<Pipe> open(Proto proto, InetSocketAddress dest) {
+        return opener(proto).dest(dest).open();
+    }
+
+    /** A client pipe to {@code host:port} (a name or an IP literal) with default options. */
+    public static CompletableFuture<Pipe> open(Proto proto, String host, int port) {
+        return opener(proto).dest(new HostPort(host, port)).open();
+    }
+
+    /** A server pipe on a free port of every IPv4 address, with {@code handler} installed before it starts. */
+    public static CompletableFuture<Pipe> open(Proto proto, PipeConf conf, MsgHandler handler) {
+        return opener(proto).conf(conf).msgHandler(handler).open();
+    }
+
+    /** Every argument of the original {@code pipe_open}, each optional but the protocol. */
+    public static Opener opener(Proto proto) {
+        return new Opener(Objects.requireNonNull(proto, "proto"));
+    }
+
+    /** Collects what a pipe is opened with; {@link #open()} may be called more than once. */
+    public static final class Opener {
+        private final Proto proto;
+        private HostPort dest;
+        private InetSocketAddress bind;
+        private NetworkChannel wrapped;
+        private final List<MsgHandler> msgHandlers = new ArrayList<>();
+        private final List<UpHandler> upHandlers = new ArrayList<>();
+        private PipeConf conf = PipeConf.defaults();
+
+        private Opener(Proto proto) {
+            this.proto = proto;
+        }
+
+        /** Makes the pipe a client of {@code dest}. */
+        public Opener dest(HostPort dest) {
+            this.dest = Objects.requireNonNull(dest, "dest");
+            return this;
+        }
+
+        public Opener dest(InetSocketAddress dest) {
+            return dest(HostPort.of(dest));
+        }
+
+        /**
+         * The local address (and port, 0 for any) to bind: a route's bind address. Binding an address this machine
+         * lacks fails the open with a {@link java.net.BindException}.
+         */
+        public Opener bind(InetSocketAddress local) {
+            this.bind = Objects.requireNonNull(local, "local");
+            return this;
+        }
+
+        /**
+         * Wraps a channel other code opened instead of making one: a connected {@link java.nio.channels.SocketChannel}
+         * for TCP, a bound {@link java.nio.channels.DatagramChannel} for UDP (with a destination, it becomes the
+         * default one). Such channels run on an NIO event loop.
+         */
+        public Opener channel(NetworkChannel channel) {
+            this.wrapped = Objects.requireNonNull(channel, "channel");
+            return this;
+        }
+
+        /** A message handler installed before the pipe starts, so no message arrives unhandled. */
+        public Opener msgHandler(MsgHandler handler) {
+            msgHandlers.add(Objects.requireNonNull(handler, "handler"));
+            return this;
+        }
+
+        /** Run when the pipe is up (for a TCP server: for each accepted connection). */
+        public Opener upHandler(UpHandler handler) {
+            upHandlers.add(Objects.requireNonNull(handler, "handler"));
+            return this;
+        }
+
+        public Opener conf(PipeConf conf) {
+            this.conf = Objects.requireNonNull(conf, "conf");
+            return this;
+        }
+
+        /**
+         * Opens the pipe. Fails with {@link java.net.UnknownHostException} (or its
+         * {@link io.p2pd.net.LookupTimeoutException}) when the destination cannot be looked up,
+         * {@link java.net.ConnectException} (or {@link ConnectTimeoutException}) when a TCP connect fails,
+         * {@link java.net.BindException} when the local address cannot be bound, {@link IllegalArgumentException}
+         * when an option cannot apply to this pipe.
+         */
+        public CompletableFuture<Pipe> open() {
+            try {
+                checkOptions();
+            } catch (IllegalArgumentException e) {
+                closeWrappedOnFailure();
+                return CompletableFuture.failedFuture(e);
+            }
+            if (wrapped != null) {
+                return Wrapping.wrap(this);
+            }
+            EventLoop loop = conf.group().next();
+            if (dest == null) {
+                return proto == Proto.TCP ? listenTcp(loop) : openUdp(loop, Optional.empty());
+            }
+            return conf.resolver().resolve(dest.host(), conf.dnsTimeout(), loop)
+                    .thenCompose(ip -> {
+                        InetSocketAddress remote = new InetSocketAddress(ip, dest.port());
+                        return proto == Proto.TCP ? connectTcp(loop, remote) : openUdp(loop, Optional.of(remote));
+                    });
+        }
+
+        private void checkOptions() {
+            if (conf.broadcast() && proto != Proto.UDP) {
+                throw new IllegalArgumentException("broadcast applies to UDP pipes only");
+            }
+            if (conf.linger().isPresent() && proto != Proto.TCP) {
+                throw new IllegalArgumentException("linger applies to TCP pipes only");
+            }
+            if (conf.sockProto() != 0 && conf.sockProto() != (proto == Proto.TCP ? 6 : 17)) {
+                throw new IllegalArgumentException("sockProto " + conf.sockProto() + " cannot be applied to a "
+                        + proto + " pipe");
+            }
+            if (conf.useSsl()) {
+                throw new IllegalArgumentException("useSsl: TLS pipes are not available in this version");
+            }
+            if (conf.sockOnly()) {
+                throw new IllegalArgumentException("sockOnly: returning bare channels is not available in this "
+                        + "version");
+            }
+        }
+
+        private void closeWrappedOnFailure() {
+            if (wrapped != null && conf.doClose()) {
+                try {
+                    wrapped.close();
+                } catch (IOException ignored) {
+                    // already failing; the open's own error is the one to report
+                }
+            }
+        }
+
+        private CompletableFuture<Pipe> connectTcp(EventLoop loop, InetSocketAddress remote) {
+            CompletableFuture<Pipe> result = new CompletableFuture<>();
+            // The pipe is made once connected; reading waits for it so no byte reaches a pipeline without it.
+            Bootstrap b = new Bootstrap()
+                    .group(loop)
+                    .channel(EventLoops.socketChannel(loop))
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+                            conf.conTimeout().toMillis()))
+                    .option(ChannelOption.AUTO_READ, false)
+                    .handler(NO_HANDLER);
+            tcpOptions(b, loop);
+            ChannelFuture connect = bind == null ? b.connect(remote) : b.connect(remote, bind);
+            connect.addListener(f -> {
+                if (!f.isSuccess()) {
+                    result.completeExceptionally(Errors.connect(f.cause(), remote, bind, conf));
+                    return;
+                }
+                TcpPipe pipe = newTcpPipe(connect.channel(), null);
+                pipe.markUp();
+                connect.channel().config().setAutoRead(true);
+                result.complete(pipe);
+            });
+            return result;
+        }
+
+        /** Makes the pipe of a connected channel, with this opener's handlers, before its first read. */
+        TcpPipe newTcpPipe(Channel ch, TcpServerPipe server) {
+            TcpPipe pipe = new TcpPipe(ch, conf, server);
+            if (server == null) {
+                install(pipe);
+            }
+            ch.pipeline().addLast("p2pd-inbound", pipe.inbound());
+            return pipe;
+        }
+
+        private void install(Pipe pipe) {
+            msgHandlers.forEach(pipe::addMsgHandler);
+            upHandlers.forEach(pipe::addUpHandler);
+            if (msgHandlers.isEmpty() && !(pipe instanceof TcpServerPipe)) {
+                pipe.subscribe(Sub.ALL);
+            }
+        }
+
+        private CompletableFuture<Pipe> listenTcp(EventLoop loop) {
+            CompletableFuture<Pipe> result = new CompletableFuture<>();
+            TcpServerPipe server = new TcpServerPipe(conf, loop);
+            install(server);
+            InetSocketAddress local = bind != null ? bind : new InetSocketAddress("0.0.0.0", 0);
+            ServerBootstrap b = new ServerBootstrap()
+                    .group(loop, conf.group())
+                    .channel(EventLoops.serverChannel(loop))
+                    .childHandler(new ChannelInitializer<>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            server.adopt(newTcpPipe(ch, server));
+                        }
+                    });
+            if (conf.reuseAddr()) {
+                b.option(ChannelOption.SO_REUSEADDR, true);
+                if (EventLoops.nativeTransport() && isEpoll(loop)) {
+                    b.option(EpollChannelOption.SO_REUSEPORT, true);
+                }
+            }
+            conf.linger().ifPresent(l -> b.childOption(ChannelOption.SO_LINGER, (int) l.toSeconds()));
+            b.childOption(ChannelOption.RCVBUF_ALLOCATOR, streamAllocator());
+            ChannelFuture bound = b.bind(local);
+            bound.addListener(f -> {
+                if (!f.isSuccess()) {
+                    result.completeExceptionally(Errors.bind(f.cause(), Proto.TCP, local));
+                    return;
+                }
+                server.listening(bound.channel());
+                result.complete(server);
+            });
+            return result;
+        }
+
+        private CompletableFuture<Pipe> openUdp(EventLoop loop, Optional<InetSocketAddress> remote) {
+            CompletableFuture<Pipe> result = new CompletableFuture<>();
+            InetSocketAddress local = bind != null ? bind : remote
+                    .map(r -> new InetSocketAddress(wildcard(r.getAddress()), 0))
+                    .orElseGet(() -> new InetSocketAddress("0.0.0.0", 0));
+            Bootstrap b = new Bootstrap()
+                    .group(loop)
+                    .channel(EventLoops.datagramChannel(loop))
+                    .option(ChannelOption.AUTO_READ, false)
+                    .handler(NO_HANDLER);
+            udpOptions(b, loop);
+            ChannelFuture bound = b.bind(local);
+            bound.addListener(f -> {
+                if (!f.isSuccess()) {
+                    result.completeExceptionally(Errors.bind(f.cause(), Proto.UDP, local));
+                    return;
+                }
+                UdpPipe pipe = newUdpPipe(bound.channel(), remote);
+                result.complete(pipe);
+            });
+            return result;
+        }
+
+        /** Makes the pipe of a bound datagram channel and marks it up. Runs on its event loop. */
+        UdpPipe newUdpPipe(Channel ch, Optional<InetSocketAddress> remote) {
+            UdpPipe pipe = new UdpPipe(ch, conf, remote);
+            install(pipe);
+            ch.pipeline().addLast("p2pd-inbound", pipe.inbound());
+            pipe.markUp();
+            ch.config().setAutoRead(true);
+            return pipe;
+        }
+
+        void tcpOptions(Bootstrap b, EventLoop loop) {
+            if (conf.reuseAddr()) {
+                b.option(ChannelOption.SO_REUSEADDR, true);
+                if (isEpoll(loop)) {
+                    b.option(EpollChannelOption.SO_REUSEPORT, true);
+                }
+            }
+            conf.linger().ifPresent(l -> b.option(ChannelOption.SO_LINGER, (int) l.toSeconds()));
+            b.option(ChannelOption.RCVBUF_ALLOCATOR, streamAllocator());
+        }
+
+        void udpOptions(Bootstrap b, EventLoop loop) {
+            if (conf.reuseAddr()) {
+                b.option(ChannelOption.SO_REUSEADDR, true);
+                if (isEpoll(loop)) {
+                    b.option(EpollChannelOption.SO_REUSEPORT, true);
+                }
+            }
+            if (conf.broadcast()) {
+                b.option(ChannelOption.SO_BROADCAST, true);
+            }
+            // One byte over the limit: a datagram that fills the buffer was too large (see UdpPipe).
+            b.option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(conf.readerLimit() + 1));
+        }
+
+        private AdaptiveRecvByteBufAllocator streamAllocator() {
+            int max = conf.readerLimit();
+            return new AdaptiveRecvByteBufAllocator(Math.min(64, max), Math.min(2048, max), max);
+        }
+
+        private static boolean isEpoll(EventLoopGroup loop) {
+            return EventLoops.socketChannel(loop) != NioSocketChannel.class;
+        }
+
+        private static InetAddress wildcard(InetAddress like) {
+            try {
+                return like instanceof Inet6Address ? InetAddress.getByName("::") : InetAddress.getByName("0.0.0.0");
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        Proto proto() {
+            return proto;
+        }
+
+        Optional<HostPort> dest() {
+            return Optional.ofNullable(dest);
+        }
+
+        NetworkChannel wrapped() {
+            return wrapped;
+        }
+
+        PipeConf conf() {
+            return conf;
+        }
+    }
+}

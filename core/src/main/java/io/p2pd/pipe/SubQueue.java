@@ -1,0 +1,110 @@
+package io.p2pd.pipe;
+
+import io.netty.channel.EventLoop;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The queue of one subscription, and the {@code recv} calls waiting on it.
+ *
+ * <p>The event loop offers; any thread takes. A lock keeps both sides short and simple. A waiter that timed out is
+ * skipped when a message arrives, so no message is handed to a future nobody reads.
+ */
+final class SubQueue {
+
+    /** What {@link #offer} did with a message. */
+    enum Offer { DELIVERED, QUEUED, NOW_FULL, DROPPED_OLDEST }
+
+    final Sub sub;
+    /** Called (from the taking thread) when a full queue gets room again: reading may resume. */
+    private final Runnable onRoom;
+    private final int limit;
+    private final boolean dropOldest;
+    private final ArrayDeque<Message> messages = new ArrayDeque<>();
+    private final ArrayDeque<CompletableFuture<Message>> waiters = new ArrayDeque<>();
+    private Supplier<Throwable> closed;
+
+    SubQueue(Sub sub, int limit, boolean dropOldest, Runnable onRoom) {
+        this.sub = sub;
+        this.limit = limit;
+        this.dropOldest = dropOldest;
+        this.onRoom = onRoom;
+    }
+
+    synchronized Offer offer(Message msg) {
+        CompletableFuture<Message> waiter;
+        while ((waiter = waiters.poll()) != null) {
+            if (waiter.complete(msg)) {
+                return Offer.DELIVERED;
+            }
+        }
+        if (messages.size() >= limit && dropOldest) {
+            messages.poll();
+            messages.add(msg);
+            return Offer.DROPPED_OLDEST;
+        }
+        // A TCP queue grows past its limit only by what is already in flight: the caller stops reading at NOW_FULL.
+        messages.add(msg);
+        return messages.size() >= limit ? Offer.NOW_FULL : Offer.QUEUED;
+    }
+
+    /** The next message, waiting at most {@code timeout} (timed on {@code timer}). */
+    CompletableFuture<Message> take(Duration timeout, EventLoop timer) {
+        boolean hadNoRoom;
+        CompletableFuture<Message> result;
+        synchronized (this) {
+            Message head = messages.poll();
+            if (head != null) {
+                hadNoRoom = messages.size() + 1 >= limit;
+                result = CompletableFuture.completedFuture(head);
+            } else if (closed != null) {
+                return CompletableFuture.failedFuture(closed.get());
+            } else {
+                CompletableFuture<Message> waiter = new CompletableFuture<>();
+                waiters.add(waiter);
+                var deadline = timer.schedule(() -> {
+                    if (waiter.completeExceptionally(new RecvTimeoutException(
+                            "no message for " + sub + " within " + timeout.toMillis() + " ms"))) {
+                        synchronized (this) {
+                            waiters.remove(waiter);
+                        }
+                    }
+                }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+                waiter.whenComplete((m, e) -> deadline.cancel(false));
+                return waiter;
+            }
+        }
+        if (hadNoRoom && !dropOldest) {
+            onRoom.run();
+        }
+        return result;
+    }
+
+    synchronized boolean isFull() {
+        return messages.size() >= limit;
+    }
+
+    synchronized int size() {
+        return messages.size();
+    }
+
+    /**
+     * Ends the queue: waiting takes fail now; queued messages can still be taken (data that arrived before the end
+     * is not lost), after which takes fail at once.
+     */
+    void close(Supplier<Throwable> error) {
+        ArrayDeque<CompletableFuture<Message>> failing;
+        synchronized (this) {
+            if (closed != null) {
+                return;
+            }
+            closed = error;
+            failing = new ArrayDeque<>(waiters);
+            waiters.clear();
+        }
+        failing.forEach(w -> w.completeExceptionally(error.get()));
+    }
+}

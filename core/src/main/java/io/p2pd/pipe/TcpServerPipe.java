@@ -1,0 +1,149 @@
+package io.p2pd.pipe;
+
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** A listening TCP socket; every connection it accepts becomes a {@link TcpPipe} of its own. */
+final class TcpServerPipe extends Pipe {
+
+    private Channel channel;
+    private InetSocketAddress local;
+    private final Set<TcpPipe> live = ConcurrentHashMap.newKeySet();
+    private final ArrayDeque<Pipe> unclaimed = new ArrayDeque<>();
+    private final ArrayDeque<CompletableFuture<Pipe>> claimers = new ArrayDeque<>();
+
+    TcpServerPipe(PipeConf conf, EventLoop loop) {
+        super(conf, loop);
+    }
+
+    /** Called once the listening channel is bound. */
+    void listening(Channel channel) {
+        this.channel = channel;
+        this.local = (InetSocketAddress) channel.localAddress();
+        channel.closeFuture().addListener(f -> CompletableFuture
+                .allOf(live.stream().map(Pipe::closeFuture).toArray(CompletableFuture[]::new))
+                .whenComplete((ok, e) -> ended()));
+    }
+
+    /**
+     * Takes in a connection, before its first read. A server without handlers or subscriptions gives each
+     * connection a queue for everything, so {@code accept().recv()} just works.
+     */
+    void adopt(TcpPipe connection) {
+        if (msgHandlers().length == 0 && subscriptions().length == 0) {
+            connection.subscribe(Sub.ALL);
+        }
+        live.add(connection);
+        connection.closeFuture().whenComplete((ok, e) -> {
+            live.remove(connection);
+            synchronized (unclaimed) {
+                unclaimed.remove(connection);
+            }
+        });
+        if (!isOpen()) {
+            connection.closeAsync();
+            return;
+        }
+        CompletableFuture<Pipe> claimer;
+        synchronized (unclaimed) {
+            while ((claimer = claimers.poll()) != null && claimer.isDone()) {
+                // a claimer that gave up
+            }
+            if (claimer == null) {
+                unclaimed.add(connection);
+            }
+        }
+        upHandlers().forEach(h -> runUpHandler(h, connection));
+        connection.markUp();
+        if (claimer != null) {
+            claimer.complete(connection);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Pipe> accept() {
+        synchronized (unclaimed) {
+            Pipe next = unclaimed.poll();
+            if (next != null) {
+                return CompletableFuture.completedFuture(next);
+            }
+            if (!isOpen()) {
+                return CompletableFuture.failedFuture(closedError());
+            }
+            CompletableFuture<Pipe> claimer = new CompletableFuture<>();
+            claimers.add(claimer);
+            return claimer;
+        }
+    }
+
+    @Override
+    public List<Pipe> connections() {
+        return List.copyOf(live);
+    }
+
+    @Override
+    public Proto proto() {
+        return Proto.TCP;
+    }
+
+    @Override
+    public boolean isServer() {
+        return true;
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return local;
+    }
+
+    @Override
+    public Optional<InetSocketAddress> remoteAddress() {
+        return Optional.empty();
+    }
+
+    @Override
+    public CompletableFuture<Void> send(byte[] data) {
+        return CompletableFuture.failedFuture(new IllegalStateException(
+                "a TCP server pipe sends to one of its connections: use send(data, dest) on " + this));
+    }
+
+    @Override
+    public CompletableFuture<Void> send(byte[] data, InetSocketAddress dest) {
+        for (TcpPipe connection : live) {
+            if (connection.remoteAddress().orElseThrow().equals(dest)) {
+                return connection.send(data);
+            }
+        }
+        return CompletableFuture.failedFuture(new PipeClosedException("no live connection from " + dest
+                + " on " + this));
+    }
+
+    @Override
+    void doClose() {
+        channel.close();
+        live.forEach(Pipe::closeAsync);
+        List<CompletableFuture<Pipe>> waiting;
+        synchronized (unclaimed) {
+            waiting = List.copyOf(claimers);
+            claimers.clear();
+        }
+        waiting.forEach(w -> w.completeExceptionally(closedError()));
+    }
+
+    @Override
+    void onQueueRoom() {
+        live.forEach(Pipe::onQueueRoom);
+    }
+
+    @Override
+    public String toString() {
+        return "TCP server " + local;
+    }
+}

@@ -1,0 +1,130 @@
+package io.p2pd.pipe;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DatagramPacket;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A UDP socket: one pipe for every peer. A client pipe also has a default destination. */
+final class UdpPipe extends Pipe {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UdpPipe.class);
+
+    private final Channel channel;
+    private final InetSocketAddress local;
+    private final Optional<InetSocketAddress> defaultDest;
+    private final Dispatcher dispatcher;
+
+    UdpPipe(Channel channel, PipeConf conf, Optional<InetSocketAddress> defaultDest) {
+        super(conf, channel.eventLoop());
+        this.channel = channel;
+        this.local = (InetSocketAddress) channel.localAddress();
+        this.defaultDest = defaultDest;
+        this.dispatcher = new Dispatcher(this, null);
+        channel.closeFuture().addListener(f -> ended());
+    }
+
+    ChannelInboundHandlerAdapter inbound() {
+        return new Inbound();
+    }
+
+    @Override
+    public Proto proto() {
+        return Proto.UDP;
+    }
+
+    @Override
+    public boolean isServer() {
+        return defaultDest.isEmpty();
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return local;
+    }
+
+    @Override
+    public Optional<InetSocketAddress> remoteAddress() {
+        return defaultDest;
+    }
+
+    @Override
+    public CompletableFuture<Void> send(byte[] data) {
+        return defaultDest.map(dest -> send(data, dest)).orElseGet(() -> CompletableFuture.failedFuture(
+                new IllegalStateException("UDP pipe " + this + " has no default destination: use send(data, dest)")));
+    }
+
+    @Override
+    public CompletableFuture<Void> send(byte[] data, InetSocketAddress dest) {
+        if (data.length > PipeConf.MAX_DATAGRAM) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException(
+                    "datagram of " + data.length + " bytes exceeds the UDP limit of " + PipeConf.MAX_DATAGRAM));
+        }
+        if (!channel.isActive()) {
+            return CompletableFuture.failedFuture(closedError());
+        }
+        if (dest.isUnresolved()) {
+            return conf.resolver().resolve(dest.getHostString(), conf.dnsTimeout(), loop)
+                    .thenCompose(ip -> send(data, new InetSocketAddress(ip, dest.getPort())));
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        channel.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(data), dest)).addListener(f -> {
+            if (f.isSuccess()) {
+                sent.incrementAndGet();
+                sentBytes.addAndGet(data.length);
+                done.complete(null);
+            } else {
+                done.completeExceptionally(channel.isActive() ? f.cause()
+                        : new PipeClosedException("pipe closed while sending: " + this, f.cause()));
+            }
+        });
+        return done;
+    }
+
+    @Override
+    void doClose() {
+        channel.close();
+    }
+
+    @Override
+    public String toString() {
+        return "UDP " + local + defaultDest.map(d -> " -> " + d).orElse("");
+    }
+
+    private final class Inbound extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            DatagramPacket packet = (DatagramPacket) msg;
+            byte[] bytes;
+            try {
+                ByteBuf content = packet.content();
+                // The receive buffer is one byte larger than readerLimit, so a datagram that filled it was larger
+                // than the limit and arrived cut short: drop it rather than deliver part of it.
+                if (content.readableBytes() > conf.readerLimit()) {
+                    oversized.incrementAndGet();
+                    return;
+                }
+                bytes = ByteBufUtil.getBytes(content);
+            } finally {
+                packet.release();
+            }
+            received.incrementAndGet();
+            receivedBytes.addAndGet(bytes.length);
+            dispatcher.deliver(new Message(bytes, packet.sender()));
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // A UDP socket reports ICMP errors (port unreachable) as exceptions; they end nothing.
+            LOG.debug("{}: {}", UdpPipe.this, cause.toString());
+        }
+    }
+}
