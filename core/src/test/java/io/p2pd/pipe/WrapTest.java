@@ -1,0 +1,65 @@
+package io.p2pd.pipe;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.InetSocketAddress;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SocketChannel;
+import org.junit.jupiter.api.Test;
+
+/** Pipes around channels that other code opened: what hole punching will hand over. */
+class WrapTest {
+
+    private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
+
+    @Test
+    void wrapsAConnectedSocketChannel() throws Exception {
+        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
+                .msgHandler((m, p) -> p.send(m.data())).open().join()) {
+            SocketChannel socket = SocketChannel.open(server.localAddress());
+            try (Pipe pipe = Pipes.opener(Proto.TCP).channel(socket).open().join()) {
+                pipe.send("wrapped".getBytes(UTF_8)).join();
+
+                assertThat(pipe.recv().join().text()).isEqualTo("wrapped");
+                assertThat(pipe.remoteAddress()).contains(server.localAddress());
+                assertThat(pipe.localAddress()).isEqualTo(socket.getLocalAddress());
+            }
+            assertThat(socket.isOpen()).isFalse();
+        }
+    }
+
+    @Test
+    void wrapsABoundDatagramChannelWithADefaultDestination() throws Exception {
+        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK)
+                .msgHandler((m, p) -> p.send(m.data(), m.sender())).open().join()) {
+            DatagramChannel datagram = DatagramChannel.open().bind(LOOPBACK);
+            try (Pipe pipe = Pipes.opener(Proto.UDP).channel(datagram).dest(server.localAddress()).open().join()) {
+                pipe.send("dgram".getBytes(UTF_8)).join();
+
+                Message reply = pipe.recv().join();
+                assertThat(reply.text()).isEqualTo("dgram");
+                assertThat(reply.sender()).isEqualTo(server.localAddress());
+            }
+        }
+    }
+
+    @Test
+    void doCloseDecidesWhetherAFailedWrapClosesTheChannel() throws Exception {
+        SocketChannel unconnected = SocketChannel.open();
+        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(unconnected)
+                .conf(PipeConf.builder().doClose(false).build()).open().join())
+                .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not connected");
+        assertThat(unconnected.isOpen()).isTrue();
+
+        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(unconnected).open().join())
+                .cause().isInstanceOf(IllegalArgumentException.class);
+        assertThat(unconnected.isOpen()).isFalse();
+
+        DatagramChannel unbound = DatagramChannel.open();
+        assertThatThrownBy(() -> Pipes.opener(Proto.UDP).channel(unbound).open().join())
+                .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not bound");
+        assertThat(unbound.isOpen()).isFalse();
+    }
+}
