@@ -1,5 +1,6 @@
 package io.p2pd.net;
 
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -12,10 +13,14 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.nio.channels.spi.SelectorProvider;
 
 /**
  * The event-loop groups pipes run on, and the channel classes that fit each.
@@ -60,8 +65,32 @@ public final class EventLoops {
         }
     }
 
-    static boolean isEpoll(EventLoopGroup group) {
+    /** Whether {@code group} runs native epoll channels (and so takes epoll-only options). */
+    public static boolean isEpoll(EventLoopGroup group) {
         return group instanceof IoEventLoopGroup io && io.isIoType(EpollIoHandler.class);
+    }
+
+    /** The address family of a socket that binds or connects {@code address}. */
+    public static SocketProtocolFamily familyOf(InetAddress address) {
+        return address instanceof Inet6Address ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
+    }
+
+    /** Makes TCP client channels of {@code family} that can register with {@code group}. */
+    public static ChannelFactory<SocketChannel> tcpClient(EventLoopGroup group, SocketProtocolFamily family) {
+        return isEpoll(group) ? () -> new EpollSocketChannel(family)
+                : () -> new NioSocketChannel(SelectorProvider.provider(), family);
+    }
+
+    /** Makes TCP server channels of {@code family} that can register with {@code group}. */
+    public static ChannelFactory<ServerSocketChannel> tcpServer(EventLoopGroup group, SocketProtocolFamily family) {
+        return isEpoll(group) ? () -> new EpollServerSocketChannel(family)
+                : () -> new NioServerSocketChannel(SelectorProvider.provider(), family);
+    }
+
+    /** Makes UDP channels of {@code family} that can register with {@code group}. */
+    public static ChannelFactory<DatagramChannel> udp(EventLoopGroup group, SocketProtocolFamily family) {
+        return isEpoll(group) ? () -> new EpollDatagramChannel(family)
+                : () -> new NioDatagramChannel(SelectorProvider.provider(), family);
     }
 
     /** The TCP client channel class that can register with {@code group}. */

@@ -1,6 +1,7 @@
 package io.p2pd.pipe;
 
 import io.netty.channel.ConnectTimeoutException;
+import io.p2pd.net.HostPort;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -13,17 +14,17 @@ final class Errors {
 
     static Throwable connect(Throwable cause, InetSocketAddress remote, InetSocketAddress local, PipeConf conf) {
         if (cause instanceof ConnectTimeoutException) {
-            return withCause(new io.p2pd.pipe.ConnectTimeoutException("connect to " + remote + " timed out after "
+            return withCause(new io.p2pd.pipe.ConnectTimeoutException("connect to " + show(remote) + " timed out after "
                     + conf.conTimeout().toMillis() + " ms"), cause);
         }
         String reason = String.valueOf(cause.getMessage());
         if (reason.contains("Connection refused")) {
-            return withCause(new ConnectException("connection refused by " + remote), cause);
+            return withCause(new ConnectException("connection refused by " + show(remote)), cause);
         }
         if (local != null && isBindFailure(reason)) {
             return bind(cause, Proto.TCP, local);
         }
-        return withCause(new ConnectException("cannot connect to " + remote + ": " + reason), cause);
+        return withCause(new ConnectException("cannot connect to " + show(remote) + ": " + reason), cause);
     }
 
     static Throwable bind(Throwable cause, Proto proto, InetSocketAddress local) {
@@ -31,11 +32,15 @@ final class Errors {
         String why = reason.contains("Address already in use") ? "address already in use"
                 : reason.contains("Cannot assign requested address") ? "address not on this machine"
                 : reason;
-        return withCause(new BindException("cannot bind " + proto + " to " + local + ": " + why), cause);
+        return withCause(new BindException("cannot bind " + proto + " to " + show(local) + ": " + why), cause);
     }
 
     private static boolean isBindFailure(String reason) {
         return reason.contains("Address already in use") || reason.contains("Cannot assign requested address");
+    }
+
+    static String show(InetSocketAddress address) {
+        return HostPort.of(address).toString();
     }
 
     private static <T extends Throwable> T withCause(T error, Throwable cause) {

@@ -8,13 +8,8 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.epoll.EpollChannelOption;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.IoEventLoopGroup;
 import io.p2pd.net.EventLoops;
 import io.p2pd.net.HostPort;
 import java.io.IOException;
@@ -196,7 +191,7 @@ public final class Pipes {
             // The pipe is made once connected; reading waits for it so no byte reaches a pipeline without it.
             Bootstrap b = new Bootstrap()
                     .group(loop)
-                    .channel(EventLoops.socketChannel(loop))
+                    .channelFactory(EventLoops.tcpClient(loop, EventLoops.familyOf(remote.getAddress())))
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                             conf.conTimeout().toMillis()))
                     .option(ChannelOption.AUTO_READ, false)
@@ -241,7 +236,7 @@ public final class Pipes {
             InetSocketAddress local = bind != null ? bind : new InetSocketAddress("0.0.0.0", 0);
             ServerBootstrap b = new ServerBootstrap()
                     .group(loop, conf.group())
-                    .channel(EventLoops.serverChannel(loop))
+                    .channelFactory(EventLoops.tcpServer(loop, EventLoops.familyOf(local.getAddress())))
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel ch) {
@@ -250,7 +245,7 @@ public final class Pipes {
                     });
             if (conf.reuseAddr()) {
                 b.option(ChannelOption.SO_REUSEADDR, true);
-                if (EventLoops.nativeTransport() && isEpoll(loop)) {
+                if (EventLoops.isEpoll(loop)) {
                     b.option(EpollChannelOption.SO_REUSEPORT, true);
                 }
             }
@@ -275,7 +270,7 @@ public final class Pipes {
                     .orElseGet(() -> new InetSocketAddress("0.0.0.0", 0));
             Bootstrap b = new Bootstrap()
                     .group(loop)
-                    .channel(EventLoops.datagramChannel(loop))
+                    .channelFactory(EventLoops.udp(loop, EventLoops.familyOf(local.getAddress())))
                     .option(ChannelOption.AUTO_READ, false)
                     .handler(NO_HANDLER);
             udpOptions(b, loop);
@@ -304,7 +299,7 @@ public final class Pipes {
         void tcpOptions(Bootstrap b, EventLoop loop) {
             if (conf.reuseAddr()) {
                 b.option(ChannelOption.SO_REUSEADDR, true);
-                if (isEpoll(loop)) {
+                if (EventLoops.isEpoll(loop)) {
                     b.option(EpollChannelOption.SO_REUSEPORT, true);
                 }
             }
@@ -315,7 +310,7 @@ public final class Pipes {
         void udpOptions(Bootstrap b, EventLoop loop) {
             if (conf.reuseAddr()) {
                 b.option(ChannelOption.SO_REUSEADDR, true);
-                if (isEpoll(loop)) {
+                if (EventLoops.isEpoll(loop)) {
                     b.option(EpollChannelOption.SO_REUSEPORT, true);
                 }
             }
@@ -329,10 +324,6 @@ public final class Pipes {
         private AdaptiveRecvByteBufAllocator streamAllocator() {
             int max = conf.readerLimit();
             return new AdaptiveRecvByteBufAllocator(Math.min(64, max), Math.min(2048, max), max);
-        }
-
-        private static boolean isEpoll(EventLoopGroup loop) {
-            return EventLoops.socketChannel(loop) != NioSocketChannel.class;
         }
 
         private static InetAddress wildcard(InetAddress like) {

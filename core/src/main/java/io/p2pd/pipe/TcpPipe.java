@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.p2pd.net.HostPort;
 import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -78,7 +79,7 @@ final class TcpPipe extends Pipe {
     public CompletableFuture<Void> send(byte[] data, InetSocketAddress dest) {
         if (!dest.equals(remote)) {
             return CompletableFuture.failedFuture(new IllegalArgumentException(
-                    "TCP connection " + this + " cannot send to " + dest + ", only to its peer"));
+                    "TCP connection " + this + " cannot send to " + HostPort.of(dest) + ", only to its peer"));
         }
         return send(data);
     }
@@ -123,7 +124,7 @@ final class TcpPipe extends Pipe {
 
     @Override
     public String toString() {
-        return "TCP " + local + " -> " + remote;
+        return "TCP " + HostPort.of(local) + " -> " + HostPort.of(remote);
     }
 
     private final class Inbound extends ChannelInboundHandlerAdapter {

@@ -2,6 +2,7 @@ package io.p2pd.pipe;
 
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
+import io.p2pd.net.HostPort;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -121,7 +122,7 @@ final class TcpServerPipe extends Pipe {
                 return connection.send(data);
             }
         }
-        return CompletableFuture.failedFuture(new PipeClosedException("no live connection from " + dest
+        return CompletableFuture.failedFuture(new PipeClosedException("no live connection from " + HostPort.of(dest)
                 + " on " + this));
     }
 
@@ -144,6 +145,6 @@ final class TcpServerPipe extends Pipe {
 
     @Override
     public String toString() {
-        return "TCP server " + local;
+        return "TCP server " + HostPort.of(local);
     }
 }

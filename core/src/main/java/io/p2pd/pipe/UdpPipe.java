@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
+import io.p2pd.net.HostPort;
 import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -96,7 +97,7 @@ final class UdpPipe extends Pipe {
 
     @Override
     public String toString() {
-        return "UDP " + local + defaultDest.map(d -> " -> " + d).orElse("");
+        return "UDP " + HostPort.of(local) + defaultDest.map(d -> " -> " + HostPort.of(d)).orElse("");
     }
 
     private final class Inbound extends ChannelInboundHandlerAdapter {

@@ -79,7 +79,7 @@ class OpenErrorsTest {
 
             assertThatThrownBy(() -> Pipes.open(Proto.TCP, target).join())
                     .cause().isExactlyInstanceOf(ConnectException.class)
-                    .hasMessage("connection refused by " + target);
+                    .hasMessage("connection refused by " + io.p2pd.net.HostPort.of(target));
         }
     }
 
@@ -104,7 +104,7 @@ class OpenErrorsTest {
                 assertThatThrownBy(() -> Pipes.opener(Proto.TCP).dest(target).conf(conf).open().join())
                         .cause().isExactlyInstanceOf(ConnectTimeoutException.class)
                         .isInstanceOf(ConnectException.class)
-                        .hasMessage("connect to " + target + " timed out after 250 ms");
+                        .hasMessage("connect to " + io.p2pd.net.HostPort.of(target) + " timed out after 250 ms");
             } finally {
                 for (Socket s : fillers) {
                     s.close();
@@ -120,14 +120,14 @@ class OpenErrorsTest {
 
             assertThatThrownBy(() -> Pipes.opener(Proto.TCP).bind(taken).open().join())
                     .cause().isExactlyInstanceOf(BindException.class)
-                    .hasMessage("cannot bind TCP to " + taken + ": address already in use");
+                    .hasMessage("cannot bind TCP to " + io.p2pd.net.HostPort.of(taken) + ": address already in use");
         }
         try (Pipe first = Pipes.opener(Proto.UDP).bind(new InetSocketAddress("127.0.0.1", 0)).open().join()) {
             InetSocketAddress taken = first.localAddress();
 
             assertThatThrownBy(() -> Pipes.opener(Proto.UDP).bind(taken).open().join())
                     .cause().isExactlyInstanceOf(BindException.class)
-                    .hasMessage("cannot bind UDP to " + taken + ": address already in use");
+                    .hasMessage("cannot bind UDP to " + io.p2pd.net.HostPort.of(taken) + ": address already in use");
         }
     }
 
@@ -138,7 +138,7 @@ class OpenErrorsTest {
         for (Proto proto : Proto.values()) {
             assertThatThrownBy(() -> Pipes.opener(proto).bind(absent).open().join())
                     .cause().isExactlyInstanceOf(BindException.class)
-                    .hasMessage("cannot bind " + proto + " to " + absent + ": address not on this machine");
+                    .hasMessage("cannot bind " + proto + " to " + io.p2pd.net.HostPort.of(absent) + ": address not on this machine");
         }
         try (Socket closedPort = Net.boundNotListening()) {
             assertThatThrownBy(() -> Pipes.opener(Proto.TCP).dest((InetSocketAddress) closedPort

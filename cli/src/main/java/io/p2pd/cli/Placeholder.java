@@ -1,1 +1,0 @@
-package io.p2pd.cli; final class Placeholder {}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, the real peers and tools the lab tests use: coturn, iptables, socat,
+# iproute2 (ip netns), openssl, python3. Does nothing when all are present; needs root otherwise.
+set -euo pipefail
+
+need=()
+command -v turnserver >/dev/null || need+=(coturn)
+command -v iptables >/dev/null || need+=(iptables)
+command -v socat >/dev/null || need+=(socat)
+command -v ip >/dev/null || need+=(iproute2)
+command -v openssl >/dev/null || need+=(openssl)
+command -v python3 >/dev/null || need+=(python3)
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "lab-deps: missing ${need[*]}; run as root to install them" >&2
+    exit 1
+fi
+echo "lab-deps: installing ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
