@@ -30,6 +30,9 @@ import java.util.Optional;
  * source address). Otherwise the OS is asked which source address it would use towards a documentation
  * address ({@code 192.0.2.1}, {@code 2001:db8::1}) by connecting a UDP socket, which sends nothing; that
  * honours policy routing. If that gives nothing, the default route's interface from /proc is used.
+ *
+ * <p>Limitation inherited from {@link NetworkInterface}: on Linux an interface with no IP address at all is
+ * not listed.
  */
 public final class Nics {
     static final InetAddress PROBE_V4 = IpBlock.literal("192.0.2.1");
