@@ -71,7 +71,8 @@ public record ExternalLoad(List<Outcome> outcomes) {
 
     /**
      * Looks up every route's external address in parallel, each from the route's default bind address
-     * ({@link Route#bind(int)} with port 0). The returned future never completes exceptionally: failures,
+     * ({@link Route#bind(int)} with port 0); the lookups are started in list order, on the calling thread,
+     * and must not block. The returned future never completes exceptionally: failures,
      * including a lookup that throws or never completes, are reported per route.
      */
     public static CompletableFuture<ExternalLoad> run(List<Route> routes, ExternalAddressLookup lookup,

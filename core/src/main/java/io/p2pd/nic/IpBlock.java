@@ -83,7 +83,7 @@ public record IpBlock(InetAddress network, int prefixLength) {
 
     @Override
     public String toString() {
-        return network.getHostAddress() + "/" + prefixLength;
+        return NetUtil.toAddressString(network) + "/" + prefixLength; // RFC 5952 form: 2001:db8::1
     }
 
     static InetAddress literal(String ip) {
