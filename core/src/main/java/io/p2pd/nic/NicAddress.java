@@ -1,5 +1,6 @@
 package io.p2pd.nic;
 
+import io.netty.util.NetUtil;
 import io.p2pd.net.IpScope;
 import java.net.InetAddress;
 import java.util.Objects;
@@ -28,6 +29,6 @@ public record NicAddress(InetAddress address, int prefixLength) {
 
     @Override
     public String toString() {
-        return address.getHostAddress() + "/" + prefixLength;
+        return NetUtil.toAddressString(address) + "/" + prefixLength; // RFC 5952 form, no scope
     }
 }

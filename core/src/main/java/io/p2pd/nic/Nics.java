@@ -31,6 +31,8 @@ import java.util.Optional;
  * address ({@code 192.0.2.1}, {@code 2001:db8::1}) by connecting a UDP socket, which sends nothing; that
  * honours policy routing. If that gives nothing, the default route's interface from /proc is used.
  *
+ * <p>Every method does a few quick blocking system calls (no network I/O); call them off event-loop threads.
+ *
  * <p>Limitation inherited from {@link NetworkInterface}: on Linux an interface with no IP address at all is
  * not listed.
  */
@@ -94,6 +96,11 @@ public final class Nics {
         return list().stream()
                 .filter(i -> i.addresses(family).stream().anyMatch(a -> a.address().equals(src.get())))
                 .findFirst();
+    }
+
+    /** The first route of the default interface's pool of {@code family}: what to bind when none is given. */
+    public static Optional<Route> defaultRoute(Family family) {
+        return defaultInterface(family).flatMap(i -> i.pool(family).first());
     }
 
     /** The IPv4 default interface, else the IPv6 one. */

@@ -46,6 +46,13 @@ public final class NicLabMain {
             }
         }
         out.put("interfaces", interfaces);
+        Map<String, Object> scopes = new LinkedHashMap<>();
+        for (Interface i : all) {
+            for (NicAddress a : i.addresses()) {
+                scopes.put(a.toString(), a.scope().name());
+            }
+        }
+        out.put("scopes", scopes);
         out.put("roundTrip", roundTrip);
         out.put("binds", binds);
         Map<String, Object> defaults = new LinkedHashMap<>();
@@ -53,6 +60,7 @@ public final class NicLabMain {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("source", Nics.defaultSource(f).<Object>map(InetAddress::getHostAddress).orElse(Json.NULL));
             d.put("interface", Nics.defaultInterface(f).<Object>map(Interface::name).orElse(Json.NULL));
+            d.put("route", Nics.defaultRoute(f).<Object>map(r -> r.nicIps().get(0).toString()).orElse(Json.NULL));
             defaults.put(f.key(), d);
         }
         out.put("default", defaults);

@@ -71,9 +71,19 @@ class NicLabTest {
     }
 
     @Test
+    void classifiesEveryLabAddress() {
+        assertThat(map(withDefault.get("scopes"))).containsAllEntriesOf(Map.of(
+                "127.0.0.1/8", "LOOPBACK", "10.20.0.2/24", "PRIVATE", "198.18.0.2/24", "PUBLIC",
+                "2001:db8:20::2/64", "DOCUMENTATION", "fd00:20::2/64", "UNIQUE_LOCAL",
+                "fe80::20:2/64", "LINK_LOCAL", "192.168.50.2/24", "PRIVATE", "100.64.0.2/10", "SHARED",
+                "fd00:30::2/64", "UNIQUE_LOCAL", "::1/128", "LOOPBACK"));
+    }
+
+    @Test
     void defaultRoutesAreFoundAndTheirRoutesComeFirst() {
         Map<String, Object> d = map(withDefault.get("default"));
-        assertThat(map(d.get("v4"))).containsEntry("source", "10.20.0.2").containsEntry("interface", "nic0");
+        assertThat(map(d.get("v4"))).containsEntry("source", "10.20.0.2").containsEntry("interface", "nic0")
+                .containsEntry("route", "10.20.0.2/32");
         assertThat(map(d.get("v6")).get("interface")).isEqualTo("nic0");
         assertThat((String) map(d.get("v6")).get("source")).isIn("2001:db8:20:0:0:0:0:2", "2001:db8:20:0:0:0:0:3");
 
@@ -98,7 +108,8 @@ class NicLabTest {
     void withoutDefaultRouteThereIsNoDefaultButRoutesStillBind() {
         Map<String, Object> d = map(withoutDefault.get("default"));
         for (String f : List.of("v4", "v6")) {
-            assertThat(map(d.get(f))).containsEntry("source", Json.NULL).containsEntry("interface", Json.NULL);
+            assertThat(map(d.get(f))).containsEntry("source", Json.NULL).containsEntry("interface", Json.NULL)
+                    .containsEntry("route", Json.NULL);
         }
         Map<String, Object> routes = map(iface(withoutDefault, "nic1").get("routes"));
         List<Map<String, Object>> v4 = maps(routes.get("v4"));
