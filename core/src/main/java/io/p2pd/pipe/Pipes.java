@@ -12,6 +12,7 @@ import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.p2pd.net.EventLoops;
 import io.p2pd.net.HostPort;
+import io.p2pd.nic.BoundRoute;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -99,6 +100,11 @@ public final class Pipes {
         public Opener bind(InetSocketAddress local) {
             this.bind = Objects.requireNonNull(local, "local");
             return this;
+        }
+
+        /** Binds the address of a bound route: the original's {@code route} argument. */
+        public Opener route(BoundRoute route) {
+            return bind(route.bindAddress());
         }
 
         /**
