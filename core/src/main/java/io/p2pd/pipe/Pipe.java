@@ -1,5 +1,7 @@
 package io.p2pd.pipe;
 
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -69,6 +71,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     final AtomicLong oversized = new AtomicLong();
     final AtomicLong duplicates = new AtomicLong();
     final AtomicLong handlerErrors = new AtomicLong();
+    private final AtomicLong peakPending = new AtomicLong();
 
     Pipe(PipeConf conf, EventLoop loop) {
         this.conf = conf;
@@ -99,7 +102,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
 
     public final PipeStats stats() {
         return new PipeStats(received.get(), receivedBytes.get(), sent.get(), sentBytes.get(), dropped.get(),
-                oversized.get(), duplicates.get(), handlerErrors.get());
+                oversized.get(), duplicates.get(), handlerErrors.get(), peakPending.get());
     }
 
     // ---- sending ----
@@ -255,6 +258,16 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
 
     Subscription[] subscriptions() {
         return subscriptions;
+    }
+
+    /** Whether any queue of this pipe holds messages not yet received. */
+    final boolean hasQueuedMessages() {
+        for (Subscription s : subscriptions) {
+            if (!s.hasHandler() && s.queue().size() > 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The catch-all queue added because the pipe was opened without a message handler. */
@@ -462,6 +475,14 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             handler.onEnd(this);
         } catch (Exception | LinkageError e) {
             handlerFailed("end handler", e);
+        }
+    }
+
+    /** Records how many bytes wait to be written, for {@link PipeStats#peakPendingBytes()}. */
+    final void notePending(Channel channel, long adding) {
+        ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
+        if (buffer != null) {
+            peakPending.accumulateAndGet(buffer.totalPendingWriteBytes() + adding, Math::max);
         }
     }
 

@@ -11,7 +11,9 @@ package io.p2pd.pipe;
  * @param oversized      UDP datagrams dropped because they were larger than {@code readerLimit}
  * @param duplicates     messages dropped by duplicate suppression
  * @param handlerErrors  handlers that threw or whose stage failed
+ * @param peakPendingBytes the most bytes that waited in memory to be written at once: bounded when the pipe's
+ *                       writers respect back-pressure (linked pipes do)
  */
 public record PipeStats(long received, long receivedBytes, long sent, long sentBytes, long dropped, long oversized,
-                        long duplicates, long handlerErrors) {
+                        long duplicates, long handlerErrors, long peakPendingBytes) {
 }

@@ -41,16 +41,12 @@ final class StreamSetup {
     }
 
     private static SslHandler clientHandler(Channel ch, PipeConf conf, HostPort dest) throws SSLException {
-        boolean name = dest.literal().isEmpty();
-        SslHandler ssl = name
-                ? conf.tls().clientContext().newHandler(ch.alloc(), dest.host(), dest.port())
-                : conf.tls().clientContext().newHandler(ch.alloc());
-        if (name && conf.tls().verifiesHostNames()) {
-            SSLEngine engine = ssl.engine();
-            SSLParameters params = engine.getSSLParameters();
-            params.setEndpointIdentificationAlgorithm("HTTPS");
-            engine.setSSLParameters(params);
-        }
+        SslHandler ssl = conf.tls().clientContext().newHandler(ch.alloc(), dest.host(), dest.port());
+        SSLEngine engine = ssl.engine();
+        SSLParameters params = engine.getSSLParameters();
+        // The name or IP dialled must be one the certificate names (DNS or IP subject alternative names).
+        params.setEndpointIdentificationAlgorithm(conf.tls().verifiesHostNames() ? "HTTPS" : null);
+        engine.setSSLParameters(params);
         return ssl;
     }
 }

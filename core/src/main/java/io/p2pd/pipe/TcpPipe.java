@@ -83,6 +83,7 @@ final class TcpPipe extends Pipe {
         } else {
             out = suffix.length == 0 ? Unpooled.wrappedBuffer(data) : Unpooled.wrappedBuffer(data, suffix);
         }
+        notePending(channel, data.length);
         CompletableFuture<Void> done = new CompletableFuture<>();
         channel.writeAndFlush(out).addListener(f -> {
             if (f.isSuccess()) {

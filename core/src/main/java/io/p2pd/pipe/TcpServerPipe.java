@@ -50,8 +50,12 @@ final class TcpServerPipe extends Pipe {
         live.add(connection);
         connection.closeFuture().whenComplete((ok, e) -> {
             live.remove(connection);
-            synchronized (unclaimed) {
-                unclaimed.remove(connection);
+            // A connection that ended before anyone accepted it stays claimable while it holds data, so what it
+            // received is not lost; one with nothing left to receive is forgotten.
+            if (!connection.hasQueuedMessages()) {
+                synchronized (unclaimed) {
+                    unclaimed.remove(connection);
+                }
             }
         });
         if (!isOpen()) {

@@ -15,8 +15,8 @@ import javax.net.ssl.SSLException;
 /**
  * TLS settings of a pipe (used when {@link PipeConf#useSsl()} is on).
  *
- * <p>Clients verify the server by default: the certificate chain against the system's trust store, and the host
- * name when a name (not an IP literal) was dialled. The original turned verification off; here trusting only given
+ * <p>Clients verify the server by default: the certificate chain against the system's trust store, and that the
+ * certificate names what was dialled (the host name, or the IP for an IP literal). The original turned verification off; here trusting only given
  * certificates ({@link #trusting}) or not verifying at all ({@link #insecure}) are explicit choices. A server pipe
  * needs its identity: {@link #server}. The JDK's TLS engine is used, or BoringSSL when netty-tcnative is present.
  */

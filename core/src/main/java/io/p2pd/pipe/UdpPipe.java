@@ -76,6 +76,7 @@ final class UdpPipe extends Pipe {
             return conf.resolver().resolve(dest.getHostString(), conf.dnsTimeout(), loop)
                     .thenCompose(ip -> send(data, new InetSocketAddress(ip, dest.getPort())));
         }
+        notePending(channel, data.length);
         CompletableFuture<Void> done = new CompletableFuture<>();
         channel.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(data), dest)).addListener(f -> {
             if (f.isSuccess()) {

@@ -1,0 +1,159 @@
+package io.p2pd.pipe;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/** Linked pipes: relays in both directions, across protocols, with back-pressure and no loops. */
+class LinkTest {
+
+    private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
+
+    @Test
+    void aTwoWayTcpRelayCarries500MbIntactWithBoundedMemory() throws Exception {
+        long total = 500L << 20;
+        try (ServerSocket sinkListener = new ServerSocket(0, 1, LOOPBACK.getAddress());
+             Pipe front = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join()) {
+            // The relay: whatever connects to `front` is linked both ways to a new connection to the sink.
+            CompletableFuture<Pipe[]> relay = front.accept().thenCompose(in ->
+                    Pipes.open(Proto.TCP, (InetSocketAddress) sinkListener.getLocalSocketAddress())
+                            .thenApply(out -> {
+                                in.link(out);
+                                out.link(in);
+                                return new Pipe[] {in, out};
+                            }));
+            try (Socket source = new Socket(LOOPBACK.getAddress(), front.localAddress().getPort());
+                 Socket sink = sinkListener.accept()) {
+                Pipe[] pipes = relay.join();
+                CompletableFuture<String> sent = CompletableFuture.supplyAsync(() -> write(source, total));
+                // The sink reads in small pieces, slower than the source writes: without back-pressure the relay
+                // would have to hold the difference in memory.
+                String received = read(sink, total, 1024);
+
+                assertThat(received).isEqualTo(sent.join());
+                assertThat(pipes[1].stats().sentBytes()).isEqualTo(total);
+                assertThat(pipes[1].stats().peakPendingBytes()).isLessThan(8L << 20);
+                assertThat(pipes[0].stats().dropped()).isZero();
+
+                // And back the other way through the same relay.
+                sink.getOutputStream().write("reply".getBytes(UTF_8));
+                byte[] back = source.getInputStream().readNBytes(5);
+                assertThat(new String(back, UTF_8)).isEqualTo("reply");
+            }
+        }
+    }
+
+    private static String write(Socket socket, long total) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            Random random = new Random(42);
+            byte[] block = new byte[64 * 1024];
+            OutputStream out = socket.getOutputStream();
+            for (long left = total; left > 0; left -= block.length) {
+                random.nextBytes(block);
+                int n = (int) Math.min(block.length, left);
+                out.write(block, 0, n);
+                digest.update(block, 0, n);
+            }
+            out.flush();
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (IOException | java.security.NoSuchAlgorithmException e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    private static String read(Socket socket, long total, int pieceSize) throws Exception {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        InputStream in = socket.getInputStream();
+        byte[] piece = new byte[pieceSize];
+        long got = 0;
+        while (got < total) {
+            int n = in.read(piece);
+            if (n < 0) {
+                break;
+            }
+            digest.update(piece, 0, n);
+            got += n;
+        }
+        assertThat(got).isEqualTo(total);
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    @Test
+    void tcpToUdpAndBack() {
+        try (Pipe udpEcho = Pipes.opener(Proto.UDP).bind(LOOPBACK)
+                .msgHandler((m, p) -> p.send(m.data(), m.sender())).open().join();
+             Pipe tcpFront = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join();
+             Pipe client = Pipes.open(Proto.TCP, tcpFront.localAddress()).join()) {
+            Pipe connection = tcpFront.accept().join();
+            Pipe udpSide = Pipes.opener(Proto.UDP).dest(udpEcho.localAddress()).open().join();
+            connection.link(udpSide);
+            udpSide.link(connection);
+
+            client.send("over udp".getBytes(UTF_8)).join();
+
+            assertThat(client.recv().join().text()).isEqualTo("over udp");
+            assertThat(udpEcho.stats().received()).isEqualTo(1);
+            udpSide.close();
+        }
+    }
+
+    @Test
+    void forwardedDataIsNotFedBackIntoTheLinkedPipe() {
+        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
+             Pipe a = Pipes.opener(Proto.UDP).dest(server.localAddress()).open().join();
+             Pipe b = Pipes.opener(Proto.UDP).dest(server.localAddress()).open().join();
+             Pipe peer = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join()) {
+            a.link(b);
+            b.link(a);
+            peer.send("once".getBytes(UTF_8), a.localAddress()).join();
+
+            // a forwards to the server through b; b does not see it as received, so nothing loops back.
+            assertThat(server.recv().join().sender().getPort()).isEqualTo(b.localAddress().getPort());
+            assertThat(server.recv(Duration.ofMillis(200))).failsWithin(Duration.ofSeconds(5));
+            assertThat(b.stats().received()).isZero();
+            assertThat(a.stats().received()).isEqualTo(1);
+            assertThat(a.links()).containsExactly(b);
+
+            a.unlink(b);
+            peer.send("again".getBytes(UTF_8), a.localAddress()).join();
+            assertThat(a.recv().join().text()).isEqualTo("again");
+            assertThat(server.recv(Duration.ofMillis(200))).failsWithin(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void linkingNeedsADefaultDestination() {
+        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join();
+             Pipe udp = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join()) {
+            assertThatThrownBy(() -> udp.link(server)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("default destination");
+            assertThatThrownBy(() -> udp.link(udp)).isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @Test
+    void aClosedTargetIsUnlinked() {
+        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
+             Pipe a = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join()) {
+            Pipe b = Pipes.opener(Proto.UDP).dest(server.localAddress()).open().join();
+            a.link(b);
+            b.close();
+
+            assertThat(a.links()).isEmpty();
+        }
+    }
+}
