@@ -15,4 +15,5 @@ module io.p2pd {
 
     exports io.p2pd.pipe;
     exports io.p2pd.net;
+    exports io.p2pd.stun;
 }
