@@ -20,6 +20,8 @@ public final class StunAttribute {
     public static final int REALM = 0x0014;
     public static final int NONCE = 0x0015;
     public static final int XOR_MAPPED_ADDRESS = 0x0020;
+    /** RFC 5780: send the response to this port (of the request's source IP). */
+    public static final int RESPONSE_PORT = 0x0027;
     public static final int SOFTWARE = 0x8022;
     public static final int FINGERPRINT = 0x8028;
     public static final int RESPONSE_ORIGIN = 0x802B;

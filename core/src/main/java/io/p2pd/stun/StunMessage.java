@@ -144,6 +144,11 @@ public final class StunMessage {
         return attribute(StunAttribute.CHANGE_REQUEST).map(a -> be32(a.rawValue(), 0) & 0x06);
     }
 
+    /** The RESPONSE-PORT (RFC 5780): where the response should go instead of the source port. */
+    public Optional<Integer> responsePort() {
+        return attribute(StunAttribute.RESPONSE_PORT).map(a -> be16(a.rawValue(), 0));
+    }
+
     public Optional<StunErrorCode> errorCode() {
         return attribute(StunAttribute.ERROR_CODE).map(a -> {
             byte[] v = a.rawValue();
@@ -344,7 +349,8 @@ public final class StunMessage {
                             type, family == 1 ? "IPv4" : "IPv6", v.length, expected), at + 2);
                 }
             }
-            case StunAttribute.CHANGE_REQUEST, StunAttribute.FINGERPRINT -> exact(type, v, 4, at);
+            case StunAttribute.CHANGE_REQUEST, StunAttribute.FINGERPRINT, StunAttribute.RESPONSE_PORT ->
+                    exact(type, v, 4, at);
             case StunAttribute.MESSAGE_INTEGRITY -> exact(type, v, 20, at);
             case StunAttribute.ERROR_CODE -> {
                 if (v.length < 4) {
@@ -599,6 +605,16 @@ public final class StunMessage {
             byte[] v = new byte[4];
             v[3] = (byte) ((changeIp ? 0x04 : 0) | (changePort ? 0x02 : 0));
             return add(StunAttribute.of(StunAttribute.CHANGE_REQUEST, v));
+        }
+
+        /** RESPONSE-PORT (RFC 5780): ask for the response on another local port. */
+        public Builder responsePort(int port) {
+            if (port < 0 || port > 0xFFFF) {
+                throw new IllegalArgumentException("port out of range 0-65535: " + port);
+            }
+            byte[] v = new byte[4];
+            put16(v, 0, port);
+            return add(StunAttribute.of(StunAttribute.RESPONSE_PORT, v));
         }
 
         public Builder errorCode(StunErrorCode error) {

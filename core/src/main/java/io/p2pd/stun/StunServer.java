@@ -47,7 +47,8 @@ public final class StunServer implements AutoCloseable {
             StunAttribute.CHANGE_REQUEST, StunAttribute.USERNAME, StunAttribute.MESSAGE_INTEGRITY,
             StunAttribute.REALM, StunAttribute.NONCE, StunAttribute.XOR_MAPPED_ADDRESS,
             0x001C /* MESSAGE-INTEGRITY-SHA256 */, 0x001E /* USERHASH */, 0x0024 /* ICE PRIORITY */,
-            0x0025 /* ICE USE-CANDIDATE */, 0x0026 /* PADDING: ignoring it is allowed */);
+            0x0025 /* ICE USE-CANDIDATE */, 0x0026 /* PADDING: ignoring it is allowed */,
+            StunAttribute.RESPONSE_PORT);
 
     private final StunServerConfig config;
     private final Channel[][] udp = new Channel[2][2]; // [ip index][port index]
@@ -182,12 +183,12 @@ public final class StunServer implements AutoCloseable {
     }
 
     /** What to do with one message: nothing (reply null; garbage or not), or send reply, changed as asked. */
-    private record Outcome(StunMessage reply, int changeFlags, boolean garbage) {
-        static final Outcome GARBAGE = new Outcome(null, 0, true);
-        static final Outcome NONE = new Outcome(null, 0, false);
+    private record Outcome(StunMessage reply, int changeFlags, int responsePort, boolean garbage) {
+        static final Outcome GARBAGE = new Outcome(null, 0, -1, true);
+        static final Outcome NONE = new Outcome(null, 0, -1, false);
 
         static Outcome send(StunMessage reply) {
-            return new Outcome(reply, 0, false);
+            return new Outcome(reply, 0, -1, false);
         }
     }
 
@@ -195,7 +196,8 @@ public final class StunServer implements AutoCloseable {
         Outcome o = handle(bytes, sender, false, i, j);
         if (o.reply() != null) {
             Channel out = udp[i ^ ((o.changeFlags() & 4) >> 2)][j ^ ((o.changeFlags() & 2) >> 1)];
-            out.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(o.reply().encode()), sender));
+            InetSocketAddress to = o.responsePort() < 0 ? sender : new InetSocketAddress(sender.getAddress(), o.responsePort());
+            out.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(o.reply().encode()), to));
         }
     }
 
@@ -239,8 +241,9 @@ public final class StunServer implements AutoCloseable {
                     .unknownAttributes(unknown).build());
         }
         int flags = req.changeRequest().orElse(0);
-        if (overTcp && flags != 0) {
-            return Outcome.send(error(req, new StunErrorCode(StunErrorCode.BAD_REQUEST, "CHANGE-REQUEST needs UDP")));
+        if (overTcp && (flags != 0 || req.responsePort().isPresent())) {
+            return Outcome.send(error(req, new StunErrorCode(StunErrorCode.BAD_REQUEST,
+                    "CHANGE-REQUEST and RESPONSE-PORT need UDP")));
         }
         Channel[][] listeners = overTcp ? tcp : udp;
         InetSocketAddress origin = local(listeners[i ^ ((flags & 4) >> 2)][j ^ ((flags & 2) >> 1)]);
@@ -265,7 +268,8 @@ public final class StunServer implements AutoCloseable {
         if (req.hasFingerprint()) {
             b.fingerprint();
         }
-        return new Outcome(b.build(), flags, false);
+        // RFC 5780 section 7.5: RESPONSE-PORT redirects the answer to another port of the same IP.
+        return new Outcome(b.build(), flags, req.responsePort().orElse(-1), false);
     }
 
     private StunMessage error(StunMessage req, StunErrorCode code) {

@@ -174,6 +174,25 @@ class StunServerClientTest {
     }
 
     @Test
+    void responsePortRedirectsTheAnswer() throws Exception {
+        try (DatagramSocket asker = new DatagramSocket(new InetSocketAddress(LO1, 0));
+             DatagramSocket listener = new DatagramSocket(new InetSocketAddress(LO1, 0))) {
+            listener.setSoTimeout(10_000);
+            StunMessage req = StunMessage.bindingRequest().responsePort(listener.getLocalPort())
+                    .changeRequest(true, true).build();
+            assertThat(StunMessage.decode(req.encode()).responsePort()).contains(listener.getLocalPort());
+            byte[] b = req.encode();
+            asker.send(new DatagramPacket(b, b.length, rfc5780.primaryAddress()));
+            DatagramPacket in = new DatagramPacket(new byte[2048], 2048);
+            listener.receive(in);
+            StunMessage reply = StunMessage.decode(Arrays.copyOf(in.getData(), in.getLength()));
+            assertThat(reply.sameTransaction(req)).isTrue();
+            assertThat(reply.xorMappedAddress()).contains((InetSocketAddress) asker.getLocalSocketAddress());
+            assertThat(in.getSocketAddress()).isEqualTo(rfc5780.otherAddress().orElseThrow());
+        }
+    }
+
+    @Test
     void changeRequestToPlainServerIsA420() throws Exception {
         try (StunSession s = await(StunSession.open(ANY_LO1, FAST))) {
             Throwable e = failure(s.binding(plain.primaryAddress(), true, false));
