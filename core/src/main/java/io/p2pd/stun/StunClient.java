@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * One-shot STUN binding requests over UDP or TCP, and asking several servers for an agreed answer.
@@ -52,11 +53,7 @@ public final class StunClient {
         Objects.requireNonNull(server, "server");
         Objects.requireNonNull(config, "config");
         return switch (proto) {
-            case UDP -> StunSession.open(local, config).thenCompose(s -> {
-                CompletableFuture<StunResult> r = s.binding(server);
-                r.whenComplete((x, e) -> s.close());
-                return r;
-            });
+            case UDP -> withSession(local, config, s -> s.binding(server));
             case TCP -> tcp(Optional.of(local), server, config);
         };
     }
@@ -79,11 +76,36 @@ public final class StunClient {
         if (proto == Proto.TCP) {
             return vote(targets, quorum, server -> tcp(Optional.empty(), server, config));
         }
-        return StunSession.open(wildcard(targets.getFirst()), config).thenCompose(s -> {
-            CompletableFuture<StunConsensus> out = vote(targets, quorum, s::binding);
-            out.whenComplete((x, e) -> s.close());
-            return out;
+        return withSession(wildcard(targets.getFirst()), config, s -> vote(targets, quorum, s::binding));
+    }
+
+    /**
+     * Runs {@code work} on a fresh session and closes it when the work is done. Unlike a plain thenCompose,
+     * cancelling the returned future cancels the work (stopping retransmissions) and closes the session.
+     */
+    private static <T> CompletableFuture<T> withSession(InetSocketAddress local, StunClientConfig config,
+                                                        Function<StunSession, CompletableFuture<T>> work) {
+        CompletableFuture<T> out = new CompletableFuture<>();
+        StunSession.open(local, config).whenComplete((s, openError) -> {
+            if (openError != null) {
+                out.completeExceptionally(unwrap(openError));
+                return;
+            }
+            CompletableFuture<T> inner = work.apply(s);
+            inner.whenComplete((x, e) -> {
+                s.close();
+                if (e != null) {
+                    out.completeExceptionally(unwrap(e));
+                } else {
+                    out.complete(x);
+                }
+            });
+            out.whenComplete((x, e) -> {
+                inner.cancel(false); // no-op when inner is done
+                s.close();
+            });
         });
+        return out;
     }
 
     /** {@link #bindingQuorum} with the default quorum: 2, or 1 when there is only one server. */

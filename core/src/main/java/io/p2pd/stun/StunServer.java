@@ -236,9 +236,14 @@ public final class StunServer implements AutoCloseable {
             }
         }
         if (!unknown.isEmpty()) { // RFC 5780 section 7.2: a server without alternate answers CHANGE-REQUEST so
-            return Outcome.send(StunMessage.responseTo(req, StunMessage.MessageClass.ERROR_RESPONSE)
+            StunMessage.Builder b = StunMessage.responseTo(req, StunMessage.MessageClass.ERROR_RESPONSE)
                     .errorCode(new StunErrorCode(StunErrorCode.UNKNOWN_ATTRIBUTE, "Unknown Attribute"))
-                    .unknownAttributes(unknown).build());
+                    .unknownAttributes(unknown);
+            config.software().ifPresent(b::software);
+            if (req.hasFingerprint()) {
+                b.fingerprint();
+            }
+            return Outcome.send(b.build());
         }
         int flags = req.changeRequest().orElse(0);
         if (overTcp && (flags != 0 || req.responsePort().isPresent())) {
@@ -275,6 +280,9 @@ public final class StunServer implements AutoCloseable {
     private StunMessage error(StunMessage req, StunErrorCode code) {
         StunMessage.Builder b = StunMessage.responseTo(req, StunMessage.MessageClass.ERROR_RESPONSE).errorCode(code);
         config.software().ifPresent(b::software);
+        if (req.hasFingerprint()) {
+            b.fingerprint();
+        }
         return b.build();
     }
 

@@ -393,6 +393,34 @@ class StunServerClientTest {
     }
 
     @Test
+    void cancellingARequestForgetsIt() throws Exception {
+        try (Fake silent = new Fake((m, from) -> List.of());
+             StunSession s = await(StunSession.open(ANY_LO1, FAST))) {
+            CompletableFuture<StunResult> f = s.binding(silent.address());
+            assertThat(s.pendingRequests()).isEqualTo(1);
+            f.cancel(false);
+            assertThat(s.pendingRequests()).isZero();
+            assertThat(f).isCancelled();
+        }
+    }
+
+    @Test
+    void manyConcurrentRequestsOnOneSession() throws Exception {
+        try (StunSession s = await(StunSession.open(ANY_LO1, FAST))) {
+            List<CompletableFuture<StunResult>> all = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                all.add(s.binding(i % 2 == 0 ? rfc5780.primaryAddress() : plain.primaryAddress()));
+            }
+            for (int i = 0; i < all.size(); i++) {
+                StunResult r = await(all.get(i));
+                assertThat(r.mappedAddress()).isEqualTo(s.localAddress());
+                assertThat(r.server()).isEqualTo(i % 2 == 0 ? rfc5780.primaryAddress() : plain.primaryAddress());
+            }
+            assertThat(s.pendingRequests()).isZero();
+        }
+    }
+
+    @Test
     void tcpConnectionRefused() throws Exception {
         int port;
         try (ServerSocket ss = new ServerSocket(0, 1, LO1)) {
