@@ -30,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Needs the Debian package coturn; skipped (not failed) when its programs are not installed.
  */
 @Tag("lab")
+@org.junit.jupiter.api.extension.ExtendWith(NettyLeakCheck.class)
 class CoturnLabTest {
     static final InetAddress LO1 = StunServerClientTest.LO1;
     static final InetAddress LO2 = StunServerClientTest.LO2;

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Our client against our server, and against small fake servers, on loopback. */
+@org.junit.jupiter.api.extension.ExtendWith(NettyLeakCheck.class)
 class StunServerClientTest {
     static final InetAddress LO1 = ip("127.0.0.1");
     static final InetAddress LO2 = ip("127.0.0.2");
