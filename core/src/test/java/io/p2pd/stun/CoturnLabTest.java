@@ -91,13 +91,23 @@ class CoturnLabTest {
             if (port == not) {
                 continue;
             }
-            try (DatagramSocket a = new DatagramSocket(new InetSocketAddress(LO2, port));
-                 ServerSocket b = new ServerSocket(port, 1, LO1);
-                 ServerSocket c = new ServerSocket(port, 1, LO2);
-                 DatagramSocket e = new DatagramSocket(new InetSocketAddress(LO1, port))) {
+            List<AutoCloseable> probes = new ArrayList<>();
+            try {
+                probes.add(new DatagramSocket(new InetSocketAddress(LO1, port)));
+                probes.add(new DatagramSocket(new InetSocketAddress(LO2, port)));
+                probes.add(new ServerSocket(port, 1, LO1));
+                probes.add(new ServerSocket(port, 1, LO2));
                 return port;
             } catch (IOException taken) {
                 // try another
+            } finally {
+                for (AutoCloseable c : probes) {
+                    try {
+                        c.close();
+                    } catch (Exception ignored) {
+                        // released anyway
+                    }
+                }
             }
         }
         throw new IOException("no free port pair found on 127.0.0.1/127.0.0.2");

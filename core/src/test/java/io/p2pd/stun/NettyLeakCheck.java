@@ -19,7 +19,7 @@ import org.junit.platform.launcher.LauncherSessionListener;
  * class loads (by the launcher session listener below, registered in META-INF/services), and after all
  * tests of a class the garbage is collected and the recorder must be empty.
  */
-public final class NettyLeakCheck implements BeforeAllCallback, AfterAllCallback {
+final class NettyLeakCheck implements BeforeAllCallback, AfterAllCallback {
     static final List<String> LEAKS = new CopyOnWriteArrayList<>();
 
     /** Registered as a service: runs before any test class is loaded. */
