@@ -101,6 +101,21 @@ class StunServerClientTest {
     }
 
     @Test
+    void ipv6Loopback() throws Exception {
+        InetAddress v6 = ip("::1");
+        try (StunServer s = await(StunServer.start(StunServerConfig.of(v6, 0)))) {
+            StunResult udp = await(StunClient.binding(Proto.UDP, new InetSocketAddress(v6, 0), s.primaryAddress(), FAST));
+            assertThat(udp.mappedAddress()).isEqualTo(udp.localAddress());
+            assertThat(udp.mappedAddress().getAddress()).isEqualTo(v6);
+            assertThat(udp.response().xorMappedAddress()).contains(udp.localAddress());
+            StunResult tcp = await(StunClient.binding(Proto.TCP, s.primaryAddress(), FAST));
+            assertThat(tcp.mappedAddress()).isEqualTo(tcp.localAddress());
+            StunResult wildcard = await(StunClient.binding(Proto.UDP, s.primaryAddress(), FAST));
+            assertThat(wildcard.mappedAddress().getAddress()).isEqualTo(v6);
+        }
+    }
+
+    @Test
     void oneShotUdpFromWildcard() throws Exception {
         StunResult r = await(StunClient.binding(Proto.UDP, plain.primaryAddress(), FAST));
         assertThat(r.mappedAddress().getAddress()).isEqualTo(LO1);
