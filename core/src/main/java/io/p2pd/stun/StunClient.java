@@ -22,6 +22,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -122,7 +123,8 @@ public final class StunClient {
         CompletableFuture<StunConsensus> out = new CompletableFuture<>();
         Map<InetAddress, List<StunResult>> votes = new LinkedHashMap<>();
         List<Throwable> failures = new ArrayList<>();
-        List<CompletableFuture<StunResult>> requests = new ArrayList<>();
+        // copy-on-write: a caller's cancel of `out` iterates it from another thread while we still add
+        List<CompletableFuture<StunResult>> requests = new CopyOnWriteArrayList<>();
         Object lock = new Object();
         int[] outstanding = {servers.size()};
         out.whenComplete((x, e) -> requests.forEach(r -> r.cancel(false))); // the losers
@@ -156,6 +158,9 @@ public final class StunClient {
                     }
                 });
             }
+        }
+        if (out.isDone()) { // decided (or cancelled) before every request was registered
+            requests.forEach(r -> r.cancel(false));
         }
         return out;
     }

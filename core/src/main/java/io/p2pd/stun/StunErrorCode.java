@@ -3,7 +3,7 @@ package io.p2pd.stun;
 import java.util.Objects;
 
 /** The value of an ERROR-CODE attribute: a code 300-699 and a reason phrase. */
-public record StunErrorCode(int code, String reason) {
+public record StunErrorCode(int code, String reason) implements java.io.Serializable {
     public static final int TRY_ALTERNATE = 300;
     public static final int BAD_REQUEST = 400;
     public static final int UNAUTHORIZED = 401;

@@ -1,7 +1,6 @@
 package io.p2pd.stun;
 
 import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -277,7 +276,8 @@ public final class StunMessage {
 
     /**
      * Decodes the message in {@code data[offset, offset+length)}; the range must hold exactly one message.
-     * Never throws anything but {@link StunDecodeException}, whatever the bytes.
+     * Never throws anything but {@link StunDecodeException}, whatever the bytes (an out-of-range
+     * {@code offset}/{@code length} is a caller bug: {@link IndexOutOfBoundsException}).
      */
     public static StunMessage decode(byte[] data, int offset, int length) throws StunDecodeException {
         Objects.checkFromIndexSize(offset, length, data.length);
@@ -424,10 +424,7 @@ public final class StunMessage {
         if (address.isUnresolved()) {
             throw new IllegalArgumentException("unresolved address: " + address);
         }
-        byte[] ip = address.getAddress().getAddress();
-        if (address.getAddress() instanceof Inet6Address v6 && v6.getScopeId() != 0) {
-            ip = Arrays.copyOf(ip, 16); // scope ids do not travel
-        }
+        byte[] ip = address.getAddress().getAddress(); // a fresh copy, 4 or 16 bytes (a v6 scope id does not travel)
         byte[] v = new byte[4 + ip.length];
         v[1] = (byte) (address.getAddress() instanceof Inet4Address ? 1 : 2);
         int port = address.getPort();

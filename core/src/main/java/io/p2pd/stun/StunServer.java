@@ -65,8 +65,8 @@ public final class StunServer implements AutoCloseable {
     }
 
     /**
-     * Binds every listener and completes with the running server, or fails with the
-     * {@link java.net.BindException} (or other I/O error) of the first listener that could not bind.
+     * Binds every listener and completes with the running server, or fails with a {@link BindException}
+     * naming the first listener that could not bind (after a few attempts when a port is 0).
      */
     public static CompletableFuture<StunServer> start(StunServerConfig config) {
         CompletableFuture<StunServer> out = new CompletableFuture<>();
@@ -119,8 +119,8 @@ public final class StunServer implements AutoCloseable {
         }
     }
 
-    private Channel bindUdp(InetSocketAddress at, int i, int j) throws Exception {
-        Channel ch = new Bootstrap().group(StunLoops.group()).channel(StunLoops.datagramChannel())
+    private Channel bindUdp(InetSocketAddress at, int i, int j) throws InterruptedException, BindException {
+        var ch = new Bootstrap().group(StunLoops.group()).channel(StunLoops.datagramChannel())
                 .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
                     @Override
                     protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket p) {
@@ -131,22 +131,35 @@ public final class StunServer implements AutoCloseable {
                     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
                         LOG.debug("STUN UDP listener {}: {}", ctx.channel().localAddress(), cause.toString());
                     }
-                }).bind(at).sync().channel();
-        channels.add(ch);
-        return ch;
+                }).bind(at).await();
+        return bound(ch, "UDP", at);
     }
 
-    private Channel bindTcp(InetSocketAddress at, int i, int j) throws Exception {
-        Channel ch = new ServerBootstrap().group(StunLoops.group()).channel(StunLoops.serverSocketChannel())
+    /**
+     * The bound channel, or a {@link BindException} naming the protocol and address: the native transports
+     * report only "bind(..) failed" in an exception of their own.
+     */
+    private Channel bound(io.netty.channel.ChannelFuture f, String proto, InetSocketAddress at) throws BindException {
+        if (!f.isSuccess()) {
+            BindException e = new BindException("cannot listen on " + proto + " " + at + ": "
+                    + f.cause().getMessage());
+            e.initCause(f.cause());
+            throw e;
+        }
+        channels.add(f.channel());
+        return f.channel();
+    }
+
+    private Channel bindTcp(InetSocketAddress at, int i, int j) throws InterruptedException, BindException {
+        var ch = new ServerBootstrap().group(StunLoops.group()).channel(StunLoops.serverSocketChannel())
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel c) {
                         channels.add(c);
                         c.pipeline().addLast(new ReadTimeoutHandler(30), tcpFramer(), new TcpHandler(i, j));
                     }
-                }).bind(at).sync().channel();
-        channels.add(ch);
-        return ch;
+                }).bind(at).await();
+        return bound(ch, "TCP", at);
     }
 
     /** STUN over TCP: the 16-bit length at offset 2 counts the bytes after the 20-byte header (16 after it). */

@@ -116,6 +116,14 @@ class StunServerClientTest {
     }
 
     @Test
+    void fixedPortInUseFailsWithTheBindError() throws Exception {
+        int taken = plain.primaryAddress().getPort();
+        Throwable e = failure(StunServer.start(StunServerConfig.of(LO1, taken)));
+        assertThat(e).isInstanceOf(java.net.BindException.class)
+                .hasMessageContaining("UDP " + plain.primaryAddress()).hasMessageContaining("in use");
+    }
+
+    @Test
     void oneShotUdpFromWildcard() throws Exception {
         StunResult r = await(StunClient.binding(Proto.UDP, plain.primaryAddress(), FAST));
         assertThat(r.mappedAddress().getAddress()).isEqualTo(LO1);
