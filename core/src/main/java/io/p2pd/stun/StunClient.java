@@ -62,7 +62,8 @@ public final class StunClient {
     /**
      * Asks every server at once and completes with the first mapped IP that {@code quorum} of them agree
      * on; failures do not vote, and the requests still running are then cancelled. Over UDP all requests go
-     * out from one local socket. Fails with {@link StunQuorumException} once agreement has become impossible.
+     * out from one local socket, bound to the wildcard address of the first server's family (so list servers of
+     * one family). Fails with {@link StunQuorumException} once agreement has become impossible.
      */
     public static CompletableFuture<StunConsensus> bindingQuorum(Proto proto, List<InetSocketAddress> servers,
                                                                  int quorum, StunClientConfig config) {

@@ -58,6 +58,8 @@ public final class StunServer implements AutoCloseable {
     private final AtomicLong ignored = new AtomicLong();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set once every listener is bound: a reply may need any of them (and this publishes the arrays). */
+    private volatile boolean ready;
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
     private StunServer(StunServerConfig config) {
@@ -117,6 +119,7 @@ public final class StunServer implements AutoCloseable {
                 ports[j] = at.getPort();
             }
         }
+        ready = true;
     }
 
     private Channel bindUdp(InetSocketAddress at, int i, int j) throws InterruptedException, BindException {
@@ -219,6 +222,10 @@ public final class StunServer implements AutoCloseable {
      * (responses, indications).
      */
     private Outcome handle(byte[] bytes, InetSocketAddress sender, boolean overTcp, int i, int j) {
+        if (!ready) { // still binding the other listeners: like a datagram that came a moment too early
+            ignored.incrementAndGet();
+            return Outcome.NONE;
+        }
         StunMessage req;
         try {
             req = StunMessage.decode(bytes);
@@ -339,7 +346,7 @@ public final class StunServer implements AutoCloseable {
         return malformed.get();
     }
 
-    /** Well-formed messages that were not requests (responses, indications) and were dropped. */
+    /** Messages dropped unanswered although well-formed: responses, indications, and arrivals during start. */
     public long ignoredCount() {
         return ignored.get();
     }
