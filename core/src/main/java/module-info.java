@@ -16,4 +16,5 @@ module io.p2pd {
     exports io.p2pd.pipe;
     exports io.p2pd.net;
     exports io.p2pd.nic;
+    exports io.p2pd.stun;
 }

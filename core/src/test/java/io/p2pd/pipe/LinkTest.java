@@ -128,7 +128,10 @@ class LinkTest {
             assertThat(a.stats().received()).isEqualTo(1);
             assertThat(a.links()).containsExactly(b);
 
+            // Linking dropped a's empty catch-all queue (a relay's queue nobody reads); subscribe to queue again.
+            assertThatThrownBy(() -> a.recv().join()).cause().isInstanceOf(IllegalStateException.class);
             a.unlink(b);
+            a.subscribe(Sub.ALL);
             peer.send("again".getBytes(UTF_8), a.localAddress()).join();
             assertThat(a.recv().join().text()).isEqualTo("again");
             assertThat(server.recv(Duration.ofMillis(200))).failsWithin(Duration.ofSeconds(5));

@@ -8,13 +8,16 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.platform.launcher.LauncherSession;
+import org.junit.platform.launcher.LauncherSessionListener;
 
 /**
  * Makes a Netty buffer leak fail the build instead of only logging it.
  *
  * <p>Registered for every test class through JUnit's extension auto-detection. Its static initialiser installs a
- * leak-detector factory before any Netty buffer class loads (their detectors are created in static fields), so every
- * leak Netty would report lands in {@link #LEAKS}. After each test class it collects garbage and allocates a few
+ * leak-detector factory, which must happen before any Netty buffer class loads (their detectors are created in static
+ * fields): the {@link Installer}, a launcher session listener, runs it before any test class is even discovered. Every
+ * leak Netty would report then lands in {@link #LEAKS}. After each test class it collects garbage and allocates a few
  * buffers, which is when Netty reports leaks of collected buffers, then fails if any were found.
  */
 public final class LeakCheck implements AfterAllCallback {
@@ -24,6 +27,15 @@ public final class LeakCheck implements AfterAllCallback {
     static {
         ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
         ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new RecordingFactory());
+    }
+
+    /** Loads this class, and so installs the recording factory, when the JUnit launcher session opens. */
+    public static final class Installer implements LauncherSessionListener {
+        @Override
+        public void launcherSessionOpened(LauncherSession session) {
+            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
+            LEAKS.size();
+        }
     }
 
     @Override

@@ -1,0 +1,120 @@
+package io.p2pd.stun;
+
+import java.net.InetAddress;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What a {@link StunServer} listens on and how it answers.
+ *
+ * @param primaryIp        the first (or only) IP
+ * @param primaryPort      the first port; 0 picks a free one
+ * @param alternateIp      a second IP: with it the server is an RFC 5780 server listening on both IPs
+ *                         times both ports (and the RFC 3489 CHANGE-REQUEST target)
+ * @param alternatePort    the second port, used only with {@code alternateIp}; 0 picks a free one
+ * @param udp              listen on UDP
+ * @param tcp              listen on TCP (one or more requests per connection, framed by the STUN length)
+ * @param software         a SOFTWARE attribute for every reply
+ * @param rfc3489Attributes also put SOURCE-ADDRESS and CHANGED-ADDRESS in replies to RFC 5389+ requests
+ *                         (requests without the magic cookie always get them)
+ */
+public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<InetAddress> alternateIp,
+                               int alternatePort, boolean udp, boolean tcp, Optional<String> software,
+                               boolean rfc3489Attributes) {
+
+    public StunServerConfig {
+        Objects.requireNonNull(primaryIp, "primaryIp");
+        Objects.requireNonNull(alternateIp, "alternateIp");
+        Objects.requireNonNull(software, "software");
+        checkPort(primaryPort);
+        checkPort(alternatePort);
+        if (!udp && !tcp) {
+            throw new IllegalArgumentException("neither UDP nor TCP enabled");
+        }
+        if (alternateIp.isPresent() && alternateIp.get().equals(primaryIp)) {
+            throw new IllegalArgumentException("alternate IP equals the primary IP " + primaryIp.getHostAddress());
+        }
+        if (alternateIp.isPresent() && primaryPort != 0 && primaryPort == alternatePort) {
+            throw new IllegalArgumentException("alternate port equals the primary port " + primaryPort);
+        }
+        if (alternateIp.isPresent() && alternateIp.get().getClass() != primaryIp.getClass()) {
+            throw new IllegalArgumentException("primary and alternate IPs are of different families");
+        }
+    }
+
+    private static void checkPort(int port) {
+        if (port < 0 || port > 0xFFFF) {
+            throw new IllegalArgumentException("port out of range 0-65535: " + port);
+        }
+    }
+
+    /** A plain RFC 8489 server on one IP and port (0 = any free port), UDP and TCP. */
+    public static StunServerConfig of(InetAddress ip, int port) {
+        return builder(ip).port(port).build();
+    }
+
+    /** An RFC 5780 server on two IPs and two ports (0 = any free port), UDP and TCP. */
+    public static StunServerConfig rfc5780(InetAddress ip, int port, InetAddress otherIp, int otherPort) {
+        return builder(ip).port(port).alternate(otherIp, otherPort).build();
+    }
+
+    public static Builder builder(InetAddress primaryIp) {
+        return new Builder(primaryIp);
+    }
+
+    /** True when the server has an alternate IP and port (RFC 5780 / RFC 3489 CHANGE-REQUEST). */
+    public boolean hasAlternate() {
+        return alternateIp.isPresent();
+    }
+
+    public static final class Builder {
+        private final InetAddress primaryIp;
+        private int primaryPort;
+        private InetAddress alternateIp;
+        private int alternatePort;
+        private boolean udp = true;
+        private boolean tcp = true;
+        private String software;
+        private boolean rfc3489Attributes;
+
+        private Builder(InetAddress primaryIp) {
+            this.primaryIp = Objects.requireNonNull(primaryIp, "primaryIp");
+        }
+
+        public Builder port(int port) {
+            this.primaryPort = port;
+            return this;
+        }
+
+        public Builder alternate(InetAddress ip, int port) {
+            this.alternateIp = Objects.requireNonNull(ip, "ip");
+            this.alternatePort = port;
+            return this;
+        }
+
+        public Builder udp(boolean on) {
+            this.udp = on;
+            return this;
+        }
+
+        public Builder tcp(boolean on) {
+            this.tcp = on;
+            return this;
+        }
+
+        public Builder software(String name) {
+            this.software = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        public Builder rfc3489Attributes(boolean on) {
+            this.rfc3489Attributes = on;
+            return this;
+        }
+
+        public StunServerConfig build() {
+            return new StunServerConfig(primaryIp, primaryPort, Optional.ofNullable(alternateIp), alternatePort,
+                    udp, tcp, Optional.ofNullable(software), rfc3489Attributes);
+        }
+    }
+}
