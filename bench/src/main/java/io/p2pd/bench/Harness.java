@@ -45,6 +45,7 @@ public final class Harness {
                 } catch (Exception e) {
                     step.table().note("Run " + run + " failed: " + e);
                     log("%s failed: %s", step.id(), e);
+                    e.printStackTrace();
                 }
             }
             done.add(step.table());

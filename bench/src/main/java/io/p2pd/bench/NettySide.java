@@ -45,10 +45,16 @@ final class NettySide implements Side {
 
     /** A TCP server on 127.0.0.1 whose every connection gets {@code handler} (which must be sharable). */
     static Open listen(ChannelHandler handler) throws InterruptedException {
+        return listenWith(handler, true);
+    }
+
+    /** As {@link #listen}, choosing whether accepted channels start reading at once (a relay waits). */
+    static Open listenWith(ChannelHandler handler, boolean autoRead) throws InterruptedException {
         Channel ch = new ServerBootstrap()
                 .group(group(), group())
                 .channelFactory(EventLoops.tcpServer(group(), SocketProtocolFamily.INET))
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, streamAllocator())
+                .childOption(ChannelOption.AUTO_READ, autoRead)
                 .childHandler(handler)
                 .bind(PipeSide.LOOPBACK).sync().channel();
         return wrap(ch);
@@ -112,7 +118,7 @@ final class NettySide implements Side {
 
     /** Writes back each read buffer as is; flushes once the read burst is over. */
     @ChannelHandler.Sharable
-    static final class Echo extends ChannelInboundHandlerAdapter {
+    static class Echo extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ctx.write(msg, ctx.voidPromise());

@@ -20,7 +20,7 @@ record Settings(boolean quick, Timing timing, String only, Path out, int acceptC
                         + "; usage: [--quick] [--only WORD] [--runs N] [--out FILE]");
             }
         }
-        Timing timing = quick ? new Timing(200, 400, runs == null ? 1 : runs)
+        Timing timing = quick ? new Timing(500, 500, runs == null ? 1 : runs)
                 : new Timing(1000, 2000, runs == null ? 5 : runs);
         if (out == null) {
             out = Path.of("bench", "results", quick ? "quick.md" : "full.md");

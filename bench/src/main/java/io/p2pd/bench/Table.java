@@ -35,6 +35,10 @@ final class Table {
         runs.computeIfAbsent(variant, v -> new ArrayList<>()).add(sample);
     }
 
+    boolean hasRuns() {
+        return !runs.isEmpty();
+    }
+
     void note(String text) {
         notes.add(text);
     }

@@ -41,7 +41,46 @@ final class Workloads {
                         table.add("iperf3 -u -b 0 (one way)", Iperf.udp(SMALL, st.timing().measureMillis()));
                     }
                 }));
+        steps.add(new Harness.Step("subs",
+                new Table("Subscriptions: UDP echo through a pipe with N non-matching regex subscriptions (each with a"
+                        + " handler), 64-byte datagrams", "dgram/s", "pipes, 0 subs"),
+                (table, st) -> {
+                    Sample none = EchoRuns.udp(new PipeSide(), 0, SMALL, WINDOW, st.timing());
+                    table.add("pipes, 0 subs", none.put("extra ns/msg", 0));
+                    for (int n : new int[] {1, 10, 100}) {
+                        Sample with = EchoRuns.udp(new PipeSide(), n, SMALL, WINDOW, st.timing());
+                        // A round trip crosses the server once: the throughput lost is the server's extra time.
+                        with.put("extra ns/msg", 1e9 / with.get("dgram/s") - 1e9 / none.get("dgram/s"));
+                        table.add("pipes, " + n + (n == 1 ? " sub" : " subs"), with);
+                    }
+                }));
+        steps.add(relay());
+        steps.add(new Harness.Step("accept",
+                new Table("Accepting " + s.acceptConnections() + " concurrent idle TCP connections on one server "
+                        + "(server in a child JVM, serial GC, heap after full GC)", "accept ms", "netty"),
+                (table, st) -> {
+                    table.add("pipes", AcceptRun.run("pipes", st.acceptConnections()));
+                    table.add("netty", AcceptRun.run("netty", st.acceptConnections()));
+                }));
+        steps.add(new Harness.Step("jmh", new Table("JMH micro-benchmarks (average time per operation)", "ns/op",
+                "-"), Micro::run));
         return steps;
+    }
+
+    private static Harness.Step relay() {
+        Table table = new Table("Relay: one-way TCP stream of 16 KiB writes, source -> relay -> sink, 1 connection",
+                "MB/s", "socat");
+        table.note("Pipe.link is not on main yet: the pipes relay is written with handlers (a message handler that "
+                + "returns the forwarding send's future, so reading waits for each write). Replace with Pipe.link "
+                + "once it is merged.");
+        return new Harness.Step("relay", table, (t, st) -> {
+            t.add("direct (no relay)", Relay.run(Relay::direct, STREAM, st.timing()));
+            if (Procs.installed("socat")) {
+                t.add("socat", Relay.run(Relay::socat, STREAM, st.timing()));
+            }
+            t.add("netty", Relay.run(Relay::netty, STREAM, st.timing()));
+            t.add("pipes (handlers)", Relay.run(PipeRelay::handlers, STREAM, st.timing()));
+        });
     }
 
     private static Harness.Step tcpEcho(String id, int conns) {

@@ -1,0 +1,34 @@
+package io.p2pd.bench;
+
+import io.p2pd.pipe.Pipe;
+import io.p2pd.pipe.Pipes;
+import io.p2pd.pipe.Proto;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A relay made of pipes the way a user writes one without {@code Pipe.link}: each accepted connection opens a
+ * client pipe to the sink, and a message handler forwards every chunk. The handler returns the send's future, so
+ * the pipe stops reading until the chunk is written: back-pressure, as the spec requires of a relay.
+ */
+final class PipeRelay {
+
+    private PipeRelay() {
+    }
+
+    static Side.Open handlers(InetSocketAddress sink) throws Exception {
+        Map<Pipe, CompletableFuture<Pipe>> outs = new ConcurrentHashMap<>();
+        Pipe server = Pipes.opener(Proto.TCP).bind(PipeSide.LOOPBACK)
+                .upHandler(conn -> {
+                    CompletableFuture<Pipe> out = Pipes.open(Proto.TCP, sink);
+                    outs.put(conn, out);
+                    conn.addEndHandler(c -> out.thenAccept(Pipe::closeAsync));
+                })
+                .msgHandler((msg, conn) -> outs.get(conn).thenCompose(out -> out.send(msg.data())))
+                .open().get(5, TimeUnit.SECONDS);
+        return PipeSide.wrap(server);
+    }
+}
