@@ -5,7 +5,7 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * Takes the messages of one connection (or one UDP socket) through the pipe, in arrival order:
- * message handlers, then matching subscriptions (handler or queue).
+ * duplicate filter, linked pipes, message handlers, then matching subscriptions (handler or queue).
  *
  * <p>Runs on the pipe's event loop only. When a handler returns a stage that is not done, delivery of this message
  * pauses there and later messages wait in {@link #pending} until it completes: that keeps each handler seeing the
@@ -19,6 +19,8 @@ final class Dispatcher {
     /** A TCP server whose handlers and subscriptions apply to this connection as well; or null. */
     private final Pipe parent;
     private final ArrayDeque<Message> pending = new ArrayDeque<>();
+    /** Duplicate suppression, when the pipe's options ask for it. */
+    private final RecentMessages recent;
 
     private Message current;
     private MsgHandler[] handlers;
@@ -29,6 +31,7 @@ final class Dispatcher {
     Dispatcher(Pipe pipe, Pipe parent) {
         this.pipe = pipe;
         this.parent = parent;
+        this.recent = pipe.conf.enableMsgIds() ? new RecentMessages(pipe.conf.maxMsgIds()) : null;
     }
 
     /** Whether a handler's stage is holding up delivery. */
@@ -37,6 +40,11 @@ final class Dispatcher {
     }
 
     void deliver(Message msg) {
+        if (recent != null && recent.repeat(msg)) {
+            pipe.duplicates.incrementAndGet();
+            return;
+        }
+        forward(msg);
         if (current != null) {
             if (pipe.proto() == Proto.UDP && pending.size() >= pipe.conf.maxQsize()) {
                 pending.poll();
@@ -47,6 +55,38 @@ final class Dispatcher {
         }
         begin(msg);
         run();
+    }
+
+    /**
+     * Sends the message down every linked pipe. A linked pipe that cannot take more makes a TCP source stop reading
+     * until it can (back-pressure end to end); a UDP source cannot be paused without the kernel dropping unseen, so
+     * it drops, and counts, what the linked pipe cannot take.
+     */
+    private void forward(Message msg) {
+        Pipe[] links = pipe.linkArray();
+        Pipe[] parentLinks = parent == null ? Pipe.NO_LINKS : parent.linkArray();
+        if (links.length == 0 && parentLinks.length == 0) {
+            return;
+        }
+        for (Pipe[] group : new Pipe[][] {links, parentLinks}) {
+            for (Pipe target : group) {
+                if (!target.isOpen()) {
+                    continue;
+                }
+                if (pipe.proto() == Proto.UDP && !target.isWritable()) {
+                    pipe.dropped.incrementAndGet();
+                    continue;
+                }
+                target.send(msg.data()).whenComplete((ok, e) -> {
+                    if (e != null) {
+                        pipe.linkFailed(target, e);
+                    }
+                });
+                if (!target.isWritable()) {
+                    pipe.waitUntilWritable(target);
+                }
+            }
+        }
     }
 
     private void begin(Message msg) {

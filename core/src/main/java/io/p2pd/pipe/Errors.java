@@ -5,6 +5,7 @@ import io.p2pd.net.HostPort;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
+import javax.net.ssl.SSLHandshakeException;
 
 /** Turns transport errors into the documented exceptions, each naming the address involved. */
 final class Errors {
@@ -37,6 +38,15 @@ final class Errors {
 
     private static boolean isBindFailure(String reason) {
         return reason.contains("Address already in use") || reason.contains("Cannot assign requested address");
+    }
+
+    static Throwable tls(Throwable cause, InetSocketAddress remote) {
+        Throwable root = cause;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return withCause(new SSLHandshakeException("TLS handshake with " + show(remote) + " failed: "
+                + root.getMessage()), cause);
     }
 
     static String show(InetSocketAddress address) {

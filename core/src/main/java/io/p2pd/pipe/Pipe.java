@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -38,6 +39,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     private static final Logger LOG = LoggerFactory.getLogger(Pipe.class);
     private static final MsgHandler[] NO_HANDLERS = {};
     private static final Subscription[] NO_SUBSCRIPTIONS = {};
+    static final Pipe[] NO_LINKS = {};
 
     final PipeConf conf;
     final EventLoop loop;
@@ -45,6 +47,11 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     private final Object lock = new Object();
     private volatile MsgHandler[] msgHandlers = NO_HANDLERS;
     private volatile Subscription[] subscriptions = NO_SUBSCRIPTIONS;
+    private volatile Pipe[] links = NO_LINKS;
+    /** The catch-all queue open() added because no handler was given; linking removes it while empty. */
+    private volatile Sub implicit;
+    /** Run once this pipe can take more writes (or has ended): sources linked to it resume reading. */
+    private final ConcurrentLinkedQueue<Runnable> writableWaiters = new ConcurrentLinkedQueue<>();
     private final List<UpHandler> upHandlers = new ArrayList<>();
     private final List<EndHandler> endHandlers = new ArrayList<>();
     private boolean up;
@@ -140,6 +147,55 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
                 "no queue subscribed for " + sub + " on " + this + ": call subscribe(sub) first"));
     }
 
+    /**
+     * Sends {@code data} and waits for a reply matching {@code reply}, sending again (up to {@code sendRetry} more
+     * times) when none comes within {@code recvTimeout}: the request/response helper of the original. Subscribes
+     * {@code reply} for the time of the request if it was not subscribed. Fails with {@link RecvTimeoutException}
+     * when no attempt got a reply.
+     */
+    public final CompletableFuture<Message> request(byte[] data, Sub reply) {
+        boolean added = !hasQueue(reply);
+        if (added) {
+            subscribe(reply);
+        }
+        CompletableFuture<Message> result = attempt(data, reply, 1 + conf.sendRetry(), 1 + conf.sendRetry());
+        if (added) {
+            result.whenComplete((m, e) -> unsubscribe(reply));
+        }
+        return result;
+    }
+
+    private CompletableFuture<Message> attempt(byte[] data, Sub reply, int left, int total) {
+        return send(data)
+                .thenCompose(sent -> recv(reply, conf.recvTimeout()))
+                .handle((msg, error) -> {
+                    if (error == null) {
+                        return CompletableFuture.completedFuture(msg);
+                    }
+                    Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause()
+                            != null ? error.getCause() : error;
+                    if (cause instanceof RecvTimeoutException && left > 1) {
+                        return attempt(data, reply, left - 1, total);
+                    }
+                    if (cause instanceof RecvTimeoutException) {
+                        return CompletableFuture.<Message>failedFuture(new RecvTimeoutException("no reply for "
+                                + reply + " after " + total + " attempts of " + conf.recvTimeout().toMillis()
+                                + " ms on " + this));
+                    }
+                    return CompletableFuture.<Message>failedFuture(cause);
+                })
+                .thenCompose(f -> f);
+    }
+
+    private boolean hasQueue(Sub sub) {
+        for (Subscription s : subscriptions) {
+            if (s.sub().equals(sub) && !s.hasHandler()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Queues messages matching {@code sub} for {@link #recv(Sub)}. Subscribing the same sub twice is a no-op. */
     public final Pipe subscribe(Sub sub) {
         Objects.requireNonNull(sub, "sub");
@@ -201,6 +257,12 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         return subscriptions;
     }
 
+    /** The catch-all queue added because the pipe was opened without a message handler. */
+    final void subscribeImplicitly() {
+        subscribe(Sub.ALL);
+        implicit = Sub.ALL;
+    }
+
     /** A queue of this pipe has room again; TCP pipes may resume reading. Any thread. */
     void onQueueRoom() {
     }
@@ -211,6 +273,96 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
 
     /** Delivery caught up with what was read: TCP pipes resume reading unless a queue is full. Event loop only. */
     void dispatcherIdle() {
+    }
+
+    // ---- linked pipes ----
+
+    /**
+     * Links {@code target}: every message this pipe receives from now on is also sent down {@code target} (to its
+     * default destination), before handlers and subscriptions see it. Link both ways for a relay. Forwarded data
+     * leaves through {@code target}; it is never fed back into {@code target}'s own handlers, so links cannot loop.
+     * When {@code target} cannot take more, a TCP pipe stops reading until it can; a UDP pipe drops and counts.
+     *
+     * <p>A pipe opened without a message handler queues everything; linking drops that catch-all queue while it
+     * is empty, since a relay's queue is one nobody reads and a full TCP queue would stop the relay.
+     *
+     * @throws IllegalArgumentException when {@code target} is this pipe or has no default destination (a server)
+     */
+    public final Pipe link(Pipe target) {
+        Objects.requireNonNull(target, "target");
+        if (target == this) {
+            throw new IllegalArgumentException("a pipe cannot be linked to itself: " + this);
+        }
+        if (target.isServer() || target.remoteAddress().isEmpty()) {
+            throw new IllegalArgumentException("a linked pipe needs a default destination; " + target
+                    + " is a server");
+        }
+        synchronized (lock) {
+            if (Arrays.asList(links).contains(target)) {
+                return this;
+            }
+            Pipe[] next = Arrays.copyOf(links, links.length + 1);
+            next[links.length] = target;
+            links = next;
+        }
+        Sub catchAll = implicit;
+        if (catchAll != null) {
+            for (Subscription s : subscriptions) {
+                if (s.sub().equals(catchAll) && s.queue().size() == 0) {
+                    unsubscribe(catchAll);
+                    implicit = null;
+                }
+            }
+        }
+        target.addEndHandler(ended -> unlink(ended));
+        return this;
+    }
+
+    /** Stops sending this pipe's messages down {@code target}. */
+    public final Pipe unlink(Pipe target) {
+        synchronized (lock) {
+            links = Arrays.stream(links).filter(p -> p != target).toArray(Pipe[]::new);
+        }
+        return this;
+    }
+
+    /** The pipes this one sends its messages down. */
+    public final List<Pipe> links() {
+        return List.of(links);
+    }
+
+    Pipe[] linkArray() {
+        return links;
+    }
+
+    /** Whether the pipe can take more writes now without queueing them in memory. */
+    boolean isWritable() {
+        return true;
+    }
+
+    /** Runs {@code resume} once this pipe is writable again, or has ended. Any thread. */
+    final void whenWritable(Runnable resume) {
+        writableWaiters.add(resume);
+        // Writability may have come back between the caller's check and the add: look again.
+        if (isWritable() || isEnded()) {
+            writable();
+        }
+    }
+
+    /** The pipe became writable (or ended): sources waiting on it carry on. */
+    final void writable() {
+        Runnable r;
+        while ((r = writableWaiters.poll()) != null) {
+            r.run();
+        }
+    }
+
+    /** A TCP source stops reading until {@code target} is writable; UDP sources drop instead (Dispatcher). */
+    void waitUntilWritable(Pipe target) {
+    }
+
+    void linkFailed(Pipe target, Throwable error) {
+        LOG.debug("forwarding from {} to {} failed: {}", this, target, error.toString());
     }
 
     // ---- handlers ----
@@ -396,6 +548,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
                 s.queue().close(this::closedError);
             }
         }
+        writable();
         run.forEach(this::runEndHandler);
         closeFuture.complete(null);
     }

@@ -34,6 +34,8 @@ import java.util.Optional;
  * @param sendRetry     retries of request/response helpers when no reply comes
  * @param loop          the event-loop group that runs the pipe
  * @param resolver      how names are looked up
+ * @param framing       how a TCP stream is cut into messages (default: raw chunks, as the original)
+ * @param tls           TLS trust (clients) and identity (servers), used when {@code useSsl} is on
  */
 public record PipeConf(
         Duration dnsTimeout,
@@ -53,7 +55,9 @@ public record PipeConf(
         Optional<Duration> linger,
         int sendRetry,
         Optional<EventLoopGroup> loop,
-        Resolver resolver) {
+        Resolver resolver,
+        Framing framing,
+        Tls tls) {
 
     /** Default bound of a subscription queue, in messages. */
     public static final int DEFAULT_MAX_QSIZE = 1024;
@@ -82,6 +86,8 @@ public record PipeConf(
         });
         Objects.requireNonNull(loop, "loop");
         Objects.requireNonNull(resolver, "resolver");
+        Objects.requireNonNull(framing, "framing");
+        Objects.requireNonNull(tls, "tls");
     }
 
     /** The original's defaults, with a bounded queue. */
@@ -136,6 +142,8 @@ public record PipeConf(
         private int sendRetry = 2;
         private Optional<EventLoopGroup> loop = Optional.empty();
         private Resolver resolver = Resolver.system();
+        private Framing framing = Framing.raw();
+        private Tls tls = Tls.verifying();
 
         private Builder() {
         }
@@ -159,6 +167,8 @@ public record PipeConf(
             sendRetry = c.sendRetry;
             loop = c.loop;
             resolver = c.resolver;
+            framing = c.framing;
+            tls = c.tls;
         }
 
         public Builder dnsTimeout(Duration v) { dnsTimeout = v; return this; }
@@ -181,12 +191,15 @@ public record PipeConf(
         public Builder sendRetry(int v) { sendRetry = v; return this; }
         public Builder loop(EventLoopGroup v) { loop = Optional.of(v); return this; }
         public Builder resolver(Resolver v) { resolver = v; return this; }
+        public Builder framing(Framing v) { framing = v; return this; }
+        /** TLS settings; also turns {@code useSsl} on. */
+        public Builder tls(Tls v) { tls = v; useSsl = true; return this; }
 
         /** @throws IllegalArgumentException naming the first option whose value is wrong */
         public PipeConf build() {
             return new PipeConf(dnsTimeout, useSsl, sslHandshake, sockProto, recvTimeout, conTimeout, maxQsize,
                     enableMsgIds, maxMsgIds, reuseAddr, broadcast, readerLimit, sockOnly, doClose, linger,
-                    sendRetry, loop, resolver);
+                    sendRetry, loop, resolver, framing, tls);
         }
     }
 }

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.handler.ssl.SslHandler;
 import io.p2pd.net.EventLoops;
 import io.p2pd.net.HostPort;
 import io.p2pd.nic.BoundRoute;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import javax.net.ssl.SSLException;
 
 /**
  * Opens pipes: the original {@code pipe_open(proto, dest, route, sock, msg_cb, up_cb, conf)}.
@@ -162,6 +164,27 @@ public final class Pipes {
                     });
         }
 
+        /**
+         * The original's {@code sock_only}: opens (binds, connects) the socket this opener describes and returns it
+         * bare, in blocking mode, instead of a pipe: a {@link java.nio.channels.SocketChannel} for a TCP client, a
+         * {@link java.nio.channels.ServerSocketChannel} for a TCP server, a {@link java.nio.channels.DatagramChannel}
+         * for UDP. Fails like {@link #open()}. Handlers, TLS and framing do not apply to a bare socket.
+         */
+        public CompletableFuture<NetworkChannel> openSocket() {
+            if (wrapped != null) {
+                return CompletableFuture.failedFuture(new IllegalArgumentException(
+                        "openSocket() opens a socket; this opener wraps one already"));
+            }
+            PipeConf bare = conf.toBuilder().sockOnly(false).build();
+            EventLoop loop = conf.group().next();
+            if (dest == null) {
+                return BareSockets.open(proto, bare, Optional.empty(), bind);
+            }
+            return conf.resolver().resolve(dest.host(), conf.dnsTimeout(), loop)
+                    .thenCompose(ip -> BareSockets.open(proto, bare,
+                            Optional.of(new InetSocketAddress(ip, dest.port())), bind));
+        }
+
         private void checkOptions() {
             if (conf.broadcast() && proto != Proto.UDP) {
                 throw new IllegalArgumentException("broadcast applies to UDP pipes only");
@@ -173,12 +196,16 @@ public final class Pipes {
                 throw new IllegalArgumentException("sockProto " + conf.sockProto() + " cannot be applied to a "
                         + proto + " pipe");
             }
-            if (conf.useSsl()) {
-                throw new IllegalArgumentException("useSsl: TLS pipes are not available in this version");
+            if (conf.useSsl() && proto != Proto.TCP) {
+                throw new IllegalArgumentException("useSsl applies to TCP pipes only (DTLS is not supported)");
+            }
+            if (conf.useSsl() && dest == null && wrapped == null && !conf.tls().canServe()) {
+                throw new IllegalArgumentException("useSsl on a server pipe needs an identity: "
+                        + "PipeConf.builder().tls(Tls.server(...))");
             }
             if (conf.sockOnly()) {
-                throw new IllegalArgumentException("sockOnly: returning bare channels is not available in this "
-                        + "version");
+                throw new IllegalArgumentException("sockOnly: open() returns a pipe; openSocket() returns the bare "
+                        + "socket");
             }
         }
 
@@ -209,29 +236,75 @@ public final class Pipes {
                     result.completeExceptionally(Errors.connect(f.cause(), remote, bind, conf));
                     return;
                 }
-                TcpPipe pipe = newTcpPipe(connect.channel(), null);
-                pipe.markUp();
-                connect.channel().config().setAutoRead(true);
-                result.complete(pipe);
+                upTcp(connect.channel(), Optional.of(dest)).whenComplete((pipe, e) -> {
+                    if (e == null) {
+                        result.complete(pipe);
+                    } else {
+                        result.completeExceptionally(e);
+                    }
+                });
             });
             return result;
         }
 
-        /** Makes the pipe of a connected channel, with this opener's handlers, before its first read. */
-        TcpPipe newTcpPipe(Channel ch, TcpServerPipe server) {
-            TcpPipe pipe = new TcpPipe(ch, conf, server);
-            if (server == null) {
-                install(pipe);
+        /**
+         * Makes the client pipe of a connected channel, with this opener's handlers in place before its first read,
+         * and brings it up: at once, or after the TLS handshake when {@code useSsl} is on.
+         */
+        CompletableFuture<Pipe> upTcp(Channel ch, Optional<HostPort> dialled) {
+            Optional<SslHandler> tls;
+            try {
+                tls = StreamSetup.install(ch, conf, dialled);
+            } catch (SSLException e) {
+                ch.close();
+                return CompletableFuture.failedFuture(e);
             }
+            TcpPipe pipe = new TcpPipe(ch, conf, null);
+            install(pipe);
             ch.pipeline().addLast("p2pd-inbound", pipe.inbound());
-            return pipe;
+            if (tls.isEmpty()) {
+                pipe.markUp();
+                ch.config().setAutoRead(true);
+                return CompletableFuture.completedFuture(pipe);
+            }
+            CompletableFuture<Pipe> result = new CompletableFuture<>();
+            tls.get().handshakeFuture().addListener(f -> {
+                if (f.isSuccess()) {
+                    pipe.markUp();
+                    result.complete(pipe);
+                } else {
+                    result.completeExceptionally(Errors.tls(f.cause(), (InetSocketAddress) ch.remoteAddress()));
+                    ch.close();
+                }
+            });
+            // The handshake needs reads; the pipe's handlers are in place, so reading may start now.
+            ch.config().setAutoRead(true);
+            return result;
+        }
+
+        /** Makes the pipe of a connection a server accepted; the server adopts it once it is up. */
+        private void acceptTcp(Channel ch, TcpServerPipe server) throws SSLException {
+            Optional<SslHandler> tls = StreamSetup.install(ch, conf, Optional.empty());
+            TcpPipe connection = new TcpPipe(ch, conf, server);
+            ch.pipeline().addLast("p2pd-inbound", connection.inbound());
+            if (tls.isEmpty()) {
+                server.adopt(connection);
+                return;
+            }
+            tls.get().handshakeFuture().addListener(f -> {
+                if (f.isSuccess()) {
+                    server.adopt(connection);
+                } else {
+                    server.handshakeFailed(connection, f.cause());
+                }
+            });
         }
 
         private void install(Pipe pipe) {
             msgHandlers.forEach(pipe::addMsgHandler);
             upHandlers.forEach(pipe::addUpHandler);
             if (msgHandlers.isEmpty() && !(pipe instanceof TcpServerPipe)) {
-                pipe.subscribe(Sub.ALL);
+                pipe.subscribeImplicitly();
             }
         }
 
@@ -245,8 +318,8 @@ public final class Pipes {
                     .channelFactory(EventLoops.tcpServer(loop, EventLoops.familyOf(local.getAddress())))
                     .childHandler(new ChannelInitializer<>() {
                         @Override
-                        protected void initChannel(Channel ch) {
-                            server.adopt(newTcpPipe(ch, server));
+                        protected void initChannel(Channel ch) throws SSLException {
+                            acceptTcp(ch, server);
                         }
                     });
             if (conf.reuseAddr()) {

@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
 import io.p2pd.net.HostPort;
 import java.net.InetSocketAddress;
 import java.util.Optional;
@@ -20,6 +21,10 @@ final class TcpPipe extends Pipe {
     /** The server that accepted this connection, or null for a client. */
     private final TcpServerPipe server;
     private final Dispatcher dispatcher;
+    /** Linked pipes this connection waits on before it reads again. Event loop only. */
+    private int blockedOnLinks;
+    /** What send appends (delimited framing) or empty. */
+    private final byte[] suffix;
 
     TcpPipe(Channel channel, PipeConf conf, TcpServerPipe server) {
         super(conf, channel.eventLoop());
@@ -28,6 +33,7 @@ final class TcpPipe extends Pipe {
         this.remote = (InetSocketAddress) channel.remoteAddress();
         this.server = server;
         this.dispatcher = new Dispatcher(this, server);
+        this.suffix = conf.framing() instanceof Framing.Delimited d ? d.delimiter() : new byte[0];
         channel.closeFuture().addListener(f -> ended());
     }
 
@@ -61,8 +67,24 @@ final class TcpPipe extends Pipe {
         if (!channel.isActive()) {
             return CompletableFuture.failedFuture(closedError());
         }
+        ByteBuf out;
+        if (conf.framing() instanceof Framing.LengthPrefixed l) {
+            if (data.length > l.maxLength()) {
+                return CompletableFuture.failedFuture(new IllegalArgumentException("message of " + data.length
+                        + " bytes does not fit a " + l.lengthBytes() + "-byte length prefix"));
+            }
+            ByteBuf header = channel.alloc().buffer(l.lengthBytes());
+            if (l.lengthBytes() == 2) {
+                header.writeShort(data.length);
+            } else {
+                header.writeInt(data.length);
+            }
+            out = Unpooled.wrappedBuffer(header, Unpooled.wrappedBuffer(data));
+        } else {
+            out = suffix.length == 0 ? Unpooled.wrappedBuffer(data) : Unpooled.wrappedBuffer(data, suffix);
+        }
         CompletableFuture<Void> done = new CompletableFuture<>();
-        channel.writeAndFlush(Unpooled.wrappedBuffer(data)).addListener(f -> {
+        channel.writeAndFlush(out).addListener(f -> {
             if (f.isSuccess()) {
                 sent.incrementAndGet();
                 sentBytes.addAndGet(data.length);
@@ -104,9 +126,28 @@ final class TcpPipe extends Pipe {
         loop.execute(this::updateReading);
     }
 
-    /** Reading resumes when nothing holds delivery up: no pending handler stage, no full queue. */
+    @Override
+    boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    @Override
+    void waitUntilWritable(Pipe target) {
+        blockedOnLinks++;
+        pauseReading();
+        target.whenWritable(() -> loop.execute(() -> {
+            blockedOnLinks--;
+            updateReading();
+        }));
+    }
+
+    /**
+     * Reading resumes when nothing holds delivery up: no pending handler stage, no full queue, no linked pipe
+     * that cannot take more.
+     */
     private void updateReading() {
-        if (channel.config().isAutoRead() || dispatcher.busy() || anyQueueFull(subscriptions())
+        if (channel.config().isAutoRead() || blockedOnLinks > 0 || dispatcher.busy()
+                || anyQueueFull(subscriptions())
                 || (server != null && anyQueueFull(server.subscriptions()))) {
             return;
         }
@@ -143,7 +184,19 @@ final class TcpPipe extends Pipe {
         }
 
         @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (channel.isWritable()) {
+                writable();
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof TooLongFrameException || cause.getCause() instanceof TooLongFrameException) {
+                cause = new FrameTooLongException(HostPort.of(remote) + " sent a frame over the readerLimit of "
+                        + conf.readerLimit() + " bytes; connection closed");
+            }
             fail(cause);
         }
     }

@@ -10,9 +10,15 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** A listening TCP socket; every connection it accepts becomes a {@link TcpPipe} of its own. */
 final class TcpServerPipe extends Pipe {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TcpServerPipe.class);
+    private final AtomicLong tlsFailures = new AtomicLong();
 
     private Channel channel;
     private InetSocketAddress local;
@@ -39,7 +45,7 @@ final class TcpServerPipe extends Pipe {
      */
     void adopt(TcpPipe connection) {
         if (msgHandlers().length == 0 && subscriptions().length == 0) {
-            connection.subscribe(Sub.ALL);
+            connection.subscribeImplicitly();
         }
         live.add(connection);
         connection.closeFuture().whenComplete((ok, e) -> {
@@ -66,6 +72,17 @@ final class TcpServerPipe extends Pipe {
         if (claimer != null) {
             claimer.complete(connection);
         }
+    }
+
+    /** A TLS client that failed its handshake never becomes a connection; its channel is already closing. */
+    void handshakeFailed(TcpPipe connection, Throwable cause) {
+        tlsFailures.incrementAndGet();
+        LOG.debug("TLS handshake of {} failed: {}", connection, cause.toString());
+    }
+
+    /** How many clients failed the TLS handshake. */
+    long tlsFailures() {
+        return tlsFailures.get();
     }
 
     @Override

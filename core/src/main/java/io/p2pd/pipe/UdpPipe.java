@@ -91,6 +91,11 @@ final class UdpPipe extends Pipe {
     }
 
     @Override
+    boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    @Override
     void doClose() {
         channel.close();
     }
@@ -120,6 +125,14 @@ final class UdpPipe extends Pipe {
             received.incrementAndGet();
             receivedBytes.addAndGet(bytes.length);
             dispatcher.deliver(new Message(bytes, packet.sender()));
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (channel.isWritable()) {
+                writable();
+            }
+            ctx.fireChannelWritabilityChanged();
         }
 
         @Override

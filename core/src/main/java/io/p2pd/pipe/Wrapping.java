@@ -5,6 +5,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.p2pd.net.EventLoops;
+import io.p2pd.net.HostPort;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.DatagramChannel;
@@ -32,8 +33,18 @@ final class Wrapping {
                     result.completeExceptionally(new IOException("cannot register " + channel, f.cause()));
                     return;
                 }
-                result.complete(opener.proto() == Proto.TCP ? upTcp(opener, channel)
-                        : opener.newUdpPipe(channel, destination(opener)));
+                if (opener.proto() == Proto.UDP) {
+                    result.complete(opener.newUdpPipe(channel, destination(opener)));
+                    return;
+                }
+                HostPort peer = opener.dest().orElseGet(() -> HostPort.of((InetSocketAddress) channel.remoteAddress()));
+                opener.upTcp(channel, Optional.of(peer)).whenComplete((pipe, e) -> {
+                    if (e == null) {
+                        result.complete(pipe);
+                    } else {
+                        result.completeExceptionally(e);
+                    }
+                });
             });
             return result;
         } catch (IOException | IllegalArgumentException e) {
@@ -46,13 +57,6 @@ final class Wrapping {
             }
             return CompletableFuture.failedFuture(e);
         }
-    }
-
-    private static Pipe upTcp(Pipes.Opener opener, Channel channel) {
-        TcpPipe pipe = opener.newTcpPipe(channel, null);
-        pipe.markUp();
-        channel.config().setAutoRead(true);
-        return pipe;
     }
 
     private static Channel adopt(Pipes.Opener opener) throws IOException {

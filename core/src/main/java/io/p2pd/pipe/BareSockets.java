@@ -1,0 +1,117 @@
+package io.p2pd.pipe;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.NetworkChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The original's {@code sock_only}: the socket a pipe would have used, opened with the same options and the same
+ * errors, but handed over bare (java.nio, blocking mode) for code that does its own I/O. Connecting blocks, so it runs
+ * on a virtual thread, never on an event loop.
+ */
+final class BareSockets {
+
+    private BareSockets() {
+    }
+
+    static CompletableFuture<NetworkChannel> open(Proto proto, PipeConf conf, Optional<InetSocketAddress> remote,
+            InetSocketAddress bind) {
+        CompletableFuture<NetworkChannel> result = new CompletableFuture<>();
+        Thread.ofVirtual().name("p2pd-bare-socket").start(() -> {
+            try {
+                result.complete(proto == Proto.UDP ? udp(conf, bind) : remote.isPresent()
+                        ? tcpClient(conf, remote.get(), bind) : tcpServer(conf, bind));
+            } catch (IOException | RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
+    private static SocketChannel tcpClient(PipeConf conf, InetSocketAddress remote, InetSocketAddress bind)
+            throws IOException {
+        SocketChannel ch = SocketChannel.open(remote.getAddress() instanceof java.net.Inet6Address
+                ? java.net.StandardProtocolFamily.INET6 : java.net.StandardProtocolFamily.INET);
+        try {
+            common(ch, conf);
+            conf.linger().ifPresent(l -> set(ch, StandardSocketOptions.SO_LINGER, (int) l.toSeconds()));
+            if (bind != null) {
+                bindOrExplain(ch, bind, Proto.TCP);
+            }
+            try {
+                ch.socket().connect(remote, (int) Math.min(Integer.MAX_VALUE, conf.conTimeout().toMillis()));
+            } catch (SocketTimeoutException e) {
+                throw new ConnectTimeoutException("connect to " + Errors.show(remote) + " timed out after "
+                        + conf.conTimeout().toMillis() + " ms");
+            } catch (ConnectException e) {
+                throw (ConnectException) new ConnectException("connection refused by " + Errors.show(remote))
+                        .initCause(e);
+            }
+            return ch;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    private static ServerSocketChannel tcpServer(PipeConf conf, InetSocketAddress bind) throws IOException {
+        ServerSocketChannel ch = ServerSocketChannel.open();
+        try {
+            common(ch, conf);
+            bindOrExplain(ch, bind == null ? new InetSocketAddress("0.0.0.0", 0) : bind, Proto.TCP);
+            return ch;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    private static DatagramChannel udp(PipeConf conf, InetSocketAddress bind) throws IOException {
+        DatagramChannel ch = DatagramChannel.open();
+        try {
+            common(ch, conf);
+            if (conf.broadcast()) {
+                ch.setOption(StandardSocketOptions.SO_BROADCAST, true);
+            }
+            bindOrExplain(ch, bind == null ? new InetSocketAddress("0.0.0.0", 0) : bind, Proto.UDP);
+            return ch;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    private static void common(NetworkChannel ch, PipeConf conf) throws IOException {
+        if (conf.reuseAddr()) {
+            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            if (ch.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT)) {
+                ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            }
+        }
+    }
+
+    private static void bindOrExplain(NetworkChannel ch, InetSocketAddress local, Proto proto) throws IOException {
+        try {
+            ch.bind(local);
+        } catch (BindException e) {
+            throw (BindException) Errors.bind(e, proto, local);
+        }
+    }
+
+    private static <T> void set(NetworkChannel ch, java.net.SocketOption<T> option, T value) {
+        try {
+            ch.setOption(option, value);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot set " + option + ": " + e.getMessage(), e);
+        }
+    }
+}
