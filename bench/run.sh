@@ -11,6 +11,7 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
 fi
 # 10,000 connections need 20,000+ descriptors in one process (client and server ends); raise the soft limit if we may.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xms1g -Xmx1g -XX:+UseParallelGC \
+# BENCH_JAVA_OPTS adds JVM options, e.g. -XX:StartFlightRecording=filename=/tmp/bench.jfr,settings=profile
+exec "$JAVA_HOME/bin/java" ${BENCH_JAVA_OPTS:-} --enable-native-access=ALL-UNNAMED -Xms1g -Xmx1g -XX:+UseParallelGC \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -cp "bench/target/p2pd-bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*" io.p2pd.bench.Harness "$@"

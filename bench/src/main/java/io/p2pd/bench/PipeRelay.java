@@ -9,16 +9,44 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
-/**
- * A relay made of pipes the way a user writes one without {@code Pipe.link}: each accepted connection opens a
- * client pipe to the sink, and a message handler forwards every chunk. The handler returns the send's future, so
- * the pipe stops reading until the chunk is written: back-pressure, as the spec requires of a relay.
- */
+/** Relays made of pipes: with {@link Pipe#link}, and by hand with a forwarding message handler. */
 final class PipeRelay {
 
     private PipeRelay() {
     }
 
+    /**
+     * A server pipe whose accepted connection is linked both ways to a client pipe to the sink. The benchmark has
+     * one connection, so the sink pipe is opened first and linked in the up handler, before the first read.
+     */
+    static Side.Open link(InetSocketAddress sink) throws Exception {
+        Pipe out = Pipes.open(Proto.TCP, sink).get(5, TimeUnit.SECONDS);
+        Pipe server = Pipes.opener(Proto.TCP).bind(PipeSide.LOOPBACK)
+                .upHandler(conn -> {
+                    conn.link(out);
+                    out.link(conn);
+                })
+                .open().get(5, TimeUnit.SECONDS);
+        Side.Open open = PipeSide.wrap(server);
+        return new Side.Open() {
+            @Override
+            public InetSocketAddress address() {
+                return open.address();
+            }
+
+            @Override
+            public void close() {
+                open.close();
+                out.close();
+            }
+        };
+    }
+
+    /**
+     * The relay a user writes without {@code Pipe.link}: each accepted connection opens a client pipe to the sink,
+     * and a message handler forwards every chunk. The handler returns the send's future, so the pipe stops reading
+     * until the chunk is written: back-pressure, as the spec requires of a relay.
+     */
     static Side.Open handlers(InetSocketAddress sink) throws Exception {
         Map<Pipe, CompletableFuture<Pipe>> outs = new ConcurrentHashMap<>();
         Pipe server = Pipes.opener(Proto.TCP).bind(PipeSide.LOOPBACK)

@@ -70,15 +70,15 @@ final class Workloads {
     private static Harness.Step relay() {
         Table table = new Table("Relay: one-way TCP stream of 16 KiB writes, source -> relay -> sink, 1 connection",
                 "MB/s", "socat");
-        table.note("Pipe.link is not on main yet: the pipes relay is written with handlers (a message handler that "
-                + "returns the forwarding send's future, so reading waits for each write). Replace with Pipe.link "
-                + "once it is merged.");
+        table.note("pipes (handlers): the relay written without Pipe.link, a message handler returning the "
+                + "forwarding send's future (reading waits for each write).");
         return new Harness.Step("relay", table, (t, st) -> {
             t.add("direct (no relay)", Relay.run(Relay::direct, STREAM, st.timing()));
             if (Procs.installed("socat")) {
                 t.add("socat", Relay.run(Relay::socat, STREAM, st.timing()));
             }
             t.add("netty", Relay.run(Relay::netty, STREAM, st.timing()));
+            t.add("pipes (Pipe.link)", Relay.run(PipeRelay::link, STREAM, st.timing()));
             t.add("pipes (handlers)", Relay.run(PipeRelay::handlers, STREAM, st.timing()));
         });
     }
