@@ -52,6 +52,49 @@ public class SubMatchBench {
         return n;
     }
 
+    /**
+     * The proposed fix of {@code Sub.matches}: the same patterns run over one copy-free Latin-1 view of the bytes
+     * per message, instead of a new String per subscription. Not library code: it shows what the fix would save.
+     */
+    @Benchmark
+    public int regexOverView() {
+        CharSequence view = new Latin1View(msg.data());
+        int n = 0;
+        for (Sub s : regex) {
+            if (s.pattern().orElseThrow().matcher(view).find()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Bytes read as ISO-8859-1, one char per byte, without copying them. */
+    record Latin1View(byte[] data, int from, int to) implements CharSequence {
+        Latin1View(byte[] data) {
+            this(data, 0, data.length);
+        }
+
+        @Override
+        public int length() {
+            return to - from;
+        }
+
+        @Override
+        public char charAt(int index) {
+            return (char) (data[from + index] & 0xFF);
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return new Latin1View(data, from + start, from + end);
+        }
+
+        @Override
+        public String toString() {
+            return new String(data, from, to - from, java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
+    }
+
     /** Sender-only subscriptions (address and port compare), the cheap kind. */
     @Benchmark
     public int sender() {
