@@ -35,7 +35,7 @@ final class Micro {
         Collection<RunResult> results = new Runner(opt).run();
         for (RunResult r : results) {
             String name = r.getParams().getBenchmark();
-            String label = "Sub.matches " + name.substring(name.lastIndexOf('.') + 1) + ", "
+            String label = "SubMatchBench." + name.substring(name.lastIndexOf('.') + 1) + ", "
                     + r.getParams().getParam("subs") + " subs";
             table.add(label, new Sample()
                     .put("ns/op", r.getPrimaryResult().getScore())
