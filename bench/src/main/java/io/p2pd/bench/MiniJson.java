@@ -16,9 +16,7 @@ final class MiniJson {
     }
 
     static Object parse(String text) {
-        MiniJson p = new MiniJson(text);
-        Object v = p.value();
-        return v;
+        return new MiniJson(text).value();
     }
 
     /** The value at a path of object keys, e.g. {@code get(json, "end", "sum", "packets")}. */
