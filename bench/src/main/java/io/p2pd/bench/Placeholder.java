@@ -1,1 +1,0 @@
-package io.p2pd.bench; final class Placeholder {}

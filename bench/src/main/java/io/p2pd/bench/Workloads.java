@@ -1,0 +1,96 @@
+package io.p2pd.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The workloads of issue 8, in the order they run, each with the variants it compares. */
+final class Workloads {
+
+    static final int SMALL = 64;
+    static final int STREAM = 16 * 1024;
+    /** Outstanding messages per connection in the pipelined echoes. */
+    static final int WINDOW = 16;
+    /** Outstanding 16 KiB messages in the stream echo: 128 KiB in flight. */
+    static final int STREAM_WINDOW = 8;
+
+    private Workloads() {
+    }
+
+    static List<Harness.Step> all(Settings s) {
+        List<Harness.Step> steps = new ArrayList<>();
+        steps.add(tcpEcho("tcp-echo-1", 1));
+        steps.add(tcpEcho("tcp-echo-64", 64));
+        steps.add(new Harness.Step("tcp-stream",
+                new Table("TCP stream echo, 16 KiB messages, " + STREAM_WINDOW + " outstanding, 1 connection",
+                        "MB/s", "netty"),
+                (table, st) -> {
+                    for (Side side : Side.both()) {
+                        table.add(side.name(), EchoRuns.tcp(side, 1, STREAM, STREAM_WINDOW, st.timing()));
+                    }
+                    if (Iperf.available()) {
+                        table.add("iperf3 (one way)", Iperf.tcp(STREAM, st.timing().measureMillis()));
+                    }
+                }));
+        steps.add(new Harness.Step("udp-echo",
+                new Table("UDP echo, 64-byte datagrams, " + WINDOW + " outstanding, 1 client", "dgram/s", "netty"),
+                (table, st) -> {
+                    for (Side side : Side.both()) {
+                        table.add(side.name(), EchoRuns.udp(side, 0, SMALL, WINDOW, st.timing()));
+                    }
+                    if (Iperf.available()) {
+                        table.add("iperf3 -u -b 0 (one way)", Iperf.udp(SMALL, st.timing().measureMillis()));
+                    }
+                }));
+        steps.add(new Harness.Step("subs",
+                new Table("Subscriptions: UDP echo through a pipe with N non-matching regex subscriptions (each with a"
+                        + " handler), 64-byte datagrams", "dgram/s", "pipes, 0 subs"),
+                (table, st) -> {
+                    Sample none = EchoRuns.udp(new PipeSide(), 0, SMALL, WINDOW, st.timing());
+                    table.add("pipes, 0 subs", none.put("extra ns/msg", 0));
+                    for (int n : new int[] {1, 10, 100}) {
+                        Sample with = EchoRuns.udp(new PipeSide(), n, SMALL, WINDOW, st.timing());
+                        // A round trip crosses the server once: the throughput lost is the server's extra time.
+                        with.put("extra ns/msg", 1e9 / with.get("dgram/s") - 1e9 / none.get("dgram/s"));
+                        table.add("pipes, " + n + (n == 1 ? " sub" : " subs"), with);
+                    }
+                }));
+        steps.add(relay());
+        steps.add(new Harness.Step("accept",
+                new Table("Accepting " + s.acceptConnections() + " concurrent idle TCP connections on one server "
+                        + "(server in a child JVM, serial GC, heap after full GC)", "accept ms", "netty"),
+                (table, st) -> {
+                    table.add("pipes", AcceptRun.run("pipes", st.acceptConnections()));
+                    table.add("netty", AcceptRun.run("netty", st.acceptConnections()));
+                }));
+        steps.add(new Harness.Step("jmh", new Table("JMH micro-benchmarks (average time per operation)", "ns/op",
+                "-"), Micro::run));
+        return steps;
+    }
+
+    private static Harness.Step relay() {
+        Table table = new Table("Relay: one-way TCP stream of 16 KiB writes, source -> relay -> sink, 1 connection",
+                "MB/s", "socat");
+        table.note("pipes (handlers): the relay written without Pipe.link, a message handler returning the "
+                + "forwarding send's future (reading waits for each write).");
+        return new Harness.Step("relay", table, (t, st) -> {
+            t.add("direct (no relay)", Relay.run(Relay::direct, STREAM, st.timing()));
+            if (Procs.installed("socat")) {
+                t.add("socat", Relay.run(Relay::socat, STREAM, st.timing()));
+            }
+            t.add("netty", Relay.run(Relay::netty, STREAM, st.timing()));
+            t.add("pipes (Pipe.link)", Relay.run(PipeRelay::link, STREAM, st.timing()));
+            t.add("pipes (handlers)", Relay.run(PipeRelay::handlers, STREAM, st.timing()));
+        });
+    }
+
+    private static Harness.Step tcpEcho(String id, int conns) {
+        return new Harness.Step(id,
+                new Table("TCP echo, 64-byte messages, " + WINDOW + " outstanding per connection, " + conns
+                        + (conns == 1 ? " connection" : " connections"), "msg/s", "netty"),
+                (table, st) -> {
+                    for (Side side : Side.both()) {
+                        table.add(side.name(), EchoRuns.tcp(side, conns, SMALL, WINDOW, st.timing()));
+                    }
+                });
+    }
+}
