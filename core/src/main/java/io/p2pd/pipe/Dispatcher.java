@@ -1,5 +1,6 @@
 package io.p2pd.pipe;
 
+import io.netty.buffer.ByteBuf;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletionStage;
 
@@ -23,6 +24,7 @@ final class Dispatcher {
     private final RecentMessages recent;
 
     private Message current;
+    private CharSequence currentView;
     private MsgHandler[] handlers;
     private Subscription[] subs;
     private Subscription[] parentSubs;
@@ -37,6 +39,34 @@ final class Dispatcher {
     /** Whether a handler's stage is holding up delivery. */
     boolean busy() {
         return current != null;
+    }
+
+    /**
+     * True when the pipe only forwards: no handler, subscription or duplicate filter needs the bytes as an array,
+     * so a read buffer can go down the linked pipes as it is ({@link #forward(ByteBuf)}).
+     */
+    boolean forwardsOnly() {
+        return recent == null && current == null && pipe.linkArray().length > 0
+                && pipe.msgHandlers().length == 0 && pipe.subscriptions().length == 0
+                && (parent == null || parent.msgHandlers().length == 0 && parent.subscriptions().length == 0
+                        && parent.linkArray().length == 0);
+    }
+
+    /** The relay path: sends a read buffer down every linked pipe without copying it. Takes ownership of it. */
+    void forward(ByteBuf buf) {
+        try {
+            for (Pipe target : pipe.linkArray()) {
+                if (!target.isOpen()) {
+                    continue;
+                }
+                target.write(buf.retainedDuplicate());
+                if (!target.isWritable()) {
+                    pipe.waitUntilWritable(target);
+                }
+            }
+        } finally {
+            buf.release();
+        }
     }
 
     void deliver(Message msg) {
@@ -89,8 +119,17 @@ final class Dispatcher {
         }
     }
 
+    /** The current message as characters, made once for all subscriptions that have a pattern. */
+    private CharSequence view() {
+        if (currentView == null) {
+            currentView = new Latin1View(current.data());
+        }
+        return currentView;
+    }
+
     private void begin(Message msg) {
         current = msg;
+        currentView = null;
         handlers = parent == null ? pipe.msgHandlers() : concat(parent.msgHandlers(), pipe.msgHandlers());
         subs = pipe.subscriptions();
         parentSubs = parent == null ? null : parent.subscriptions();
@@ -127,7 +166,7 @@ final class Dispatcher {
             } else {
                 int s = i - handlers.length;
                 Subscription sub = s < ownSubs ? subs[s] : parentSubs[s - ownSubs];
-                if (!sub.sub().matches(current)) {
+                if (!sub.sub().matches(current, view())) {
                     continue;
                 }
                 if (!sub.hasHandler()) {

@@ -1,5 +1,6 @@
 package io.p2pd.pipe;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
@@ -346,6 +347,12 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
 
     Pipe[] linkArray() {
         return links;
+    }
+
+    /** Writes a buffer forwarded from a linked pipe; takes ownership of it. Only pipes with a destination. */
+    void write(ByteBuf buf) {
+        buf.release();
+        throw new IllegalStateException(this + " cannot be a link target");
     }
 
     /** Whether the pipe can take more writes now without queueing them in memory. */

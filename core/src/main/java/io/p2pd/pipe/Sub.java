@@ -2,7 +2,6 @@ package io.p2pd.pipe;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -72,6 +71,11 @@ public final class Sub {
 
     /** Whether {@code msg} belongs to this subscription. */
     public boolean matches(Message msg) {
+        return matches(msg, null);
+    }
+
+    /** As {@link #matches(Message)}, with the message's characters already made (or null to make them here). */
+    boolean matches(Message msg, CharSequence chars) {
         InetSocketAddress sender = msg.sender();
         if (port.isPresent() && port.get() != sender.getPort()) {
             return false;
@@ -80,7 +84,7 @@ public final class Sub {
             return false;
         }
         return pattern.isEmpty()
-                || pattern.get().matcher(new String(msg.data(), StandardCharsets.ISO_8859_1)).find();
+                || pattern.get().matcher(chars != null ? chars : new Latin1View(msg.data())).find();
     }
 
     @Override

@@ -67,22 +67,11 @@ final class TcpPipe extends Pipe {
         if (!channel.isActive()) {
             return CompletableFuture.failedFuture(closedError());
         }
-        ByteBuf out;
-        if (conf.framing() instanceof Framing.LengthPrefixed l) {
-            if (data.length > l.maxLength()) {
-                return CompletableFuture.failedFuture(new IllegalArgumentException("message of " + data.length
-                        + " bytes does not fit a " + l.lengthBytes() + "-byte length prefix"));
-            }
-            ByteBuf header = channel.alloc().buffer(l.lengthBytes());
-            if (l.lengthBytes() == 2) {
-                header.writeShort(data.length);
-            } else {
-                header.writeInt(data.length);
-            }
-            out = Unpooled.wrappedBuffer(header, Unpooled.wrappedBuffer(data));
-        } else {
-            out = suffix.length == 0 ? Unpooled.wrappedBuffer(data) : Unpooled.wrappedBuffer(data, suffix);
+        if (conf.framing() instanceof Framing.LengthPrefixed l && data.length > l.maxLength()) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("message of " + data.length
+                    + " bytes does not fit a " + l.lengthBytes() + "-byte length prefix"));
         }
+        ByteBuf out = framed(Unpooled.wrappedBuffer(data));
         notePending(channel, data.length);
         CompletableFuture<Void> done = new CompletableFuture<>();
         channel.writeAndFlush(out).addListener(f -> {
@@ -125,6 +114,37 @@ final class TcpPipe extends Pipe {
     @Override
     void onQueueRoom() {
         loop.execute(this::updateReading);
+    }
+
+    /** The message as this pipe's framing writes it: with its length prefix or delimiter, if any. */
+    private ByteBuf framed(ByteBuf payload) {
+        if (conf.framing() instanceof Framing.LengthPrefixed l) {
+            ByteBuf header = channel.alloc().buffer(l.lengthBytes());
+            if (l.lengthBytes() == 2) {
+                header.writeShort(payload.readableBytes());
+            } else {
+                header.writeInt(payload.readableBytes());
+            }
+            return Unpooled.wrappedBuffer(header, payload);
+        }
+        return suffix.length == 0 ? payload : Unpooled.wrappedBuffer(payload, Unpooled.wrappedBuffer(suffix));
+    }
+
+    @Override
+    void write(ByteBuf buf) {
+        int size = buf.readableBytes();
+        if (conf.framing() instanceof Framing.LengthPrefixed l && size > l.maxLength()) {
+            buf.release();
+            fail(new FrameTooLongException("a forwarded message of " + size + " bytes does not fit a "
+                    + l.lengthBytes() + "-byte length prefix"));
+            return;
+        }
+        buf = framed(buf);
+        notePending(channel, size);
+        sent.incrementAndGet();
+        sentBytes.addAndGet(size);
+        // No future per chunk on the relay path: a failed write closes this pipe (exceptionCaught).
+        channel.writeAndFlush(buf, channel.voidPromise());
     }
 
     @Override
@@ -173,14 +193,18 @@ final class TcpPipe extends Pipe {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ByteBuf buf = (ByteBuf) msg;
+            received.incrementAndGet();
+            receivedBytes.addAndGet(buf.readableBytes());
+            if (dispatcher.forwardsOnly()) {
+                dispatcher.forward(buf);
+                return;
+            }
             byte[] bytes;
             try {
                 bytes = ByteBufUtil.getBytes(buf);
             } finally {
                 buf.release();
             }
-            received.incrementAndGet();
-            receivedBytes.addAndGet(bytes.length);
             dispatcher.deliver(new Message(bytes, remote));
         }
 

@@ -92,6 +92,20 @@ final class UdpPipe extends Pipe {
     }
 
     @Override
+    void write(ByteBuf buf) {
+        int size = buf.readableBytes();
+        if (size > PipeConf.MAX_DATAGRAM || defaultDest.isEmpty()) {
+            buf.release();
+            dropped.incrementAndGet();
+            return;
+        }
+        notePending(channel, size);
+        sent.incrementAndGet();
+        sentBytes.addAndGet(size);
+        channel.writeAndFlush(new DatagramPacket(buf, defaultDest.get()), channel.voidPromise());
+    }
+
+    @Override
     boolean isWritable() {
         return channel.isWritable();
     }

@@ -139,6 +139,25 @@ class LinkTest {
     }
 
     @Test
+    void aRelayBetweenFramingsReframesEachMessage() throws Exception {
+        PipeConf lines = PipeConf.builder().framing(Framing.lines()).build();
+        PipeConf prefixed = PipeConf.builder().framing(Framing.lengthPrefixed(2)).build();
+        try (Pipe sink = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(prefixed).open().join();
+             Pipe front = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(lines).open().join();
+             Socket source = new Socket(LOOPBACK.getAddress(), front.localAddress().getPort())) {
+            Pipe in = front.accept().join();
+            Pipe out = Pipes.opener(Proto.TCP).dest(sink.localAddress()).conf(prefixed).open().join();
+            in.link(out);
+            source.getOutputStream().write("one\ntwo\n".getBytes(UTF_8));
+            Pipe sinkSide = sink.accept().join();
+
+            assertThat(sinkSide.recv().join().text()).isEqualTo("one");
+            assertThat(sinkSide.recv().join().text()).isEqualTo("two");
+            out.close();
+        }
+    }
+
+    @Test
     void linkingNeedsADefaultDestination() {
         try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join();
              Pipe udp = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join()) {
