@@ -16,30 +16,21 @@ final class PipeRelay {
     }
 
     /**
-     * A server pipe whose accepted connection is linked both ways to a client pipe to the sink. The benchmark has
-     * one connection, so the sink pipe is opened first and linked in the up handler, before the first read.
+     * A server pipe whose every accepted connection opens a client pipe to the sink on its own event loop and is
+     * linked to it both ways: what `p2pd forward` does. Bytes that arrive before the link wait in the connection's
+     * catch-all queue and go first once linked.
      */
     static Side.Open link(InetSocketAddress sink) throws Exception {
-        Pipe out = Pipes.open(Proto.TCP, sink).get(5, TimeUnit.SECONDS);
         Pipe server = Pipes.opener(Proto.TCP).bind(PipeSide.LOOPBACK)
-                .upHandler(conn -> {
-                    conn.link(out);
-                    out.link(conn);
-                })
+                .upHandler(conn -> Pipes.opener(Proto.TCP).dest(sink).eventLoopOf(conn).open()
+                        .thenAccept(out -> {
+                            conn.link(out);
+                            out.link(conn);
+                            conn.addEndHandler(c -> out.closeAsync());
+                            out.addEndHandler(o -> conn.closeAsync());
+                        }))
                 .open().get(5, TimeUnit.SECONDS);
-        Side.Open open = PipeSide.wrap(server);
-        return new Side.Open() {
-            @Override
-            public InetSocketAddress address() {
-                return open.address();
-            }
-
-            @Override
-            public void close() {
-                open.close();
-                out.close();
-            }
-        };
+        return PipeSide.wrap(server);
     }
 
     /**

@@ -114,13 +114,15 @@ final class Relay {
         }
 
         static Side.Open connect(InetSocketAddress to, int chunk) throws InterruptedException {
-            ByteBuf data = io.netty.buffer.Unpooled.unreleasableBuffer(
-                    io.netty.buffer.Unpooled.directBuffer(chunk).writeBytes(Payload.message(chunk)));
+            ByteBuf payload = io.netty.buffer.Unpooled.directBuffer(chunk).writeBytes(Payload.message(chunk));
+            ByteBuf data = io.netty.buffer.Unpooled.unreleasableBuffer(payload);
             Channel ch = new Bootstrap()
                     .group(NettySide.group())
                     .channelFactory(EventLoops.tcpClient(NettySide.group(), SocketProtocolFamily.INET))
                     .handler(new Source(data))
                     .connect(to).sync().channel();
+            // Written as duplicates of one buffer; released once the source is done with it.
+            ch.closeFuture().addListener(f -> payload.release());
             return NettySide.wrap(ch);
         }
 

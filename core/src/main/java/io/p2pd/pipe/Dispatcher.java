@@ -20,6 +20,8 @@ final class Dispatcher {
     /** A TCP server whose handlers and subscriptions apply to this connection as well; or null. */
     private final Pipe parent;
     private final ArrayDeque<Message> pending = new ArrayDeque<>();
+    /** Linked pipes written to in this read burst, to flush at its end. */
+    private final java.util.ArrayList<Pipe> unflushed = new java.util.ArrayList<>(2);
     /** Duplicate suppression, when the pipe's options ask for it. */
     private final RecentMessages recent;
 
@@ -52,7 +54,10 @@ final class Dispatcher {
                         && parent.linkArray().length == 0);
     }
 
-    /** The relay path: sends a read buffer down every linked pipe without copying it. Takes ownership of it. */
+    /**
+     * The relay path: sends a read buffer down every linked pipe without copying it, flushed once per read burst
+     * ({@link #flushForwarded()}). Takes ownership of the buffer.
+     */
     void forward(ByteBuf buf) {
         try {
             for (Pipe target : pipe.linkArray()) {
@@ -60,6 +65,9 @@ final class Dispatcher {
                     continue;
                 }
                 target.write(buf.retainedDuplicate());
+                if (!unflushed.contains(target)) {
+                    unflushed.add(target);
+                }
                 if (!target.isWritable()) {
                     pipe.waitUntilWritable(target);
                 }
@@ -67,6 +75,14 @@ final class Dispatcher {
         } finally {
             buf.release();
         }
+    }
+
+    /** The read burst ended: flush what {@link #forward(ByteBuf)} wrote. */
+    void flushForwarded() {
+        for (int i = 0; i < unflushed.size(); i++) {
+            unflushed.get(i).flush();
+        }
+        unflushed.clear();
     }
 
     void deliver(Message msg) {

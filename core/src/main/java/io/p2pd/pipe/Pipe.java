@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -297,8 +298,10 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      * leaves through {@code target}; it is never fed back into {@code target}'s own handlers, so links cannot loop.
      * When {@code target} cannot take more, a TCP pipe stops reading until it can; a UDP pipe drops and counts.
      *
-     * <p>A pipe opened without a message handler queues everything; linking drops that catch-all queue while it
-     * is empty, since a relay's queue is one nobody reads and a full TCP queue would stop the relay.
+     * <p>A pipe opened without a message handler queues everything; linking sends what that catch-all queue holds
+     * down {@code target} and removes the queue, since a relay's queue is one nobody reads and a full TCP queue
+     * would stop the relay. Called off the pipe's event loop, {@code link} waits until the link is in place; called
+     * on another event loop, it returns at once and the link follows shortly, in order.
      *
      * @throws IllegalArgumentException when {@code target} is this pipe or has no default destination (a server)
      */
@@ -311,9 +314,23 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             throw new IllegalArgumentException("a linked pipe needs a default destination; " + target
                     + " is a server");
         }
+        // Linking runs on this pipe's event loop, where messages are delivered, so what the catch-all queue holds
+        // goes down the target before anything that arrives later.
+        if (loop.inEventLoop()) {
+            linkNow(target);
+        } else if (Thread.currentThread() instanceof FastThreadLocalThread) {
+            // Another event loop must not wait: link soon, still in order on this pipe's loop.
+            loop.execute(() -> linkNow(target));
+        } else {
+            loop.submit(() -> linkNow(target)).syncUninterruptibly();
+        }
+        return this;
+    }
+
+    private void linkNow(Pipe target) {
         synchronized (lock) {
             if (Arrays.asList(links).contains(target)) {
-                return this;
+                return;
             }
             Pipe[] next = Arrays.copyOf(links, links.length + 1);
             next[links.length] = target;
@@ -321,15 +338,17 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         }
         Sub catchAll = implicit;
         if (catchAll != null) {
+            implicit = null;
             for (Subscription s : subscriptions) {
-                if (s.sub().equals(catchAll) && s.queue().size() == 0) {
+                if (s.sub().equals(catchAll)) {
+                    for (Message queued : s.queue().drain()) {
+                        target.send(queued.data());
+                    }
                     unsubscribe(catchAll);
-                    implicit = null;
                 }
             }
         }
         target.addEndHandler(ended -> unlink(ended));
-        return this;
     }
 
     /** Stops sending this pipe's messages down {@code target}. */
@@ -349,10 +368,17 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         return links;
     }
 
-    /** Writes a buffer forwarded from a linked pipe; takes ownership of it. Only pipes with a destination. */
+    /**
+     * Writes a buffer forwarded from a linked pipe, to be flushed by {@link #flush()}; takes ownership of it.
+     * Only pipes with a destination.
+     */
     void write(ByteBuf buf) {
         buf.release();
         throw new IllegalStateException(this + " cannot be a link target");
+    }
+
+    /** Flushes what {@link #write(ByteBuf)} wrote. */
+    void flush() {
     }
 
     /** Whether the pipe can take more writes now without queueing them in memory. */

@@ -80,6 +80,7 @@ public final class Pipes {
         private final List<MsgHandler> msgHandlers = new ArrayList<>();
         private final List<UpHandler> upHandlers = new ArrayList<>();
         private PipeConf conf = PipeConf.defaults();
+        private EventLoop sameLoop;
 
         private Opener(Proto proto) {
             this.proto = proto;
@@ -131,6 +132,15 @@ public final class Pipes {
             return this;
         }
 
+        /**
+         * Runs the new pipe on the event loop of {@code other}. Pipes that will be linked hand data over without
+         * crossing threads when they share a loop: how a relay should open its outgoing pipe.
+         */
+        public Opener eventLoopOf(Pipe other) {
+            this.sameLoop = Objects.requireNonNull(other, "other").loop;
+            return this;
+        }
+
         public Opener conf(PipeConf conf) {
             this.conf = Objects.requireNonNull(conf, "conf");
             return this;
@@ -153,7 +163,7 @@ public final class Pipes {
             if (wrapped != null) {
                 return Wrapping.wrap(this);
             }
-            EventLoop loop = conf.group().next();
+            EventLoop loop = sameLoop != null ? sameLoop : conf.group().next();
             if (dest == null) {
                 return proto == Proto.TCP ? listenTcp(loop) : openUdp(loop, Optional.empty());
             }

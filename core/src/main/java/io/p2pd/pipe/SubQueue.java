@@ -83,6 +83,13 @@ final class SubQueue {
         return result;
     }
 
+    /** Takes every queued message, oldest first. */
+    synchronized java.util.List<Message> drain() {
+        java.util.List<Message> all = java.util.List.copyOf(messages);
+        messages.clear();
+        return all;
+    }
+
     synchronized boolean isFull() {
         return messages.size() >= limit;
     }

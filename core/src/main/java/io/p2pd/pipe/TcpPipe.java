@@ -144,7 +144,12 @@ final class TcpPipe extends Pipe {
         sent.incrementAndGet();
         sentBytes.addAndGet(size);
         // No future per chunk on the relay path: a failed write closes this pipe (exceptionCaught).
-        channel.writeAndFlush(buf, channel.voidPromise());
+        channel.write(buf, channel.voidPromise());
+    }
+
+    @Override
+    void flush() {
+        channel.flush();
     }
 
     @Override
@@ -206,6 +211,12 @@ final class TcpPipe extends Pipe {
                 buf.release();
             }
             dispatcher.deliver(new Message(bytes, remote));
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            dispatcher.flushForwarded();
+            ctx.fireChannelReadComplete();
         }
 
         @Override

@@ -158,6 +158,31 @@ class LinkTest {
     }
 
     @Test
+    void whatArrivedBeforeLinkingGoesFirstInOrder() throws Exception {
+        try (ServerSocket sinkListener = new ServerSocket(0, 1, LOOPBACK.getAddress());
+             Pipe front = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join();
+             Socket source = new Socket(LOOPBACK.getAddress(), front.localAddress().getPort())) {
+            Pipe in = front.accept().join();
+            source.getOutputStream().write("early ".getBytes(UTF_8));
+            // The early bytes wait in the catch-all queue until the relay is linked.
+            assertThat(in.recv(Sub.ALL).thenApply(Message::text).join()).isEqualTo("early ");
+            source.getOutputStream().write("queued ".getBytes(UTF_8));
+            while (!in.hasQueuedMessages()) {
+                Thread.onSpinWait();
+            }
+            Pipe out = Pipes.opener(Proto.TCP).dest((InetSocketAddress) sinkListener.getLocalSocketAddress())
+                    .eventLoopOf(in).open().join();
+            try (Socket sink = sinkListener.accept()) {
+                in.link(out);
+                source.getOutputStream().write("late".getBytes(UTF_8));
+
+                assertThat(new String(sink.getInputStream().readNBytes(11), UTF_8)).isEqualTo("queued late");
+            }
+            out.close();
+        }
+    }
+
+    @Test
     void linkingNeedsADefaultDestination() {
         try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join();
              Pipe udp = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join()) {
