@@ -6,9 +6,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 
 /**
- * The thin seam between the STUN client and whatever moves datagrams: today a raw Netty
- * {@link io.netty.channel.socket.DatagramChannel}, later the project's UDP pipe. It must not be
- * connected: one socket sends to several servers and takes replies from any source (change-IP answers
+ * The thin seam between the STUN client and whatever moves datagrams: the project's UDP pipe
+ * ({@link PipeDatagramTransport}), or a hand-driven fake in tests. It must not be connected: one socket sends to several servers and takes replies from any source (change-IP answers
  * come from another address).
  */
 interface DatagramTransport extends AutoCloseable {

@@ -42,7 +42,7 @@ public final class StunSession implements AutoCloseable {
      */
     public static CompletableFuture<StunSession> open(InetSocketAddress local, StunClientConfig config) {
         Objects.requireNonNull(local, "local");
-        return open(config, receiver -> NettyDatagramTransport.open(local, receiver));
+        return open(config, receiver -> PipeDatagramTransport.open(local, receiver));
     }
 
     /** The seam for other transports (the project's UDP pipes): the factory gets the session's receiver. */
