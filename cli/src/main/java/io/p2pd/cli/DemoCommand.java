@@ -3,6 +3,15 @@ package io.p2pd.cli;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import io.p2pd.net.EventLoops;
+import io.p2pd.net.HostPort;
+import io.p2pd.stun.StunDecodeException;
+import io.p2pd.stun.StunMessage;
+import io.p2pd.stun.StunServer;
+import io.p2pd.stun.StunServerConfig;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.util.Arrays;
 import io.p2pd.pipe.Message;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
@@ -40,35 +49,55 @@ final class DemoCommand implements Callable<Integer> {
         out.printf("%nTCP echo on %s%n", ip);
         try (Pipe server = Pipes.opener(Proto.TCP).bind(new InetSocketAddress(ip, 0))
                 .msgHandler((msg, pipe) -> pipe.send(msg.data(), msg.sender())).open().join()) {
-            out.printf("  server pipe listening on %s%n", server.localAddress());
+            out.printf("  server pipe listening on %s%n", show(server.localAddress()));
             try (Pipe client = Pipes.open(Proto.TCP, server.localAddress()).join()) {
-                out.printf("  client pipe %s connected%n", client.localAddress());
+                out.printf("  client pipe %s connected%n", show(client.localAddress()));
                 byte[] msg = "test msg.".getBytes(UTF_8);
                 client.send(msg).join();
                 Message reply = client.recv().join();
-                out.printf("  sent \"test msg.\", got back \"%s\" from %s%n", reply.text(), reply.sender());
+                out.printf("  sent \"test msg.\", got back \"%s\" from %s%n", reply.text(), show(reply.sender()));
                 check(reply.text().equals("test msg."), "TCP echo returned other bytes");
             }
         }
         out.flush();
     }
 
+    /**
+     * The seed's UDP example, asked of an embedded STUN server instead of a public one: a hand-made binding
+     * request sent down a UDP pipe, retried up to 3 times as UDP may lose datagrams.
+     */
     private static void udpRequestResponse(PrintWriter out) {
-        out.printf("%nUDP request/response on 127.0.0.1 (retried up to 3 times, as UDP may lose datagrams)%n");
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(new InetSocketAddress("127.0.0.1", 0))
-                .msgHandler((msg, pipe) -> pipe.send(("pong: " + msg.text()).getBytes(UTF_8), msg.sender()))
-                .open().join();
-             Pipe client = Pipes.open(Proto.UDP, server.localAddress()).join()) {
-            out.printf("  server pipe on %s, client pipe on %s%n", server.localAddress(), client.localAddress());
+        out.printf("%nUDP request/response: a STUN binding request to an embedded STUN server on 127.0.0.1%n");
+        try (StunServer stun = StunServer.start(StunServerConfig.of(InetAddress.getLoopbackAddress(), 0)).join();
+             Pipe pipe = Pipes.open(Proto.UDP, stun.primaryAddress()).join()) {
+            out.printf("  STUN server on %s, client pipe on %s%n", show(stun.primaryAddress()),
+                    show(pipe.localAddress()));
+            byte[] id = new byte[12];
+            new SecureRandom().nextBytes(id);
+            // type 0x0001 (binding request), length 0, magic cookie 0x2112A442, 12-byte transaction id
+            byte[] request = ByteBuffer.allocate(20).putShort((short) 1).putShort((short) 0)
+                    .putInt(0x2112A442).put(id).array();
             Message reply = null;
             for (int attempt = 1; attempt <= 3 && reply == null; attempt++) {
-                client.send("ping".getBytes(UTF_8)).join();
-                reply = client.recv(Duration.ofSeconds(2)).exceptionally(e -> null).join();
-                out.printf("  attempt %d: %s%n", attempt, reply == null ? "no reply" : "\"" + reply.text() + "\"");
+                pipe.send(request).join();
+                reply = pipe.recv(Duration.ofSeconds(2)).exceptionally(e -> null).join();
+                out.printf("  attempt %d: %s%n", attempt, reply == null ? "no reply"
+                        : reply.data().length + " bytes from " + show(reply.sender()));
             }
-            check(reply != null && reply.text().equals("pong: ping"), "no UDP reply after 3 attempts");
+            check(reply != null, "no STUN reply after 3 attempts");
+            StunMessage response = StunMessage.decode(reply.data());
+            check(Arrays.equals(response.transactionId(), id), "the reply answers another request");
+            InetSocketAddress mapped = response.xorMappedAddress().orElseThrow();
+            out.printf("  the server sees this pipe as %s%n", show(mapped));
+            check(mapped.getPort() == pipe.localAddress().getPort(), "STUN mapped another port");
+        } catch (StunDecodeException e) {
+            throw new IllegalStateException("the STUN reply did not decode: " + e.getMessage(), e);
         }
         out.flush();
+    }
+
+    private static String show(InetSocketAddress address) {
+        return HostPort.of(address).toString();
     }
 
     private static void check(boolean ok, String failure) {

@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 /** The {@code p2pd} command. Exit codes: 0 ok, 1 failure, 2 usage. Errors go to stderr as one line. */
 @Command(name = "p2pd", mixinStandardHelpOptions = true, version = "p2pd 0.1.0",
         description = "Pipes for TCP and UDP, interfaces and routes, STUN and NAT detection.",
-        subcommands = {DemoCommand.class, EchoCommand.class, ConnectCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, InterfacesCommand.class, StunCommand.class, StunServerCommand.class,
+            EchoCommand.class, ConnectCommand.class, ForwardCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

@@ -24,11 +24,11 @@ public record HostPort(String host, int port) {
         checkPort(port);
     }
 
-    /** The destination of a socket address: its literal IP when resolved, else its unresolved name. */
+    /** The destination of a socket address: its IP (RFC 5952 form) when resolved, else its unresolved name. */
     public static HostPort of(InetSocketAddress address) {
         return address.isUnresolved()
                 ? new HostPort(address.getHostString(), address.getPort())
-                : new HostPort(address.getAddress().getHostAddress(), address.getPort());
+                : new HostPort(NetUtil.toAddressString(address.getAddress()), address.getPort());
     }
 
     /** Parses {@code host:port} or {@code [v6]:port}; a bare IPv6 literal needs the brackets. */

@@ -1,0 +1,215 @@
+package io.p2pd.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Each command run as a real process, against real peers: socat, Python, and our own commands. */
+class CommandsTest {
+
+    @Test
+    void demoRunsTheSeedExamples() throws Exception {
+        P2pd.Result r = P2pd.run("", "demo");
+
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("got back \"test msg.\"").contains("the server sees this pipe as 127.0.0.1:")
+                .contains("All examples worked.");
+    }
+
+    @Test
+    void usageErrorsExitTwoAndFailuresExitOneWithOneLine() throws Exception {
+        assertThat(P2pd.run("", "no-such-command").exit()).isEqualTo(2);
+        P2pd.Result badProto = P2pd.run("", "echo", "--proto", "sctp");
+        assertThat(badProto.exit()).isEqualTo(2);
+        assertThat(badProto.err()).startsWith("--proto must be tcp or udp, got 'sctp'");
+
+        int closed;
+        try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = probe.getLocalPort();
+        }
+        P2pd.Result refused = P2pd.run("", "connect", "127.0.0.1", Integer.toString(closed));
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err().strip()).isEqualTo("p2pd connect: connection refused by 127.0.0.1:" + closed);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"demo", "interfaces", "stun", "stun-server", "echo", "connect", "forward"})
+    void everyCommandHasHelp(String command) throws Exception {
+        P2pd.Result r = P2pd.run("", command, "--help");
+
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).startsWith("Usage: p2pd " + command);
+    }
+
+    @Test
+    void echoServerAnswersSocat() throws Exception {
+        try (P2pd echo = P2pd.start("echo", "--proto", "tcp", "--bind", "127.0.0.1", "--port", "0")) {
+            int port = P2pd.portOf(echo.readLine(), " on ");
+            Process socat = new ProcessBuilder("socat", "-t", "2", "-", "TCP:127.0.0.1:" + port).start();
+            try (OutputStream in = socat.getOutputStream()) {
+                in.write("hello from socat\n".getBytes(StandardCharsets.UTF_8));
+            }
+            String got = new BufferedReader(new InputStreamReader(socat.getInputStream(), StandardCharsets.UTF_8))
+                    .readLine();
+            assertThat(got).isEqualTo("hello from socat");
+            assertThat(socat.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void connectTalksToSocat() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        // socat answers one line and closes, which ends `p2pd connect`.
+        Process socat = new ProcessBuilder("socat", "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr",
+                "SYSTEM:read line; echo socat got $line").start();
+        try {
+            P2pd.Result r = null;
+            for (int attempt = 0; attempt < 50; attempt++) {
+                r = P2pd.run("ping\n", "connect", "127.0.0.1", Integer.toString(port));
+                if (r.exit() == 0) {
+                    break;
+                }
+                // socat may not be listening yet: refused, try again (bounded).
+                assertThat(r.err()).contains("refused");
+                socat.waitFor(100, TimeUnit.MILLISECONDS);
+            }
+            assertThat(r.exit()).isZero();
+            assertThat(r.out()).isEqualTo("socat got ping\n");
+        } finally {
+            socat.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void connectOverUdpTalksToPython() throws Exception {
+        String server = """
+                import socket
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.bind(('127.0.0.1', 0))
+                print(s.getsockname()[1], flush=True)
+                data, addr = s.recvfrom(2048)
+                s.sendto(b'python got ' + data, addr)
+                """;
+        Process python = new ProcessBuilder("python3", "-u", "-c", server).start();
+        try {
+            String port = new BufferedReader(new InputStreamReader(python.getInputStream())).readLine().trim();
+            P2pd.Result r = P2pd.run("ping", "connect", "--proto", "udp", "--linger-ms", "3000", "127.0.0.1", port);
+
+            assertThat(r.exit()).isZero();
+            assertThat(r.out()).isEqualTo("python got ping");
+        } finally {
+            python.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tcp", "udp"})
+    void forwardCarriesPythonTrafficToAPythonServer(String proto) throws Exception {
+        String server = """
+                import socket, sys
+                tcp = sys.argv[1] == 'tcp'
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
+                s.bind(('127.0.0.1', 0))
+                if tcp:
+                    s.listen(1)
+                print(s.getsockname()[1], flush=True)
+                for _ in range(2):
+                    if tcp:
+                        c, _ = s.accept()
+                        c.sendall(b'server got ' + c.recv(1024))
+                        c.close()
+                    else:
+                        data, addr = s.recvfrom(1024)
+                        s.sendto(b'server got ' + data, addr)
+                """;
+        String client = """
+                import socket, sys
+                tcp = sys.argv[1] == 'tcp'
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
+                s.settimeout(10)
+                s.connect(('127.0.0.1', int(sys.argv[2])))
+                s.send(b'hello via forward')
+                print(s.recv(1024).decode())
+                """;
+        Process python = new ProcessBuilder("python3", "-u", "-c", server, proto).start();
+        try (P2pd forward = P2pd.start("forward", "--proto", proto, "127.0.0.1:0", "127.0.0.1:"
+                + new BufferedReader(new InputStreamReader(python.getInputStream())).readLine().trim())) {
+            int port = P2pd.portOf(forward.readLine(), proto + " ");
+            for (int i = 0; i < 2; i++) {
+                Process c = new ProcessBuilder("python3", "-c", client, proto, Integer.toString(port)).start();
+                String got = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+                assertThat(c.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(got).isEqualTo("server got hello via forward");
+            }
+        } finally {
+            python.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void stunAgainstOurStunServerProcess() throws Exception {
+        try (P2pd server = P2pd.start("stun-server", "--bind", "127.0.0.1,127.0.0.2", "--port", "0,0")) {
+            String line = server.readLine();
+            int port = P2pd.portOf(line, " on ");
+            int otherPort = P2pd.portOf(line, "other address ");
+
+            P2pd.Result plain = P2pd.run("", "stun", "127.0.0.1:" + port, "--json");
+            assertThat(plain.exit()).isZero();
+            String local = field(plain.out(), "local");
+            assertThat(field(plain.out(), "mapped")).isEqualTo("127.0.0.1" + local.substring(local.lastIndexOf(':')));
+            assertThat(field(plain.out(), "other_address")).isEqualTo("127.0.0.2:" + otherPort);
+
+            P2pd.Result changed = P2pd.run("", "stun", "127.0.0.1:" + port, "--change-ip", "--change-port", "--json");
+            assertThat(changed.exit()).isZero();
+            assertThat(field(changed.out(), "reply_from")).isEqualTo("127.0.0.2:" + otherPort);
+
+            P2pd.Result tcp = P2pd.run("", "stun", "127.0.0.1:" + port, "--tcp");
+            assertThat(tcp.exit()).isZero();
+            assertThat(tcp.out()).contains("mapped address  127.0.0.1:");
+        }
+    }
+
+    @Test
+    void interfacesListsLoopbackAsJson() throws Exception {
+        P2pd.Result r = P2pd.run("", "interfaces", "--json");
+
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).startsWith("{\"default\": ").contains("\"name\":\"lo\"").contains("127.0.0.1");
+        P2pd.Result needsServers = P2pd.run("", "interfaces", "--external");
+        assertThat(needsServers.exit()).isEqualTo(2);
+    }
+
+    @Test
+    void anInterruptedServerClosesAndFreesItsPort() throws Exception {
+        int port;
+        try (P2pd echo = P2pd.start("echo", "--proto", "udp", "--port", "0")) {
+            port = P2pd.portOf(echo.readLine(), " on ");
+            echo.process.destroy();
+            assertThat(echo.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+        try (DatagramSocket again = new DatagramSocket(new InetSocketAddress("127.0.0.1", port))) {
+            assertThat(again.getLocalPort()).isEqualTo(port);
+        }
+    }
+
+    /** A string field of the one-line JSON the commands print. */
+    private static String field(String json, String name) {
+        String key = "\"" + name + "\": \"";
+        int at = json.indexOf(key);
+        assertThat(at).as("field %s in %s", name, json).isNotNegative();
+        return json.substring(at + key.length(), json.indexOf('"', at + key.length()));
+    }
+}

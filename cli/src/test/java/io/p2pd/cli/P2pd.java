@@ -1,0 +1,80 @@
+package io.p2pd.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The p2pd command run as a user runs it: a separate java process with the CLI's class path. Standard output is
+ * read line by line; standard error is collected; the process is killed when closed.
+ */
+final class P2pd implements AutoCloseable {
+
+    final Process process;
+    private final BufferedReader out;
+
+    private P2pd(Process process) {
+        this.process = process;
+        this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    }
+
+    static P2pd start(String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName()));
+        command.addAll(List.of(args));
+        return new P2pd(new ProcessBuilder(command).start());
+    }
+
+    /** Runs to the end (bounded) and returns exit code, stdout and stderr. */
+    static Result run(String stdin, String... args) throws Exception {
+        try (P2pd p = start(args)) {
+            try (OutputStream in = p.process.getOutputStream()) {
+                in.write(stdin.getBytes(StandardCharsets.UTF_8));
+            }
+            String stdout = new String(p.process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String stderr = new String(p.process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.process.waitFor(60, TimeUnit.SECONDS)) {
+                throw new AssertionError("p2pd " + String.join(" ", args) + " did not end");
+            }
+            return new Result(p.process.exitValue(), stdout, stderr);
+        }
+    }
+
+    record Result(int exit, String out, String err) {
+    }
+
+    /** The next line of standard output; fails if the process ended without one. */
+    String readLine() throws IOException {
+        String line = out.readLine();
+        if (line == null) {
+            throw new IOException("p2pd ended without output; stderr: "
+                    + new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+        }
+        return line;
+    }
+
+    /** The port at the end of a "... on IP:PORT" or "... -> ..." line's first address. */
+    static int portOf(String line, String marker) {
+        int at = line.indexOf(marker) + marker.length();
+        String rest = line.substring(at).trim().split("[ ,]")[0];
+        return Integer.parseInt(rest.substring(rest.lastIndexOf(':') + 1));
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
