@@ -179,6 +179,43 @@ class OptionsTest {
     }
 
     @Test
+    void twoHundredMegabytesIntoASlowReaderLoseNoByte() throws Exception {
+        long total = 200L << 20;
+        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
+                .conf(PipeConf.builder().maxQsize(8).build()).open().join();
+             Socket peer = new Socket(server.localAddress().getAddress(), server.localAddress().getPort())) {
+            Pipe connection = server.accept().join();
+            CompletableFuture<byte[]> sentDigest = CompletableFuture.supplyAsync(() -> {
+                try {
+                    java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+                    java.util.Random random = new java.util.Random(7);
+                    byte[] block = new byte[64 * 1024];
+                    for (long left = total; left > 0; left -= block.length) {
+                        random.nextBytes(block);
+                        peer.getOutputStream().write(block);
+                        digest.update(block);
+                    }
+                    return digest.digest();
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            // The reader takes one chunk at a time with its own hashing in between: slower than the writer, so the
+            // queue of 8 fills and the pipe must stop reading rather than drop.
+            java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+            long read = 0;
+            while (read < total) {
+                byte[] chunk = connection.recv(Duration.ofSeconds(30)).join().data();
+                digest.update(chunk);
+                read += chunk.length;
+            }
+            assertThat(read).isEqualTo(total);
+            assertThat(digest.digest()).isEqualTo(sentDigest.join());
+            assertThat(connection.stats().dropped()).isZero();
+        }
+    }
+
+    @Test
     void aFullUdpQueueDropsTheOldestAndCountsIt() throws Exception {
         try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK)
                 .conf(PipeConf.builder().maxQsize(10).build()).open().join();
