@@ -23,6 +23,7 @@ final class Micro {
         }
         Options opt = new OptionsBuilder()
                 .include(SubMatchBench.class.getName())
+                .include(StunCodecBench.class.getName())
                 .forks(1)
                 .warmupIterations(s.quick() ? 1 : 3)
                 .warmupTime(TimeValue.milliseconds(s.quick() ? 200 : 1000))
@@ -35,13 +36,13 @@ final class Micro {
         Collection<RunResult> results = new Runner(opt).run();
         for (RunResult r : results) {
             String name = r.getParams().getBenchmark();
-            String label = "SubMatchBench." + name.substring(name.lastIndexOf('.') + 1) + ", "
-                    + r.getParams().getParam("subs") + " subs";
+            String method = name.substring(name.lastIndexOf('.') + 1);
+            String label = name.contains("StunCodecBench") ? "StunCodecBench." + method
+                    : "SubMatchBench." + method + ", " + r.getParams().getParam("subs") + " subs";
             table.add(label, new Sample()
                     .put("ns/op", r.getPrimaryResult().getScore())
                     .put("ns/op error (99.9%)", r.getPrimaryResult().getScoreError()));
         }
-        table.note("STUN decode/encode: io.p2pd.stun is not on main yet (the codec is being written on another "
-                + "branch); add a StunCodecBench here once it is merged.");
+        table.note("Duplicate suppression has no micro-benchmark yet: its table is package-private in core.");
     }
 }
