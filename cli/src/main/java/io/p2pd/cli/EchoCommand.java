@@ -2,7 +2,6 @@ package io.p2pd.cli;
 
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
-import io.p2pd.pipe.Proto;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;

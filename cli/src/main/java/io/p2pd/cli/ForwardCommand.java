@@ -1,7 +1,6 @@
 package io.p2pd.cli;
 
 import io.p2pd.net.HostPort;
-import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
@@ -70,16 +69,15 @@ final class ForwardCommand implements Callable<Integer> {
     }
 
     private static Pipe udp(InetSocketAddress local, HostPort to) {
-        Map<InetSocketAddress, CompletableFuture<Pipe>> peers = new ConcurrentHashMap<>();
-        Pipe[] server = new Pipe[1];
-        server[0] = Pipes.opener(Proto.UDP).bind(local)
-                .msgHandler((msg, pipe) -> peers.computeIfAbsent(msg.sender(), client ->
+        Map<InetSocketAddress, CompletableFuture<Pipe>> upstreams = new ConcurrentHashMap<>();
+        Pipe server = Pipes.opener(Proto.UDP).bind(local)
+                .msgHandler((msg, pipe) -> upstreams.computeIfAbsent(msg.sender(), client ->
                         Pipes.opener(Proto.UDP).dest(to).eventLoopOf(pipe)
                                 .msgHandler((reply, upstream) -> pipe.send(reply.data(), client))
                                 .open())
                         .thenCompose(upstream -> upstream.send(msg.data())))
                 .open().join();
-        server[0].addEndHandler(ended -> peers.values().forEach(f -> f.thenAccept(Pipe::closeAsync)));
-        return server[0];
+        server.addEndHandler(ended -> upstreams.values().forEach(f -> f.thenAccept(Pipe::closeAsync)));
+        return server;
     }
 }
