@@ -35,7 +35,9 @@ final class Dispatcher {
     Dispatcher(Pipe pipe, Pipe parent) {
         this.pipe = pipe;
         this.parent = parent;
-        this.recent = pipe.conf.enableMsgIds() ? new RecentMessages(pipe.conf.maxMsgIds()) : null;
+        // Duplicates are per sender IP: a TCP server's connections share one memory, as a UDP socket's peers do.
+        this.recent = !pipe.conf.enableMsgIds() ? null
+                : parent != null ? parent.recentMessages() : new RecentMessages(pipe.conf.maxMsgIds());
     }
 
     /** Whether a handler's stage is holding up delivery. */
@@ -62,6 +64,7 @@ final class Dispatcher {
         try {
             for (Pipe target : pipe.linkArray()) {
                 if (!target.isOpen()) {
+                    pipe.dropped.incrementAndGet();
                     continue;
                 }
                 target.write(buf.retainedDuplicate());
@@ -117,6 +120,8 @@ final class Dispatcher {
         for (Pipe[] group : new Pipe[][] {links, parentLinks}) {
             for (Pipe target : group) {
                 if (!target.isOpen()) {
+                    // Ended, not yet unlinked: what it cannot carry is counted, never silently gone.
+                    pipe.dropped.incrementAndGet();
                     continue;
                 }
                 if (pipe.proto() == Proto.UDP && !target.isWritable()) {

@@ -159,6 +159,12 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      * when no attempt got a reply.
      */
     public final CompletableFuture<Message> request(byte[] data, Sub reply) {
+        for (Subscription s : subscriptions) {
+            if (s.sub().equals(reply) && s.hasHandler()) {
+                return CompletableFuture.failedFuture(new IllegalStateException(
+                        "request: " + reply + " is subscribed with a handler, which would take the reply"));
+            }
+        }
         boolean added = !hasQueue(reply);
         if (added) {
             subscribe(reply);
@@ -213,6 +219,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         Objects.requireNonNull(sub, "sub");
         Objects.requireNonNull(handler, "handler");
         addSubscription(sub, handler);
+        handlerAdded();
         return this;
     }
 
@@ -262,6 +269,16 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         return subscriptions;
     }
 
+    private RecentMessages recentMessages;
+
+    /** The duplicate memory of this pipe, made on first use (a TCP server's is shared by its connections). */
+    final synchronized RecentMessages recentMessages() {
+        if (recentMessages == null) {
+            recentMessages = new RecentMessages(conf.maxMsgIds());
+        }
+        return recentMessages;
+    }
+
     /** Whether any queue of this pipe holds messages not yet received. */
     final boolean hasQueuedMessages() {
         for (Subscription s : subscriptions) {
@@ -286,8 +303,14 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     void pauseReading() {
     }
 
-    /** Delivery caught up with what was read: TCP pipes resume reading unless a queue is full. Event loop only. */
+    /**
+     * Delivery caught up with what was read: an ended pipe can end its queues now; TCP pipes also resume reading
+     * unless a queue is full. Event loop only.
+     */
     void dispatcherIdle() {
+        if (isEnded()) {
+            closeQueues();
+        }
     }
 
     // ---- linked pipes ----
@@ -314,16 +337,8 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             throw new IllegalArgumentException("a linked pipe needs a default destination; " + target
                     + " is a server");
         }
-        // Linking runs on this pipe's event loop, where messages are delivered, so what the catch-all queue holds
-        // goes down the target before anything that arrives later.
-        if (loop.inEventLoop()) {
-            linkNow(target);
-        } else if (Thread.currentThread() instanceof FastThreadLocalThread) {
-            // Another event loop must not wait: link soon, still in order on this pipe's loop.
-            loop.execute(() -> linkNow(target));
-        } else {
-            loop.submit(() -> linkNow(target)).syncUninterruptibly();
-        }
+        // On the event loop, what the catch-all queue holds goes down the target before anything that arrives later.
+        onLoop(() -> linkNow(target));
         return this;
     }
 
@@ -421,7 +436,29 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             next[next.length - 1] = handler;
             msgHandlers = next;
         }
+        handlerAdded();
         return this;
+    }
+
+    /**
+     * A handler now takes this pipe's messages, so the catch-all queue open() added for want of one would only fill
+     * up (and stop a TCP pipe at its limit): it goes while empty. One that holds messages stays, for {@code recv}.
+     */
+    void handlerAdded() {
+        if (implicit != null) {
+            onLoop(() -> {
+                Sub catchAll = implicit;
+                if (catchAll == null) {
+                    return;
+                }
+                for (Subscription s : subscriptions) {
+                    if (s.sub().equals(catchAll) && !s.hasHandler() && s.queue().size() == 0) {
+                        implicit = null;
+                        unsubscribe(catchAll);
+                    }
+                }
+            });
+        }
     }
 
     /** Removes one registration of {@code handler} (the same object, or the same {@link MsgHandler#plain} one). */
@@ -563,8 +600,29 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     @Override
     public final void close() {
         CompletableFuture<Void> done = closeAsync();
-        if (!loop.inEventLoop()) {
+        // Waiting on any event loop could deadlock: an end handler that closes a pipe of another loop whose own
+        // end handler closes this one.
+        if (!onAnyEventLoop()) {
             done.join();
+        }
+    }
+
+    static boolean onAnyEventLoop() {
+        return Thread.currentThread() instanceof FastThreadLocalThread;
+    }
+
+    /**
+     * Runs {@code task} on this pipe's event loop, where messages are delivered, so it cannot interleave with a
+     * delivery: at once when already there, waiting for it from a plain thread, and without waiting (but still in
+     * order) from another event loop, which must never wait.
+     */
+    final void onLoop(Runnable task) {
+        if (loop.inEventLoop()) {
+            task.run();
+        } else if (onAnyEventLoop()) {
+            loop.execute(task);
+        } else {
+            loop.submit(task).syncUninterruptibly();
         }
     }
 
@@ -597,14 +655,29 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             run = List.copyOf(endHandlers);
             endHandlers.clear();
         }
+        if (!deliveryPending()) {
+            closeQueues();
+        }
+        writable();
+        run.forEach(this::runEndHandler);
+        closeFuture.complete(null);
+    }
+
+    /**
+     * Ends the queues: waiting {@code recv}s fail, what is queued can still be taken. Called when the pipe ended
+     * and every message read before the end has been delivered (a slow handler may still hold some up).
+     */
+    final void closeQueues() {
         for (Subscription s : subscriptions) {
             if (!s.hasHandler()) {
                 s.queue().close(this::closedError);
             }
         }
-        writable();
-        run.forEach(this::runEndHandler);
-        closeFuture.complete(null);
+    }
+
+    /** Whether messages read before the end still wait for a handler's stage. */
+    boolean deliveryPending() {
+        return false;
     }
 
     final PipeClosedException closedError() {

@@ -7,7 +7,8 @@ package io.p2pd.pipe;
  * @param receivedBytes  their bytes
  * @param sent           sends handed to the OS
  * @param sentBytes      their bytes
- * @param dropped        UDP messages dropped because a queue was full (the oldest go first) or a handler lagged
+ * @param dropped        UDP messages dropped because a queue was full (the oldest go first) or a handler lagged,
+ *                       and messages a linked pipe could not carry because it had ended
  * @param oversized      UDP datagrams dropped because they were larger than {@code readerLimit}
  * @param duplicates     messages dropped by duplicate suppression
  * @param handlerErrors  handlers that threw or whose stage failed

@@ -9,7 +9,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.handler.ssl.SslHandler;
 import io.p2pd.net.EventLoops;
 import io.p2pd.net.HostPort;
@@ -18,9 +20,12 @@ import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.channels.NetworkChannel;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -199,6 +204,9 @@ public final class Pipes {
             if (conf.broadcast() && proto != Proto.UDP) {
                 throw new IllegalArgumentException("broadcast applies to UDP pipes only");
             }
+            if (!(conf.framing() instanceof Framing.Raw) && proto != Proto.TCP) {
+                throw new IllegalArgumentException("framing applies to TCP pipes only: a datagram is a message");
+            }
             if (conf.linger().isPresent() && proto != Proto.TCP) {
                 throw new IllegalArgumentException("linger applies to TCP pipes only");
             }
@@ -239,18 +247,19 @@ public final class Pipes {
                             conf.conTimeout().toMillis()))
                     .option(ChannelOption.AUTO_READ, false)
                     .handler(NO_HANDLER);
-            tcpOptions(b, loop);
+            applyTo(b, loop);
             ChannelFuture connect = bind == null ? b.connect(remote) : b.connect(remote, bind);
             connect.addListener(f -> {
                 if (!f.isSuccess()) {
                     result.completeExceptionally(Errors.connect(f.cause(), remote, bind, conf));
                     return;
                 }
-                upTcp(connect.channel(), Optional.of(dest)).whenComplete((pipe, e) -> {
-                    if (e == null) {
-                        result.complete(pipe);
-                    } else {
+                upTcp(connect.channel(), Optional.of(dest), true).whenComplete((pipe, e) -> {
+                    if (e != null) {
                         result.completeExceptionally(e);
+                    } else if (!result.complete(pipe)) {
+                        // The caller gave up on the open (cancelled, timed out): nobody will close this pipe.
+                        pipe.closeAsync();
                     }
                 });
             });
@@ -261,12 +270,16 @@ public final class Pipes {
          * Makes the client pipe of a connected channel, with this opener's handlers in place before its first read,
          * and brings it up: at once, or after the TLS handshake when {@code useSsl} is on.
          */
-        CompletableFuture<Pipe> upTcp(Channel ch, Optional<HostPort> dialled) {
+        CompletableFuture<Pipe> upTcp(Channel ch, Optional<HostPort> dialled, boolean own) {
+            // A channel other code owns is closed on failure only when doClose says so.
+            boolean closeOnFailure = own || conf.doClose();
             Optional<SslHandler> tls;
             try {
                 tls = StreamSetup.install(ch, conf, dialled);
             } catch (SSLException e) {
-                ch.close();
+                if (closeOnFailure) {
+                    ch.close();
+                }
                 return CompletableFuture.failedFuture(e);
             }
             TcpPipe pipe = new TcpPipe(ch, conf, null);
@@ -284,7 +297,9 @@ public final class Pipes {
                     result.complete(pipe);
                 } else {
                     result.completeExceptionally(Errors.tls(f.cause(), (InetSocketAddress) ch.remoteAddress()));
-                    ch.close();
+                    if (closeOnFailure) {
+                        ch.close();
+                    }
                 }
             });
             // The handshake needs reads; the pipe's handlers are in place, so reading may start now.
@@ -301,6 +316,7 @@ public final class Pipes {
                 server.adopt(connection);
                 return;
             }
+            server.handshaking(connection);
             tls.get().handshakeFuture().addListener(f -> {
                 if (f.isSuccess()) {
                     server.adopt(connection);
@@ -334,9 +350,7 @@ public final class Pipes {
                     });
             if (conf.reuseAddr()) {
                 b.option(ChannelOption.SO_REUSEADDR, true);
-                if (EventLoops.isEpoll(loop)) {
-                    b.option(EpollChannelOption.SO_REUSEPORT, true);
-                }
+                b.option(reusePort(loop), true);
             }
             conf.linger().ifPresent(l -> b.childOption(ChannelOption.SO_LINGER, (int) l.toSeconds()));
             b.childOption(ChannelOption.RCVBUF_ALLOCATOR, streamAllocator());
@@ -347,7 +361,9 @@ public final class Pipes {
                     return;
                 }
                 server.listening(bound.channel());
-                result.complete(server);
+                if (!result.complete(server)) {
+                    server.closeAsync();
+                }
             });
             return result;
         }
@@ -362,7 +378,7 @@ public final class Pipes {
                     .channelFactory(EventLoops.udp(loop, EventLoops.familyOf(local.getAddress())))
                     .option(ChannelOption.AUTO_READ, false)
                     .handler(NO_HANDLER);
-            udpOptions(b, loop);
+            applyTo(b, loop);
             ChannelFuture bound = b.bind(local);
             bound.addListener(f -> {
                 if (!f.isSuccess()) {
@@ -370,7 +386,9 @@ public final class Pipes {
                     return;
                 }
                 UdpPipe pipe = newUdpPipe(bound.channel(), remote);
-                result.complete(pipe);
+                if (!result.complete(pipe)) {
+                    pipe.closeAsync();
+                }
             });
             return result;
         }
@@ -385,29 +403,34 @@ public final class Pipes {
             return pipe;
         }
 
-        void tcpOptions(Bootstrap b, EventLoop loop) {
+        /** The socket options this opener's options ask for, for a channel of {@code loop}'s kind. */
+        Map<ChannelOption<?>, Object> socketOptions(EventLoopGroup loop) {
+            Map<ChannelOption<?>, Object> options = new LinkedHashMap<>();
             if (conf.reuseAddr()) {
-                b.option(ChannelOption.SO_REUSEADDR, true);
-                if (EventLoops.isEpoll(loop)) {
-                    b.option(EpollChannelOption.SO_REUSEPORT, true);
-                }
+                options.put(ChannelOption.SO_REUSEADDR, true);
+                options.put(reusePort(loop), true);
             }
-            conf.linger().ifPresent(l -> b.option(ChannelOption.SO_LINGER, (int) l.toSeconds()));
-            b.option(ChannelOption.RCVBUF_ALLOCATOR, streamAllocator());
+            if (proto == Proto.UDP) {
+                if (conf.broadcast()) {
+                    options.put(ChannelOption.SO_BROADCAST, true);
+                }
+                // One byte over the limit: a datagram that fills the buffer was too large (see UdpPipe).
+                options.put(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(conf.readerLimit() + 1));
+            } else {
+                conf.linger().ifPresent(l -> options.put(ChannelOption.SO_LINGER, (int) l.toSeconds()));
+                options.put(ChannelOption.RCVBUF_ALLOCATOR, streamAllocator());
+            }
+            return options;
         }
 
-        void udpOptions(Bootstrap b, EventLoop loop) {
-            if (conf.reuseAddr()) {
-                b.option(ChannelOption.SO_REUSEADDR, true);
-                if (EventLoops.isEpoll(loop)) {
-                    b.option(EpollChannelOption.SO_REUSEPORT, true);
-                }
-            }
-            if (conf.broadcast()) {
-                b.option(ChannelOption.SO_BROADCAST, true);
-            }
-            // One byte over the limit: a datagram that fills the buffer was too large (see UdpPipe).
-            b.option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(conf.readerLimit() + 1));
+        @SuppressWarnings("unchecked")
+        private void applyTo(Bootstrap b, EventLoop loop) {
+            socketOptions(loop).forEach((option, value) -> b.option((ChannelOption<Object>) option, value));
+        }
+
+        private static ChannelOption<Boolean> reusePort(EventLoopGroup loop) {
+            return EventLoops.isEpoll(loop) ? EpollChannelOption.SO_REUSEPORT
+                    : NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT);
         }
 
         private AdaptiveRecvByteBufAllocator streamAllocator() {

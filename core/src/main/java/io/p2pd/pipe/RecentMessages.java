@@ -25,7 +25,7 @@ final class RecentMessages {
     }
 
     /** True when this message was seen recently (and so is a duplicate); otherwise remembers it. */
-    boolean repeat(Message msg) {
+    synchronized boolean repeat(Message msg) {
         return seen.putIfAbsent(new Key(msg.sender().getAddress(), msg.data()), Boolean.TRUE) != null;
     }
 

@@ -34,21 +34,27 @@ final class SubQueue {
         this.onRoom = onRoom;
     }
 
-    synchronized Offer offer(Message msg) {
-        CompletableFuture<Message> waiter;
-        while ((waiter = waiters.poll()) != null) {
+    Offer offer(Message msg) {
+        // A waiter is completed outside the lock: its continuations may run here, and must not hold up takers.
+        while (true) {
+            CompletableFuture<Message> waiter;
+            synchronized (this) {
+                waiter = waiters.poll();
+                if (waiter == null) {
+                    if (messages.size() >= limit && dropOldest) {
+                        messages.poll();
+                        messages.add(msg);
+                        return Offer.DROPPED_OLDEST;
+                    }
+                    // A TCP queue grows past its limit only by what is in flight: the caller stops reading at NOW_FULL.
+                    messages.add(msg);
+                    return messages.size() >= limit ? Offer.NOW_FULL : Offer.QUEUED;
+                }
+            }
             if (waiter.complete(msg)) {
                 return Offer.DELIVERED;
             }
         }
-        if (messages.size() >= limit && dropOldest) {
-            messages.poll();
-            messages.add(msg);
-            return Offer.DROPPED_OLDEST;
-        }
-        // A TCP queue grows past its limit only by what is already in flight: the caller stops reading at NOW_FULL.
-        messages.add(msg);
-        return messages.size() >= limit ? Offer.NOW_FULL : Offer.QUEUED;
     }
 
     /** The next message, waiting at most {@code timeout} (timed on {@code timer}). */
@@ -64,15 +70,21 @@ final class SubQueue {
                 return CompletableFuture.failedFuture(closed.get());
             } else {
                 CompletableFuture<Message> waiter = new CompletableFuture<>();
-                waiters.add(waiter);
-                var deadline = timer.schedule(() -> {
-                    if (waiter.completeExceptionally(new RecvTimeoutException(
-                            "no message for " + sub + " within " + timeout.toMillis() + " ms"))) {
-                        synchronized (this) {
-                            waiters.remove(waiter);
+                java.util.concurrent.ScheduledFuture<?> deadline;
+                try {
+                    deadline = timer.schedule(() -> {
+                        if (waiter.completeExceptionally(new RecvTimeoutException(
+                                "no message for " + sub + " within " + timeout.toMillis() + " ms"))) {
+                            synchronized (this) {
+                                waiters.remove(waiter);
+                            }
                         }
-                    }
-                }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+                    }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException shutDown) {
+                    return CompletableFuture.failedFuture(new PipeClosedException(
+                            "the event loop of this pipe has shut down", shutDown));
+                }
+                waiters.add(waiter);
                 waiter.whenComplete((m, e) -> deadline.cancel(false));
                 return waiter;
             }

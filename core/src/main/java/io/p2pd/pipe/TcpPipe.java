@@ -108,7 +108,13 @@ final class TcpPipe extends Pipe {
 
     @Override
     void dispatcherIdle() {
+        super.dispatcherIdle();
         updateReading();
+    }
+
+    @Override
+    boolean deliveryPending() {
+        return dispatcher.busy();
     }
 
     @Override

@@ -23,6 +23,7 @@ final class TcpServerPipe extends Pipe {
     private Channel channel;
     private InetSocketAddress local;
     private final Set<TcpPipe> live = ConcurrentHashMap.newKeySet();
+    private final Set<TcpPipe> handshaking = ConcurrentHashMap.newKeySet();
     private final ArrayDeque<Pipe> unclaimed = new ArrayDeque<>();
     private final ArrayDeque<CompletableFuture<Pipe>> claimers = new ArrayDeque<>();
 
@@ -34,9 +35,12 @@ final class TcpServerPipe extends Pipe {
     void listening(Channel channel) {
         this.channel = channel;
         this.local = (InetSocketAddress) channel.localAddress();
-        channel.closeFuture().addListener(f -> CompletableFuture
-                .allOf(live.stream().map(Pipe::closeFuture).toArray(CompletableFuture[]::new))
-                .whenComplete((ok, e) -> ended()));
+        channel.closeFuture().addListener(f -> {
+            // However the listener closed (close() or an error), its connections go too.
+            closeAsync();
+            CompletableFuture.allOf(live.stream().map(Pipe::closeFuture).toArray(CompletableFuture[]::new))
+                    .whenComplete((ok, e) -> ended());
+        });
     }
 
     /**
@@ -62,19 +66,36 @@ final class TcpServerPipe extends Pipe {
             connection.closeAsync();
             return;
         }
-        CompletableFuture<Pipe> claimer;
-        synchronized (unclaimed) {
-            while ((claimer = claimers.poll()) != null && claimer.isDone()) {
-                // a claimer that gave up
-            }
-            if (claimer == null) {
-                unclaimed.add(connection);
-            }
-        }
         upHandlers().forEach(h -> runUpHandler(h, connection));
         connection.markUp();
-        if (claimer != null) {
-            claimer.complete(connection);
+        handOut(connection);
+    }
+
+    /** Gives the connection to a waiting accept(), or keeps it for the next one. */
+    private void handOut(TcpPipe connection) {
+        while (true) {
+            CompletableFuture<Pipe> claimer;
+            synchronized (unclaimed) {
+                claimer = claimers.poll();
+                if (claimer == null) {
+                    unclaimed.add(connection);
+                    return;
+                }
+            }
+            // Outside the lock: the claimer's continuations run here. One that gave up (cancelled, timed out)
+            // does not take the connection; the next claimer, or the queue, does.
+            if (claimer.complete(connection)) {
+                return;
+            }
+        }
+    }
+
+    /** A TLS connection in its handshake: closed with the server even before it is adopted. */
+    void handshaking(TcpPipe connection) {
+        handshaking.add(connection);
+        connection.closeFuture().whenComplete((ok, e) -> handshaking.remove(connection));
+        if (!isOpen()) {
+            connection.closeAsync();
         }
     }
 
@@ -87,6 +108,12 @@ final class TcpServerPipe extends Pipe {
     /** How many clients failed the TLS handshake. */
     long tlsFailures() {
         return tlsFailures.get();
+    }
+
+    /** Handlers added to the server take the messages of every connection: their catch-all queues go too. */
+    @Override
+    void handlerAdded() {
+        live.forEach(Pipe::handlerAdded);
     }
 
     @Override
@@ -151,6 +178,7 @@ final class TcpServerPipe extends Pipe {
     void doClose() {
         channel.close();
         live.forEach(Pipe::closeAsync);
+        handshaking.forEach(Pipe::closeAsync);
         List<CompletableFuture<Pipe>> waiting;
         synchronized (unclaimed) {
             waiting = List.copyOf(claimers);

@@ -106,6 +106,11 @@ final class UdpPipe extends Pipe {
     }
 
     @Override
+    boolean deliveryPending() {
+        return dispatcher.busy();
+    }
+
+    @Override
     boolean isWritable() {
         return channel.isWritable();
     }

@@ -1,6 +1,7 @@
 package io.p2pd.pipe;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
@@ -10,6 +11,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SocketChannel;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -23,39 +25,61 @@ final class Wrapping {
     }
 
     static CompletableFuture<Pipe> wrap(Pipes.Opener opener) {
+        Channel channel;
+        Optional<InetSocketAddress> udpDest;
+        EventLoop loop = EventLoops.nio().next();
         try {
-            Channel channel = adopt(opener);
-            EventLoop loop = EventLoops.nio().next();
-            CompletableFuture<Pipe> result = new CompletableFuture<>();
-            channel.config().setAutoRead(false);
-            loop.register(channel).addListener(f -> {
-                if (!f.isSuccess()) {
-                    result.completeExceptionally(new IOException("cannot register " + channel, f.cause()));
-                    return;
-                }
-                if (opener.proto() == Proto.UDP) {
-                    result.complete(opener.newUdpPipe(channel, destination(opener)));
-                    return;
-                }
-                HostPort peer = opener.dest().orElseGet(() -> HostPort.of((InetSocketAddress) channel.remoteAddress()));
-                opener.upTcp(channel, Optional.of(peer)).whenComplete((pipe, e) -> {
-                    if (e == null) {
-                        result.complete(pipe);
-                    } else {
-                        result.completeExceptionally(e);
-                    }
-                });
-            });
-            return result;
+            udpDest = opener.proto() == Proto.UDP ? destination(opener) : Optional.empty();
+            channel = adopt(opener);
+            configure(channel, opener.socketOptions(loop));
         } catch (IOException | IllegalArgumentException e) {
-            if (opener.conf().doClose()) {
-                try {
-                    opener.wrapped().close();
-                } catch (IOException ignored) {
-                    // the open's own error is the one to report
-                }
-            }
+            closeIfOwned(opener);
             return CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<Pipe> result = new CompletableFuture<>();
+        channel.config().setAutoRead(false);
+        loop.register(channel).addListener(f -> {
+            if (!f.isSuccess()) {
+                closeIfOwned(opener);
+                result.completeExceptionally(new IOException("cannot register " + channel, f.cause()));
+                return;
+            }
+            if (opener.proto() == Proto.UDP) {
+                Pipe pipe = opener.newUdpPipe(channel, udpDest);
+                if (!result.complete(pipe)) {
+                    pipe.closeAsync();
+                }
+                return;
+            }
+            HostPort peer = opener.dest().orElseGet(() -> HostPort.of((InetSocketAddress) channel.remoteAddress()));
+            opener.upTcp(channel, Optional.of(peer), false).whenComplete((pipe, e) -> {
+                if (e != null) {
+                    result.completeExceptionally(e);
+                } else if (!result.complete(pipe)) {
+                    pipe.closeAsync();
+                }
+            });
+        });
+        return result;
+    }
+
+    /** The pipe's options apply to a wrapped socket as to one the pipe made; one it cannot take is an error. */
+    @SuppressWarnings("unchecked")
+    private static void configure(Channel channel, Map<ChannelOption<?>, Object> options) {
+        options.forEach((option, value) -> {
+            if (!channel.config().setOption((ChannelOption<Object>) option, value)) {
+                throw new IllegalArgumentException("option " + option + " cannot be applied to " + channel);
+            }
+        });
+    }
+
+    private static void closeIfOwned(Pipes.Opener opener) {
+        if (opener.conf().doClose()) {
+            try {
+                opener.wrapped().close();
+            } catch (IOException ignored) {
+                // the open's own error is the one to report
+            }
         }
     }
 

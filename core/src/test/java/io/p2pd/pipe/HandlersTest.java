@@ -112,6 +112,8 @@ class HandlersTest {
             server.addMsgHandler(first);
             server.removeMsgHandler(first);
             server.addMsgHandler(MsgHandler.plain((m, p) -> calls.add("second")));
+            // A handler replaces the catch-all queue open() made; this test reads a queue too.
+            server.subscribe(Sub.ALL);
             client.send("x".getBytes(UTF_8)).join();
             server.recv().join();
 

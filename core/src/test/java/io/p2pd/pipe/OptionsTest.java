@@ -222,6 +222,8 @@ class OptionsTest {
              Pipe client = Pipes.opener(Proto.UDP).bind(LOOPBACK).msgHandler((m, p) -> null).open().join()) {
             CompletableFuture<Void> lastSeen = new CompletableFuture<>();
             server.subscribe(Sub.matching("^49$"), MsgHandler.plain((m, p) -> lastSeen.complete(null)));
+            // A handler replaces the catch-all queue open() made; this test reads a queue too.
+            server.subscribe(Sub.ALL);
             for (int i = 0; i < 50; i++) {
                 client.send(Integer.toString(i).getBytes(UTF_8), server.localAddress()).join();
             }

@@ -123,6 +123,8 @@ class SubscriptionsTest {
             Sub marker = Sub.matching("^last$");
             var lastSeen = new java.util.concurrent.CompletableFuture<Void>();
             server.subscribe(marker, MsgHandler.plain((m, p) -> lastSeen.complete(null)));
+            // A handler replaces the catch-all queue open() made; this test reads a queue too.
+            server.subscribe(Sub.ALL);
             ByteBuffer payload = ByteBuffer.allocate(64);
             for (int i = 0; i < flood; i++) {
                 payload.clear();
