@@ -52,7 +52,10 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     private volatile MsgHandler[] msgHandlers = NO_HANDLERS;
     private volatile Subscription[] subscriptions = NO_SUBSCRIPTIONS;
     private volatile Pipe[] links = NO_LINKS;
-    /** The catch-all queue open() added because no handler was given; linking removes it while empty. */
+    /**
+     * The catch-all queue open() added because no handler was given: adding a handler removes it while empty,
+     * linking sends what it holds down the link and removes it.
+     */
     private volatile Sub implicit;
     /** Run once this pipe can take more writes (or has ended): sources linked to it resume reading. */
     private final ConcurrentLinkedQueue<Runnable> writableWaiters = new ConcurrentLinkedQueue<>();
@@ -109,7 +112,10 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
 
     // ---- sending ----
 
-    /** Sends to the pipe's default destination; completes when the data is handed to the OS. */
+    /**
+     * Sends to the pipe's default destination; completes when the data is handed to the OS. The array is not
+     * copied: do not change it until the returned future completes.
+     */
     public abstract CompletableFuture<Void> send(byte[] data);
 
     /**
