@@ -18,8 +18,8 @@
 #   masq        MASQUERADE, client 10.66.0.2                                                    (port restricted)
 #   random      MASQUERADE --random-fully: a fresh random port per destination                  (symmetric)
 #   fullcone    SNAT (keeps ports) plus DNAT of every inbound UDP port to the client            (full cone)
-#   restricted  as fullcone, but inbound only from IPs the client has sent to (xt_recent list)  (restricted)
-# needs: root, iproute2, iptables (nft or legacy backend), optionally coturn
+#   restricted  as fullcone, but inbound only from IPs the client port has sent to (nft set)    (restricted)
+# needs: root, iproute2, iptables (nft or legacy backend), nftables (restricted), optionally coturn
 set -euo pipefail
 
 usage() { echo "usage: $0 up NAME MODE | down NAME" >&2; exit 2; }
@@ -93,12 +93,23 @@ up() {
       $ipt -t nat -A POSTROUTING -o r1 -p udp -j SNAT --to-source 198.18.0.1
       $ipt -t nat -A PREROUTING -i r1 -p udp -d 198.18.0.1 -j DNAT --to-destination "$client"
       if [ "$mode" = restricted ]; then
-        # Address-dependent filtering: remember every IP the client sends to, and let inbound packets that
-        # start a new flow through only from those IPs (any port).
-        $ipt -A FORWARD -i r0 -o r1 -m recent --name p2pd_contacted --rdest --set -j ACCEPT
-        $ipt -A FORWARD -i r1 -o r0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-        $ipt -A FORWARD -i r1 -o r0 -m recent --name p2pd_contacted --rsource --rcheck --seconds 600 -j ACCEPT
-        $ipt -A FORWARD -i r1 -o r0 -j DROP
+        # Address-dependent filtering, per mapping: remember (remote IP, client port) for every packet out,
+        # and let an inbound packet that starts a new flow through only when its source IP (any port) is
+        # remembered for the client port it goes to. After the DNAT above, that port is the client's.
+        # An nftables set, since the key is a pair (iptables' "recent" list only keys on the IP, which
+        # would open the filter for every client port at once).
+        ip netns exec "$R" nft -f - <<'NFT'
+table ip p2pd_cone {
+  set contacted { type ipv4_addr . inet_service; flags dynamic,timeout; timeout 10m; }
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname "r0" oifname "r1" meta l4proto udp update @contacted { ip daddr . udp sport }
+    iifname "r1" oifname "r0" ct state established,related accept
+    iifname "r1" oifname "r0" meta l4proto udp ip saddr . udp dport @contacted accept
+    iifname "r1" oifname "r0" drop
+  }
+}
+NFT
       fi ;;
   esac
 

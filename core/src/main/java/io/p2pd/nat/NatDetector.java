@@ -31,9 +31,9 @@ import java.util.concurrent.TimeoutException;
  * <p>The NAT type comes from the classic RFC 3489 tests, all sent from one local UDP port so that their
  * answers compare: test I to the server's primary address; test II (answer from the other IP and port) and
  * test III (answer from the other port) together, since both go to the primary address and so open no new
- * filter entry; then, only behind a NAT that dropped test II, test I to the alternate address. Test II must be
- * over before that one is sent: sending to the alternate address would open the very filter entry test II's
- * answer needs.
+ * filter entry; then, only behind a NAT that dropped test II, test I to the alternate IP (with the primary
+ * port). Test II must be over before that one is sent: sending to the alternate IP would open the very filter
+ * entry test II's answer needs (on an address-restricted NAT).
  *
  * <p>The port-allocation ("delta") type comes from a few fresh sockets opened one after another on
  * consecutive local ports where they are free, each asking the primary and then the alternate address.
@@ -141,7 +141,13 @@ public final class NatDetector {
                         : changed(answer(f3, "test III (other port)"), primary, false);
                 Optional<StunResult> t1Alternate = Optional.empty();
                 if (behindNat && t2.isEmpty()) {
-                    t1Alternate = answer(s.binding(alternate), "test I to the alternate " + NatJson.address(alternate));
+                    // The alternate IP with the primary port (RFC 5780 section 4.3), not the alternate port: test
+                    // II's dropped answer came from the alternate IP and port, and a Linux NAT keeps a conntrack
+                    // entry even for a dropped packet, so a request to that same address would get a new port,
+                    // and a port-restricted NAT would pass for symmetric. RFC 3489 servers listen there too.
+                    InetSocketAddress alternateIp = new InetSocketAddress(alternate.getAddress(), primary.getPort());
+                    t1Alternate = answer(s.binding(alternateIp), "test I to the alternate IP "
+                            + NatJson.address(alternateIp));
                 }
                 MappingProbes probes = new MappingProbes(local, Optional.of(first.mappedAddress()),
                         t2.map(StunResult::mappedAddress), t1Alternate.map(StunResult::mappedAddress),

@@ -1,0 +1,31 @@
+package io.p2pd.nat;
+
+import io.p2pd.stun.StunServer;
+import io.p2pd.stun.StunServerConfig;
+import java.net.InetAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Run by {@link NatLabTest} in the lab's public namespace: our RFC 5780 STUN server on two IPs and two
+ * ports. Prints "ready" and its addresses once every listener is bound, and stops when stdin ends.
+ *
+ * <p>usage: NatLabServerMain IP PORT OTHER_IP OTHER_PORT
+ */
+public final class NatLabServerMain {
+    private NatLabServerMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        StunServer server = StunServer.start(StunServerConfig.builder(InetAddress.getByName(args[0]))
+                .port(Integer.parseInt(args[1])).alternate(InetAddress.getByName(args[2]), Integer.parseInt(args[3]))
+                .software("p2pd nat lab").rfc3489Attributes(false).build()).get(30, TimeUnit.SECONDS);
+        System.out.println("ready " + server.localAddresses());
+        System.out.flush();
+        byte[] sink = new byte[256];
+        while (System.in.read(sink) >= 0) {
+            // until the test closes our stdin (or dies): then stop
+        }
+        server.closeAsync().get(10, TimeUnit.SECONDS);
+        System.exit(0); // the event-loop threads are not daemons
+    }
+}
