@@ -7,7 +7,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Run by {@link NatLabTest} in the lab's public namespace: our RFC 5780 STUN server on two IPs and two
- * ports. Prints "ready" and its addresses once every listener is bound, and stops when stdin ends.
+ * ports. Prints "ready" and its addresses once every listener is bound, its counters for each line read
+ * from stdin, and stops when stdin ends.
  *
  * <p>usage: NatLabServerMain IP PORT OTHER_IP OTHER_PORT
  */
@@ -21,9 +22,12 @@ public final class NatLabServerMain {
                 .software("p2pd nat lab").rfc3489Attributes(false).build()).get(30, TimeUnit.SECONDS);
         System.out.println("ready " + server.localAddresses());
         System.out.flush();
-        byte[] sink = new byte[256];
-        while (System.in.read(sink) >= 0) {
-            // until the test closes our stdin (or dies): then stop
+        // Each line on stdin asks for the counters (for the test's failure messages); its end stops us.
+        var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+        for (int i = 0; i < 10_000 && in.readLine() != null; i++) {
+            System.out.println("requests=" + server.requestCount() + " ignored=" + server.ignoredCount()
+                    + " malformed=" + server.malformedCount());
+            System.out.flush();
         }
         server.closeAsync().get(10, TimeUnit.SECONDS);
         System.exit(0); // the event-loop threads are not daemons

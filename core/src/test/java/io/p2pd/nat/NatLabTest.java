@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -143,6 +144,7 @@ class NatLabTest {
         final String mode;
         final Path serverErr;
         Process server;
+        BufferedReader serverOut;
 
         Lab(String mode) throws Exception {
             this.mode = mode;
@@ -160,10 +162,10 @@ class NatLabTest {
         private void startServer() throws Exception {
             server = new ProcessBuilder(java("ns", name + "-p", NatLabServerMain.class.getName(),
                     "198.18.0.2", "3478", "198.18.0.3", "3479")).redirectError(serverErr.toFile()).start();
-            BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+            serverOut = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
             String ready = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return out.readLine();
+                    return serverOut.readLine();
                 } catch (IOException e) {
                     return null;
                 }
@@ -171,14 +173,32 @@ class NatLabTest {
             assertThat(ready).as("server start: %s", Files.readString(serverErr)).startsWith("ready");
         }
 
+        private String serverCounters() throws Exception {
+            server.getOutputStream().write('\n');
+            server.getOutputStream().flush();
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    return serverOut.readLine();
+                } catch (IOException e) {
+                    return e.toString();
+                }
+            }).get(10, TimeUnit.SECONDS);
+        }
+
         /** Runs the detection in the client namespace and returns its JSON. */
         Map<String, Object> detect(String... args) throws Exception {
             List<String> a = new ArrayList<>(List.of(NatLabMain.class.getName()));
             a.addAll(List.of(args));
-            String out = run(java("ns", name + "-c", a.toArray(String[]::new)));
+            StringBuilder progress = new StringBuilder();
+            String out = run(java("ns", name + "-c", a.toArray(String[]::new)), progress);
             @SuppressWarnings("unchecked")
-            Map<String, Object> r = (Map<String, Object>) LabJson.parse(out);
+            Map<String, Object> r = new LinkedHashMap<>((Map<String, Object>) LabJson.parse(out));
             System.out.println("NAT lab " + mode + " " + String.join(" ", args) + ": " + out.strip());
+            // for failure messages: what the detection saw, step by step, and what the server logged
+            r.put("progress", progress.toString().lines().filter(l -> !l.startsWith("WARNING")).toList());
+            r.put("serverLog", Files.readString(serverErr).lines().filter(l -> !l.startsWith("WARNING")).toList());
+            r.put("serverCounters", serverCounters());
+            r.put("links", run(List.of("sh", "-c", "for n in c r p; do ip -n " + name + "-$n -s -o link | sed -E \"s/ +/ /g\"; done")));
             return r;
         }
 
@@ -206,6 +226,11 @@ class NatLabTest {
     }
 
     static String run(List<String> command) throws IOException, InterruptedException {
+        return run(command, new StringBuilder());
+    }
+
+    /** Runs {@code command} to its end (bounded) and returns its stdout; its stderr goes to {@code err}. */
+    static String run(List<String> command, StringBuilder stderr) throws IOException, InterruptedException {
         Path err = Files.createTempFile("nat-lab", ".err");
         try {
             Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
@@ -215,6 +240,7 @@ class NatLabTest {
                 p.destroyForcibly();
                 throw new IllegalStateException("timed out: " + command);
             }
+            stderr.append(Files.readString(err));
             if (p.exitValue() != 0) {
                 throw new IllegalStateException("exit " + p.exitValue() + " from " + command + "\n"
                         + Files.readString(err) + out);
