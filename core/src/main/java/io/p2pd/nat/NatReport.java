@@ -15,8 +15,8 @@ import java.util.Objects;
  * @param localAddress    the local socket address the RFC 3489 tests were sent from
  * @param mappedAddresses every distinct mapped address the servers reported, in the order first seen
  *                        (the tests' socket first, then the port-allocation sockets)
- * @param servers         the server addresses asked, in order: the primary address used for the tests first, then
- *                        its alternate (empty alternate when blocked), then any server tried before it
+ * @param servers         the server addresses used: the primary address the tests went to, its alternate, then any
+ *                        server tried before it without success; when blocked, every server tried
  * @param elapsed         how long the detection took
  */
 public record NatReport(NatType natType, PortDelta delta, InetSocketAddress localAddress,
