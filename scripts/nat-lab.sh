@@ -17,6 +17,7 @@
 #   blocked     no NAT; every UDP packet is dropped                                             (blocked)
 #   masq        MASQUERADE, client 10.66.0.2                                                    (port restricted)
 #   random      MASQUERADE --random-fully: a fresh random port per destination                  (symmetric)
+#   offset      SNAT to ports 20000-29999 keeping the local port's distances (port restricted, delta preserving)
 #   fullcone    SNAT (keeps ports) plus DNAT of every inbound UDP port to the client            (full cone)
 #   restricted  as fullcone, but inbound only from IPs the client port has sent to (nft set)    (restricted)
 # needs: root, iproute2, iptables (nft or legacy backend), nftables (restricted), optionally coturn
@@ -50,7 +51,7 @@ down() {
 
 up() {
   local mode=${1:-}
-  case "$mode" in open|firewall|blocked|masq|random|fullcone|restricted) ;; *) usage ;; esac
+  case "$mode" in open|firewall|blocked|masq|random|offset|fullcone|restricted) ;; *) usage ;; esac
   down   # idempotent: whatever an earlier run left under this name goes first
   trap 'down' ERR
   for ns in $C $R $P; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
@@ -85,6 +86,12 @@ up() {
       # MASQUERADE alone already filters: an inbound packet without a conntrack entry is not translated
       # back, so it never reaches the client. The FORWARD rules only make that explicit.
       $ipt -t nat -A POSTROUTING -o r1 -j MASQUERADE $([ "$mode" = random ] && echo --random-fully)
+      $ipt -A FORWARD -i r1 -o r0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+      $ipt -A FORWARD -i r1 -o r0 -j DROP ;;
+    offset)
+      # SNAT into 20000-29999 with a port offset ("/BASE"; iptables keeps the base as 0 for SNAT): the
+      # mapped port is 20000 + (local port mod 10000), so consecutive local ports keep their distances.
+      $ipt -t nat -A POSTROUTING -o r1 -p udp -j SNAT --to-source 198.18.0.1:20000-29999/10000
       $ipt -A FORWARD -i r1 -o r0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
       $ipt -A FORWARD -i r1 -o r0 -j DROP ;;
     fullcone|restricted)

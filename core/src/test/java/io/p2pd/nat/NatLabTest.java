@@ -98,6 +98,24 @@ class NatLabTest {
     }
 
     @Test
+    void snatWithAPortOffsetIsPortRestrictedAndPreserving() throws Exception {
+        try (Lab lab = new Lab("offset")) {
+            Map<String, Object> r = lab.detect(OURS);
+            assertType(r, 5, "port restricted", 3);
+            int local = port((String) r.get("local"));
+            List<String> mapped = strings(r.get("mapped"));
+            // 20000 + local mod 10000: the offset is a multiple of 10000, the same for every socket (the fresh
+            // sockets get the next local ports: nothing else binds in the lab's client namespace)
+            assertThat(mapped.get(0)).isEqualTo(ROUTER + ":" + (20000 + local % 10000));
+            assertThat(r.get("deltaValue")).isEqualTo((long) (port(mapped.get(0)) - local));
+            assertThat(mapped).hasSize(4); // the tests' socket and three consecutive fresh ones
+            for (int i = 1; i < mapped.size(); i++) {
+                assertThat(port(mapped.get(i))).isEqualTo(port(mapped.get(0)) + i);
+            }
+        }
+    }
+
+    @Test
     void snatWithInboundDnatIsFullCone() throws Exception {
         try (Lab lab = new Lab("fullcone")) {
             Map<String, Object> r = lab.detect(OURS);
