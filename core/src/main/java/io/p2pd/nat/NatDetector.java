@@ -144,17 +144,22 @@ public final class NatDetector {
                     // The alternate IP with the primary port (RFC 5780 section 4.3), not the alternate port: test
                     // II's dropped answer came from the alternate IP and port, and a Linux NAT keeps a conntrack
                     // entry even for a dropped packet, so a request to that same address would get a new port,
-                    // and a port-restricted NAT would pass for symmetric. RFC 3489 servers listen there too.
+                    // and a port-restricted NAT would pass for symmetric. RFC 3489 servers listen on both IPs times
+                    // both ports too; a server that does not gets asked at its alternate address after all.
                     InetSocketAddress alternateIp = new InetSocketAddress(alternate.getAddress(), primary.getPort());
                     t1Alternate = answer(s.binding(alternateIp), "test I to the alternate IP "
                             + NatJson.address(alternateIp));
+                    if (t1Alternate.isEmpty()) {
+                        t1Alternate = answer(s.binding(alternate), "test I to the alternate "
+                                + NatJson.address(alternate));
+                    }
                 }
                 MappingProbes probes = new MappingProbes(local, Optional.of(first.mappedAddress()),
                         t2.map(StunResult::mappedAddress), t1Alternate.map(StunResult::mappedAddress),
                         t3.map(StunResult::mappedAddress));
                 NatType type = NatClassifier.natType(probes).orElseThrow(() -> new NatDetectionException(
-                        Reason.INCONCLUSIVE, "no answer from the alternate address " + NatJson.address(alternate)
-                        + " behind a filtering NAT", null));
+                        Reason.INCONCLUSIVE, "no answer from the alternate IP "
+                        + alternate.getAddress().getHostAddress() + " behind a filtering NAT", null));
                 progress("NAT type " + type.number() + " (" + type.label() + ")");
                 PortDelta delta = PortDelta.of(DeltaType.NOT_APPLICABLE);
                 if (type.isNat() && config.deltaSockets() > 0) {

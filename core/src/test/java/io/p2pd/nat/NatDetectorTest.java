@@ -168,12 +168,44 @@ class NatDetectorTest {
         assertThat(e.getCause()).isNotNull();
     }
 
-    /** Answers every binding request from its one socket, CHANGE-REQUEST or not, claiming an alternate address. */
+    @Test
+    void aSilentAlternateBehindAFilteringNatIsInconclusive() throws Exception {
+        // a "NAT" (another mapped address) that drops both changed answers, and an alternate that never answers
+        try (DatagramSocket silent = new DatagramSocket(new InetSocketAddress(LO2, 0));
+             Liar nat = new Liar(new InetSocketAddress("198.18.0.1", 4000),
+                     (InetSocketAddress) silent.getLocalSocketAddress(), false)) {
+            List<String> progress = new CopyOnWriteArrayList<>();
+            NatDetectionException e = failure(NatDetector.detect(NatConfig.builder(List.of(nat.address()))
+                    .probeTimeout(SHORT).progress(progress::add).build()));
+            assertThat(e.reason()).isEqualTo(NatDetectionException.Reason.INCONCLUSIVE);
+            assertThat(e.getMessage()).contains("127.0.0.2");
+            // the alternate IP with the primary port first, then the alternate address itself
+            assertThat(progress).contains("test I to the alternate IP 127.0.0.2:" + nat.address().getPort() + ": no answer",
+                    "test I to the alternate " + NatJson.address((InetSocketAddress) silent.getLocalSocketAddress())
+                            + ": no answer");
+        }
+    }
+
+    /**
+     * Answers binding requests from its one socket, claiming an alternate address: every request (CHANGE-REQUEST
+     * ignored), or only those without CHANGE-REQUEST; with the sender's address or a fixed "mapped" one.
+     */
     static final class Liar implements AutoCloseable {
         private final DatagramSocket socket = new DatagramSocket(new InetSocketAddress(LO1, 0));
-        private final Thread thread = Thread.ofVirtual().start(this::serve);
+        private final InetSocketAddress mapped;
+        private final InetSocketAddress other;
+        private final boolean answerChangeRequests;
+        private final Thread thread;
 
         Liar() throws SocketException {
+            this(null, new InetSocketAddress(LO2, 9), true);
+        }
+
+        Liar(InetSocketAddress mapped, InetSocketAddress other, boolean answerChangeRequests) throws SocketException {
+            this.mapped = mapped;
+            this.other = other;
+            this.answerChangeRequests = answerChangeRequests;
+            this.thread = Thread.ofVirtual().start(this::serve);
         }
 
         InetSocketAddress address() {
@@ -187,9 +219,12 @@ class NatDetectorTest {
                     DatagramPacket p = new DatagramPacket(buf, buf.length);
                     socket.receive(p);
                     StunMessage req = StunMessage.decode(buf, 0, p.getLength());
+                    if (!answerChangeRequests && req.changeRequest().orElse(0) != 0) {
+                        continue;
+                    }
                     InetSocketAddress from = (InetSocketAddress) p.getSocketAddress();
                     byte[] reply = StunMessage.responseTo(req, StunMessage.MessageClass.SUCCESS_RESPONSE)
-                            .xorMappedAddress(from).otherAddress(new InetSocketAddress(LO2, 9)).build().encode();
+                            .xorMappedAddress(mapped == null ? from : mapped).otherAddress(other).build().encode();
                     socket.send(new DatagramPacket(reply, reply.length, from));
                 } catch (Exception closed) {
                     return;
