@@ -178,7 +178,7 @@ class NatLabTest {
         }
 
         private void startServer() throws Exception {
-            server = new ProcessBuilder(java("ns", name + "-p", NatLabServerMain.class.getName(),
+            server = new ProcessBuilder(java(name + "-p", NatLabServerMain.class.getName(),
                     "198.18.0.2", "3478", "198.18.0.3", "3479")).redirectError(serverErr.toFile()).start();
             serverOut = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
             String ready = CompletableFuture.supplyAsync(() -> {
@@ -208,7 +208,7 @@ class NatLabTest {
             List<String> a = new ArrayList<>(List.of(NatLabMain.class.getName()));
             a.addAll(List.of(args));
             StringBuilder progress = new StringBuilder();
-            String out = run(java("ns", name + "-c", a.toArray(String[]::new)), progress);
+            String out = run(java(name + "-c", a.toArray(String[]::new)), progress);
             @SuppressWarnings("unchecked")
             Map<String, Object> r = new LinkedHashMap<>((Map<String, Object>) LabJson.parse(out));
             System.out.println("NAT lab " + mode + " " + String.join(" ", args) + ": " + out.strip());
@@ -236,7 +236,8 @@ class NatLabTest {
         }
     }
 
-    static List<String> java(String ignored, String ns, String... mainAndArgs) {
+    /** A child JVM with our class path, inside namespace {@code ns}. */
+    static List<String> java(String ns, String... mainAndArgs) {
         List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", ns,
                 ProcessHandle.current().info().command().orElseThrow(), "-cp", System.getProperty("java.class.path")));
         c.addAll(List.of(mainAndArgs));
@@ -247,7 +248,7 @@ class NatLabTest {
         return run(command, new StringBuilder());
     }
 
-    /** Runs {@code command} to its end (bounded) and returns its stdout; its stderr goes to {@code err}. */
+    /** Runs {@code command} to its end (bounded) and returns its stdout; its stderr is appended to {@code stderr}. */
     static String run(List<String> command, StringBuilder stderr) throws IOException, InterruptedException {
         Path err = Files.createTempFile("nat-lab", ".err");
         try {
