@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs, from Debian's packages, the real peers and tools the lab tests use: coturn, iptables, socat,
+# Installs, from Debian's packages, the real peers and tools the lab tests use: coturn, iptables, nftables, socat,
 # iproute2 (ip netns), openssl, python3. Does nothing when all are present; needs root otherwise.
 set -euo pipefail
 
 need=()
 command -v turnserver >/dev/null || need+=(coturn)
 command -v iptables >/dev/null || need+=(iptables)
+command -v nft >/dev/null || need+=(nftables)
 command -v socat >/dev/null || need+=(socat)
 command -v ip >/dev/null || need+=(iproute2)
 command -v openssl >/dev/null || need+=(openssl)

@@ -17,4 +17,5 @@ module io.p2pd {
     exports io.p2pd.net;
     exports io.p2pd.nic;
     exports io.p2pd.stun;
+    exports io.p2pd.nat;
 }
