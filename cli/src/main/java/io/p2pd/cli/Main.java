@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 @Command(name = "p2pd", mixinStandardHelpOptions = true, version = "p2pd 0.1.0",
         description = "Pipes for TCP and UDP, interfaces and routes, STUN and NAT detection.",
         subcommands = {DemoCommand.class, InterfacesCommand.class, StunCommand.class, StunServerCommand.class,
-            EchoCommand.class, ConnectCommand.class, ForwardCommand.class, CommandLine.HelpCommand.class})
+            NatCommand.class, EchoCommand.class, ConnectCommand.class, ForwardCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

@@ -43,7 +43,7 @@ class CommandsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"demo", "interfaces", "stun", "stun-server", "echo", "connect", "forward"})
+    @ValueSource(strings = {"demo", "interfaces", "stun", "stun-server", "nat", "echo", "connect", "forward"})
     void everyCommandHasHelp(String command) throws Exception {
         P2pd.Result r = P2pd.run("", command, "--help");
 
@@ -179,6 +179,21 @@ class CommandsTest {
             P2pd.Result tcp = P2pd.run("", "stun", "127.0.0.1:" + port, "--tcp");
             assertThat(tcp.exit()).isZero();
             assertThat(tcp.out()).contains("mapped address  127.0.0.1:");
+        }
+    }
+
+    @Test
+    void natFindsNoNatOnLoopbackWithProgress() throws Exception {
+        try (P2pd server = P2pd.start("stun-server", "--bind", "127.0.0.1,127.0.0.2", "--port", "0,0")) {
+            int port = P2pd.portOf(server.readLine(), " on ");
+
+            P2pd.Result json = P2pd.run("", "nat", "--server", "127.0.0.1:" + port, "--json");
+            assertThat(json.exit()).isZero();
+            assertThat(json.out()).startsWith("{\"natType\":1,\"natName\":\"open internet\"");
+            assertThat(json.err()).contains("test I to 127.0.0.1:" + port);
+
+            P2pd.Result text = P2pd.run("", "nat", "--server", "127.0.0.1:" + port);
+            assertThat(text.out()).contains("NAT type        1 (open internet)");
         }
     }
 
