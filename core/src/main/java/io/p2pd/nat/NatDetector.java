@@ -1,5 +1,6 @@
 package io.p2pd.nat;
 
+import io.p2pd.net.HostPort;
 import io.p2pd.nat.NatClassifier.DeltaProbe;
 import io.p2pd.nat.NatClassifier.MappingProbes;
 import io.p2pd.nat.NatDetectionException.Reason;
@@ -95,7 +96,7 @@ public final class NatDetector {
             InetAddress ip = config.bindIp().orElseGet(() -> routedIp(config.servers().get(0)));
             try (StunSession s = open(new InetSocketAddress(ip, 0))) {
                 InetSocketAddress local = s.localAddress();
-                progress("testing from " + NatJson.address(local));
+                progress("testing from " + HostPort.of(local));
                 List<InetSocketAddress> tried = new ArrayList<>();
                 StunResult first = null;
                 boolean withoutAlternate = false;
@@ -104,7 +105,7 @@ public final class NatDetector {
                     tried.add(server);
                     Optional<StunResult> r;
                     try {
-                        r = answer(s.binding(server), "test I to " + NatJson.address(server));
+                        r = answer(s.binding(server), "test I to " + HostPort.of(server));
                     } catch (NatDetectionException e) {
                         if (e.reason() != Reason.SERVER_ERROR) {
                             throw e;
@@ -113,7 +114,7 @@ public final class NatDetector {
                         continue;
                     }
                     if (r.isPresent() && r.get().alternateAddress().isEmpty()) {
-                        progress(NatJson.address(server) + " has no alternate address: next server");
+                        progress(HostPort.of(server) + " has no alternate address: next server");
                         withoutAlternate = true;
                     } else if (r.isPresent()) {
                         first = r.get();
@@ -148,10 +149,10 @@ public final class NatDetector {
                     // both ports too; a server that does not gets asked at its alternate address after all.
                     InetSocketAddress alternateIp = new InetSocketAddress(alternate.getAddress(), primary.getPort());
                     t1Alternate = answer(s.binding(alternateIp), "test I to the alternate IP "
-                            + NatJson.address(alternateIp));
+                            + HostPort.of(alternateIp));
                     if (t1Alternate.isEmpty()) {
                         t1Alternate = answer(s.binding(alternate), "test I to the alternate "
-                                + NatJson.address(alternate));
+                                + HostPort.of(alternate));
                     }
                 }
                 MappingProbes probes = new MappingProbes(local, Optional.of(first.mappedAddress()),
@@ -183,7 +184,7 @@ public final class NatDetector {
                 try (StunSession d = openNear(ip, port >= 0xFFFF ? 0 : port + 1)) {
                     InetSocketAddress local = d.localAddress();
                     String at = "port allocation " + (i + 1) + "/" + config.deltaSockets() + " from "
-                            + NatJson.address(local);
+                            + HostPort.of(local);
                     // Asked one after another: the order of the mappings is what the analysis reads.
                     Optional<InetSocketAddress> a = quiet(d.binding(primary), at + " to primary");
                     Optional<InetSocketAddress> b = quiet(d.binding(alternate), at + " to alternate");
@@ -229,8 +230,8 @@ public final class NatDetector {
                 InetSocketAddress from = r.get().replySource();
                 boolean ipChanged = !from.getAddress().equals(primary.getAddress());
                 if (ipChanged != changeIp || from.getPort() == primary.getPort()) {
-                    throw new NatDetectionException(Reason.SERVER_ERROR, NatJson.address(primary)
-                            + " answered a CHANGE-REQUEST from " + NatJson.address(from), null);
+                    throw new NatDetectionException(Reason.SERVER_ERROR, HostPort.of(primary)
+                            + " answered a CHANGE-REQUEST from " + HostPort.of(from), null);
                 }
             }
             return r;
@@ -257,8 +258,8 @@ public final class NatDetector {
             try {
                 StunResult r = f.get(left(), TimeUnit.NANOSECONDS);
                 mapped.add(r.mappedAddress());
-                progress(what + ": mapped " + NatJson.address(r.mappedAddress()) + ", answered from "
-                        + NatJson.address(r.replySource()));
+                progress(what + ": mapped " + HostPort.of(r.mappedAddress()) + ", answered from "
+                        + HostPort.of(r.replySource()));
                 return Optional.of(r);
             } catch (ExecutionException e) {
                 Throwable c = e.getCause();

@@ -1,5 +1,7 @@
 package io.p2pd.nat;
 
+import io.p2pd.internal.Json;
+import io.p2pd.net.HostPort;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -43,10 +45,10 @@ public record NatReport(NatType natType, PortDelta delta, InetSocketAddress loca
         m.put("deltaType", delta.type().number());
         m.put("deltaName", delta.type().label());
         m.put("deltaValue", delta.value());
-        m.put("local", NatJson.address(localAddress));
-        m.put("mapped", mappedAddresses.stream().map(NatJson::address).toList());
-        m.put("servers", servers.stream().map(NatJson::address).toList());
+        m.put("local", HostPort.of(localAddress).toString());
+        m.put("mapped", mappedAddresses.stream().map(a -> HostPort.of(a).toString()).toList());
+        m.put("servers", servers.stream().map(a -> HostPort.of(a).toString()).toList());
         m.put("elapsedMs", elapsed.toMillis());
-        return NatJson.object(m);
+        return Json.write(m);
     }
 }

@@ -1,5 +1,6 @@
 package io.p2pd.nic;
 
+import io.p2pd.internal.Json;
 import io.netty.util.NetUtil;
 import java.math.BigDecimal;
 import java.net.Inet6Address;

@@ -216,6 +216,10 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     /** Queues messages matching {@code sub} for {@link #recv(Sub)}. Subscribing the same sub twice is a no-op. */
     public final Pipe subscribe(Sub sub) {
         Objects.requireNonNull(sub, "sub");
+        if (sub.equals(implicit)) {
+            // Asked for by name: the catch-all queue is the user's now, and stays when a handler is added.
+            implicit = null;
+        }
         addSubscription(sub, null);
         return this;
     }
@@ -552,6 +556,26 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         } catch (Exception | LinkageError e) {
             handlerFailed("end handler", e);
         }
+    }
+
+    /**
+     * Writes {@code out} ({@code size} bytes of the caller's message) and completes when the OS has it; a failure
+     * after the channel closed is a {@link PipeClosedException}.
+     */
+    final CompletableFuture<Void> write(Channel channel, Object out, int size) {
+        notePending(channel, size);
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        channel.writeAndFlush(out).addListener(f -> {
+            if (f.isSuccess()) {
+                sent.incrementAndGet();
+                sentBytes.addAndGet(size);
+                done.complete(null);
+            } else {
+                done.completeExceptionally(channel.isActive() ? f.cause()
+                        : new PipeClosedException("pipe closed while sending: " + this, f.cause()));
+            }
+        });
+        return done;
     }
 
     /** Records how many bytes wait to be written, for {@link PipeStats#peakPendingBytes()}. */

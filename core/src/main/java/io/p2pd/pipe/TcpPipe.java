@@ -72,19 +72,7 @@ final class TcpPipe extends Pipe {
                     + " bytes does not fit a " + l.lengthBytes() + "-byte length prefix"));
         }
         ByteBuf out = framed(Unpooled.wrappedBuffer(data));
-        notePending(channel, data.length);
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        channel.writeAndFlush(out).addListener(f -> {
-            if (f.isSuccess()) {
-                sent.incrementAndGet();
-                sentBytes.addAndGet(data.length);
-                done.complete(null);
-            } else {
-                done.completeExceptionally(channel.isActive() ? f.cause()
-                        : new PipeClosedException("pipe closed while sending: " + this, f.cause()));
-            }
-        });
-        return done;
+        return write(channel, out, data.length);
     }
 
     @Override

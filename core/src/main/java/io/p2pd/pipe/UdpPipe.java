@@ -76,19 +76,7 @@ final class UdpPipe extends Pipe {
             return conf.resolver().resolve(dest.getHostString(), conf.dnsTimeout(), loop)
                     .thenCompose(ip -> send(data, new InetSocketAddress(ip, dest.getPort())));
         }
-        notePending(channel, data.length);
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        channel.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(data), dest)).addListener(f -> {
-            if (f.isSuccess()) {
-                sent.incrementAndGet();
-                sentBytes.addAndGet(data.length);
-                done.complete(null);
-            } else {
-                done.completeExceptionally(channel.isActive() ? f.cause()
-                        : new PipeClosedException("pipe closed while sending: " + this, f.cause()));
-            }
-        });
-        return done;
+        return write(channel, new DatagramPacket(Unpooled.wrappedBuffer(data), dest), data.length);
     }
 
     @Override

@@ -181,7 +181,7 @@ class NatDetectorTest {
             assertThat(e.getMessage()).contains("127.0.0.2");
             // the alternate IP with the primary port first, then the alternate address itself
             assertThat(progress).contains("test I to the alternate IP 127.0.0.2:" + nat.address().getPort() + ": no answer",
-                    "test I to the alternate " + NatJson.address((InetSocketAddress) silent.getLocalSocketAddress())
+                    "test I to the alternate " + io.p2pd.net.HostPort.of((InetSocketAddress) silent.getLocalSocketAddress())
                             + ": no answer");
         }
     }

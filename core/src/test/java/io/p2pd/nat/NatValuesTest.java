@@ -1,5 +1,6 @@
 package io.p2pd.nat;
 
+import io.p2pd.internal.Json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -40,13 +41,13 @@ class NatValuesTest {
                 Duration.ofMillis(1234));
         assertThat(r.toJson()).isEqualTo("{\"natType\":6,\"natName\":\"symmetric\",\"deltaType\":5,"
                 + "\"deltaName\":\"dependent\",\"deltaValue\":2,\"local\":\"10.0.0.2:4000\","
-                + "\"mapped\":[\"198.18.0.1:7000\",\"[2001:db8:0:0:0:0:0:1]:7002\"],"
+                + "\"mapped\":[\"198.18.0.1:7000\",\"[2001:db8::1]:7002\"],"
                 + "\"servers\":[\"198.18.0.2:3478\",\"198.18.0.3:3479\"],\"elapsedMs\":1234}");
     }
 
     @Test
     void jsonStringsAreEscaped() {
-        assertThat(NatJson.object(java.util.Map.of("k", "a\"b\\c\n\u0001"))).isEqualTo("{\"k\":\"a\\\"b\\\\c\\n\\u0001\"}");
+        assertThat(io.p2pd.internal.Json.write(java.util.Map.of("k", "a\"b\\c\n\u0001"))).isEqualTo("{\"k\":\"a\\\"b\\\\c\\n\\u0001\"}");
     }
 
     @Test

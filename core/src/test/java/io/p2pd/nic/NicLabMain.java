@@ -1,5 +1,6 @@
 package io.p2pd.nic;
 
+import io.p2pd.internal.Json;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,5 +1,6 @@
 package io.p2pd.nic;
 
+import io.p2pd.internal.Json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.p2pd.nic;
+package io.p2pd.internal;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -7,14 +7,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A small JSON writer and parser (RFC 8259) for the interface/route structure, since the library carries
- * no JSON dependency. Values map to: object = {@code Map<String,Object>} (insertion ordered), array =
+ * The library's small JSON writer and parser (RFC 8259): interfaces and routes, NAT reports. The library carries
+ * no JSON dependency, and this package is not exported. Values map to: object = {@code Map<String,Object>} (insertion ordered), array =
  * {@code List<Object>}, string = {@code String}, number = {@code BigDecimal}, true/false = {@code Boolean},
  * null = {@link #NULL}. Parse errors are {@link IllegalArgumentException}s naming the character offset.
  */
-final class Json {
+public final class Json {
     /** JSON null: a marker rather than Java null, so lookups can tell "absent" from "null". */
-    static final Object NULL = new Object() {
+    public static final Object NULL = new Object() {
         @Override
         public String toString() {
             return "null";
@@ -32,7 +32,7 @@ final class Json {
 
     // ---- writing
 
-    static String write(Object value) {
+    public static String write(Object value) {
         StringBuilder sb = new StringBuilder();
         write(sb, value);
         return sb.toString();
@@ -99,7 +99,7 @@ final class Json {
 
     // ---- parsing
 
-    static Object parse(String text) {
+    public static Object parse(String text) {
         if (text == null) {
             throw new IllegalArgumentException("JSON text is null");
         }

@@ -1,4 +1,4 @@
-package io.p2pd.nic;
+package io.p2pd.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
