@@ -48,7 +48,9 @@ final class TcpServerPipe extends Pipe {
             connection.subscribeImplicitly();
         }
         live.add(connection);
-        connection.closeFuture().whenComplete((ok, e) -> {
+        // An end handler, not a closeFuture callback: it runs before the connection's closeFuture completes, so
+        // whoever waited for that future no longer finds the connection in connections().
+        connection.addEndHandler(ended -> {
             live.remove(connection);
             // A connection that ended before anyone accepted it stays claimable while it holds data, so what it
             // received is not lost; one with nothing left to receive is forgotten.
