@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -58,7 +59,7 @@ class BadInputTest {
         throw new AssertionError("expected " + f + " to fail");
     }
 
-    /** A TCP server pipe that hands each accepted connection to the returned queue, with {@code setup} applied. */
+    /** A TCP server pipe on loopback that puts each accepted connection in {@code accepted}. */
     static Pipe server(PipeConf conf, LinkedBlockingQueue<Pipe> accepted, MsgHandler handler) {
         Pipes.Opener o = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(conf).upHandler(accepted::add);
         if (handler != null) {
@@ -219,6 +220,29 @@ class BadInputTest {
                 assertThat(failure(conn.send("late".getBytes(UTF_8)))).isInstanceOf(PipeClosedException.class);
             }
             assertThat(server.isOpen()).isTrue();
+        }
+    }
+
+    @Test
+    void messagesQueuedBeforeAResetCanStillBeReceived() throws Exception {
+        PipeConf lines = PipeConf.builder().framing(Framing.lines()).build();
+        LinkedBlockingQueue<Pipe> accepted = new LinkedBlockingQueue<>();
+        CountDownLatch arrived = new CountDownLatch(2);
+        try (Pipe server = server(lines, accepted, MsgHandler.plain((m, p) -> arrived.countDown()))) {
+            server.addUpHandler(p -> p.subscribe(Sub.ALL));
+            try (Socket peer = new Socket("127.0.0.1", server.localAddress().getPort())) {
+                Pipe conn = take(accepted);
+                peer.getOutputStream().write("one\ntwo\n".getBytes(UTF_8));
+                assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
+                peer.setSoLinger(true, 0);
+                peer.close();
+                conn.closeFuture().get(10, TimeUnit.SECONDS);
+
+                assertThat(conn.closeCause()).isPresent();
+                assertThat(conn.recv().join().text()).isEqualTo("one");
+                assertThat(conn.recv().join().text()).isEqualTo("two");
+                assertThat(failure(conn.recv())).isInstanceOf(PipeClosedException.class);
+            }
         }
     }
 

@@ -4,11 +4,21 @@ import static io.p2pd.reliability.BadInputTest.LOOPBACK;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.util.concurrent.EventExecutor;
+import io.p2pd.net.EventLoops;
+import io.p2pd.net.HostPort;
 import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
+import io.p2pd.pipe.PipeConf;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
+import io.p2pd.testing.Certificates;
+import io.p2pd.testing.Net;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Load and soak: TCP connections opened, used (one echo each) and closed in waves of {@value #WAVE} for a bounded
@@ -36,7 +47,14 @@ class SoakTest {
     /** Used heap after GC may grow by this much: caches and JIT settle; a leak of 10,000 pipes would be far more. */
     static final long HEAP_SLACK = 32L << 20;
 
+    /**
+     * Open file descriptors of this JVM. First waits until every shared event loop has finished what it was doing:
+     * a failed open completes its future before its event loop has finished closing the channel.
+     */
     static int openFds() throws IOException {
+        for (EventExecutor loop : EventLoops.shared()) {
+            assertThat(loop.submit(() -> { }).awaitUninterruptibly(10, TimeUnit.SECONDS)).isTrue();
+        }
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
             return (int) fds.count();
         }
@@ -83,6 +101,58 @@ class SoakTest {
             int ended = serverEnds.size();
             serverEnds.clear();
             return ended;
+        }
+    }
+
+    /** A TLS server in its own process (so its descriptors are not counted here): handshakes, then closes. */
+    private static final String TLS_SERVER = """
+            import socket, ssl, sys
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+            srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(256)
+            print(srv.getsockname()[1], flush=True)
+            for _ in range(100000):
+                c, _ = srv.accept()
+                try:
+                    ctx.wrap_socket(c, server_side=True).close()
+                except Exception:
+                    c.close()
+            """;
+
+    @Test
+    void failedOpensLeakNoFileDescriptor(@TempDir Path dir) throws Exception {
+        Certificates cert = Certificates.selfSigned(dir, "localhost", "DNS:localhost,IP:127.0.0.1");
+        PipeConf verifying = PipeConf.builder().useSsl(true).build(); // refuses the self-signed server
+        Process tlsServer = new ProcessBuilder("python3", "-u", "-c", TLS_SERVER, cert.certificate().toString(),
+                cert.key().toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try (Socket closedPort = Net.boundNotListening();
+             BufferedReader out = new BufferedReader(new InputStreamReader(tlsServer.getInputStream(), UTF_8))) {
+            InetSocketAddress refused = new InetSocketAddress("127.0.0.1", closedPort.getLocalPort());
+            HostPort tls = new HostPort("localhost", Integer.parseInt(out.readLine()));
+            Runnable round = () -> {
+                List<CompletableFuture<Pipe>> refusals = new ArrayList<>();
+                List<CompletableFuture<Pipe>> untrusted = new ArrayList<>();
+                for (int i = 0; i < 50; i++) {
+                    refusals.add(Pipes.open(Proto.TCP, refused));
+                    untrusted.add(Pipes.opener(Proto.TCP).dest(tls).conf(verifying).open());
+                }
+                refusals.forEach(f -> assertThat(f).failsWithin(Duration.ofSeconds(30)).withThrowableThat()
+                        .havingCause().isInstanceOf(java.net.ConnectException.class));
+                untrusted.forEach(f -> assertThat(f).failsWithin(Duration.ofSeconds(30)).withThrowableThat()
+                        .havingCause().isInstanceOf(javax.net.ssl.SSLException.class));
+            };
+            round.run(); // warm up
+            int fdsBefore = openFds();
+            for (int r = 0; r < 10; r++) {
+                round.run();
+            }
+            int fdsAfter = openFds();
+            System.out.printf("FAILED OPENS: 1000 (refused, TLS verification); fds before %d after %d%n",
+                    fdsBefore, fdsAfter);
+            assertThat(fdsAfter).as("open file descriptors").isLessThanOrEqualTo(fdsBefore);
+            assertThat(tlsServer.isAlive()).isTrue();
+        } finally {
+            tlsServer.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
     }
 
