@@ -81,6 +81,8 @@ class FloodBoundsTest {
             }
             assertThat(last.text()).isEqualTo("END");
             assertThat(queue.size()).isZero();
+            System.out.printf("UDP flood: received %d, queue bound %d, most queued %d, dropped %d%n",
+                    stats.received(), bound, maxQueued.get(), stats.dropped());
         }
     }
 
