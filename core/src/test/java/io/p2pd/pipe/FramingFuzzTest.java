@@ -16,11 +16,12 @@ import java.util.Optional;
 
 /**
  * Coverage-guided fuzzing of the TCP framing decoders, exactly as a pipe installs them ({@link StreamSetup}), in an
- * {@link EmbeddedChannel}. The input's first three bytes choose the framing, the readerLimit (64 + byte) and the size of
- * each read (1 + byte); the rest is the stream. What comes out is checked against a plain model of the framing: the same whole frames, in
- * order, however the stream was cut, and a {@link TooLongFrameException} (which the pipe turns into a
- * {@link FrameTooLongException} closing the connection) exactly when a frame is longer than readerLimit. Lives in
- * io.p2pd.pipe for the package-private {@link StreamSetup}. Corpus: src/test/resources/io/p2pd/pipe/FramingFuzzTestInputs.
+ * {@link EmbeddedChannel}. The input's first three bytes choose the framing, the readerLimit (64 + byte) and the
+ * size of each read (1 + byte); the rest is the stream. What comes out is checked against a plain model of the
+ * framing: the same whole frames, in order, however the stream was cut, and a {@link TooLongFrameException} (which
+ * the pipe turns into a {@link FrameTooLongException} closing the connection) exactly when a frame is longer than
+ * readerLimit. Lives in io.p2pd.pipe for the package-private {@link StreamSetup}. Corpus:
+ * src/test/resources/io/p2pd/pipe/FramingFuzzTestInputs/framingDecoders.
  */
 class FramingFuzzTest {
 
