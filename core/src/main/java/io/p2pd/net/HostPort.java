@@ -42,6 +42,9 @@ public record HostPort(String host, int port) {
                 throw new IllegalArgumentException("expected [ipv6]:port, got '" + text + "'");
             }
             host = text.substring(1, close);
+            if (host.indexOf('[') >= 0) {
+                throw new IllegalArgumentException("expected [ipv6]:port, got '" + text + "'");
+            }
             port = text.substring(close + 2);
         } else {
             int colon = text.lastIndexOf(':');

@@ -1,9 +1,12 @@
 package io.p2pd.pipe;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DelimiterBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.ssl.SslHandler;
 import io.p2pd.net.HostPort;
 import java.util.Optional;
@@ -32,12 +35,39 @@ final class StreamSetup {
         }
         switch (conf.framing()) {
             case Framing.Raw raw -> { }
-            case Framing.Delimited d -> ch.pipeline().addLast("p2pd-framing", new DelimiterBasedFrameDecoder(
-                    conf.readerLimit(), true, true, Unpooled.wrappedBuffer(d.delimiter())));
+            case Framing.Delimited d -> ch.pipeline().addLast("p2pd-framing",
+                    new DelimitedFrames(conf.readerLimit(), d.delimiter()));
             case Framing.LengthPrefixed l -> ch.pipeline().addLast("p2pd-framing", new LengthFieldBasedFrameDecoder(
                     conf.readerLimit() + l.lengthBytes(), 0, l.lengthBytes(), 0, l.lengthBytes(), true));
         }
         return tls;
+    }
+
+    /**
+     * Netty's delimiter decoder, with the limit applied to the frame only. Netty fails fast once the bytes held
+     * without a whole delimiter exceed its limit, which counts the first bytes of a multi-byte delimiter when a
+     * read ends inside it: a frame of exactly readerLimit bytes was refused or not depending on how TCP cut the
+     * stream. Held bytes may now reach readerLimit plus the delimiter's length less one; a found frame over
+     * readerLimit still fails.
+     */
+    static final class DelimitedFrames extends DelimiterBasedFrameDecoder {
+        private final int limit;
+
+        DelimitedFrames(int limit, byte[] delimiter) {
+            super(limit + delimiter.length - 1, true, true, Unpooled.wrappedBuffer(delimiter));
+            this.limit = limit;
+        }
+
+        @Override
+        protected Object decode(ChannelHandlerContext ctx, ByteBuf buffer) throws Exception {
+            Object frame = super.decode(ctx, buffer);
+            if (frame instanceof ByteBuf b && b.readableBytes() > limit) {
+                int length = b.readableBytes();
+                b.release();
+                throw new TooLongFrameException("frame length exceeds " + limit + ": " + length + " - discarded");
+            }
+            return frame;
+        }
     }
 
     private static SslHandler clientHandler(Channel ch, PipeConf conf, HostPort dest) throws SSLException {
