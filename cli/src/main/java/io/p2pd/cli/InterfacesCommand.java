@@ -1,5 +1,9 @@
 package io.p2pd.cli;
 
+import io.p2pd.nat.NatConfig;
+import io.p2pd.nat.NatDetector;
+import io.p2pd.nat.NatReport;
+import io.p2pd.nic.AddressNotLocalException;
 import io.p2pd.nic.ExternalLoad;
 import io.p2pd.nic.Family;
 import io.p2pd.nic.Interface;
@@ -11,9 +15,12 @@ import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,13 +46,17 @@ final class InterfacesCommand implements Callable<Integer> {
             description = "STUN servers for --external; two must agree when two or more are given")
     String stun;
 
+    @Option(names = "--nat", description = "detect the NAT type of each route with STUN (needs --stun servers "
+            + "with an alternate address)")
+    boolean nat;
+
     @Option(names = "--timeout-ms", defaultValue = "3000", description = "STUN time limit (default: ${DEFAULT-VALUE})")
     long timeoutMs;
 
     @Override
     public Integer call() {
-        if (external && stun == null) {
-            throw new ParameterException(spec.commandLine(), "--external needs --stun IP:PORT[,IP:PORT...]");
+        if ((external || nat) && stun == null) {
+            throw new ParameterException(spec.commandLine(), "--external and --nat need --stun IP:PORT[,IP:PORT...]");
         }
         List<Interface> interfaces = Nics.list();
         Optional<String> defaultName = Nics.defaultInterface().map(Interface::name);
@@ -59,12 +70,18 @@ final class InterfacesCommand implements Callable<Integer> {
             }
             interfaces = loaded;
         }
+        Map<Route, NatReport> nats = nat ? detectNats(interfaces) : Map.of();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(Json.object(
                     "default", defaultName.orElse(null),
                     "interfaces", new Json.Raw(interfaces.stream().map(Interface::toJson)
-                            .collect(Collectors.joining(", ", "[", "]")))));
+                            .collect(Collectors.joining(", ", "[", "]"))),
+                    "nat", nat ? new Json.Raw(nats.entrySet().stream().map(e -> Json.object(
+                            "interface", e.getKey().interfaceName(),
+                            "route", e.getKey().nicIps().get(0).toString(),
+                            "report", new Json.Raw(e.getValue().toJson())))
+                            .collect(Collectors.joining(", ", "[", "]"))) : null));
         } else {
             for (Interface nic : interfaces) {
                 boolean isDefault = defaultName.filter(nic.name()::equals).isPresent();
@@ -76,12 +93,46 @@ final class InterfacesCommand implements Callable<Integer> {
                                         .map(Object::toString).collect(Collectors.joining(" ")),
                                 route.externals().isEmpty() ? "" : " -> " + route.externals().stream()
                                         .map(Addresses::show).collect(Collectors.joining(" ")));
+                        NatReport report = nats.get(route);
+                        if (report != null) {
+                            out.printf("        NAT type %d (%s), port allocation %d (%s)%n",
+                                    report.natType().number(), report.natType().label(),
+                                    report.delta().type().number(), report.delta().type().label());
+                        }
                     }
                 }
             }
         }
         out.flush();
         return 0;
+    }
+
+    /** The NAT in front of each route that has an address of its own (link-local-only routes are skipped). */
+    private Map<Route, NatReport> detectNats(List<Interface> interfaces) {
+        List<InetSocketAddress> servers = Addresses.list(stun).stream()
+                .map(s -> Addresses.socket(spec, Addresses.hostPort(spec, s, 3478))).toList();
+        Map<Route, NatReport> reports = new LinkedHashMap<>();
+        for (Interface nic : interfaces) {
+            for (Family family : Family.values()) {
+                if (servers.stream().noneMatch(s -> Family.of(s.getAddress()) == family)) {
+                    continue;
+                }
+                for (Route route : nic.pool(family)) {
+                    if (route.nicIps().isEmpty()) {
+                        continue;
+                    }
+                    try {
+                        NatConfig config = NatConfig.builder(servers).route(route)
+                                .timeLimit(Duration.ofMillis(Math.max(timeoutMs, 3000))).build();
+                        reports.put(route, NatDetector.detect(config).join());
+                    } catch (AddressNotLocalException | CompletionException e) {
+                        spec.commandLine().getErr().println("p2pd interfaces: no NAT type for " + nic.name() + " "
+                                + route.nicIps().get(0) + ": " + Main.describe(e));
+                    }
+                }
+            }
+        }
+        return reports;
     }
 
     private Interface withExternals(Interface nic, StunExternalLookup lookup) {

@@ -194,6 +194,12 @@ class CommandsTest {
 
             P2pd.Result text = P2pd.run("", "nat", "--server", "127.0.0.1:" + port);
             assertThat(text.out()).contains("NAT type        1 (open internet)");
+
+            // Routes carry their NAT type: loopback's route reaches the server directly.
+            P2pd.Result routes = P2pd.run("", "interfaces", "--nat", "--stun", "127.0.0.1:" + port, "--json");
+            assertThat(routes.exit()).isZero();
+            assertThat(routes.out()).contains("{\"interface\": \"lo\", \"route\": \"127.0.0.1/32\", "
+                    + "\"report\": {\"natType\":1,");
         }
     }
 

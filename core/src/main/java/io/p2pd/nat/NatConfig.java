@@ -1,6 +1,8 @@
 package io.p2pd.nat;
 
 import io.p2pd.stun.StunClientConfig;
+import io.p2pd.nic.AddressNotLocalException;
+import io.p2pd.nic.Route;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -82,6 +84,15 @@ public record NatConfig(List<InetSocketAddress> servers, Optional<InetAddress> b
         public Builder bindIp(InetAddress ip) {
             this.bindIp = Objects.requireNonNull(ip, "ip");
             return this;
+        }
+
+        /**
+         * Detects the NAT in front of {@code route}: sends from the route's first address.
+         *
+         * @throws AddressNotLocalException when this machine no longer has that address
+         */
+        public Builder route(Route route) throws AddressNotLocalException {
+            return bindIp(route.bind(0).ip());
         }
 
         public Builder timeLimit(Duration d) {
