@@ -1,5 +1,7 @@
 package io.p2pd.nat;
 
+import io.p2pd.internal.Json;
+import io.p2pd.testing.Labs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
@@ -25,7 +27,7 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("lab")
 class NatLabTest {
-    private static final Path SCRIPT = findScript();
+    private static final Path SCRIPT = Labs.script("nat-lab.sh");
     private static final String RUN = Long.toHexString(ProcessHandle.current().pid())
             + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000));
     static final String OURS = "198.18.0.2:3478";
@@ -169,7 +171,7 @@ class NatLabTest {
             this.name = "p2nat-" + RUN + "-" + mode.substring(0, 3);
             this.serverErr = Files.createTempFile("nat-lab-server", ".err");
             try {
-                run(List.of(SCRIPT.toString(), "up", name, mode));
+                Labs.run(List.of(SCRIPT.toString(), "up", name, mode));
                 startServer();
             } catch (Exception | Error e) {
                 close();
@@ -178,7 +180,7 @@ class NatLabTest {
         }
 
         private void startServer() throws Exception {
-            server = new ProcessBuilder(java(name + "-p", NatLabServerMain.class.getName(),
+            server = new ProcessBuilder(Labs.javaIn(name + "-p", NatLabServerMain.class.getName(),
                     "198.18.0.2", "3478", "198.18.0.3", "3479")).redirectError(serverErr.toFile()).start();
             serverOut = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
             String ready = CompletableFuture.supplyAsync(() -> {
@@ -208,15 +210,17 @@ class NatLabTest {
             List<String> a = new ArrayList<>(List.of(NatLabMain.class.getName()));
             a.addAll(List.of(args));
             StringBuilder progress = new StringBuilder();
-            String out = run(java(name + "-c", a.toArray(String[]::new)), progress);
+            String out = Labs.run(Labs.javaIn(name + "-c", a.toArray(String[]::new)), progress);
             @SuppressWarnings("unchecked")
-            Map<String, Object> r = new LinkedHashMap<>((Map<String, Object>) LabJson.parse(out));
+            Map<String, Object> r = new LinkedHashMap<>((Map<String, Object>) Json.parse(out));
+            // The report's numbers are whole: compare them as longs.
+            r.replaceAll((k, v) -> v instanceof java.math.BigDecimal n ? n.longValueExact() : v);
             System.out.println("NAT lab " + mode + " " + String.join(" ", args) + ": " + out.strip());
             // for failure messages: what the detection saw, step by step, and what the server logged
             r.put("progress", progress.toString().lines().filter(l -> !l.startsWith("WARNING")).toList());
             r.put("serverLog", Files.readString(serverErr).lines().filter(l -> !l.startsWith("WARNING")).toList());
             r.put("serverCounters", serverCounters());
-            r.put("links", run(List.of("sh", "-c", "for n in c r p; do ip -n " + name + "-$n -s -o link | sed -E \"s/ +/ /g\"; done")));
+            r.put("links", Labs.run(List.of("sh", "-c", "for n in c r p; do ip -n " + name + "-$n -s -o link | sed -E \"s/ +/ /g\"; done")));
             return r;
         }
 
@@ -230,53 +234,13 @@ class NatLabTest {
                     }
                 }
             } finally {
-                run(List.of(SCRIPT.toString(), "down", name)); // stops whatever is left inside, deletes all
+                Labs.run(List.of(SCRIPT.toString(), "down", name)); // stops whatever is left inside, deletes all
                 Files.deleteIfExists(serverErr);
             }
         }
     }
 
-    /** A child JVM with our class path, inside namespace {@code ns}. */
-    static List<String> java(String ns, String... mainAndArgs) {
-        List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", ns,
-                ProcessHandle.current().info().command().orElseThrow(), "-cp", System.getProperty("java.class.path")));
-        c.addAll(List.of(mainAndArgs));
-        return c;
-    }
 
-    static String run(List<String> command) throws IOException, InterruptedException {
-        return run(command, new StringBuilder());
-    }
 
-    /** Runs {@code command} to its end (bounded) and returns its stdout; its stderr is appended to {@code stderr}. */
-    static String run(List<String> command, StringBuilder stderr) throws IOException, InterruptedException {
-        Path err = Files.createTempFile("nat-lab", ".err");
-        try {
-            Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IllegalStateException("timed out: " + command);
-            }
-            stderr.append(Files.readString(err));
-            if (p.exitValue() != 0) {
-                throw new IllegalStateException("exit " + p.exitValue() + " from " + command + "\n"
-                        + Files.readString(err) + out);
-            }
-            return out;
-        } finally {
-            Files.deleteIfExists(err);
-        }
-    }
 
-    private static Path findScript() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path s = dir.resolve("scripts/nat-lab.sh");
-            if (Files.isExecutable(s)) {
-                return s;
-            }
-        }
-        throw new IllegalStateException("scripts/nat-lab.sh not found above " + Path.of("").toAbsolutePath());
-    }
 }

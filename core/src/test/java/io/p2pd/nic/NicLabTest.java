@@ -1,5 +1,6 @@
 package io.p2pd.nic;
 
+import io.p2pd.testing.Labs;
 import io.p2pd.internal.Json;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("lab")
 class NicLabTest {
-    private static final Path SCRIPT = findScript();
+    private static final Path SCRIPT = Labs.script("nic-lab.sh");
     private static final String RUN = Long.toHexString(ProcessHandle.current().pid())
             + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000));
     private static final String WITH_DEFAULT = "p2nic-d-" + RUN;
@@ -35,8 +36,8 @@ class NicLabTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        run(List.of(SCRIPT.toString(), "up", WITH_DEFAULT, "--default"));
-        run(List.of(SCRIPT.toString(), "up", WITHOUT_DEFAULT));
+        Labs.run(List.of(SCRIPT.toString(), "up", WITH_DEFAULT, "--default"));
+        Labs.run(List.of(SCRIPT.toString(), "up", WITHOUT_DEFAULT));
         withDefault = inNamespace(WITH_DEFAULT);
         withoutDefault = inNamespace(WITHOUT_DEFAULT);
     }
@@ -45,9 +46,9 @@ class NicLabTest {
     static void tearDown() throws Exception {
         // both, even when one fails; the script ignores a namespace that is already gone
         try {
-            run(List.of(SCRIPT.toString(), "down", WITH_DEFAULT));
+            Labs.run(List.of(SCRIPT.toString(), "down", WITH_DEFAULT));
         } finally {
-            run(List.of(SCRIPT.toString(), "down", WITHOUT_DEFAULT));
+            Labs.run(List.of(SCRIPT.toString(), "down", WITHOUT_DEFAULT));
         }
     }
 
@@ -152,40 +153,12 @@ class NicLabTest {
 
     private static Map<String, Object> inNamespace(String ns) throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        String out = run(List.of("ip", "netns", "exec", ns, java, "-cp", System.getProperty("java.class.path"),
+        String out = Labs.run(List.of("ip", "netns", "exec", ns, java, "-cp", System.getProperty("java.class.path"),
                 NicLabMain.class.getName()));
         return map(Json.parse(out.strip()));
     }
 
-    private static String run(List<String> command) throws IOException, InterruptedException {
-        Path err = Files.createTempFile("nic-lab", ".err");
-        try {
-            Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IllegalStateException("timed out: " + command);
-            }
-            if (p.exitValue() != 0) {
-                throw new IllegalStateException("exit " + p.exitValue() + " from " + command + "\n"
-                        + Files.readString(err) + out);
-            }
-            return out;
-        } finally {
-            Files.deleteIfExists(err);
-        }
-    }
 
-    private static Path findScript() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path s = dir.resolve("scripts/nic-lab.sh");
-            if (Files.isExecutable(s)) {
-                return s;
-            }
-        }
-        throw new IllegalStateException("scripts/nic-lab.sh not found above " + Path.of("").toAbsolutePath());
-    }
 
     private static Map<String, Object> iface(Map<String, Object> ns, String name) {
         return maps(ns.get("interfaces")).stream().filter(i -> name.equals(i.get("name"))).findFirst()

@@ -1,5 +1,6 @@
 package io.p2pd.reliability;
 
+import io.p2pd.testing.Labs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.p2pd.pipe.ConnectTimeoutException;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Test;
 @Tag("lab")
 class FaultLabTest {
 
-    private static final Path SCRIPT = findScript();
+    private static final Path SCRIPT = Labs.script("fault-lab.sh");
     private static final String RUN = Long.toHexString(ProcessHandle.current().pid())
             + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000));
     private static final String A = "p2ft-a-" + RUN;
@@ -159,13 +160,4 @@ class FaultLabTest {
         assertThat(p.exitValue()).as("%s: %s", command, out).isZero();
     }
 
-    private static Path findScript() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path s = dir.resolve("scripts/fault-lab.sh");
-            if (Files.isExecutable(s)) {
-                return s;
-            }
-        }
-        throw new IllegalStateException("scripts/fault-lab.sh not found above " + Path.of("").toAbsolutePath());
-    }
 }
