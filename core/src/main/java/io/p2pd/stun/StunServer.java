@@ -154,7 +154,10 @@ public final class StunServer implements AutoCloseable {
     }
 
     private Channel bindTcp(InetSocketAddress at, int i, int j) throws InterruptedException, BindException {
+        // SO_REUSEADDR: the port the UDP listener got may still be in TIME_WAIT from an old TCP connection, which
+        // would refuse a plain bind (what java.net.ServerSocket sets by default too; it allows no second listener).
         var ch = new ServerBootstrap().group(StunLoops.group()).channel(StunLoops.serverSocketChannel())
+                .option(io.netty.channel.ChannelOption.SO_REUSEADDR, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel c) {
