@@ -2,6 +2,7 @@ package io.p2pd.pipe;
 
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -21,7 +22,7 @@ final class Dispatcher {
     private final Pipe parent;
     private final ArrayDeque<Message> pending = new ArrayDeque<>();
     /** Linked pipes written to in this read burst, to flush at its end. */
-    private final java.util.ArrayList<Pipe> unflushed = new java.util.ArrayList<>(2);
+    private final ArrayList<Pipe> unflushed = new ArrayList<>(2);
     /** Duplicate suppression, when the pipe's options ask for it. */
     private final RecentMessages recent;
 

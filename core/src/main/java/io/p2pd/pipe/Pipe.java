@@ -62,7 +62,8 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     private final List<UpHandler> upHandlers = new ArrayList<>();
     private final List<EndHandler> endHandlers = new ArrayList<>();
     private boolean up;
-    private boolean ended;
+    /** Written under {@link #lock}; volatile so the per-message check in dispatcherIdle needs no lock. */
+    private volatile boolean ended;
 
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
@@ -668,9 +669,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     }
 
     boolean isEnded() {
-        synchronized (lock) {
-            return ended;
-        }
+        return ended;
     }
 
     /** Called once the channel(s) closed: fails waiting {@code recv}s and runs end handlers, once. */
