@@ -39,6 +39,11 @@ final class Addresses {
         return new InetSocketAddress(ip(spec, hp.host()), hp.port());
     }
 
+    /** A comma-separated list of STUN servers, IP[:PORT] each (port 3478 when none is given). */
+    static List<InetSocketAddress> servers(CommandSpec spec, String text) {
+        return list(text).stream().map(s -> socket(spec, hostPort(spec, s, 3478))).toList();
+    }
+
     /** Comma-separated values. */
     static List<String> list(String text) {
         List<String> out = new ArrayList<>();

@@ -61,8 +61,7 @@ final class InterfacesCommand implements Callable<Integer> {
         List<Interface> interfaces = Nics.list();
         Optional<String> defaultName = Nics.defaultInterface().map(Interface::name);
         if (external) {
-            List<InetSocketAddress> servers = Addresses.list(stun).stream()
-                    .map(s -> Addresses.socket(spec, Addresses.hostPort(spec, s, 3478))).toList();
+            List<InetSocketAddress> servers = Addresses.servers(spec, stun);
             StunExternalLookup lookup = StunExternalLookup.using(servers);
             List<Interface> loaded = new ArrayList<>();
             for (Interface nic : interfaces) {
@@ -109,8 +108,7 @@ final class InterfacesCommand implements Callable<Integer> {
 
     /** The NAT in front of each route that has an address of its own (link-local-only routes are skipped). */
     private Map<Route, NatReport> detectNats(List<Interface> interfaces) {
-        List<InetSocketAddress> servers = Addresses.list(stun).stream()
-                .map(s -> Addresses.socket(spec, Addresses.hostPort(spec, s, 3478))).toList();
+        List<InetSocketAddress> servers = Addresses.servers(spec, stun);
         Map<Route, NatReport> reports = new LinkedHashMap<>();
         for (Interface nic : interfaces) {
             for (Family family : Family.values()) {

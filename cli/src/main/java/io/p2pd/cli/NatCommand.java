@@ -38,8 +38,7 @@ final class NatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        List<InetSocketAddress> list = Addresses.list(servers).stream()
-                .map(s -> Addresses.socket(spec, Addresses.hostPort(spec, s, 3478))).toList();
+        List<InetSocketAddress> list = Addresses.servers(spec, servers);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter progress = json ? spec.commandLine().getErr() : out;
         NatConfig config = NatConfig.builder(list).timeLimit(Duration.ofMillis(timeoutMs))

@@ -39,9 +39,8 @@ final class BareSockets {
 
     private static SocketChannel tcpClient(PipeConf conf, InetSocketAddress remote, InetSocketAddress bind)
             throws IOException {
-        SocketChannel ch = SocketChannel.open(remote.getAddress() instanceof java.net.Inet6Address
-                ? java.net.StandardProtocolFamily.INET6 : java.net.StandardProtocolFamily.INET);
-        try {
+        return prepared(SocketChannel.open(remote.getAddress() instanceof java.net.Inet6Address
+                ? java.net.StandardProtocolFamily.INET6 : java.net.StandardProtocolFamily.INET), ch -> {
             common(ch, conf);
             conf.linger().ifPresent(l -> set(ch, StandardSocketOptions.SO_LINGER, (int) l.toSeconds()));
             if (bind != null) {
@@ -56,38 +55,44 @@ final class BareSockets {
                 throw (ConnectException) new ConnectException("connection refused by " + Errors.show(remote))
                         .initCause(e);
             }
-            return ch;
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
-        }
+        });
     }
 
     private static ServerSocketChannel tcpServer(PipeConf conf, InetSocketAddress bind) throws IOException {
-        ServerSocketChannel ch = ServerSocketChannel.open();
-        try {
+        return prepared(ServerSocketChannel.open(), ch -> {
             common(ch, conf);
-            bindOrExplain(ch, bind == null ? new InetSocketAddress("0.0.0.0", 0) : bind, Proto.TCP);
-            return ch;
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
-        }
+            bindOrExplain(ch, orWildcard(bind), Proto.TCP);
+        });
     }
 
     private static DatagramChannel udp(PipeConf conf, InetSocketAddress bind) throws IOException {
-        DatagramChannel ch = DatagramChannel.open();
-        try {
+        return prepared(DatagramChannel.open(), ch -> {
             common(ch, conf);
             if (conf.broadcast()) {
                 ch.setOption(StandardSocketOptions.SO_BROADCAST, true);
             }
-            bindOrExplain(ch, bind == null ? new InetSocketAddress("0.0.0.0", 0) : bind, Proto.UDP);
+            bindOrExplain(ch, orWildcard(bind), Proto.UDP);
+        });
+    }
+
+    /** Sets a new channel up, closing it when that fails: a failed open leaves no socket behind. */
+    private static <T extends NetworkChannel> T prepared(T ch, Setup<T> setup) throws IOException {
+        try {
+            setup.apply(ch);
             return ch;
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
         }
+    }
+
+    @FunctionalInterface
+    private interface Setup<T> {
+        void apply(T channel) throws IOException;
+    }
+
+    private static InetSocketAddress orWildcard(InetSocketAddress bind) {
+        return bind == null ? new InetSocketAddress("0.0.0.0", 0) : bind;
     }
 
     private static void common(NetworkChannel ch, PipeConf conf) throws IOException {
