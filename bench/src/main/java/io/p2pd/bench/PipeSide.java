@@ -9,29 +9,41 @@ import io.p2pd.pipe.Sub;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
-/** The echo endpoints as a user of the library writes them. */
+/**
+ * The echo endpoints as a user of the library writes them: with {@link MsgHandler#inPlace} handlers, which read the
+ * receive buffer where it is and send a copy, or (the "Message" variant) with handlers that take each message as a
+ * {@link Message} with its own array, the library's general form.
+ */
 final class PipeSide implements Side {
 
     static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
 
+    private final boolean inPlace;
+
+    PipeSide(boolean inPlace) {
+        this.inPlace = inPlace;
+    }
+
     @Override
     public String name() {
-        return "pipes";
+        return inPlace ? "pipes" : "pipes (Message handlers)";
     }
 
     @Override
     public Open tcpEchoServer() throws Exception {
-        // A plain handler: the reply is handed to the channel and the next message need not wait for it.
-        return wrap(Pipes.opener(Proto.TCP).bind(LOOPBACK)
-                .msgHandler(MsgHandler.plain((msg, pipe) -> pipe.send(msg.data())))
-                .open().get(5, TimeUnit.SECONDS));
+        // The reply is handed to the channel and the next message need not wait for it.
+        MsgHandler echo = inPlace
+                ? MsgHandler.inPlace((data, sender, pipe) -> pipe.send(data))
+                : MsgHandler.plain((msg, pipe) -> pipe.send(msg.data()));
+        return wrap(Pipes.opener(Proto.TCP).bind(LOOPBACK).msgHandler(echo).open().get(5, TimeUnit.SECONDS));
     }
 
     @Override
     public Open udpEchoServer(int regexSubs) throws Exception {
-        Pipe pipe = Pipes.opener(Proto.UDP).bind(LOOPBACK)
-                .msgHandler(MsgHandler.plain((msg, p) -> p.send(msg.data(), msg.sender())))
-                .open().get(5, TimeUnit.SECONDS);
+        MsgHandler echo = inPlace
+                ? MsgHandler.inPlace((data, sender, pipe) -> pipe.send(data, sender))
+                : MsgHandler.plain((msg, pipe) -> pipe.send(msg.data(), msg.sender()));
+        Pipe pipe = Pipes.opener(Proto.UDP).bind(LOOPBACK).msgHandler(echo).open().get(5, TimeUnit.SECONDS);
         MsgHandler none = MsgHandler.plain((msg, p) -> { });
         for (int i = 0; i < regexSubs; i++) {
             pipe.subscribe(Sub.matching(SubPatterns.pattern(i)), none);
@@ -39,11 +51,16 @@ final class PipeSide implements Side {
         return wrap(pipe);
     }
 
+    /** The client's handler: counts the bytes coming back. */
+    private MsgHandler counter(EchoFlow flow) {
+        return inPlace
+                ? MsgHandler.inPlace((data, sender, pipe) -> flow.onBytes(data.remaining()))
+                : MsgHandler.plain((msg, pipe) -> flow.onBytes(msg.data().length));
+    }
+
     @Override
     public Open tcpClient(InetSocketAddress server, EchoFlow flow) throws Exception {
-        Pipe pipe = Pipes.opener(Proto.TCP).dest(server)
-                .msgHandler(MsgHandler.plain((msg, p) -> flow.onBytes(msg.data().length)))
-                .open().get(5, TimeUnit.SECONDS);
+        Pipe pipe = Pipes.opener(Proto.TCP).dest(server).msgHandler(counter(flow)).open().get(5, TimeUnit.SECONDS);
         byte[][] batches = Payload.batches(flow.size(), flow.window());
         flow.start(count -> pipe.send(batches[count]));
         return wrap(pipe);
@@ -51,9 +68,7 @@ final class PipeSide implements Side {
 
     @Override
     public Open udpClient(InetSocketAddress server, EchoFlow flow) throws Exception {
-        Pipe pipe = Pipes.opener(Proto.UDP).dest(server)
-                .msgHandler(MsgHandler.plain((Message msg, Pipe p) -> flow.onBytes(msg.data().length)))
-                .open().get(5, TimeUnit.SECONDS);
+        Pipe pipe = Pipes.opener(Proto.UDP).dest(server).msgHandler(counter(flow)).open().get(5, TimeUnit.SECONDS);
         byte[] one = Payload.batches(flow.size(), 1)[1];
         flow.start(count -> {
             for (int i = 0; i < count; i++) {

@@ -34,7 +34,8 @@ interface Side {
     /** A UDP client of {@code server} driving {@code flow}; started before it returns. */
     Open udpClient(InetSocketAddress server, EchoFlow flow) throws Exception;
 
-    static Side[] both() {
-        return new Side[] {new PipeSide(), new NettySide()};
+    /** Pipes with in-place handlers, pipes with {@code Message} handlers, raw Netty. */
+    static Side[] all() {
+        return new Side[] {new PipeSide(true), new PipeSide(false), new NettySide()};
     }
 }

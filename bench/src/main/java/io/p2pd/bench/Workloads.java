@@ -24,7 +24,7 @@ final class Workloads {
                 new Table("TCP stream echo, 16 KiB messages, " + STREAM_WINDOW + " outstanding, 1 connection",
                         "MB/s", "netty"),
                 (table, st) -> {
-                    for (Side side : Side.both()) {
+                    for (Side side : Side.all()) {
                         table.add(side.name(), EchoRuns.tcp(side, 1, STREAM, STREAM_WINDOW, st.timing()));
                     }
                     if (Iperf.available()) {
@@ -34,7 +34,7 @@ final class Workloads {
         steps.add(new Harness.Step("udp-echo",
                 new Table("UDP echo, 64-byte datagrams, " + WINDOW + " outstanding, 1 client", "dgram/s", "netty"),
                 (table, st) -> {
-                    for (Side side : Side.both()) {
+                    for (Side side : Side.all()) {
                         table.add(side.name(), EchoRuns.udp(side, 0, SMALL, WINDOW, st.timing()));
                     }
                     if (Iperf.available()) {
@@ -43,12 +43,12 @@ final class Workloads {
                 }));
         steps.add(new Harness.Step("subs",
                 new Table("Subscriptions: UDP echo through a pipe with N non-matching regex subscriptions (each with a"
-                        + " handler), 64-byte datagrams", "dgram/s", "pipes, 0 subs"),
+                        + " handler; echo with a Message handler), 64-byte datagrams", "dgram/s", "pipes, 0 subs"),
                 (table, st) -> {
-                    Sample none = EchoRuns.udp(new PipeSide(), 0, SMALL, WINDOW, st.timing());
+                    Sample none = EchoRuns.udp(new PipeSide(false), 0, SMALL, WINDOW, st.timing());
                     table.add("pipes, 0 subs", none.put("extra ns/msg", 0));
                     for (int n : new int[] {1, 10, 100}) {
-                        Sample with = EchoRuns.udp(new PipeSide(), n, SMALL, WINDOW, st.timing());
+                        Sample with = EchoRuns.udp(new PipeSide(false), n, SMALL, WINDOW, st.timing());
                         // A round trip crosses the server once: the throughput lost is the server's extra time.
                         with.put("extra ns/msg", 1e9 / with.get("dgram/s") - 1e9 / none.get("dgram/s"));
                         table.add("pipes, " + n + (n == 1 ? " sub" : " subs"), with);
@@ -88,7 +88,7 @@ final class Workloads {
                 new Table("TCP echo, 64-byte messages, " + WINDOW + " outstanding per connection, " + conns
                         + (conns == 1 ? " connection" : " connections"), "msg/s", "netty"),
                 (table, st) -> {
-                    for (Side side : Side.both()) {
+                    for (Side side : Side.all()) {
                         table.add(side.name(), EchoRuns.tcp(side, conns, SMALL, WINDOW, st.timing()));
                     }
                 });

@@ -1,6 +1,8 @@
 package io.p2pd.pipe;
 
 import io.netty.buffer.ByteBuf;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.concurrent.CompletionStage;
@@ -87,6 +89,48 @@ final class Dispatcher {
             unflushed.get(i).flush();
         }
         unflushed.clear();
+    }
+
+    /**
+     * The path for pipes whose every consumer reads in place ({@link MsgHandler#inPlace}) and where nothing needs the
+     * bytes as an array: the handlers see a read-only view of {@code buf} itself, server handlers first as for other
+     * messages. In-place handlers finish with the bytes before they return, so nothing waits and nothing is copied.
+     * Returns false, having done nothing, when the pipe needs a {@link Message}. The caller keeps the buffer.
+     */
+    boolean deliverInPlace(ByteBuf buf, InetSocketAddress sender) {
+        // One snapshot of each list: a handler added meanwhile on another thread waits for the next message.
+        MsgHandler[] own = pipe.msgHandlers();
+        MsgHandler[] inherited = parent == null ? Pipe.NO_HANDLERS : parent.msgHandlers();
+        if (recent != null || current != null || own.length + inherited.length == 0
+                || !allInPlace(own) || !allInPlace(inherited)
+                || pipe.linkArray().length > 0 || pipe.subscriptions().length > 0
+                || parent != null && (parent.linkArray().length > 0 || parent.subscriptions().length > 0)) {
+            return false;
+        }
+        ByteBuffer view = buf.nioBuffer().asReadOnlyBuffer();
+        callInPlace(inherited, view, sender);
+        callInPlace(own, view, sender);
+        return true;
+    }
+
+    private static boolean allInPlace(MsgHandler[] handlers) {
+        for (MsgHandler h : handlers) {
+            if (!(h instanceof MsgHandler.InPlaceAdapter)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void callInPlace(MsgHandler[] handlers, ByteBuffer view, InetSocketAddress sender) {
+        for (MsgHandler h : handlers) {
+            view.clear(); // each handler reads from the start, whatever the one before did with the position
+            try {
+                ((MsgHandler.InPlaceAdapter) h).onView(view, sender, pipe);
+            } catch (Exception | LinkageError e) {
+                pipe.handlerFailed("message handler", e);
+            }
+        }
     }
 
     void deliver(Message msg) {

@@ -1,5 +1,7 @@
 package io.p2pd.pipe;
 
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -11,7 +13,8 @@ import java.util.concurrent.CompletionStage;
  * arrival order and, for TCP, stops reading meanwhile (back-pressure). Returning {@code null} means done. A handler
  * that throws, or whose stage fails, is logged and counted in {@link PipeStats#handlerErrors()}; the pipe carries on.
  *
- * <p>Handlers that do not return anything are written with {@link #plain}.
+ * <p>Handlers that do not return anything are written with {@link #plain}; handlers that read the bytes where they
+ * were received, without a copy, with {@link #inPlace}.
  */
 @FunctionalInterface
 public interface MsgHandler {
@@ -27,6 +30,36 @@ public interface MsgHandler {
     @FunctionalInterface
     interface Plain {
         void onMessage(Message msg, Pipe pipe) throws Exception;
+    }
+
+    /**
+     * A handler that reads each message in place, from a read-only view of the receive buffer. The view is valid only
+     * until the handler returns: copy what you keep, and pass it to {@link Pipe#send(ByteBuffer)} (which copies) to
+     * echo or forward it. When every handler of a pipe is of this kind and nothing else needs the bytes (no
+     * subscription, link or duplicate filter), a pipe skips the copy into {@link Message#data()}; otherwise the view
+     * wraps that array.
+     */
+    static MsgHandler inPlace(InPlace handler) {
+        return new InPlaceAdapter(handler);
+    }
+
+    /** The shape of an {@link #inPlace} handler. */
+    @FunctionalInterface
+    interface InPlace {
+        void onMessage(ByteBuffer data, InetSocketAddress sender, Pipe pipe) throws Exception;
+    }
+
+    /** Keeps identity per wrapped handler, as {@link PlainAdapter} does; the pipe calls {@link #onView} directly. */
+    record InPlaceAdapter(InPlace handler) implements MsgHandler {
+        @Override
+        public CompletionStage<?> onMessage(Message msg, Pipe pipe) throws Exception {
+            handler.onMessage(ByteBuffer.wrap(msg.data()).asReadOnlyBuffer(), msg.sender(), pipe);
+            return PlainAdapter.DONE;
+        }
+
+        void onView(ByteBuffer view, InetSocketAddress sender, Pipe pipe) throws Exception {
+            handler.onMessage(view, sender, pipe);
+        }
     }
 
     /** Keeps identity per wrapped handler, so {@link Pipe#removeMsgHandler} finds what {@link #plain} made. */

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,7 +42,7 @@ import org.slf4j.LoggerFactory;
 public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpServerPipe, UdpPipe {
 
     private static final Logger LOG = LoggerFactory.getLogger(Pipe.class);
-    private static final MsgHandler[] NO_HANDLERS = {};
+    static final MsgHandler[] NO_HANDLERS = {};
     private static final Subscription[] NO_SUBSCRIPTIONS = {};
     static final Pipe[] NO_LINKS = {};
 
@@ -124,6 +125,34 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      * connection, the connection from {@code dest} for a TCP server.
      */
     public abstract CompletableFuture<Void> send(byte[] data, InetSocketAddress dest);
+
+    /**
+     * Sends the bytes between {@code data}'s position and limit to the default destination, as {@link #send(byte[])}.
+     * They are copied before this returns (for TCP and UDP connections into a direct buffer, the form the OS reads
+     * from, so the copy is the only one), and {@code data} is left as it was: a {@link MsgHandler#inPlace} handler
+     * can send the view it was given.
+     */
+    public CompletableFuture<Void> send(ByteBuffer data) {
+        return send(bytesOf(data));
+    }
+
+    /** Sends the bytes between {@code data}'s position and limit to {@code dest}, copied as {@link #send(ByteBuffer)}. */
+    public CompletableFuture<Void> send(ByteBuffer data, InetSocketAddress dest) {
+        return send(bytesOf(data), dest);
+    }
+
+    static byte[] bytesOf(ByteBuffer data) {
+        byte[] bytes = new byte[data.remaining()];
+        data.duplicate().get(bytes);
+        return bytes;
+    }
+
+    /** A direct copy of {@code data}'s remaining bytes from the channel's allocator; {@code data} is not changed. */
+    static ByteBuf directCopy(Channel channel, ByteBuffer data) {
+        ByteBuf copy = channel.alloc().directBuffer(data.remaining());
+        copy.writeBytes(data.duplicate());
+        return copy;
+    }
 
     // ---- receiving ----
 

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.p2pd.net.HostPort;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -64,24 +65,42 @@ final class TcpPipe extends Pipe {
 
     @Override
     public CompletableFuture<Void> send(byte[] data) {
+        CompletableFuture<Void> refused = refusal(data.length);
+        return refused != null ? refused : write(channel, framed(Unpooled.wrappedBuffer(data)), data.length);
+    }
+
+    @Override
+    public CompletableFuture<Void> send(ByteBuffer data) {
+        int size = data.remaining();
+        CompletableFuture<Void> refused = refusal(size);
+        return refused != null ? refused : write(channel, framed(directCopy(channel, data)), size);
+    }
+
+    /** Why a message of {@code size} bytes cannot be sent, as a failed future; null when it can. */
+    private CompletableFuture<Void> refusal(int size) {
         if (!channel.isActive()) {
             return CompletableFuture.failedFuture(closedError());
         }
-        if (conf.framing() instanceof Framing.LengthPrefixed l && data.length > l.maxLength()) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException("message of " + data.length
+        if (conf.framing() instanceof Framing.LengthPrefixed l && size > l.maxLength()) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("message of " + size
                     + " bytes does not fit a " + l.lengthBytes() + "-byte length prefix"));
         }
-        ByteBuf out = framed(Unpooled.wrappedBuffer(data));
-        return write(channel, out, data.length);
+        return null;
     }
 
     @Override
     public CompletableFuture<Void> send(byte[] data, InetSocketAddress dest) {
-        if (!dest.equals(remote)) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException(
-                    "TCP connection " + this + " cannot send to " + HostPort.of(dest) + ", only to its peer"));
-        }
-        return send(data);
+        return dest.equals(remote) ? send(data) : notThePeer(dest);
+    }
+
+    @Override
+    public CompletableFuture<Void> send(ByteBuffer data, InetSocketAddress dest) {
+        return dest.equals(remote) ? send(data) : notThePeer(dest);
+    }
+
+    private CompletableFuture<Void> notThePeer(InetSocketAddress dest) {
+        return CompletableFuture.failedFuture(new IllegalArgumentException(
+                "TCP connection " + this + " cannot send to " + HostPort.of(dest) + ", only to its peer"));
     }
 
     @Override
@@ -200,6 +219,9 @@ final class TcpPipe extends Pipe {
             }
             byte[] bytes;
             try {
+                if (dispatcher.deliverInPlace(buf, remote)) {
+                    return;
+                }
                 bytes = ByteBufUtil.getBytes(buf);
             } finally {
                 buf.release();

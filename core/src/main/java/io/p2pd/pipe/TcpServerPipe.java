@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.p2pd.net.HostPort;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Optional;
@@ -167,12 +168,27 @@ final class TcpServerPipe extends Pipe {
 
     @Override
     public CompletableFuture<Void> send(byte[] data, InetSocketAddress dest) {
+        TcpPipe connection = connectionFrom(dest);
+        return connection != null ? connection.send(data) : noConnection(dest);
+    }
+
+    @Override
+    public CompletableFuture<Void> send(ByteBuffer data, InetSocketAddress dest) {
+        TcpPipe connection = connectionFrom(dest);
+        return connection != null ? connection.send(data) : noConnection(dest);
+    }
+
+    private TcpPipe connectionFrom(InetSocketAddress peer) {
         for (TcpPipe connection : live) {
-            if (connection.remoteAddress().orElseThrow().equals(dest)) {
-                return connection.send(data);
+            if (connection.remoteAddress().orElseThrow().equals(peer)) {
+                return connection;
             }
         }
-        return CompletableFuture.failedFuture(new PipeClosedException("no live connection from " + HostPort.of(dest)
+        return null;
+    }
+
+    private CompletableFuture<Void> noConnection(InetSocketAddress peer) {
+        return CompletableFuture.failedFuture(new PipeClosedException("no live connection from " + HostPort.of(peer)
                 + " on " + this));
     }
 

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
 import io.p2pd.net.HostPort;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -59,24 +60,55 @@ final class UdpPipe extends Pipe {
 
     @Override
     public CompletableFuture<Void> send(byte[] data) {
-        return defaultDest.map(dest -> send(data, dest)).orElseGet(() -> CompletableFuture.failedFuture(
-                new IllegalStateException("UDP pipe " + this + " has no default destination: use send(data, dest)")));
+        return defaultDest.map(dest -> send(data, dest)).orElseGet(this::noDefaultDest);
+    }
+
+    @Override
+    public CompletableFuture<Void> send(ByteBuffer data) {
+        return defaultDest.map(dest -> send(data, dest)).orElseGet(this::noDefaultDest);
+    }
+
+    private CompletableFuture<Void> noDefaultDest() {
+        return CompletableFuture.failedFuture(
+                new IllegalStateException("UDP pipe " + this + " has no default destination: use send(data, dest)"));
     }
 
     @Override
     public CompletableFuture<Void> send(byte[] data, InetSocketAddress dest) {
-        if (data.length > PipeConf.MAX_DATAGRAM) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException(
-                    "datagram of " + data.length + " bytes exceeds the UDP limit of " + PipeConf.MAX_DATAGRAM));
-        }
-        if (!channel.isActive()) {
-            return CompletableFuture.failedFuture(closedError());
+        CompletableFuture<Void> refused = refusal(data.length);
+        if (refused != null) {
+            return refused;
         }
         if (dest.isUnresolved()) {
             return conf.resolver().resolve(dest.getHostString(), conf.dnsTimeout(), loop)
                     .thenCompose(ip -> send(data, new InetSocketAddress(ip, dest.getPort())));
         }
         return write(channel, new DatagramPacket(Unpooled.wrappedBuffer(data), dest), data.length);
+    }
+
+    @Override
+    public CompletableFuture<Void> send(ByteBuffer data, InetSocketAddress dest) {
+        int size = data.remaining();
+        CompletableFuture<Void> refused = refusal(size);
+        if (refused != null) {
+            return refused;
+        }
+        if (dest.isUnresolved()) {
+            return send(bytesOf(data), dest); // the copy must outlive the lookup: an array needs no release
+        }
+        return write(channel, new DatagramPacket(directCopy(channel, data), dest), size);
+    }
+
+    /** Why a datagram of {@code size} bytes cannot be sent, as a failed future; null when it can. */
+    private CompletableFuture<Void> refusal(int size) {
+        if (size > PipeConf.MAX_DATAGRAM) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException(
+                    "datagram of " + size + " bytes exceeds the UDP limit of " + PipeConf.MAX_DATAGRAM));
+        }
+        if (!channel.isActive()) {
+            return CompletableFuture.failedFuture(closedError());
+        }
+        return null;
     }
 
     @Override
@@ -126,12 +158,15 @@ final class UdpPipe extends Pipe {
                     oversized.incrementAndGet();
                     return;
                 }
+                received.incrementAndGet();
+                receivedBytes.addAndGet(content.readableBytes());
+                if (dispatcher.deliverInPlace(content, packet.sender())) {
+                    return;
+                }
                 bytes = ByteBufUtil.getBytes(content);
             } finally {
                 packet.release();
             }
-            received.incrementAndGet();
-            receivedBytes.addAndGet(bytes.length);
             dispatcher.deliver(new Message(bytes, packet.sender()));
         }
 
