@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 JAVA_HOME=$(scripts/java-home.sh)
 export JAVA_HOME
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-    ./mvnw -B -q -pl bench -am package -DskipTests
+    ./mvnw -B -q -pl bench,cli -am package -DskipTests
 fi
 # 10,000 connections need 20,000+ descriptors in one process (client and server ends); raise the soft limit if we may.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

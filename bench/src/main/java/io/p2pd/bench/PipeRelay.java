@@ -3,16 +3,54 @@ package io.p2pd.bench;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
+import java.io.File;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
-/** Relays made of pipes: with {@link Pipe#link}, and by hand with a forwarding message handler. */
+/**
+ * Relays made of pipes: the {@code p2pd forward} command in its own JVM, the same linking in this JVM, and a relay
+ * written by hand with a forwarding message handler.
+ */
 final class PipeRelay {
 
     private PipeRelay() {
+    }
+
+    /** The command-line jar; bench/run.sh builds it with the bench module. */
+    private static final Path CLI_JAR = Path.of("cli", "target", "p2pd-cli.jar");
+
+    static boolean cliBuilt() {
+        return Files.isRegularFile(CLI_JAR);
+    }
+
+    /**
+     * {@code p2pd forward 127.0.0.1:PORT SINK}, started as the {@code p2pd} launcher starts it, in a JVM of its own:
+     * the relay a user runs. Its JIT warms up in the run's warm-up second, as socat needs none.
+     */
+    static Side.Open forwardCommand(InetSocketAddress sink) throws Exception {
+        int port = Procs.freePort();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = Procs.start(List.of(java, "--enable-native-access=ALL-UNNAMED",
+                "-cp", CLI_JAR + File.pathSeparator + CLI_JAR.resolveSibling("lib").resolve("*"),
+                "io.p2pd.cli.Main", "forward", "127.0.0.1:" + port, "127.0.0.1:" + sink.getPort()));
+        Procs.awaitListening(port, 20_000);
+        return new Side.Open() {
+            @Override
+            public InetSocketAddress address() {
+                return new InetSocketAddress("127.0.0.1", port);
+            }
+
+            @Override
+            public void close() {
+                Procs.stop(p);
+            }
+        };
     }
 
     /**

@@ -70,6 +70,8 @@ final class Workloads {
     private static Harness.Step relay() {
         Table table = new Table("Relay: one-way TCP stream of 16 KiB writes, source -> relay -> sink, 1 connection",
                 "MB/s", "socat");
+        table.note("p2pd forward: the command (linked pipes) in its own JVM, started as ./p2pd starts it; "
+                + "pipes (Pipe.link): the same linking inside the bench JVM.");
         table.note("pipes (handlers): the relay written without Pipe.link, a message handler returning the "
                 + "forwarding send's future (reading waits for each write).");
         return new Harness.Step("relay", table, (t, st) -> {
@@ -78,6 +80,9 @@ final class Workloads {
                 t.add("socat", Relay.run(Relay::socat, STREAM, st.timing()));
             }
             t.add("netty", Relay.run(Relay::netty, STREAM, st.timing()));
+            if (PipeRelay.cliBuilt()) {
+                t.add("p2pd forward", Relay.run(PipeRelay::forwardCommand, STREAM, st.timing()));
+            }
             t.add("pipes (Pipe.link)", Relay.run(PipeRelay::link, STREAM, st.timing()));
             t.add("pipes (handlers)", Relay.run(PipeRelay::handlers, STREAM, st.timing()));
         });
