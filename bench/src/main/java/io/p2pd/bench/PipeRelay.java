@@ -39,18 +39,7 @@ final class PipeRelay {
         Process p = Procs.start(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "-cp", CLI_JAR + File.pathSeparator + CLI_JAR.resolveSibling("lib").resolve("*"),
                 "io.p2pd.cli.Main", "forward", "127.0.0.1:" + port, "127.0.0.1:" + sink.getPort()));
-        Procs.awaitListening(port, 20_000);
-        return new Side.Open() {
-            @Override
-            public InetSocketAddress address() {
-                return new InetSocketAddress("127.0.0.1", port);
-            }
-
-            @Override
-            public void close() {
-                Procs.stop(p);
-            }
-        };
+        return Relay.listening(p, port, 20_000);
     }
 
     /**

@@ -11,6 +11,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.p2pd.net.EventLoops;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -67,7 +68,15 @@ final class Relay {
         Process p = Procs.start(List.of("socat",
                 "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr,fork",
                 "TCP:127.0.0.1:" + sink.getPort()));
-        Procs.awaitListening(port, 5000);
+        return listening(p, port, 5000);
+    }
+
+    /**
+     * A relay process listening on 127.0.0.1:{@code port}, once it accepts (waiting at most {@code startMillis});
+     * closing stops it and what it forked (socat's per-connection children).
+     */
+    static Side.Open listening(Process p, int port, long startMillis) throws IOException {
+        Procs.awaitListening(port, startMillis);
         return new Side.Open() {
             @Override
             public InetSocketAddress address() {
@@ -76,7 +85,6 @@ final class Relay {
 
             @Override
             public void close() {
-                // socat's fork children end with their connections; the listener is ours to stop.
                 p.descendants().forEach(ProcessHandle::destroy);
                 Procs.stop(p);
             }

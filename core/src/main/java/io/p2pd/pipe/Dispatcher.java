@@ -15,6 +15,9 @@ import java.util.concurrent.CompletionStage;
  * pauses there and later messages wait in {@link #pending} until it completes: that keeps each handler seeing the
  * connection's messages in order. While paused, a TCP pipe stops reading; a UDP pipe keeps at most
  * {@code maxQsize} waiting messages and drops (and counts) the oldest.
+ *
+ * <p>Two short paths skip the copy of a read buffer into a {@link Message} when nothing needs the array: a pipe that
+ * only forwards ({@link #forward(ByteBuf)}) and a pipe whose handlers all read in place ({@link #deliverInPlace}).
  */
 final class Dispatcher {
 
