@@ -4,7 +4,11 @@ import io.netty.channel.ConnectTimeoutException;
 import io.p2pd.net.HostPort;
 import java.net.BindException;
 import java.net.ConnectException;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.PortUnreachableException;
+import java.net.SocketException;
 import javax.net.ssl.SSLHandshakeException;
 
 /** Turns transport errors into the documented exceptions, each naming the address involved. */
@@ -38,6 +42,29 @@ final class Errors {
 
     private static boolean isBindFailure(String reason) {
         return reason.contains("Address already in use") || reason.contains("Cannot assign requested address");
+    }
+
+    /**
+     * A write the OS refused, as the java.net exception a plain socket would throw, naming the destination (Netty's
+     * native transport reports only errno text). Failures that are not I/O errors pass unchanged.
+     */
+    static Throwable send(Throwable cause, InetSocketAddress dest) {
+        if (!(cause instanceof IOException) || cause instanceof SocketException) {
+            return cause;
+        }
+        String reason = String.valueOf(cause.getMessage());
+        if (reason.contains("Network is unreachable")) {
+            return withCause(new NoRouteToHostException("cannot send to " + show(dest) + ": network unreachable"),
+                    cause);
+        }
+        if (reason.contains("No route to host")) {
+            return withCause(new NoRouteToHostException("cannot send to " + show(dest) + ": no route to host"), cause);
+        }
+        if (reason.contains("Connection refused")) {
+            return withCause(new PortUnreachableException(show(dest) + " refused a datagram (ICMP port unreachable)"),
+                    cause);
+        }
+        return withCause(new SocketException("cannot send to " + show(dest) + ": " + reason), cause);
     }
 
     static Throwable tls(Throwable cause, InetSocketAddress remote) {

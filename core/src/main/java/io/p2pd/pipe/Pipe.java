@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
+import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -117,6 +118,11 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     /**
      * Sends to the pipe's default destination; completes when the data is handed to the OS. The array is not
      * copied: do not change it until the returned future completes.
+     *
+     * <p>Fails with {@link PipeClosedException} once the pipe is closed; with {@link IllegalArgumentException} for a
+     * message too large for a datagram or a length prefix; when the OS refuses the write, with the exception a plain
+     * socket would give, naming the destination: {@link java.net.NoRouteToHostException} (no route, network
+     * unreachable), {@link java.net.PortUnreachableException}, or another {@link java.net.SocketException}.
      */
     public abstract CompletableFuture<Void> send(byte[] data);
 
@@ -601,11 +607,15 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
                 sentBytes.addAndGet(size);
                 done.complete(null);
             } else {
-                done.completeExceptionally(channel.isActive() ? f.cause()
+                done.completeExceptionally(channel.isActive() ? Errors.send(f.cause(), destination(channel, out))
                         : new PipeClosedException("pipe closed while sending: " + this, f.cause()));
             }
         });
         return done;
+    }
+
+    private static InetSocketAddress destination(Channel channel, Object out) {
+        return out instanceof DatagramPacket packet ? packet.recipient() : (InetSocketAddress) channel.remoteAddress();
     }
 
     /** Records how many bytes wait to be written, for {@link PipeStats#peakPendingBytes()}. */

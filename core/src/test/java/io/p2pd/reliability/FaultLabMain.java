@@ -25,6 +25,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code udp-client IP PORT}: sends "seq N" and waits up to 200 ms for its echo, again and again; prints
  *       {@code ok N}, {@code lost N} (no echo in time) or {@code send-error N CLASS}; on "stop" from stdin (or
  *       after 60 s / 20,000 rounds) prints {@code stats ...} and exits.</li>
+ *   <li>{@code udp-send IP PORT}: sends one datagram from a UDP client pipe; prints {@code sent} or
+ *       {@code send-error CLASS MESSAGE}.</li>
  *   <li>{@code connect IP PORT TIMEOUT_MS COUNT}: TCP connects COUNT times with conTimeout TIMEOUT_MS; prints
  *       {@code result CLASS ELAPSED_MS} for each.</li>
  * </ul>
@@ -38,6 +40,7 @@ public final class FaultLabMain {
         switch (args[0]) {
             case "udp-echo" -> udpEcho(args[1]);
             case "udp-client" -> udpClient(args[1], Integer.parseInt(args[2]));
+            case "udp-send" -> udpSend(args[1], Integer.parseInt(args[2]));
             case "connect" -> connect(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]),
                     Integer.parseInt(args[4]));
             default -> throw new IllegalArgumentException(args[0]);
@@ -55,6 +58,15 @@ public final class FaultLabMain {
                 // until the parent closes our stdin (or kills us)
             }
             System.out.println("stats " + server.stats());
+        }
+    }
+
+    private static void udpSend(String ip, int port) {
+        try (Pipe client = Pipes.open(Proto.UDP, new InetSocketAddress(ip, port)).join()) {
+            client.send("one".getBytes(UTF_8)).join();
+            System.out.println("sent");
+        } catch (CompletionException e) {
+            System.out.println("send-error " + e.getCause().getClass().getName() + " " + e.getCause().getMessage());
         }
     }
 

@@ -120,6 +120,8 @@ class FaultLabTest {
                         outage.size()) + "; client " + stats + "; echo " + echoStats);
 
                 assertThat(outage).anyMatch(l -> l.startsWith("lost ") || l.startsWith("send-error "));
+                assertThat(outage).filteredOn(l -> l.startsWith("send-error "))
+                        .allSatisfy(l -> assertThat(l).contains(" java.net."));
                 assertThat(after).anyMatch(l -> l.startsWith("ok "));
                 assertThat(stats).contains("open=true");
                 int lost = count(stats, "lost=") + count(stats, "sendErrors=");
@@ -139,6 +141,18 @@ class FaultLabTest {
             System.out.println("BLACKHOLE connect, conTimeout 1000 ms: " + results);
             assertThat(results).hasSize(5).allSatisfy(l ->
                     assertThat(l.split(" ")[1]).isEqualTo(ConnectTimeoutException.class.getName()));
+        }
+    }
+
+    @Test
+    void aDatagramWithNoRouteFailsWithNoRouteToHostExceptionNamingTheDestination() throws Exception {
+        // Namespace A routes only 192.0.2.0/24: the kernel refuses this send, nothing leaves the namespace.
+        try (Child c = Child.start(A, "udp-send", "198.51.100.7", "9")) {
+            String result = c.line();
+            assertThat(c.exit()).isZero();
+
+            assertThat(result).isEqualTo("send-error java.net.NoRouteToHostException cannot send to 198.51.100.7:9: "
+                    + "network unreachable");
         }
     }
 
