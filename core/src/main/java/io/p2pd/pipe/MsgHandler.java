@@ -12,6 +12,8 @@ import java.util.concurrent.CompletionStage;
  * pipe then waits for that stage before it hands the next message of the same connection to any handler, which keeps
  * arrival order and, for TCP, stops reading meanwhile (back-pressure). Returning {@code null} means done. A handler
  * that throws, or whose stage fails, is logged and counted in {@link PipeStats#handlerErrors()}; the pipe carries on.
+ * A stage that never completes holds the connection's delivery for good: bound work that may hang, for example with
+ * {@code CompletableFuture.orTimeout}, whose failure is then counted like any other.
  *
  * <p>Handlers that do not return anything are written with {@link #plain}; handlers that read the bytes where they
  * were received, without a copy, with {@link #inPlace}.

@@ -86,6 +86,26 @@ class HandlersTest {
     }
 
     @Test
+    void aStageThatWouldHangIsBoundedWithOrTimeoutCountedAndDeliveryGoesOn() {
+        PipeConf lines = PipeConf.builder().framing(Framing.lines()).build(); // whole messages however TCP cuts
+        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(lines)
+                // The first message's work never finishes by itself; orTimeout fails it, which frees delivery.
+                .msgHandler((msg, pipe) -> msg.text().equals("hang")
+                        ? new CompletableFuture<Void>().orTimeout(50, TimeUnit.MILLISECONDS)
+                        : pipe.send(msg.data()))
+                .open().join();
+             Pipe client = Pipes.opener(Proto.TCP).dest(server.localAddress()).conf(lines).open().join()) {
+            client.send("hang".getBytes(UTF_8)).join();
+            Pipe connection = server.accept().join();
+            client.send("next".getBytes(UTF_8)).join();
+
+            assertThat(client.recv().join().text()).isEqualTo("next");
+            assertThat(connection.stats().handlerErrors()).isEqualTo(1);
+            assertThat(connection.isOpen()).isTrue();
+        }
+    }
+
+    @Test
     void aSlowHandlerOnOnePipeDoesNotHoldUpAnother() {
         CompletableFuture<Void> never = new CompletableFuture<>();
         try (Pipe slow = Pipes.opener(Proto.UDP).bind(LOOPBACK).msgHandler((m, p) -> never).open().join();
