@@ -113,7 +113,19 @@ final class Dispatcher {
         ByteBuffer view = buf.nioBuffer().asReadOnlyBuffer();
         callInPlace(inherited, view, sender);
         callInPlace(own, view, sender);
+        holdWhileBackedUp();
         return true;
+    }
+
+    /**
+     * In-place handlers return no stage that could make reading wait for their sends: instead a TCP pipe whose own
+     * writes are backed up past the channel's high-water mark stops reading until they drain, so an echo written
+     * with them keeps its memory bounded whatever the peer does.
+     */
+    private void holdWhileBackedUp() {
+        if (!pipe.isWritable()) {
+            pipe.waitUntilWritable(pipe);
+        }
     }
 
     private static boolean allInPlace(MsgHandler[] handlers) {
@@ -127,9 +139,9 @@ final class Dispatcher {
 
     private void callInPlace(MsgHandler[] handlers, ByteBuffer view, InetSocketAddress sender) {
         for (MsgHandler h : handlers) {
-            view.clear(); // each handler reads from the start, whatever the one before did with the position
             try {
-                ((MsgHandler.InPlaceAdapter) h).onView(view, sender, pipe);
+                // A view of its own: position, limit and byte order as received, whatever the one before changed.
+                ((MsgHandler.InPlaceAdapter) h).onView(view.duplicate(), sender, pipe);
             } catch (Exception | LinkageError e) {
                 pipe.handlerFailed("message handler", e);
             }
@@ -269,6 +281,9 @@ final class Dispatcher {
     private CompletionStage<?> invoke(MsgHandler handler) {
         try {
             CompletionStage<?> stage = handler.onMessage(current, pipe);
+            if (handler instanceof MsgHandler.InPlaceAdapter) {
+                holdWhileBackedUp();
+            }
             if (stage != null && isDone(stage) && stage.toCompletableFuture().isCompletedExceptionally()) {
                 pipe.handlerFailed("message handler", stage.toCompletableFuture().exceptionNow());
                 return null;

@@ -1,10 +1,10 @@
 package io.p2pd.pipe;
 
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.unix.Errors.NativeIoException;
 import io.p2pd.net.HostPort;
 import java.net.BindException;
 import java.net.ConnectException;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
 import java.net.PortUnreachableException;
@@ -45,11 +45,12 @@ final class Errors {
     }
 
     /**
-     * A write the OS refused, as the java.net exception a plain socket would throw, naming the destination (Netty's
-     * native transport reports only errno text). Failures that are not I/O errors pass unchanged.
+     * A write the OS refused, reported by Netty's native transport as bare errno text, turned into the java.net
+     * exception a plain socket would throw, naming the destination. Every other failure (TLS, NIO's own exceptions)
+     * passes unchanged.
      */
-    static Throwable send(Throwable cause, InetSocketAddress dest) {
-        if (!(cause instanceof IOException) || cause instanceof SocketException) {
+    static Throwable send(Throwable cause, InetSocketAddress dest, boolean datagram) {
+        if (!(cause instanceof NativeIoException)) {
             return cause;
         }
         String reason = String.valueOf(cause.getMessage());
@@ -60,11 +61,13 @@ final class Errors {
         if (reason.contains("No route to host")) {
             return withCause(new NoRouteToHostException("cannot send to " + show(dest) + ": no route to host"), cause);
         }
-        if (reason.contains("Connection refused")) {
+        if (datagram && reason.contains("Connection refused")) {
             return withCause(new PortUnreachableException(show(dest) + " refused a datagram (ICMP port unreachable)"),
                     cause);
         }
-        return withCause(new SocketException("cannot send to " + show(dest) + ": " + reason), cause);
+        int colon = reason.lastIndexOf(": ");
+        return withCause(new SocketException("cannot send to " + show(dest) + ": "
+                + (colon >= 0 ? reason.substring(colon + 2) : reason)), cause);
     }
 
     static Throwable tls(Throwable cause, InetSocketAddress remote) {

@@ -134,9 +134,9 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
 
     /**
      * Sends the bytes between {@code data}'s position and limit to the default destination, as {@link #send(byte[])}.
-     * They are copied before this returns (for TCP and UDP connections into a direct buffer, the form the OS reads
-     * from, so the copy is the only one), and {@code data} is left as it was: a {@link MsgHandler#inPlace} handler
-     * can send the view it was given.
+     * They are copied before this returns, and {@code data} is left as it was: a {@link MsgHandler#inPlace} handler
+     * can send the view it was given. TCP connections and UDP pipes copy into a direct buffer, the form the OS reads
+     * from, so without TLS (and, for UDP, with a resolved destination) that copy is the only one.
      */
     public CompletableFuture<Void> send(ByteBuffer data) {
         return send(bytesOf(data));
@@ -607,15 +607,16 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
                 sentBytes.addAndGet(size);
                 done.complete(null);
             } else {
-                done.completeExceptionally(channel.isActive() ? Errors.send(f.cause(), destination(channel, out))
+                done.completeExceptionally(channel.isActive() ? refused(channel, out, f.cause())
                         : new PipeClosedException("pipe closed while sending: " + this, f.cause()));
             }
         });
         return done;
     }
 
-    private static InetSocketAddress destination(Channel channel, Object out) {
-        return out instanceof DatagramPacket packet ? packet.recipient() : (InetSocketAddress) channel.remoteAddress();
+    private static Throwable refused(Channel channel, Object out, Throwable cause) {
+        return out instanceof DatagramPacket packet ? Errors.send(cause, packet.recipient(), true)
+                : Errors.send(cause, (InetSocketAddress) channel.remoteAddress(), false);
     }
 
     /** Records how many bytes wait to be written, for {@link PipeStats#peakPendingBytes()}. */

@@ -22,8 +22,8 @@ final class TcpPipe extends Pipe {
     /** The server that accepted this connection, or null for a client. */
     private final TcpServerPipe server;
     private final Dispatcher dispatcher;
-    /** Linked pipes this connection waits on before it reads again. Event loop only. */
-    private int blockedOnLinks;
+    /** Pipes (linked ones, or this one with its writes backed up) to wait on before reading again. Event loop only. */
+    private int blockedOnWrites;
     /** What send appends (delimited framing) or empty. */
     private final byte[] suffix;
 
@@ -172,20 +172,20 @@ final class TcpPipe extends Pipe {
 
     @Override
     void waitUntilWritable(Pipe target) {
-        blockedOnLinks++;
+        blockedOnWrites++;
         pauseReading();
         target.whenWritable(() -> loop.execute(() -> {
-            blockedOnLinks--;
+            blockedOnWrites--;
             updateReading();
         }));
     }
 
     /**
-     * Reading resumes when nothing holds delivery up: no pending handler stage, no full queue, no linked pipe
-     * that cannot take more.
+     * Reading resumes when nothing holds delivery up: no pending handler stage, no full queue, no pipe it waits to
+     * write to (a linked one, or this one after in-place handlers) that cannot take more.
      */
     private void updateReading() {
-        if (channel.config().isAutoRead() || blockedOnLinks > 0 || dispatcher.busy()
+        if (channel.config().isAutoRead() || blockedOnWrites > 0 || dispatcher.busy()
                 || anyQueueFull(subscriptions())
                 || (server != null && anyQueueFull(server.subscriptions()))) {
             return;

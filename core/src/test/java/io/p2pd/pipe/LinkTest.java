@@ -4,16 +4,11 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import io.p2pd.testing.Streams;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
@@ -38,10 +33,10 @@ class LinkTest {
             try (Socket source = new Socket(LOOPBACK.getAddress(), front.localAddress().getPort());
                  Socket sink = sinkListener.accept()) {
                 Pipe[] pipes = relay.join();
-                CompletableFuture<String> sent = CompletableFuture.supplyAsync(() -> write(source, total));
+                CompletableFuture<String> sent = CompletableFuture.supplyAsync(() -> Streams.write(source, total, 42));
                 // The sink reads in small pieces, slower than the source writes: without back-pressure the relay
                 // would have to hold the difference in memory.
-                String received = read(sink, total, 1024);
+                String received = Streams.read(sink, total, 1024);
 
                 assertThat(received).isEqualTo(sent.join());
                 assertThat(pipes[1].stats().sentBytes()).isEqualTo(total);
@@ -54,42 +49,6 @@ class LinkTest {
                 assertThat(new String(back, UTF_8)).isEqualTo("reply");
             }
         }
-    }
-
-    private static String write(Socket socket, long total) {
-        try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            Random random = new Random(42);
-            byte[] block = new byte[64 * 1024];
-            OutputStream out = socket.getOutputStream();
-            for (long left = total; left > 0; left -= block.length) {
-                random.nextBytes(block);
-                int n = (int) Math.min(block.length, left);
-                out.write(block, 0, n);
-                digest.update(block, 0, n);
-            }
-            out.flush();
-            return HexFormat.of().formatHex(digest.digest());
-        } catch (IOException | java.security.NoSuchAlgorithmException e) {
-            throw new RuntimeException(e);
-        }
-    }
-
-    private static String read(Socket socket, long total, int pieceSize) throws Exception {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        InputStream in = socket.getInputStream();
-        byte[] piece = new byte[pieceSize];
-        long got = 0;
-        while (got < total) {
-            int n = in.read(piece);
-            if (n < 0) {
-                break;
-            }
-            digest.update(piece, 0, n);
-            got += n;
-        }
-        assertThat(got).isEqualTo(total);
-        return HexFormat.of().formatHex(digest.digest());
     }
 
     @Test

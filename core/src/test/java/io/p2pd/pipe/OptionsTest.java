@@ -8,6 +8,7 @@ import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.p2pd.testing.Streams;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.BindException;
@@ -185,24 +186,10 @@ class OptionsTest {
                 .conf(PipeConf.builder().maxQsize(8).build()).open().join();
              Socket peer = new Socket(server.localAddress().getAddress(), server.localAddress().getPort())) {
             Pipe connection = server.accept().join();
-            CompletableFuture<byte[]> sentDigest = CompletableFuture.supplyAsync(() -> {
-                try {
-                    java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
-                    java.util.Random random = new java.util.Random(7);
-                    byte[] block = new byte[64 * 1024];
-                    for (long left = total; left > 0; left -= block.length) {
-                        random.nextBytes(block);
-                        peer.getOutputStream().write(block);
-                        digest.update(block);
-                    }
-                    return digest.digest();
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
+            CompletableFuture<String> sentDigest = CompletableFuture.supplyAsync(() -> Streams.write(peer, total, 7));
             // The reader takes one chunk at a time with its own hashing in between: slower than the writer, so the
             // queue of 8 fills and the pipe must stop reading rather than drop.
-            java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+            java.security.MessageDigest digest = Streams.sha256();
             long read = 0;
             while (read < total) {
                 byte[] chunk = connection.recv(Duration.ofSeconds(30)).join().data();
@@ -210,7 +197,7 @@ class OptionsTest {
                 read += chunk.length;
             }
             assertThat(read).isEqualTo(total);
-            assertThat(digest.digest()).isEqualTo(sentDigest.join());
+            assertThat(java.util.HexFormat.of().formatHex(digest.digest())).isEqualTo(sentDigest.join());
             assertThat(connection.stats().dropped()).isZero();
         }
     }
