@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.p2pd.testing.Certificates;
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -14,6 +15,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,6 +56,25 @@ class TlsTest {
             client.send("secret".getBytes(UTF_8)).join();
 
             assertThat(client.recv().join().text()).isEqualTo("secret");
+        }
+    }
+
+    @Test
+    void inPlaceHandlersEchoOverTlsEveryByteOfAMegabyte() throws Exception {
+        byte[] sent = new byte[1 << 20];
+        new Random(3).nextBytes(sent);
+        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
+                .conf(PipeConf.builder().tls(Tls.server(localhost.certificate(), localhost.key())).build())
+                .msgHandler(MsgHandler.inPlace((data, sender, pipe) -> pipe.send(data))).open().join();
+             Pipe client = Pipes.opener(Proto.TCP).dest(server.localAddress()).conf(trusting(localhost))
+                     .open().join()) {
+            client.send(sent);
+            ByteArrayOutputStream back = new ByteArrayOutputStream();
+            while (back.size() < sent.length) {
+                back.write(client.recv().join().data());
+            }
+
+            assertThat(back.toByteArray()).isEqualTo(sent);
         }
     }
 
