@@ -39,7 +39,11 @@ public interface MsgHandler {
      * until the handler returns: copy what you keep, and pass it to {@link Pipe#send(ByteBuffer)} (which copies) to
      * echo or forward it. When every handler of a pipe is of this kind and nothing else needs the bytes (no
      * subscription, link or duplicate filter), a pipe skips the copy into {@link Message#data()}; otherwise the view
-     * wraps that array.
+     * wraps that array. Each handler gets a view of its own, positioned at the message's start, in network order.
+     *
+     * <p>An in-place handler returns nothing to wait on, so a TCP pipe running one stops reading while its own writes
+     * are backed up past the channel's high-water mark, and reads on once they drain: an echo keeps its memory
+     * bounded. Sends to other pipes are not watched; relay with {@link Pipe#link}.
      */
     static MsgHandler inPlace(InPlace handler) {
         return new InPlaceAdapter(handler);
