@@ -60,12 +60,14 @@ final class InterfacesCommand implements Callable<Integer> {
         }
         List<Interface> interfaces = Nics.list();
         Optional<String> defaultName = Nics.defaultInterface().map(Interface::name);
+        // The servers that agreed on each route's external address, by route (as updated with its externals).
+        Map<Route, List<InetSocketAddress>> agreed = new LinkedHashMap<>();
         if (external) {
             List<InetSocketAddress> servers = Addresses.servers(spec, stun);
             StunExternalLookup lookup = StunExternalLookup.using(servers);
             List<Interface> loaded = new ArrayList<>();
             for (Interface nic : interfaces) {
-                loaded.add(withExternals(nic, lookup));
+                loaded.add(withExternals(nic, lookup, agreed));
             }
             interfaces = loaded;
         }
@@ -80,6 +82,13 @@ final class InterfacesCommand implements Callable<Integer> {
                             "interface", e.getKey().interfaceName(),
                             "route", e.getKey().nicIps().get(0).toString(),
                             "report", new Json.Raw(e.getValue().toJson())))
+                            .collect(Collectors.joining(", ", "[", "]"))) : null,
+                    "external", external ? new Json.Raw(agreed.entrySet().stream().map(e -> Json.object(
+                            "interface", e.getKey().interfaceName(),
+                            "route", e.getKey().nicIps().isEmpty() ? null : e.getKey().nicIps().get(0).toString(),
+                            "ip", Addresses.show(e.getKey().externals().get(0)),
+                            "agreed", new Json.Raw(e.getValue().stream().map(a -> Json.string(Addresses.show(a)))
+                                    .collect(Collectors.joining(", ", "[", "]")))))
                             .collect(Collectors.joining(", ", "[", "]"))) : null));
         } else {
             for (Interface nic : interfaces) {
@@ -91,7 +100,8 @@ final class InterfacesCommand implements Callable<Integer> {
                         out.printf("      %s route: %s%s%n", family.key(), route.nicIps().stream()
                                         .map(Object::toString).collect(Collectors.joining(" ")),
                                 route.externals().isEmpty() ? "" : " -> " + route.externals().stream()
-                                        .map(Addresses::show).collect(Collectors.joining(" ")));
+                                        .map(Addresses::show).collect(Collectors.joining(" "))
+                                        + agreedBy(agreed.get(route)));
                         NatReport report = nats.get(route);
                         if (report != null) {
                             out.printf("        NAT type %d (%s), port allocation %d (%s)%n",
@@ -133,7 +143,9 @@ final class InterfacesCommand implements Callable<Integer> {
         return reports;
     }
 
-    private Interface withExternals(Interface nic, StunExternalLookup lookup) {
+    /** {@code nic} with the external address of each route STUN found; who agreed goes into {@code agreed}. */
+    private Interface withExternals(Interface nic, StunExternalLookup lookup,
+                                    Map<Route, List<InetSocketAddress>> agreed) {
         Interface result = nic;
         for (Family family : Family.values()) {
             RoutePool pool = nic.pool(family);
@@ -141,11 +153,18 @@ final class InterfacesCommand implements Callable<Integer> {
                 continue;
             }
             ExternalLoad load = pool.loadExternal(lookup, Duration.ofMillis(timeoutMs)).join();
-            List<Route> routes = load.outcomes().stream()
-                    .map(o -> o.external().map(ip -> o.route().withExternals(List.of(ip))).orElse(o.route()))
-                    .toList();
-            result = result.withPool(new RoutePool(family, routes));
+            for (ExternalLoad.Outcome o : load.outcomes()) {
+                if (o.status() == ExternalLoad.Status.FOUND) {
+                    agreed.put(o.route(), o.agreed());
+                }
+            }
+            result = result.withPool(new RoutePool(family, load.routes()));
         }
         return result;
+    }
+
+    private static String agreedBy(List<InetSocketAddress> servers) {
+        return servers == null || servers.isEmpty() ? "" : " (agreed: " + servers.stream().map(Addresses::show)
+                .collect(Collectors.joining(", ")) + ")";
     }
 }

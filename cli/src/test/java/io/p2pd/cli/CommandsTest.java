@@ -183,6 +183,27 @@ class CommandsTest {
     }
 
     @Test
+    void interfacesExternalNamesTheServersThatAgreed() throws Exception {
+        try (P2pd server = P2pd.start("stun-server", "--bind", "127.0.0.1,127.0.0.2", "--port", "0,0")) {
+            String line = server.readLine();
+            String one = "127.0.0.1:" + P2pd.portOf(line, " on ");
+            String two = "127.0.0.2:" + P2pd.portOf(line, "other address ");
+
+            P2pd.Result json = P2pd.run("", "interfaces", "--external", "--stun", one + "," + two, "--json");
+            assertThat(json.exit()).isZero();
+            assertThat(json.out()).containsAnyOf(
+                    "{\"interface\": \"lo\", \"route\": \"127.0.0.1/32\", \"ip\": \"127.0.0.1\", \"agreed\": [\""
+                            + one + "\", \"" + two + "\"]}",
+                    "{\"interface\": \"lo\", \"route\": \"127.0.0.1/32\", \"ip\": \"127.0.0.1\", \"agreed\": [\""
+                            + two + "\", \"" + one + "\"]}");
+
+            P2pd.Result text = P2pd.run("", "interfaces", "--external", "--stun", one + "," + two);
+            assertThat(text.out()).containsPattern("127\\.0\\.0\\.1/32 -> 127\\.0\\.0\\.1 \\(agreed: 127\\.0\\.0\\.[12]:\\d+, "
+                    + "127\\.0\\.0\\.[12]:\\d+\\)");
+        }
+    }
+
+    @Test
     void natFindsNoNatOnLoopbackWithProgress() throws Exception {
         try (P2pd server = P2pd.start("stun-server", "--bind", "127.0.0.1,127.0.0.2", "--port", "0,0")) {
             int port = P2pd.portOf(server.readLine(), " on ");

@@ -1,6 +1,5 @@
 package io.p2pd.nic;
 
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
@@ -16,7 +15,8 @@ public interface ExternalAddressLookup {
     /**
      * @param local   the address (port 0 unless the caller cares) to send the request from
      * @param timeout how long the caller will wait; the implementation should give up by then
-     * @return the external address, empty when there was no answer; may complete exceptionally on failure
+     * @return the external address and who reported it, empty when there was no answer; may complete exceptionally
+     *         on failure
      */
-    CompletableFuture<Optional<InetAddress>> lookup(InetSocketAddress local, Duration timeout);
+    CompletableFuture<Optional<ExternalAddress>> lookup(InetSocketAddress local, Duration timeout);
 }

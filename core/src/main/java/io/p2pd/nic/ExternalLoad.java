@@ -1,6 +1,7 @@
 package io.p2pd.nic;
 
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +15,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The outcome of looking up the external address of several routes at once: one {@link Outcome} per route,
- * in the order given. The lookups run in parallel and the whole step takes at most about {@code timeout}:
+ * in the order given, each found address with the servers that agreed on it. The lookups run in parallel and the whole step takes at most about {@code timeout}:
  * a lookup still running then is cancelled and reported as {@link Status#TIMED_OUT}.
  */
 public record ExternalLoad(List<Outcome> outcomes) {
@@ -34,14 +35,21 @@ public record ExternalLoad(List<Outcome> outcomes) {
     /**
      * @param route    the route, with its externals updated when {@code status} is FOUND, else as given
      * @param external the address found
+     * @param agreed   the servers that reported it (for STUN: the ones that agreed); empty unless FOUND
      * @param error    why it FAILED
      */
-    public record Outcome(Route route, Status status, Optional<InetAddress> external, Optional<String> error) {
+    public record Outcome(Route route, Status status, Optional<InetAddress> external, List<InetSocketAddress> agreed,
+                          Optional<String> error) {
         public Outcome {
             Objects.requireNonNull(route, "route");
             Objects.requireNonNull(status, "status");
             Objects.requireNonNull(external, "external");
+            agreed = List.copyOf(agreed);
             Objects.requireNonNull(error, "error");
+        }
+
+        static Outcome without(Route route, Status status, Optional<String> error) {
+            return new Outcome(route, status, Optional.empty(), List.of(), error);
         }
     }
 
@@ -91,7 +99,7 @@ public record ExternalLoad(List<Outcome> outcomes) {
     }
 
     private static CompletableFuture<Outcome> one(Route r, ExternalAddressLookup lookup, Duration timeout) {
-        CompletableFuture<Optional<InetAddress>> call;
+        CompletableFuture<Optional<ExternalAddress>> call;
         try {
             call = Objects.requireNonNull(lookup.lookup(r.bind(0).bindAddress(), timeout),
                     "lookup returned a null future");
@@ -103,16 +111,16 @@ public record ExternalLoad(List<Outcome> outcomes) {
                 .handle((answer, error) -> {
                     if (error == null) {
                         if (answer == null || answer.isEmpty()) {
-                            return new Outcome(r, Status.NO_ANSWER, Optional.empty(), Optional.empty());
+                            return Outcome.without(r, Status.NO_ANSWER, Optional.empty());
                         }
-                        InetAddress ext = answer.get();
-                        return new Outcome(r.withExternals(List.of(ext)), Status.FOUND, Optional.of(ext),
-                                Optional.empty());
+                        ExternalAddress ext = answer.get();
+                        return new Outcome(r.withExternals(List.of(ext.ip())), Status.FOUND, Optional.of(ext.ip()),
+                                ext.agreed(), Optional.empty());
                     }
                     Throwable cause = unwrap(error);
                     if (cause instanceof TimeoutException) {
                         call.cancel(true); // tell the implementation nobody waits any more
-                        return new Outcome(r, Status.TIMED_OUT, Optional.empty(), Optional.empty());
+                        return Outcome.without(r, Status.TIMED_OUT, Optional.empty());
                     }
                     return failed(r, cause);
                 });
@@ -121,7 +129,7 @@ public record ExternalLoad(List<Outcome> outcomes) {
     private static Outcome failed(Route r, Throwable e) {
         String why = e instanceof CancellationException ? "lookup cancelled"
                 : e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-        return new Outcome(r, Status.FAILED, Optional.empty(), Optional.of(why));
+        return Outcome.without(r, Status.FAILED, Optional.of(why));
     }
 
     private static Throwable unwrap(Throwable t) {

@@ -68,6 +68,26 @@ public final class StunClient {
     public static CompletableFuture<StunConsensus> bindingQuorum(Proto proto, List<InetSocketAddress> servers,
                                                                  int quorum, StunClientConfig config) {
         Objects.requireNonNull(proto, "proto");
+        List<InetSocketAddress> targets = checked(servers, quorum);
+        if (proto == Proto.TCP) {
+            return vote(targets, quorum, server -> tcp(Optional.empty(), server, config));
+        }
+        return bindingQuorum(wildcard(targets.getFirst()), targets, quorum, config);
+    }
+
+    /**
+     * {@link #bindingQuorum(Proto, List, int, StunClientConfig)} over UDP, every request sent from one socket bound
+     * to {@code local}: what a route's bind address maps to.
+     */
+    public static CompletableFuture<StunConsensus> bindingQuorum(InetSocketAddress local,
+                                                                 List<InetSocketAddress> servers, int quorum,
+                                                                 StunClientConfig config) {
+        Objects.requireNonNull(local, "local");
+        List<InetSocketAddress> targets = checked(servers, quorum);
+        return withSession(local, config, s -> vote(targets, quorum, s::binding));
+    }
+
+    private static List<InetSocketAddress> checked(List<InetSocketAddress> servers, int quorum) {
         List<InetSocketAddress> targets = List.copyOf(servers);
         if (targets.isEmpty()) {
             throw new IllegalArgumentException("no servers");
@@ -75,10 +95,7 @@ public final class StunClient {
         if (quorum < 1 || quorum > targets.size()) {
             throw new IllegalArgumentException("quorum " + quorum + " not in 1.." + targets.size());
         }
-        if (proto == Proto.TCP) {
-            return vote(targets, quorum, server -> tcp(Optional.empty(), server, config));
-        }
-        return withSession(wildcard(targets.getFirst()), config, s -> vote(targets, quorum, s::binding));
+        return targets;
     }
 
     /**

@@ -1,20 +1,19 @@
 package io.p2pd.stun;
 
+import io.p2pd.nic.ExternalAddress;
 import io.p2pd.nic.ExternalAddressLookup;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * Finds a route's external address with STUN: from the route's local address, asks every configured server at
- * once; the first IP that {@code quorum} servers agree on is the answer, failures do not vote, and the rest are
- * cancelled. No agreement within the time limit: empty.
+ * once ({@link StunClient#bindingQuorum(InetSocketAddress, List, int, StunClientConfig)}); the first IP that
+ * {@code quorum} servers agree on is the answer, with the servers that agreed; failures do not vote, and the rest
+ * are cancelled. No agreement within the time limit: empty.
  */
 public final class StunExternalLookup implements ExternalAddressLookup {
 
@@ -35,32 +34,19 @@ public final class StunExternalLookup implements ExternalAddressLookup {
     }
 
     @Override
-    public CompletableFuture<Optional<InetAddress>> lookup(InetSocketAddress local, Duration timeout) {
+    public CompletableFuture<Optional<ExternalAddress>> lookup(InetSocketAddress local, Duration timeout) {
         StunClientConfig config = StunClientConfig.defaults().toBuilder().timeLimit(timeout).build();
-        return StunSession.open(local, config).thenCompose(session -> {
-            CompletableFuture<Optional<InetAddress>> answer = new CompletableFuture<>();
-            Map<InetAddress, Integer> votes = new HashMap<>();
-            List<CompletableFuture<StunResult>> asked = new ArrayList<>();
-            int[] finished = {0};
-            for (InetSocketAddress server : servers) {
-                CompletableFuture<StunResult> one = session.binding(server);
-                asked.add(one);
-                one.whenComplete((result, error) -> {
-                    synchronized (votes) {
-                        finished[0]++;
-                        if (error == null && votes.merge(result.mappedAddress().getAddress(), 1, Integer::sum)
-                                >= quorum) {
-                            answer.complete(Optional.of(result.mappedAddress().getAddress()));
-                        } else if (finished[0] == servers.size()) {
-                            answer.complete(Optional.empty());
-                        }
-                    }
-                });
-            }
-            return answer.whenComplete((ip, e) -> {
-                asked.forEach(f -> f.cancel(false));
-                session.close();
-            });
-        });
+        CompletableFuture<StunConsensus> asking = StunClient.bindingQuorum(local, servers, quorum, config);
+        CompletableFuture<Optional<ExternalAddress>> answer = asking
+                .thenApply(agreed -> Optional.of(new ExternalAddress(agreed.mappedIp(), agreed.servers())))
+                .exceptionallyCompose(e -> unwrap(e) instanceof StunQuorumException
+                        ? CompletableFuture.completedFuture(Optional.empty()) // no agreement: no answer, not an error
+                        : CompletableFuture.failedFuture(unwrap(e)));
+        answer.whenComplete((x, e) -> asking.cancel(false)); // a caller who cancels stops the requests too
+        return answer;
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 }

@@ -33,6 +33,9 @@ class ExternalLoadTest {
                 List.of(IpBlock.parse("127.0.0.1"), IpBlock.parse("198.51.100." + n)), List.of(), List.of());
     }
 
+    private static final InetSocketAddress SERVER_A = new InetSocketAddress(ip("192.0.2.10"), 3478);
+    private static final InetSocketAddress SERVER_B = new InetSocketAddress(ip("192.0.2.11"), 3478);
+
     private static InetAddress ip(String s) {
         return IpBlock.literal(s);
     }
@@ -44,23 +47,28 @@ class ExternalLoadTest {
     private static final class FakeLookup implements ExternalAddressLookup {
         final List<InetSocketAddress> asked = new CopyOnWriteArrayList<>();
         final List<Duration> limits = new CopyOnWriteArrayList<>();
-        final CompletableFuture<Optional<InetAddress>> never = new CompletableFuture<>();
+        final CompletableFuture<Optional<ExternalAddress>> never = new CompletableFuture<>();
         final AtomicInteger calls = new AtomicInteger();
 
         @Override
-        public CompletableFuture<Optional<InetAddress>> lookup(InetSocketAddress local, Duration timeout) {
+        public CompletableFuture<Optional<ExternalAddress>> lookup(InetSocketAddress local, Duration timeout) {
             asked.add(local);
             limits.add(timeout);
             return switch (calls.getAndIncrement()) {
-                case 0 -> CompletableFuture.completedFuture(Optional.of(ip("203.0.113.1")));
-                case 1 -> CompletableFuture.supplyAsync(() -> Optional.of(ip("203.0.113.2")),
+                case 0 -> CompletableFuture.completedFuture(found("203.0.113.1"));
+                case 1 -> CompletableFuture.supplyAsync(() -> found("203.0.113.2"),
                         CompletableFuture.delayedExecutor(10, TimeUnit.MILLISECONDS));
                 case 2 -> CompletableFuture.completedFuture(Optional.empty());
                 case 3 -> never;
                 case 4 -> throw new IllegalStateException("boom");
                 case 5 -> CompletableFuture.failedFuture(new IOException("no server"));
-                default -> CompletableFuture.completedFuture(Optional.of(ip("203.0.113.1")));
+                default -> CompletableFuture.completedFuture(found("203.0.113.1"));
             };
+        }
+
+        /** An address two made-up servers agreed on. */
+        static Optional<ExternalAddress> found(String ip) {
+            return Optional.of(new ExternalAddress(ip(ip), List.of(SERVER_A, SERVER_B)));
         }
     }
 
@@ -73,6 +81,8 @@ class ExternalLoadTest {
         assertThat(load.outcomes()).extracting(ExternalLoad.Outcome::status).containsExactly(
                 Status.FOUND, Status.FOUND, Status.NO_ANSWER, Status.TIMED_OUT, Status.FAILED, Status.FAILED);
         assertThat(load.outcomes().get(0).external()).contains(ip("203.0.113.1"));
+        assertThat(load.outcomes().get(0).agreed()).containsExactly(SERVER_A, SERVER_B);
+        assertThat(load.outcomes().subList(2, 6)).allSatisfy(o -> assertThat(o.agreed()).isEmpty());
         assertThat(load.routes().get(0).externals()).containsExactly(ip("203.0.113.1"));
         assertThat(load.routes().get(1).externals()).containsExactly(ip("203.0.113.2"));
         assertThat(load.routes().get(2)).isEqualTo(routes.get(2));
