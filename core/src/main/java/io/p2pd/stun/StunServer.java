@@ -104,17 +104,20 @@ public final class StunServer implements AutoCloseable {
         InetAddress[] ips = {config.primaryIp(), config.alternateIp().orElse(null)};
         int[] ports = {config.primaryPort(), config.alternatePort()};
         int n = config.hasAlternate() ? 2 : 1;
-        // Order: both ports on the primary IP first (learning the kernel's choice), then the other IP.
+        // Order: both ports on the primary IP first (learning the kernel's choice), then the other IP. TCP before
+        // UDP: a port the kernel picks for a TCP listener is free of every TCP conflict, while a number picked for
+        // UDP is often taken for TCP after many connections (closed client sockets wait in TIME_WAIT for a minute,
+        // without SO_REUSEADDR); UDP ports are seldom contended.
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < n; j++) {
                 InetSocketAddress at = new InetSocketAddress(ips[i], ports[j]);
-                if (config.udp()) {
-                    udp[i][j] = bindUdp(at, i, j);
-                    at = local(udp[i][j]);
-                }
                 if (config.tcp()) {
                     tcp[i][j] = bindTcp(at, i, j);
                     at = local(tcp[i][j]);
+                }
+                if (config.udp()) {
+                    udp[i][j] = bindUdp(at, i, j);
+                    at = local(udp[i][j]);
                 }
                 ports[j] = at.getPort();
             }
@@ -154,7 +157,7 @@ public final class StunServer implements AutoCloseable {
     }
 
     private Channel bindTcp(InetSocketAddress at, int i, int j) throws InterruptedException, BindException {
-        // SO_REUSEADDR: the port the UDP listener got may still be in TIME_WAIT from an old TCP connection, which
+        // SO_REUSEADDR: a port given in the config may still be in TIME_WAIT from an old TCP connection, which
         // would refuse a plain bind (what java.net.ServerSocket sets by default too; it allows no second listener).
         var ch = new ServerBootstrap().group(StunLoops.group()).channel(StunLoops.serverSocketChannel())
                 .option(io.netty.channel.ChannelOption.SO_REUSEADDR, true)

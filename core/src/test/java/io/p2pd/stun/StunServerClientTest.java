@@ -120,7 +120,7 @@ class StunServerClientTest {
         int taken = plain.primaryAddress().getPort();
         Throwable e = failure(StunServer.start(StunServerConfig.of(LO1, taken)));
         assertThat(e).isInstanceOf(java.net.BindException.class)
-                .hasMessageContaining("UDP " + plain.primaryAddress()).hasMessageContaining("in use");
+                .hasMessageContaining("TCP " + plain.primaryAddress()).hasMessageContaining("in use");
     }
 
     @Test
