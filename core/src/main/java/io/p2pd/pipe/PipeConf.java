@@ -30,7 +30,7 @@ import java.util.Optional;
  * @param readerLimit   largest chunk read at once, largest datagram received, largest frame
  * @param sockOnly      open returns the bare channel instead of a pipe
  * @param doClose       close a wrapped channel when opening fails (off for channels other code owns)
- * @param linger        SO_LINGER, when present (TCP only)
+ * @param linger        SO_LINGER in whole seconds, when present (TCP only; 0 resets the connection on close)
  * @param sendRetry     retries of request/response helpers when no reply comes
  * @param loop          the event-loop group that runs the pipe
  * @param resolver      how names are looked up
@@ -82,6 +82,11 @@ public record PipeConf(
         linger.ifPresent(d -> {
             if (d.isNegative() || d.toSeconds() > 0xFFFF) {
                 throw new IllegalArgumentException("linger must be 0 to 65535 s, got " + d);
+            }
+            // SO_LINGER counts whole seconds: 500 ms would become 0, a reset instead of a graceful close.
+            if (d.toNanosPart() != 0) {
+                throw new IllegalArgumentException("linger must be whole seconds (SO_LINGER counts seconds), got "
+                        + d);
             }
         });
         Objects.requireNonNull(loop, "loop");

@@ -180,15 +180,24 @@ public final class Pipes {
         }
 
         /**
-         * The original's {@code sock_only}: opens (binds, connects) the socket this opener describes and returns it
-         * bare, in blocking mode, instead of a pipe: a {@link java.nio.channels.SocketChannel} for a TCP client, a
-         * {@link java.nio.channels.ServerSocketChannel} for a TCP server, a {@link java.nio.channels.DatagramChannel}
-         * for UDP. Fails like {@link #open()}. Handlers, TLS and framing do not apply to a bare socket.
+         * The original's {@code sock_only}: opens the socket this opener describes and returns it bare, in blocking
+         * mode, instead of a pipe: a connected {@link java.nio.channels.SocketChannel} for a TCP client, a bound
+         * {@link java.nio.channels.ServerSocketChannel} for a TCP server, a bound (not connected, as a UDP pipe's)
+         * {@link java.nio.channels.DatagramChannel} for UDP. Fails like {@link #open()}, including for options the
+         * socket cannot take; TLS and framing are refused (they belong to a pipe), handlers are not called.
          */
         public CompletableFuture<NetworkChannel> openSocket() {
             if (wrapped != null) {
                 return CompletableFuture.failedFuture(new IllegalArgumentException(
                         "openSocket() opens a socket; this opener wraps one already"));
+            }
+            try {
+                checkSocketOptions();
+                if (conf.useSsl() || !(conf.framing() instanceof Framing.Raw)) {
+                    throw new IllegalArgumentException("useSsl and framing apply to pipes, not to a bare socket");
+                }
+            } catch (IllegalArgumentException e) {
+                return CompletableFuture.failedFuture(e);
             }
             PipeConf bare = conf.toBuilder().sockOnly(false).build();
             EventLoop loop = conf.group().next();
@@ -201,6 +210,22 @@ public final class Pipes {
         }
 
         private void checkOptions() {
+            checkSocketOptions();
+            if (conf.useSsl() && proto != Proto.TCP) {
+                throw new IllegalArgumentException("useSsl applies to TCP pipes only (DTLS is not supported)");
+            }
+            if (conf.useSsl() && dest == null && wrapped == null && !conf.tls().canServe()) {
+                throw new IllegalArgumentException("useSsl on a server pipe needs an identity: "
+                        + "PipeConf.builder().tls(Tls.server(...))");
+            }
+            if (conf.sockOnly()) {
+                throw new IllegalArgumentException("sockOnly: open() returns a pipe; openSocket() returns the bare "
+                        + "socket");
+            }
+        }
+
+        /** The options a socket of this protocol cannot take, for pipes and bare sockets alike. */
+        private void checkSocketOptions() {
             if (conf.broadcast() && proto != Proto.UDP) {
                 throw new IllegalArgumentException("broadcast applies to UDP pipes only");
             }
@@ -213,17 +238,6 @@ public final class Pipes {
             if (conf.sockProto() != 0 && conf.sockProto() != (proto == Proto.TCP ? 6 : 17)) {
                 throw new IllegalArgumentException("sockProto " + conf.sockProto() + " cannot be applied to a "
                         + proto + " pipe");
-            }
-            if (conf.useSsl() && proto != Proto.TCP) {
-                throw new IllegalArgumentException("useSsl applies to TCP pipes only (DTLS is not supported)");
-            }
-            if (conf.useSsl() && dest == null && wrapped == null && !conf.tls().canServe()) {
-                throw new IllegalArgumentException("useSsl on a server pipe needs an identity: "
-                        + "PipeConf.builder().tls(Tls.server(...))");
-            }
-            if (conf.sockOnly()) {
-                throw new IllegalArgumentException("sockOnly: open() returns a pipe; openSocket() returns the bare "
-                        + "socket");
             }
         }
 

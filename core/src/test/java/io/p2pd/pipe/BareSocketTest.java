@@ -15,6 +15,7 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** The original's sock_only: the socket a pipe would use, handed over bare. */
@@ -66,5 +67,21 @@ class BareSocketTest {
         assertThatThrownBy(() -> Pipes.opener(Proto.UDP).conf(PipeConf.builder().sockOnly(true).build())
                 .open().join())
                 .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("openSocket()");
+    }
+
+    @Test
+    void optionsTheSocketCannotTakeAreRefusedNotIgnored() {
+        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).bind(LOOPBACK)
+                .conf(PipeConf.builder().broadcast(true).build()).openSocket().join())
+                .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("broadcast");
+        assertThatThrownBy(() -> Pipes.opener(Proto.UDP).bind(LOOPBACK)
+                .conf(PipeConf.builder().linger(Duration.ZERO).build()).openSocket().join())
+                .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("linger");
+        assertThatThrownBy(() -> Pipes.opener(Proto.UDP).bind(LOOPBACK)
+                .conf(PipeConf.builder().sockProto(6).build()).openSocket().join())
+                .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sockProto");
+        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).bind(LOOPBACK)
+                .conf(PipeConf.builder().framing(Framing.lines()).build()).openSocket().join())
+                .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bare socket");
     }
 }

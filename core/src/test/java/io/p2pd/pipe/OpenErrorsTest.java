@@ -205,6 +205,9 @@ class OpenErrorsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sockProto");
         assertThatThrownBy(() -> PipeConf.builder().linger(Duration.ofSeconds(-1)).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("linger");
+        // Not rounded down to 0 (a reset on close) behind the caller's back.
+        assertThatThrownBy(() -> PipeConf.builder().linger(Duration.ofMillis(500)).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("whole seconds");
         assertThat(PipeConf.defaults().maxQsize()).isEqualTo(PipeConf.DEFAULT_MAX_QSIZE);
         assertThat(PipeConf.defaults().readerLimit()).isEqualTo(65536);
         assertThat(PipeConf.defaults().toBuilder().maxMsgIds(5).build().maxMsgIds()).isEqualTo(5);
