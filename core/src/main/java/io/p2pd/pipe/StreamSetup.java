@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DelimiterBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.TooLongFrameException;
@@ -34,13 +35,45 @@ final class StreamSetup {
             tls = Optional.of(ssl);
         }
         switch (conf.framing()) {
-            case Framing.Raw raw -> { }
+            case Framing.Raw raw -> {
+                if (conf.useSsl()) {
+                    ch.pipeline().addLast("p2pd-chunks", new ChunkLimit(conf.readerLimit()));
+                }
+            }
             case Framing.Delimited d -> ch.pipeline().addLast("p2pd-framing",
                     new DelimitedFrames(conf.readerLimit(), d.delimiter()));
             case Framing.LengthPrefixed l -> ch.pipeline().addLast("p2pd-framing", new LengthFieldBasedFrameDecoder(
                     conf.readerLimit() + l.lengthBytes(), 0, l.lengthBytes(), 0, l.lengthBytes(), true));
         }
         return tls;
+    }
+
+    /**
+     * Cuts what TLS hands on to chunks of at most readerLimit bytes: a decrypted record holds up to 16 KiB, where
+     * without TLS the receive buffer itself keeps a read within the limit.
+     */
+    static final class ChunkLimit extends ChannelInboundHandlerAdapter {
+        private final int limit;
+
+        ChunkLimit(int limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf buf = (ByteBuf) msg;
+            if (buf.readableBytes() <= limit) {
+                ctx.fireChannelRead(buf);
+                return;
+            }
+            try {
+                while (buf.isReadable()) {
+                    ctx.fireChannelRead(buf.readRetainedSlice(Math.min(limit, buf.readableBytes())));
+                }
+            } finally {
+                buf.release();
+            }
+        }
     }
 
     /**

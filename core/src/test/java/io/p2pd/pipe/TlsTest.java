@@ -15,7 +15,10 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.BeforeAll;
@@ -75,6 +78,33 @@ class TlsTest {
             }
 
             assertThat(back.toByteArray()).isEqualTo(sent);
+        }
+    }
+
+    @Test
+    void chunksAfterTlsNeverExceedReaderLimit() throws Exception {
+        int limit = 1000;
+        byte[] big = new byte[50_000];
+        new Random(5).nextBytes(big);
+        List<Integer> sizes = new CopyOnWriteArrayList<>();
+        ByteArrayOutputStream got = new ByteArrayOutputStream(); // event loop only
+        CompletableFuture<byte[]> all = new CompletableFuture<>();
+        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
+                .conf(PipeConf.builder().readerLimit(limit)
+                        .tls(Tls.server(localhost.certificate(), localhost.key())).build())
+                .msgHandler(MsgHandler.plain((m, p) -> {
+                    sizes.add(m.data().length);
+                    got.writeBytes(m.data());
+                    if (got.size() == big.length) {
+                        all.complete(got.toByteArray());
+                    }
+                })).open().join();
+             Pipe client = Pipes.opener(Proto.TCP).dest(server.localAddress()).conf(trusting(localhost))
+                     .open().join()) {
+            client.send(big).join();
+
+            assertThat(all.get(30, TimeUnit.SECONDS)).isEqualTo(big);
+            assertThat(sizes).allMatch(size -> size <= limit);
         }
     }
 
