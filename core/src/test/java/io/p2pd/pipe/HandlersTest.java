@@ -106,6 +106,24 @@ class HandlersTest {
     }
 
     @Test
+    void aRemovedEndHandlerIsNotCalledAndTheOthersAre() throws Exception {
+        List<String> ended = new java.util.concurrent.CopyOnWriteArrayList<>();
+        EndHandler removed = p -> ended.add("removed");
+        CompletableFuture<Void> kept = new CompletableFuture<>();
+        Pipe pipe = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
+        pipe.addEndHandler(removed).addEndHandler(p -> {
+            ended.add("kept");
+            kept.complete(null);
+        });
+        pipe.removeEndHandler(removed);
+
+        pipe.close();
+
+        kept.get(10, TimeUnit.SECONDS);
+        assertThat(ended).containsExactly("kept");
+    }
+
+    @Test
     void aSlowHandlerOnOnePipeDoesNotHoldUpAnother() {
         CompletableFuture<Void> never = new CompletableFuture<>();
         try (Pipe slow = Pipes.opener(Proto.UDP).bind(LOOPBACK).msgHandler((m, p) -> never).open().join();

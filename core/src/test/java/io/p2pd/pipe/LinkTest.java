@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.p2pd.testing.Streams;
+import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Linked pipes: relays in both directions, across protocols, with back-pressure and no loops. */
@@ -47,6 +49,49 @@ class LinkTest {
                 sink.getOutputStream().write("reply".getBytes(UTF_8));
                 byte[] back = source.getInputStream().readNBytes(5);
                 assertThat(new String(back, UTF_8)).isEqualTo("reply");
+            }
+        }
+    }
+
+    @Test
+    void aUdpSourceDropsAndCountsWhatABackedUpTcpLinkCannotTakeAndForwardsTheRest() throws Exception {
+        int size = 8192;
+        try (ServerSocket sinkListener = new ServerSocket(0, 1, LOOPBACK.getAddress());
+             Pipe out = Pipes.open(Proto.TCP, (InetSocketAddress) sinkListener.getLocalSocketAddress()).join();
+             Socket sink = sinkListener.accept();
+             DatagramSocket sender = new DatagramSocket(LOOPBACK)) {
+            // The marker (first byte 1) comes after the flood; its handler sees the source's counts once every
+            // datagram before it was forwarded or dropped (one connection, one order).
+            CompletableFuture<PipeStats> atMarker = new CompletableFuture<>();
+            Pipe source = Pipes.opener(Proto.UDP).bind(LOOPBACK)
+                    .msgHandler(MsgHandler.plain((m, p) -> {
+                        if (m.data()[0] == 1) {
+                            atMarker.complete(p.stats());
+                        }
+                    })).open().join();
+            try (source) {
+                source.link(out);
+                byte[] flood = new byte[size];
+                byte[] marker = new byte[size];
+                marker[0] = 1;
+                // The sink reads nothing yet: once the TCP buffers and the pipe's high-water mark are full, the link
+                // is not writable and the source must drop. Bounded: 400 MB at most.
+                for (int i = 0; source.stats().dropped() == 0; i++) {
+                    assertThat(i).as("datagrams sent before the first drop").isLessThan(50_000);
+                    sender.send(new java.net.DatagramPacket(flood, size, source.localAddress()));
+                }
+                PipeStats stats = null;
+                for (int attempt = 0; stats == null; attempt++) { // the kernel may drop the marker too: resend
+                    assertThat(attempt).as("marker attempts").isLessThan(10);
+                    sender.send(new java.net.DatagramPacket(marker, size, source.localAddress()));
+                    stats = atMarker.copy().completeOnTimeout(null, 2, TimeUnit.SECONDS).join();
+                }
+
+                long forwarded = stats.received() - stats.dropped();
+                byte[] all = sink.getInputStream().readNBytes((int) (forwarded * size));
+                assertThat(stats.dropped()).isPositive();
+                assertThat(all).hasSize((int) (forwarded * size));
+                assertThat(out.stats().dropped()).isZero();
             }
         }
     }

@@ -44,6 +44,41 @@ class OptionsTest {
     }
 
     @Test
+    void reuseAddrLetsTwoTcpServersShareAPortAndBothAccept() throws Exception {
+        PipeConf reuse = PipeConf.builder().reuseAddr(true).build();
+        List<Pipe> clients = new ArrayList<>();
+        try (Pipe first = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(reuse).open().join();
+             Pipe second = Pipes.opener(Proto.TCP).bind(first.localAddress()).conf(reuse).open().join()) {
+            assertThat(second.localAddress()).isEqualTo(first.localAddress());
+            // SO_REUSEPORT: the kernel spreads connections over both listeners (by a hash of the source port).
+            CompletableFuture<Pipe> nextFirst = first.accept();
+            CompletableFuture<Pipe> nextSecond = second.accept();
+            int onFirst = 0;
+            int onSecond = 0;
+            while (onFirst == 0 || onSecond == 0) {
+                assertThat(clients).as("connections before both servers had one").hasSizeLessThan(200);
+                clients.add(Pipes.open(Proto.TCP, first.localAddress()).join());
+                CompletableFuture.anyOf(nextFirst, nextSecond).get(10, TimeUnit.SECONDS);
+                if (nextFirst.isDone()) {
+                    onFirst++;
+                    nextFirst = first.accept();
+                }
+                if (nextSecond.isDone()) {
+                    onSecond++;
+                    nextSecond = second.accept();
+                }
+            }
+            assertThat(onFirst + onSecond).isEqualTo(clients.size());
+        } finally {
+            clients.forEach(Pipe::close);
+        }
+        try (Pipe first = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join()) {
+            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).bind(first.localAddress()).open().join())
+                    .cause().isInstanceOf(BindException.class).hasMessageContaining("already in use");
+        }
+    }
+
+    @Test
     void broadcastIsAppliedToUdp() {
         // 127.255.255.255 is loopback's own broadcast address: the kernel refuses to send there (EACCES)
         // unless the socket has SO_BROADCAST.
