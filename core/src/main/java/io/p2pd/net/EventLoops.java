@@ -65,6 +65,11 @@ public final class EventLoops {
         }
     }
 
+    /** Whether {@code group} runs java.nio channels: the only kind a channel opened elsewhere can join. */
+    public static boolean isNio(EventLoopGroup group) {
+        return group instanceof IoEventLoopGroup io && io.isIoType(NioIoHandler.class);
+    }
+
     /** Whether {@code group} runs native epoll channels (and so takes epoll-only options). */
     public static boolean isEpoll(EventLoopGroup group) {
         return group instanceof IoEventLoopGroup io && io.isIoType(EpollIoHandler.class);

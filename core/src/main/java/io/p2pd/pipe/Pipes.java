@@ -118,7 +118,8 @@ public final class Pipes {
         /**
          * Wraps a channel other code opened instead of making one: a connected {@link java.nio.channels.SocketChannel}
          * for TCP, a bound {@link java.nio.channels.DatagramChannel} for UDP (with a destination, it becomes the
-         * default one). Such channels run on an NIO event loop.
+         * default one). Such channels run on an NIO event loop: the library's NIO group, or the NIO loop that
+         * {@link #eventLoopOf} or {@code conf.loop} asks for (a loop of another kind is refused).
          */
         public Opener channel(NetworkChannel channel) {
             this.wrapped = Objects.requireNonNull(channel, "channel");
@@ -144,6 +145,26 @@ public final class Pipes {
         public Opener eventLoopOf(Pipe other) {
             this.sameLoop = Objects.requireNonNull(other, "other").loop;
             return this;
+        }
+
+        /**
+         * The loop a wrapped java.nio channel runs on: the one {@link #eventLoopOf} or {@code conf.loop} asks for
+         * when it runs NIO channels, the library's NIO group when neither asks. Asking for a loop that cannot adopt
+         * the channel is an {@link IllegalArgumentException}, not a silent change of loop.
+         */
+        EventLoop wrappedLoop() {
+            if (sameLoop != null) {
+                if (!EventLoops.isNio(sameLoop)) {
+                    throw new IllegalArgumentException("eventLoopOf: a wrapped java.nio channel runs on an NIO event "
+                            + "loop, and that pipe's loop is not one");
+                }
+                return sameLoop;
+            }
+            if (conf.loop().isPresent() && !EventLoops.isNio(conf.loop().get())) {
+                throw new IllegalArgumentException("loop: a wrapped java.nio channel runs on an NIO event loop group "
+                        + "(NioIoHandler), and the one given is not one");
+            }
+            return conf.loop().orElseGet(EventLoops::nio).next();
         }
 
         public Opener conf(PipeConf conf) {

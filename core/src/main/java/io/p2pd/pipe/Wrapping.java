@@ -17,7 +17,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Pipes around channels that other code opened (hole punching makes its sockets itself). Netty can adopt a
- * java.nio channel only on an NIO event loop, so these pipes run on {@link EventLoops#nio()}.
+ * java.nio channel only on an NIO event loop, so these pipes run on {@link EventLoops#nio()} unless the opener asks
+ * for another NIO loop.
  */
 final class Wrapping {
 
@@ -27,8 +28,9 @@ final class Wrapping {
     static CompletableFuture<Pipe> wrap(Pipes.Opener opener) {
         Channel channel;
         Optional<InetSocketAddress> udpDest;
-        EventLoop loop = EventLoops.nio().next();
+        EventLoop loop;
         try {
+            loop = opener.wrappedLoop();
             udpDest = opener.proto() == Proto.UDP ? destination(opener) : Optional.empty();
             channel = adopt(opener);
             configure(channel, opener.socketOptions(loop));

@@ -4,9 +4,14 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.nio.NioIoHandler;
 import java.net.InetSocketAddress;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Pipes around channels that other code opened: what hole punching will hand over. */
@@ -27,6 +32,33 @@ class WrapTest {
                 assertThat(pipe.localAddress()).isEqualTo(socket.getLocalAddress());
             }
             assertThat(socket.isOpen()).isFalse();
+        }
+    }
+
+    @Test
+    void aWrappedChannelRunsOnTheNioGroupAskedForAndAnotherKindIsRefused() throws Exception {
+        IoEventLoopGroup nio = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        IoEventLoopGroup epoll = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join()) {
+            SocketChannel first = SocketChannel.open(server.localAddress());
+            try (Pipe pipe = Pipes.opener(Proto.TCP).channel(first)
+                    .conf(PipeConf.builder().loop(nio).build()).open().join()) {
+                assertThat(pipe.loop.parent()).isSameAs(nio);
+            }
+
+            SocketChannel second = SocketChannel.open(server.localAddress());
+            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(second)
+                    .conf(PipeConf.builder().loop(epoll).build()).open().join())
+                    .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("NIO event loop");
+            assertThat(second.isOpen()).as("closed, as a failed open of a channel it owns").isFalse();
+
+            SocketChannel third = SocketChannel.open(server.localAddress());
+            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(third).eventLoopOf(server).open().join())
+                    .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("eventLoopOf");
+            assertThat(third.isOpen()).isFalse();
+        } finally {
+            nio.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
+            epoll.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
         }
     }
 
