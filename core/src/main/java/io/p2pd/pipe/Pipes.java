@@ -10,6 +10,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.handler.ssl.SslHandler;
@@ -22,6 +23,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.NetworkChannel;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -117,8 +119,8 @@ public final class Pipes {
 
         /**
          * Wraps a channel other code opened instead of making one: a connected {@link java.nio.channels.SocketChannel}
-         * for TCP, a bound {@link java.nio.channels.DatagramChannel} for UDP (with a destination, it becomes the
-         * default one). Such channels run on an NIO event loop: the library's NIO group, or the NIO loop that
+         * for a TCP connection, a bound {@link java.nio.channels.ServerSocketChannel} for a TCP server, a bound
+         * {@link java.nio.channels.DatagramChannel} for UDP (with a destination, it becomes the default one). Such channels run on an NIO event loop: the library's NIO group, or the NIO loop that
          * {@link #eventLoopOf} or {@code conf.loop} asks for (a loop of another kind is refused).
          */
         public Opener channel(NetworkChannel channel) {
@@ -235,7 +237,7 @@ public final class Pipes {
             if (conf.useSsl() && proto != Proto.TCP) {
                 throw new IllegalArgumentException("useSsl applies to TCP pipes only (DTLS is not supported)");
             }
-            if (conf.useSsl() && dest == null && wrapped == null && !conf.tls().canServe()) {
+            if (conf.useSsl() && dest == null && !(wrapped instanceof SocketChannel) && !conf.tls().canServe()) {
                 throw new IllegalArgumentException("useSsl on a server pipe needs an identity: "
                         + "PipeConf.builder().tls(Tls.server(...))");
             }
@@ -370,13 +372,22 @@ public final class Pipes {
         }
 
         private CompletableFuture<Pipe> listenTcp(EventLoop loop) {
+            return listen(loop, null);
+        }
+
+        /**
+         * A TCP server pipe on a new listener, or on {@code adopted}: a listening socket other code opened and
+         * bound, which runs (with its connections) on {@code loop}'s NIO group.
+         */
+        CompletableFuture<Pipe> listen(EventLoop loop, ServerChannel adopted) {
             CompletableFuture<Pipe> result = new CompletableFuture<>();
             TcpServerPipe server = new TcpServerPipe(conf, loop);
             install(server);
             InetSocketAddress local = bind != null ? bind : new InetSocketAddress("0.0.0.0", 0);
             ServerBootstrap b = new ServerBootstrap()
-                    .group(loop, conf.group())
-                    .channelFactory(EventLoops.tcpServer(loop, EventLoops.familyOf(local.getAddress())))
+                    .group(loop, adopted == null ? conf.group() : loop.parent())
+                    .channelFactory(adopted == null
+                            ? EventLoops.tcpServer(loop, EventLoops.familyOf(local.getAddress())) : () -> adopted)
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel ch) throws SSLException {
@@ -389,10 +400,11 @@ public final class Pipes {
             }
             conf.linger().ifPresent(l -> b.childOption(ChannelOption.SO_LINGER, (int) l.toSeconds()));
             b.childOption(ChannelOption.RCVBUF_ALLOCATOR, streamAllocator());
-            ChannelFuture bound = b.bind(local);
+            ChannelFuture bound = adopted == null ? b.bind(local) : b.register();
             bound.addListener(f -> {
                 if (!f.isSuccess()) {
-                    result.completeExceptionally(Errors.bind(f.cause(), Proto.TCP, local));
+                    result.completeExceptionally(adopted == null ? Errors.bind(f.cause(), Proto.TCP, local)
+                            : new IOException("cannot register " + adopted, f.cause()));
                     return;
                 }
                 server.listening(bound.channel());

@@ -4,12 +4,14 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.p2pd.net.EventLoops;
 import io.p2pd.net.HostPort;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.DatagramChannel;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.Map;
 import java.util.Optional;
@@ -31,6 +33,9 @@ final class Wrapping {
         EventLoop loop;
         try {
             loop = opener.wrappedLoop();
+            if (opener.wrapped() instanceof ServerSocketChannel listener) {
+                return listening(opener, loop, listener);
+            }
             udpDest = opener.proto() == Proto.UDP ? destination(opener) : Optional.empty();
             channel = adopt(opener);
             configure(channel, opener.socketOptions(loop));
@@ -63,6 +68,24 @@ final class Wrapping {
             });
         });
         return result;
+    }
+
+    /** A TCP server pipe on a listening socket other code bound. */
+    private static CompletableFuture<Pipe> listening(Pipes.Opener opener, EventLoop loop, ServerSocketChannel listener)
+            throws IOException {
+        if (opener.proto() != Proto.TCP || opener.dest().isPresent()) {
+            throw new IllegalArgumentException("a ServerSocketChannel becomes a TCP server pipe: no destination, "
+                    + "Proto.TCP");
+        }
+        if (listener.getLocalAddress() == null) {
+            throw new IllegalArgumentException("a TCP server pipe wraps a bound ServerSocketChannel; " + listener
+                    + " is not bound");
+        }
+        return opener.listen(loop, new NioServerSocketChannel(listener)).whenComplete((pipe, e) -> {
+            if (e != null) {
+                closeIfOwned(opener);
+            }
+        });
     }
 
     /** The pipe's options apply to a wrapped socket as to one the pipe made; one it cannot take is an error. */

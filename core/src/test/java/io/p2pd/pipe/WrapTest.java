@@ -10,6 +10,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import java.net.InetSocketAddress;
 import java.nio.channels.DatagramChannel;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -60,6 +61,28 @@ class WrapTest {
             nio.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
             epoll.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
         }
+    }
+
+    @Test
+    void wrapsABoundServerSocketChannelAsATcpServer() throws Exception {
+        ServerSocketChannel listener = ServerSocketChannel.open().bind(LOOPBACK);
+        InetSocketAddress at = (InetSocketAddress) listener.getLocalAddress();
+        try (Pipe server = Pipes.opener(Proto.TCP).channel(listener)
+                .msgHandler((m, p) -> p.send(m.data())).open().join();
+             Pipe client = Pipes.open(Proto.TCP, at).join()) {
+            client.send("to a wrapped listener".getBytes(UTF_8)).join();
+
+            assertThat(client.recv().join().text()).isEqualTo("to a wrapped listener");
+            assertThat(server.isServer()).isTrue();
+            assertThat(server.localAddress()).isEqualTo(at);
+            assertThat(server.connections()).hasSize(1);
+        }
+        assertThat(listener.isOpen()).isFalse();
+
+        ServerSocketChannel unbound = ServerSocketChannel.open();
+        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(unbound).open().join())
+                .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not bound");
+        assertThat(unbound.isOpen()).isFalse();
     }
 
     @Test
