@@ -563,7 +563,11 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         }
     }
 
-    /** Adds a handler run once when the pipe ends; on an ended pipe it runs at once. */
+    /**
+     * Adds a handler run once when the pipe ends; on an ended pipe it runs at once. On a TCP server it runs when the
+     * server ends, not for each connection (unlike message and up handlers): to follow connections, add one to each
+     * from an up handler.
+     */
     public final Pipe addEndHandler(EndHandler handler) {
         Objects.requireNonNull(handler, "handler");
         boolean runNow;
