@@ -115,24 +115,15 @@ class OptionsTest {
         for (int i = 0; i < big.length; i++) {
             big[i] = (byte) i;
         }
-        List<Integer> sizes = new ArrayList<>();
-        CompletableFuture<byte[]> all = new CompletableFuture<>();
-        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        ChunkCollector chunks = new ChunkCollector(big.length);
         try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
-                .conf(PipeConf.builder().readerLimit(limit).build())
-                .msgHandler(MsgHandler.plain((m, p) -> {
-                    sizes.add(m.data().length);
-                    got.writeBytes(m.data());
-                    if (got.size() == big.length) {
-                        all.complete(got.toByteArray());
-                    }
-                })).open().join();
+                .conf(PipeConf.builder().readerLimit(limit).build()).msgHandler(chunks.handler()).open().join();
              Pipe client = Pipes.open(Proto.TCP, server.localAddress()).join()) {
             client.send(big).join();
 
-            assertThat(all).succeedsWithin(Duration.ofSeconds(30)).isEqualTo(big);
-            assertThat(sizes).allMatch(s -> s <= limit);
-            assertThat(sizes.size()).isGreaterThanOrEqualTo(big.length / limit);
+            assertThat(chunks.whole).succeedsWithin(Duration.ofSeconds(30)).isEqualTo(big);
+            assertThat(chunks.sizes).allMatch(s -> s <= limit);
+            assertThat(chunks.sizes.size()).isGreaterThanOrEqualTo(big.length / limit);
         }
     }
 

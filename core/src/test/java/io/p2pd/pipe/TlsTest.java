@@ -15,10 +15,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.BeforeAll;
@@ -86,25 +83,17 @@ class TlsTest {
         int limit = 1000;
         byte[] big = new byte[50_000];
         new Random(5).nextBytes(big);
-        List<Integer> sizes = new CopyOnWriteArrayList<>();
-        ByteArrayOutputStream got = new ByteArrayOutputStream(); // event loop only
-        CompletableFuture<byte[]> all = new CompletableFuture<>();
+        ChunkCollector chunks = new ChunkCollector(big.length);
         try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
                 .conf(PipeConf.builder().readerLimit(limit)
                         .tls(Tls.server(localhost.certificate(), localhost.key())).build())
-                .msgHandler(MsgHandler.plain((m, p) -> {
-                    sizes.add(m.data().length);
-                    got.writeBytes(m.data());
-                    if (got.size() == big.length) {
-                        all.complete(got.toByteArray());
-                    }
-                })).open().join();
+                .msgHandler(chunks.handler()).open().join();
              Pipe client = Pipes.opener(Proto.TCP).dest(server.localAddress()).conf(trusting(localhost))
                      .open().join()) {
             client.send(big).join();
 
-            assertThat(all.get(30, TimeUnit.SECONDS)).isEqualTo(big);
-            assertThat(sizes).allMatch(size -> size <= limit);
+            assertThat(chunks.whole.get(30, TimeUnit.SECONDS)).isEqualTo(big);
+            assertThat(chunks.sizes).allMatch(size -> size <= limit);
         }
     }
 
