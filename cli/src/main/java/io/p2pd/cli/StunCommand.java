@@ -43,6 +43,10 @@ final class StunCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print JSON")
     boolean json;
 
+    @Option(names = "--user", paramLabel = "NAME", description = "sign the request with short-term credentials: "
+            + "this user name and the password in $" + Credentials.PASSWORD_VARIABLE)
+    String user;
+
     @Override
     public Integer call() throws Exception {
         HostPort hp = Addresses.hostPort(spec, server, 3478);
@@ -52,8 +56,10 @@ final class StunCommand implements Callable<Integer> {
         }
         InetAddress ip = hp.literal().orElseGet(() -> lookUp(hp.host()));
         InetSocketAddress target = new InetSocketAddress(ip, hp.port());
-        StunClientConfig config = StunClientConfig.defaults().toBuilder()
-                .timeLimit(Duration.ofMillis(timeoutMs)).build();
+        StunClientConfig.Builder settings = StunClientConfig.defaults().toBuilder()
+                .timeLimit(Duration.ofMillis(timeoutMs));
+        Credentials.of(spec, user).ifPresent(settings::credentials);
+        StunClientConfig config = settings.build();
         StunResult result;
         if (tcp) {
             result = StunClient.binding(Proto.TCP, target, config).join();

@@ -26,6 +26,10 @@ final class StunServerCommand implements Callable<Integer> {
             + "${DEFAULT-VALUE})")
     String port;
 
+    @Option(names = "--user", paramLabel = "NAME", description = "require requests signed with short-term "
+            + "credentials: this user name and the password in $" + Credentials.PASSWORD_VARIABLE)
+    String user;
+
     @Override
     public Integer call() throws Exception {
         List<String> ips = Addresses.list(bind);
@@ -36,9 +40,12 @@ final class StunServerCommand implements Callable<Integer> {
         }
         InetAddress primary = Addresses.ip(spec, ips.get(0));
         int primaryPort = parsePort(ports.get(0));
-        StunServerConfig config = ips.size() == 1 ? StunServerConfig.of(primary, primaryPort)
-                : StunServerConfig.rfc5780(primary, primaryPort, Addresses.ip(spec, ips.get(1)),
-                        parsePort(ports.get(1)));
+        StunServerConfig.Builder settings = StunServerConfig.builder(primary).port(primaryPort);
+        if (ips.size() == 2) {
+            settings.alternate(Addresses.ip(spec, ips.get(1)), parsePort(ports.get(1)));
+        }
+        Credentials.of(spec, user).ifPresent(settings::credentials);
+        StunServerConfig config = settings.build();
         StunServer server = StunServer.start(config).join();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
         PrintWriter out = spec.commandLine().getOut();

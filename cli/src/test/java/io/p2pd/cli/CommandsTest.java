@@ -9,6 +9,7 @@ import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -179,6 +180,25 @@ class CommandsTest {
             P2pd.Result tcp = P2pd.run("", "stun", "127.0.0.1:" + port, "--tcp");
             assertThat(tcp.exit()).isZero();
             assertThat(tcp.out()).contains("mapped address  127.0.0.1:");
+        }
+    }
+
+    @Test
+    void stunWithCredentialsFromUserAndEnvironment() throws Exception {
+        Map<String, String> secret = Map.of("P2PD_STUN_PASSWORD", "s3cret");
+        try (P2pd server = P2pd.start(secret, "stun-server", "--bind", "127.0.0.1", "--port", "0", "--user", "alice")) {
+            String at = "127.0.0.1:" + P2pd.portOf(server.readLine(), " on ");
+
+            P2pd.Result signed = P2pd.run(secret, "", "stun", at, "--user", "alice", "--json");
+            assertThat(signed.exit()).isZero();
+            assertThat(field(signed.out(), "mapped")).startsWith("127.0.0.1:");
+
+            P2pd.Result unsigned = P2pd.run("", "stun", at);
+            assertThat(unsigned.exit()).isEqualTo(1);
+            assertThat(unsigned.err()).contains("400");
+            P2pd.Result wrong = P2pd.run(Map.of("P2PD_STUN_PASSWORD", "guess"), "", "stun", at, "--user", "alice");
+            assertThat(wrong.exit()).isEqualTo(1);
+            assertThat(wrong.err()).contains("401");
         }
     }
 

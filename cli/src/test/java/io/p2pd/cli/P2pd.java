@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,16 +25,28 @@ final class P2pd implements AutoCloseable {
     }
 
     static P2pd start(String... args) throws IOException {
+        return start(Map.of(), args);
+    }
+
+    /** As {@link #start(String...)}, with {@code env} added to the inherited environment. */
+    static P2pd start(Map<String, String> env, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 Main.class.getName()));
         command.addAll(List.of(args));
-        return new P2pd(new ProcessBuilder(command).start());
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(env);
+        return new P2pd(builder.start());
     }
 
     /** Runs to the end (bounded) and returns exit code, stdout and stderr. */
     static Result run(String stdin, String... args) throws Exception {
-        try (P2pd p = start(args)) {
+        return run(Map.of(), stdin, args);
+    }
+
+    /** As {@link #run(String, String...)}, with {@code env} added to the inherited environment. */
+    static Result run(Map<String, String> env, String stdin, String... args) throws Exception {
+        try (P2pd p = start(env, args)) {
             try (OutputStream in = p.process.getOutputStream()) {
                 in.write(stdin.getBytes(StandardCharsets.UTF_8));
             }

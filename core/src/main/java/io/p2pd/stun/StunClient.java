@@ -214,10 +214,20 @@ public final class StunClient {
             b.changeRequest(changeIp, changePort);
         }
         config.software().ifPresent(b::software);
+        config.credentials().ifPresent(c -> b.username(c.username()).messageIntegrity(c.key()));
         if (config.fingerprint()) {
             b.fingerprint();
         }
         return b.build();
+    }
+
+    /**
+     * Whether a response may count: with credentials, a success response must carry MESSAGE-INTEGRITY under their
+     * key (RFC 8489 section 9.1.4). Error responses count either way: a 400 or 401 comes unsigned.
+     */
+    static boolean authentic(StunMessage response, StunClientConfig config) {
+        return config.credentials().isEmpty() || response.messageClass() != StunMessage.MessageClass.SUCCESS_RESPONSE
+                || response.checkIntegrity(config.credentials().get().key());
     }
 
     /** One request on a fresh TCP connection; the connection is closed when the future completes. */
@@ -241,7 +251,7 @@ public final class StunClient {
 
                             @Override
                             protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
-                                onTcpReply(ByteBufUtil.getBytes(frame), ctx, request, server, out);
+                                onTcpReply(ByteBufUtil.getBytes(frame), ctx, request, config, server, out);
                             }
 
                             @Override
@@ -274,7 +284,8 @@ public final class StunClient {
     }
 
     private static void onTcpReply(byte[] bytes, ChannelHandlerContext ctx, StunMessage request,
-                                   InetSocketAddress server, CompletableFuture<StunResult> out) {
+                                   StunClientConfig config, InetSocketAddress server,
+                                   CompletableFuture<StunResult> out) {
         try {
             StunMessage m = StunMessage.decode(bytes);
             if (!m.sameTransaction(request) || !m.messageClass().isResponse()
@@ -283,6 +294,10 @@ public final class StunClient {
             }
             if (m.hasFingerprint() && !m.checkFingerprint()) {
                 throw new StunProtocolException("bad FINGERPRINT in the response from " + server);
+            }
+            if (!authentic(m, config)) {
+                throw new StunProtocolException("the response from " + server + " is not signed with our "
+                        + "credentials (MESSAGE-INTEGRITY missing or wrong)");
             }
             out.complete(StunResult.of(server, (InetSocketAddress) ctx.channel().localAddress(),
                     (InetSocketAddress) ctx.channel().remoteAddress(), m));

@@ -13,14 +13,21 @@ import java.util.Optional;
  * @param software         a SOFTWARE attribute for every request
  * @param fingerprint      add FINGERPRINT to requests
  * @param rfc3489          send RFC 3489 requests (no magic cookie) for old servers
+ * @param credentials      short-term credentials: requests are signed, and a success response counts only when
+ *                         signed with the same key (over UDP an unsigned one is dropped as if it never came)
  */
 public record StunClientConfig(Duration initialRto, int maxTransmissions, Duration timeLimit,
-                               Optional<String> software, boolean fingerprint, boolean rfc3489) {
+                               Optional<String> software, boolean fingerprint, boolean rfc3489,
+                               Optional<StunCredentials> credentials) {
 
     public StunClientConfig {
         Objects.requireNonNull(initialRto, "initialRto");
         Objects.requireNonNull(timeLimit, "timeLimit");
         Objects.requireNonNull(software, "software");
+        Objects.requireNonNull(credentials, "credentials");
+        if (rfc3489 && credentials.isPresent()) {
+            throw new IllegalArgumentException("RFC 3489 requests cannot carry credentials here: no magic cookie");
+        }
         if (initialRto.isNegative() || initialRto.isZero()) {
             throw new IllegalArgumentException("initialRto must be positive: " + initialRto);
         }
@@ -45,6 +52,7 @@ public record StunClientConfig(Duration initialRto, int maxTransmissions, Durati
         Builder b = new Builder().initialRto(initialRto).maxTransmissions(maxTransmissions).timeLimit(timeLimit)
                 .fingerprint(fingerprint).rfc3489(rfc3489);
         software.ifPresent(b::software);
+        credentials.ifPresent(b::credentials);
         return b;
     }
 
@@ -55,6 +63,7 @@ public record StunClientConfig(Duration initialRto, int maxTransmissions, Durati
         private String software;
         private boolean fingerprint;
         private boolean rfc3489;
+        private StunCredentials credentials;
 
         private Builder() {
         }
@@ -89,9 +98,14 @@ public record StunClientConfig(Duration initialRto, int maxTransmissions, Durati
             return this;
         }
 
+        public Builder credentials(StunCredentials c) {
+            this.credentials = Objects.requireNonNull(c, "credentials");
+            return this;
+        }
+
         public StunClientConfig build() {
             return new StunClientConfig(initialRto, maxTransmissions, timeLimit, Optional.ofNullable(software),
-                    fingerprint, rfc3489);
+                    fingerprint, rfc3489, Optional.ofNullable(credentials));
         }
     }
 }

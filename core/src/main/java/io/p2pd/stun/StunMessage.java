@@ -201,6 +201,11 @@ public final class StunMessage {
         }
     }
 
+    /** True when the message carries MESSAGE-INTEGRITY (checked or not). */
+    public boolean hasIntegrity() {
+        return indexOf(StunAttribute.MESSAGE_INTEGRITY) >= 0;
+    }
+
     /**
      * True when the message carries MESSAGE-INTEGRITY and its HMAC-SHA1 under {@code key} matches
      * (computed over the message up to the attribute, length field ending at it).

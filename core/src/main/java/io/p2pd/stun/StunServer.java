@@ -57,6 +57,7 @@ public final class StunServer implements AutoCloseable {
     private final AtomicLong malformed = new AtomicLong();
     private final AtomicLong ignored = new AtomicLong();
     private final AtomicLong requests = new AtomicLong();
+    private final AtomicLong unauthenticated = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Set once every listener is bound: a reply may need any of them (and this publishes the arrays). */
     private volatile boolean ready;
@@ -253,6 +254,11 @@ public final class StunServer implements AutoCloseable {
         if (req.method() != StunMessage.METHOD_BINDING) {
             return Outcome.send(error(req, new StunErrorCode(StunErrorCode.BAD_REQUEST, "only Binding is served here")));
         }
+        Optional<StunErrorCode> refused = unauthenticated(req);
+        if (refused.isPresent()) {
+            unauthenticated.incrementAndGet();
+            return Outcome.send(error(req, refused.get()));
+        }
         List<Integer> unknown = new ArrayList<>();
         for (StunAttribute a : req.attributes()) {
             boolean understood = UNDERSTOOD.contains(a.type())
@@ -296,11 +302,30 @@ public final class StunServer implements AutoCloseable {
             }
         }
         config.software().ifPresent(b::software);
+        config.credentials().ifPresent(c -> b.messageIntegrity(c.key()));
         if (req.hasFingerprint()) {
             b.fingerprint();
         }
         // RFC 5780 section 7.5: RESPONSE-PORT redirects the answer to another port of the same IP.
         return new Outcome(b.build(), flags, req.responsePort().orElse(-1), false);
+    }
+
+    /**
+     * With credentials, why a request is refused (RFC 8489 section 9.1.3): 400 when USERNAME or
+     * MESSAGE-INTEGRITY is missing, 401 when the username is not ours or the signature does not match.
+     */
+    private Optional<StunErrorCode> unauthenticated(StunMessage req) {
+        if (config.credentials().isEmpty()) {
+            return Optional.empty();
+        }
+        StunCredentials ours = config.credentials().get();
+        if (req.username().isEmpty() || !req.hasIntegrity()) {
+            return Optional.of(new StunErrorCode(StunErrorCode.BAD_REQUEST, "USERNAME and MESSAGE-INTEGRITY needed"));
+        }
+        if (!req.username().get().equals(ours.username()) || !req.checkIntegrity(ours.key())) {
+            return Optional.of(new StunErrorCode(StunErrorCode.UNAUTHORIZED, "Unauthorized"));
+        }
+        return Optional.empty();
     }
 
     private StunMessage error(StunMessage req, StunErrorCode code) {
@@ -360,6 +385,11 @@ public final class StunServer implements AutoCloseable {
     /** Requests answered (successes and error responses). */
     public long requestCount() {
         return requests.get();
+    }
+
+    /** Requests refused for want of the configured credentials (400 or 401 sent). */
+    public long unauthenticatedCount() {
+        return unauthenticated.get();
     }
 
     /** Closes every listener and connection; completes when all are closed. Idempotent. */

@@ -17,15 +17,18 @@ import java.util.Optional;
  * @param software         a SOFTWARE attribute for every reply
  * @param rfc3489Attributes also put SOURCE-ADDRESS and CHANGED-ADDRESS in replies to RFC 5389+ requests
  *                         (requests without the magic cookie always get them)
+ * @param credentials      short-term credentials every request must be signed with (400 when unsigned, 401 when
+ *                         the username or signature is wrong); replies are then signed too
  */
 public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<InetAddress> alternateIp,
                                int alternatePort, boolean udp, boolean tcp, Optional<String> software,
-                               boolean rfc3489Attributes) {
+                               boolean rfc3489Attributes, Optional<StunCredentials> credentials) {
 
     public StunServerConfig {
         Objects.requireNonNull(primaryIp, "primaryIp");
         Objects.requireNonNull(alternateIp, "alternateIp");
         Objects.requireNonNull(software, "software");
+        Objects.requireNonNull(credentials, "credentials");
         checkPort(primaryPort);
         checkPort(alternatePort);
         if (!udp && !tcp) {
@@ -76,6 +79,7 @@ public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<
         private boolean tcp = true;
         private String software;
         private boolean rfc3489Attributes;
+        private StunCredentials credentials;
 
         private Builder(InetAddress primaryIp) {
             this.primaryIp = Objects.requireNonNull(primaryIp, "primaryIp");
@@ -112,9 +116,14 @@ public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<
             return this;
         }
 
+        public Builder credentials(StunCredentials c) {
+            this.credentials = Objects.requireNonNull(c, "credentials");
+            return this;
+        }
+
         public StunServerConfig build() {
             return new StunServerConfig(primaryIp, primaryPort, Optional.ofNullable(alternateIp), alternatePort,
-                    udp, tcp, Optional.ofNullable(software), rfc3489Attributes);
+                    udp, tcp, Optional.ofNullable(software), rfc3489Attributes, Optional.ofNullable(credentials));
         }
     }
 }

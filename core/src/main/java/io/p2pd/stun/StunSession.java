@@ -29,6 +29,7 @@ public final class StunSession implements AutoCloseable {
     private final ConcurrentHashMap<String, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong ignored = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
+    private final AtomicLong unsigned = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile DatagramTransport transport;
 
@@ -134,6 +135,10 @@ public final class StunSession implements AutoCloseable {
             malformed.incrementAndGet();
             return;
         }
+        if (!StunClient.authentic(m, config)) {
+            unsigned.incrementAndGet(); // dropped as if it never came: the request stays pending (RFC 8489 9.1.4)
+            return;
+        }
         try {
             p.future.complete(StunResult.of(p.server, localAddress(), sender, m));
         } catch (StunException e) {
@@ -160,6 +165,11 @@ public final class StunSession implements AutoCloseable {
     /** Datagrams that were not STUN messages, or failed their FINGERPRINT. */
     public long malformedResponses() {
         return malformed.get();
+    }
+
+    /** Success responses dropped because they were not signed with this session's credentials. */
+    public long unsignedResponses() {
+        return unsigned.get();
     }
 
     /** Requests still waiting for an answer. */
