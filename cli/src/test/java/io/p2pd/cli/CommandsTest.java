@@ -218,8 +218,8 @@ class CommandsTest {
                             + two + "\", \"" + one + "\"]}");
 
             P2pd.Result text = P2pd.run("", "interfaces", "--external", "--stun", one + "," + two);
-            assertThat(text.out()).containsPattern("127\\.0\\.0\\.1/32 -> 127\\.0\\.0\\.1 \\(agreed: 127\\.0\\.0\\.[12]:\\d+, "
-                    + "127\\.0\\.0\\.[12]:\\d+\\)");
+            assertThat(text.out()).containsPattern("127\\.0\\.0\\.1/32 -> 127\\.0\\.0\\.1 "
+                    + "\\(agreed: 127\\.0\\.0\\.[12]:\\d+, 127\\.0\\.0\\.[12]:\\d+\\)");
         }
     }
 

@@ -15,8 +15,9 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The outcome of looking up the external address of several routes at once: one {@link Outcome} per route,
- * in the order given, each found address with the servers that agreed on it. The lookups run in parallel and the whole step takes at most about {@code timeout}:
- * a lookup still running then is cancelled and reported as {@link Status#TIMED_OUT}.
+ * in the order given, each found address with the servers that agreed on it. The lookups run in parallel and the
+ * whole step takes at most about {@code timeout}: a lookup still running then is cancelled and reported as
+ * {@link Status#TIMED_OUT}.
  */
 public record ExternalLoad(List<Outcome> outcomes) {
 

@@ -142,7 +142,10 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         return send(bytesOf(data));
     }
 
-    /** Sends the bytes between {@code data}'s position and limit to {@code dest}, copied as {@link #send(ByteBuffer)}. */
+    /**
+     * Sends the bytes between {@code data}'s position and limit to {@code dest}, copied as by
+     * {@link #send(ByteBuffer)}.
+     */
     public CompletableFuture<Void> send(ByteBuffer data, InetSocketAddress dest) {
         return send(bytesOf(data), dest);
     }

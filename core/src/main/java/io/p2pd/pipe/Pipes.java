@@ -120,8 +120,9 @@ public final class Pipes {
         /**
          * Wraps a channel other code opened instead of making one: a connected {@link java.nio.channels.SocketChannel}
          * for a TCP connection, a bound {@link java.nio.channels.ServerSocketChannel} for a TCP server, a bound
-         * {@link java.nio.channels.DatagramChannel} for UDP (with a destination, it becomes the default one). Such channels run on an NIO event loop: the library's NIO group, or the NIO loop that
-         * {@link #eventLoopOf} or {@code conf.loop} asks for (a loop of another kind is refused).
+         * {@link java.nio.channels.DatagramChannel} for UDP (with a destination, it becomes the default one). Such
+         * channels run on an NIO event loop: the library's NIO group, or the NIO loop that {@link #eventLoopOf} or
+         * {@code conf.loop} asks for (a loop of another kind is refused).
          */
         public Opener channel(NetworkChannel channel) {
             this.wrapped = Objects.requireNonNull(channel, "channel");
