@@ -76,14 +76,17 @@ final class TcpPipe extends Pipe {
         return refused != null ? refused : write(channel, framed(directCopy(channel, data)), size);
     }
 
-    /** Why a message of {@code size} bytes cannot be sent, as a failed future; null when it can. */
+    /**
+     * A closed pipe as a failed future (an I/O outcome); null when the message can go. A message its length prefix
+     * cannot carry is a misuse, thrown at once.
+     */
     private CompletableFuture<Void> refusal(int size) {
+        if (conf.framing() instanceof Framing.LengthPrefixed l && size > l.maxLength()) {
+            throw new IllegalArgumentException("message of " + size + " bytes does not fit a " + l.lengthBytes()
+                    + "-byte length prefix");
+        }
         if (!channel.isActive()) {
             return CompletableFuture.failedFuture(closedError());
-        }
-        if (conf.framing() instanceof Framing.LengthPrefixed l && size > l.maxLength()) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException("message of " + size
-                    + " bytes does not fit a " + l.lengthBytes() + "-byte length prefix"));
         }
         return null;
     }
@@ -99,8 +102,8 @@ final class TcpPipe extends Pipe {
     }
 
     private CompletableFuture<Void> notThePeer(InetSocketAddress dest) {
-        return CompletableFuture.failedFuture(new IllegalArgumentException(
-                "TCP connection " + this + " cannot send to " + HostPort.of(dest) + ", only to its peer"));
+        throw new IllegalArgumentException(
+                "TCP connection " + this + " cannot send to " + HostPort.of(dest) + ", only to its peer");
     }
 
     @Override
