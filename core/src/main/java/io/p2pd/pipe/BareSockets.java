@@ -25,7 +25,7 @@ final class BareSockets {
 
     static CompletableFuture<NetworkChannel> open(Proto proto, PipeConf conf, Optional<InetSocketAddress> remote,
             InetSocketAddress bind) {
-        CompletableFuture<NetworkChannel> result = new CompletableFuture<>();
+        CompletableFuture<NetworkChannel> result = new LoopSafeFuture<>();
         Thread.ofVirtual().name("p2pd-bare-socket").start(() -> {
             try {
                 result.complete(proto == Proto.UDP ? udp(conf, bind) : remote.isPresent()

@@ -38,7 +38,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>All methods are thread-safe. Methods that wait return a {@link CompletableFuture} that fails with a specific
  * exception: {@link PipeClosedException}, {@link RecvTimeoutException}, {@link java.net.ConnectException},
- * {@link java.net.UnknownHostException}, {@link java.net.BindException}.
+ * {@link java.net.UnknownHostException}, {@link java.net.BindException}. A misuse (an argument or a state that
+ * cannot work) throws at once, unchecked: {@link IllegalArgumentException} or {@link IllegalStateException}.
+ *
+ * <p>Those futures complete on the pipe's event loop, which also runs the handlers. Their {@code join()} and
+ * {@code get()} throw {@link BlockingOnEventLoopException} when called on an event loop thread before the future is
+ * done, since waiting there could never end; compose instead.
  */
 public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpServerPipe, UdpPipe {
 
@@ -68,7 +73,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     private volatile boolean ended;
 
     private final AtomicBoolean closing = new AtomicBoolean();
-    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+    private final CompletableFuture<Void> closeFuture = new LoopSafeFuture<>();
     private volatile Throwable closeCause;
 
     final AtomicLong received = new AtomicLong();
@@ -232,7 +237,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
                 .thenCompose(sent -> recv(reply, conf.recvTimeout()))
                 .handle((msg, error) -> {
                     if (error == null) {
-                        return CompletableFuture.completedFuture(msg);
+                        return LoopSafeFuture.completed(msg);
                     }
                     Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause()
                             != null ? error.getCause() : error;
@@ -240,11 +245,11 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
                         return attempt(data, reply, left - 1, total);
                     }
                     if (cause instanceof RecvTimeoutException) {
-                        return CompletableFuture.<Message>failedFuture(new RecvTimeoutException("no reply for "
+                        return LoopSafeFuture.<Message>failed(new RecvTimeoutException("no reply for "
                                 + reply + " after " + total + " attempts of " + conf.recvTimeout().toMillis()
                                 + " ms on " + this));
                     }
-                    return CompletableFuture.<Message>failedFuture(cause);
+                    return LoopSafeFuture.<Message>failed(cause);
                 })
                 .thenCompose(f -> f);
     }
@@ -613,7 +618,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      */
     final CompletableFuture<Void> write(Channel channel, Object out, int size) {
         notePending(channel, size);
-        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<Void> done = new LoopSafeFuture<>();
         channel.writeAndFlush(out).addListener(f -> {
             if (f.isSuccess()) {
                 sent.incrementAndGet();

@@ -196,7 +196,7 @@ public final class Pipes {
             if (dest == null) {
                 return proto == Proto.TCP ? listenTcp(loop) : openUdp(loop, Optional.empty());
             }
-            return conf.resolver().resolve(dest.host(), conf.dnsTimeout(), loop)
+            return LoopSafeFuture.of(conf.resolver().resolve(dest.host(), conf.dnsTimeout(), loop))
                     .thenCompose(ip -> {
                         InetSocketAddress remote = new InetSocketAddress(ip, dest.port());
                         return proto == Proto.TCP ? connectTcp(loop, remote) : openUdp(loop, Optional.of(remote));
@@ -223,7 +223,7 @@ public final class Pipes {
             if (dest == null) {
                 return BareSockets.open(proto, bare, Optional.empty(), bind);
             }
-            return conf.resolver().resolve(dest.host(), conf.dnsTimeout(), loop)
+            return LoopSafeFuture.of(conf.resolver().resolve(dest.host(), conf.dnsTimeout(), loop))
                     .thenCompose(ip -> BareSockets.open(proto, bare,
                             Optional.of(new InetSocketAddress(ip, dest.port())), bind));
         }
@@ -271,7 +271,7 @@ public final class Pipes {
         }
 
         private CompletableFuture<Pipe> connectTcp(EventLoop loop, InetSocketAddress remote) {
-            CompletableFuture<Pipe> result = new CompletableFuture<>();
+            CompletableFuture<Pipe> result = new LoopSafeFuture<>();
             // The pipe is made once connected; reading waits for it so no byte reaches a pipeline without it.
             Bootstrap b = new Bootstrap()
                     .group(loop)
@@ -313,7 +313,7 @@ public final class Pipes {
                 if (closeOnFailure) {
                     ch.close();
                 }
-                return CompletableFuture.failedFuture(e);
+                return LoopSafeFuture.failed(e);
             }
             TcpPipe pipe = new TcpPipe(ch, conf, null);
             install(pipe);
@@ -321,9 +321,9 @@ public final class Pipes {
             if (tls.isEmpty()) {
                 pipe.markUp();
                 ch.config().setAutoRead(true);
-                return CompletableFuture.completedFuture(pipe);
+                return LoopSafeFuture.completed(pipe);
             }
-            CompletableFuture<Pipe> result = new CompletableFuture<>();
+            CompletableFuture<Pipe> result = new LoopSafeFuture<>();
             tls.get().handshakeFuture().addListener(f -> {
                 if (f.isSuccess()) {
                     pipe.markUp();
@@ -376,7 +376,7 @@ public final class Pipes {
          * bound, which runs (with its connections) on {@code loop}'s NIO group.
          */
         CompletableFuture<Pipe> listen(EventLoop loop, ServerChannel adopted) {
-            CompletableFuture<Pipe> result = new CompletableFuture<>();
+            CompletableFuture<Pipe> result = new LoopSafeFuture<>();
             TcpServerPipe server = new TcpServerPipe(conf, loop);
             install(server);
             InetSocketAddress local = bind != null ? bind : new InetSocketAddress("0.0.0.0", 0);
@@ -412,7 +412,7 @@ public final class Pipes {
         }
 
         private CompletableFuture<Pipe> openUdp(EventLoop loop, Optional<InetSocketAddress> remote) {
-            CompletableFuture<Pipe> result = new CompletableFuture<>();
+            CompletableFuture<Pipe> result = new LoopSafeFuture<>();
             InetSocketAddress local = bind != null ? bind : remote
                     .map(r -> new InetSocketAddress(wildcard(r.getAddress()), 0))
                     .orElseGet(() -> new InetSocketAddress("0.0.0.0", 0));

@@ -86,7 +86,7 @@ final class TcpPipe extends Pipe {
                     + "-byte length prefix");
         }
         if (!channel.isActive()) {
-            return CompletableFuture.failedFuture(closedError());
+            return LoopSafeFuture.failed(closedError());
         }
         return null;
     }
