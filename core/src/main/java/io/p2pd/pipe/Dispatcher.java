@@ -43,7 +43,8 @@ final class Dispatcher {
         this.parent = parent;
         // Duplicates are per sender IP: a TCP server's connections share one memory, as a UDP socket's peers do.
         this.recent = !pipe.conf.enableMsgIds() ? null
-                : parent != null ? parent.recentMessages() : new RecentMessages(pipe.conf.maxMsgIds());
+                : parent != null && parent.recentMessages() != null ? parent.recentMessages()
+                : new RecentMessages(pipe.conf.maxMsgIds());
     }
 
     /** Whether a handler's stage is holding up delivery. */
