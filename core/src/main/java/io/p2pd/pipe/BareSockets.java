@@ -52,8 +52,7 @@ final class BareSockets {
                 throw new ConnectTimeoutException("connect to " + Errors.show(remote) + " timed out after "
                         + conf.conTimeout().toMillis() + " ms");
             } catch (ConnectException e) {
-                throw (ConnectException) new ConnectException("connection refused by " + Errors.show(remote))
-                        .initCause(e);
+                throw Errors.refused(remote, e);
             }
         });
     }

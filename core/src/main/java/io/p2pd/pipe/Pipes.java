@@ -179,8 +179,15 @@ public final class Pipes {
          * Opens the pipe. Fails with {@link java.net.UnknownHostException} (or its
          * {@link io.p2pd.net.LookupTimeoutException}) when the destination cannot be looked up,
          * {@link java.net.ConnectException} (or {@link ConnectTimeoutException}) when a TCP connect fails,
-         * {@link java.net.BindException} when the local address cannot be bound, {@link IllegalArgumentException}
-         * when an option cannot apply to this pipe.
+         * {@link java.net.BindException} when the local address cannot be bound.
+         *
+         * <p>A destination that is a wildcard address ({@code 0.0.0.0}, {@code ::}, as a server's
+         * {@link Pipe#localAddress()} shows when it bound the wildcard) is dialled at the loopback address of its
+         * family, as Go's dialer does.
+         *
+         * @throws IllegalArgumentException when an option cannot apply to this pipe, or when the bind address and an
+         *     IP-literal destination are of different families (IPv4 and IPv6); a host name that resolves to the
+         *     other family fails the future with the same exception, since that is only known after the lookup
          */
         public CompletableFuture<Pipe> open() {
             try {
@@ -196,11 +203,39 @@ public final class Pipes {
             if (dest == null) {
                 return proto == Proto.TCP ? listenTcp(loop) : openUdp(loop, Optional.empty());
             }
+            dest.literal().ifPresent(this::remoteFor); // a family mismatch known now is thrown now
             return LoopSafeFuture.of(conf.resolver().resolve(dest.host(), conf.dnsTimeout(), loop))
                     .thenCompose(ip -> {
-                        InetSocketAddress remote = new InetSocketAddress(ip, dest.port());
+                        InetSocketAddress remote = remoteFor(ip);
                         return proto == Proto.TCP ? connectTcp(loop, remote) : openUdp(loop, Optional.of(remote));
                     });
+        }
+
+        /**
+         * The address to dial for {@code ip}: loopback for a wildcard. Refuses a destination the bind address cannot
+         * reach for its family, which the OS would refuse with bare errno text (EAFNOSUPPORT).
+         */
+        private InetSocketAddress remoteFor(InetAddress ip) {
+            InetAddress to = ip.isAnyLocalAddress() ? loopbackLike(ip) : ip;
+            if (bind != null && (bind.getAddress() instanceof Inet6Address) != (to instanceof Inet6Address)) {
+                throw new IllegalArgumentException("cannot reach " + HostPort.of(new InetSocketAddress(to, dest.port()))
+                        + " from " + HostPort.of(bind) + ": the bind address is " + familyName(bind.getAddress())
+                        + " and the destination " + familyName(to) + "; bind an address of the destination's family");
+            }
+            return new InetSocketAddress(to, dest.port());
+        }
+
+        private static String familyName(InetAddress ip) {
+            return ip instanceof Inet6Address ? "IPv6" : "IPv4";
+        }
+
+        private static InetAddress loopbackLike(InetAddress wildcard) {
+            try {
+                return wildcard instanceof Inet6Address ? InetAddress.getByName("::1")
+                        : InetAddress.getByName("127.0.0.1");
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
         }
 
         /**
@@ -223,9 +258,9 @@ public final class Pipes {
             if (dest == null) {
                 return BareSockets.open(proto, bare, Optional.empty(), bind);
             }
+            dest.literal().ifPresent(this::remoteFor);
             return LoopSafeFuture.of(conf.resolver().resolve(dest.host(), conf.dnsTimeout(), loop))
-                    .thenCompose(ip -> BareSockets.open(proto, bare,
-                            Optional.of(new InetSocketAddress(ip, dest.port())), bind));
+                    .thenCompose(ip -> BareSockets.open(proto, bare, Optional.of(remoteFor(ip)), bind));
         }
 
         private void checkOptions() {
