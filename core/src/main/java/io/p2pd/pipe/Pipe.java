@@ -185,6 +185,19 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         return copy;
     }
 
+    /**
+     * Half-closes a TCP connection: what was sent before is written, then the peer reads end of stream, while this
+     * pipe still receives until the peer closes (which ends the pipe). Later sends fail with
+     * {@link PipeClosedException}. Completes once the end is handed to the OS; calling it again returns the same
+     * future.
+     *
+     * @throws UnsupportedOperationException on a UDP pipe, a TCP server (half-close its connections) or a TLS
+     *                                       connection
+     */
+    public CompletableFuture<Void> shutdownOutput() {
+        throw new UnsupportedOperationException("shutdownOutput() half-closes a TCP connection, not " + this);
+    }
+
     // ---- receiving ----
 
     /** The next message of {@link Sub#ALL}, waiting at most {@code recvTimeout}. */
