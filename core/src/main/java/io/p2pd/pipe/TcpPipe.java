@@ -98,7 +98,7 @@ final class TcpPipe extends Pipe {
             throw new UnsupportedOperationException("shutdownOutput() on a TLS connection: " + this
                     + " (TLS has no half-close here; close() it)");
         }
-        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<Void> done = new LoopSafeFuture<>();
         CompletableFuture<Void> first = outputShutdown.compareAndExchange(null, done);
         if (first != null) {
             return first.copy();
@@ -133,7 +133,7 @@ final class TcpPipe extends Pipe {
             return LoopSafeFuture.failed(closedError());
         }
         if (outputShutdown.get() != null) {
-            return CompletableFuture.failedFuture(new PipeClosedException("the output of " + this
+            return LoopSafeFuture.failed(new PipeClosedException("the output of " + this
                     + " was shut down (shutdownOutput)"));
         }
         return null;
