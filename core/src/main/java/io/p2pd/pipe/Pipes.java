@@ -250,31 +250,27 @@ public final class Pipes {
                 throw new IllegalArgumentException("openSocket() opens a socket; this opener wraps one already");
             }
             checkSocketOptions();
-            if (conf.useSsl() || !(conf.framing() instanceof Framing.Raw)) {
-                throw new IllegalArgumentException("useSsl and framing apply to pipes, not to a bare socket");
+            if (conf.tls().isPresent() || !(conf.framing() instanceof Framing.Raw)) {
+                throw new IllegalArgumentException("tls and framing apply to pipes, not to a bare socket");
             }
-            PipeConf bare = conf.toBuilder().sockOnly(false).build();
             EventLoop loop = conf.group().next();
             if (dest == null) {
-                return BareSockets.open(proto, bare, Optional.empty(), bind);
+                return BareSockets.open(proto, conf, Optional.empty(), bind);
             }
             dest.literal().ifPresent(this::remoteFor);
             return LoopSafeFuture.of(conf.resolver().resolve(dest.host(), conf.dnsTimeout(), loop))
-                    .thenCompose(ip -> BareSockets.open(proto, bare, Optional.of(remoteFor(ip)), bind));
+                    .thenCompose(ip -> BareSockets.open(proto, conf, Optional.of(remoteFor(ip)), bind));
         }
 
         private void checkOptions() {
             checkSocketOptions();
-            if (conf.useSsl() && proto != Proto.TCP) {
-                throw new IllegalArgumentException("useSsl applies to TCP pipes only (DTLS is not supported)");
+            if (conf.tls().isPresent() && proto != Proto.TCP) {
+                throw new IllegalArgumentException("tls applies to TCP pipes only (DTLS is not supported)");
             }
-            if (conf.useSsl() && dest == null && !(wrapped instanceof SocketChannel) && !conf.tls().canServe()) {
-                throw new IllegalArgumentException("useSsl on a server pipe needs an identity: "
+            if (conf.tls().isPresent() && dest == null && !(wrapped instanceof SocketChannel)
+                    && !conf.tls().get().canServe()) {
+                throw new IllegalArgumentException("tls on a server pipe needs an identity: "
                         + "PipeConf.builder().tls(Tls.server(...))");
-            }
-            if (conf.sockOnly()) {
-                throw new IllegalArgumentException("sockOnly: open() returns a pipe; openSocket() returns the bare "
-                        + "socket");
             }
         }
 
@@ -336,7 +332,7 @@ public final class Pipes {
 
         /**
          * Makes the client pipe of a connected channel, with this opener's handlers in place before its first read,
-         * and brings it up: at once, or after the TLS handshake when {@code useSsl} is on.
+         * and brings it up: at once, or after the TLS handshake when {@code tls} is set.
          */
         CompletableFuture<Pipe> upTcp(Channel ch, Optional<HostPort> dialled, boolean own) {
             // A channel other code owns is closed on failure only when doClose says so.

@@ -64,9 +64,6 @@ class BareSocketTest {
         InetSocketAddress absent = new InetSocketAddress(InetAddress.getByName("192.0.2.1"), 0);
         assertThatThrownBy(() -> Pipes.opener(Proto.UDP).bind(absent).openSocket().join())
                 .cause().isExactlyInstanceOf(BindException.class).hasMessageContaining("address not on this machine");
-        assertThatThrownBy(() -> Pipes.opener(Proto.UDP).conf(PipeConf.builder().sockOnly(true).build())
-                .open())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("openSocket()");
     }
 
     @Test
