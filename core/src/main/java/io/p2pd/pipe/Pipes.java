@@ -14,6 +14,7 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.handler.ssl.SslHandler;
+import io.p2pd.internal.Channels;
 import io.p2pd.net.EventLoops;
 import io.p2pd.net.HostPort;
 import io.p2pd.nic.BoundRoute;
@@ -306,7 +307,7 @@ public final class Pipes {
             // The pipe is made once connected; reading waits for it so no byte reaches a pipeline without it.
             Bootstrap b = new Bootstrap()
                     .group(loop)
-                    .channelFactory(EventLoops.tcpClient(loop, EventLoops.familyOf(remote.getAddress())))
+                    .channelFactory(Channels.tcpClient(loop, Channels.familyOf(remote.getAddress())))
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                             conf.conTimeout().toMillis()))
                     .option(ChannelOption.AUTO_READ, false)
@@ -414,7 +415,7 @@ public final class Pipes {
             ServerBootstrap b = new ServerBootstrap()
                     .group(loop, adopted == null ? conf.group() : loop.parent())
                     .channelFactory(adopted == null
-                            ? EventLoops.tcpServer(loop, EventLoops.familyOf(local.getAddress())) : () -> adopted)
+                            ? Channels.tcpServer(loop, Channels.familyOf(local.getAddress())) : () -> adopted)
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel ch) throws SSLException {
@@ -449,7 +450,7 @@ public final class Pipes {
                     .orElseGet(() -> new InetSocketAddress("0.0.0.0", 0));
             Bootstrap b = new Bootstrap()
                     .group(loop)
-                    .channelFactory(EventLoops.udp(loop, EventLoops.familyOf(local.getAddress())))
+                    .channelFactory(Channels.udp(loop, Channels.familyOf(local.getAddress())))
                     .option(ChannelOption.AUTO_READ, false)
                     .handler(NO_HANDLER);
             applyTo(b, loop);

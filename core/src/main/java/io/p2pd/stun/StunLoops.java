@@ -5,6 +5,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.p2pd.internal.Channels;
 import io.p2pd.net.EventLoops;
 import java.util.concurrent.CompletableFuture;
 
@@ -22,15 +23,15 @@ final class StunLoops {
     }
 
     static Class<? extends DatagramChannel> datagramChannel() {
-        return EventLoops.datagramChannel(group());
+        return Channels.datagramChannel(group());
     }
 
     static Class<? extends SocketChannel> socketChannel() {
-        return EventLoops.socketChannel(group());
+        return Channels.socketChannel(group());
     }
 
     static Class<? extends ServerSocketChannel> serverSocketChannel() {
-        return EventLoops.serverChannel(group());
+        return Channels.serverChannel(group());
     }
     /** Adapts a Netty future; the cause is Netty's (e.g. {@link java.net.BindException}). */
     static CompletableFuture<Void> toCompletable(ChannelFuture f) {
