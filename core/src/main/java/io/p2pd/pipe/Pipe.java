@@ -108,9 +108,14 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         return !closing.get();
     }
 
-    public final PipeStats stats() {
+    /** This pipe's counters now; a TCP server's add up those of its connections, open or ended. */
+    public PipeStats stats() {
+        return ownStats();
+    }
+
+    final PipeStats ownStats() {
         return new PipeStats(received.get(), receivedBytes.get(), sent.get(), sentBytes.get(), dropped.get(),
-                oversized.get(), duplicates.get(), handlerErrors.get(), peakPending.get());
+                oversized.get(), duplicates.get(), handlerErrors.get(), peakPending.get(), 0, 0, 0);
     }
 
     // ---- sending ----
@@ -647,7 +652,17 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         }
     }
 
+    /**
+     * A handler threw or its stage failed: a bug of the handler, counted and logged with its stack trace, unless it
+     * failed because a pipe ended (the peer closed or reset), which is a normal end: one debug line, not counted.
+     */
     void handlerFailed(String what, Throwable error) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+        if (cause instanceof PipeClosedException) {
+            LOG.debug("{} of {} stopped: {}", what, this, cause.getMessage());
+            return;
+        }
         handlerErrors.incrementAndGet();
         LOG.warn("{} of {} failed", what, this, error);
     }
