@@ -163,18 +163,21 @@ final class TcpPipe extends Pipe {
         return done.copy();
     }
 
-    /** Why a message of {@code size} bytes cannot be sent, as a failed future; null when it can. */
+    /**
+     * A closed pipe as a failed future (an I/O outcome); null when the message can go. A message its length prefix
+     * cannot carry is a misuse, thrown at once.
+     */
     private CompletableFuture<Void> refusal(int size) {
+        if (conf.framing() instanceof Framing.LengthPrefixed l && size > l.maxLength()) {
+            throw new IllegalArgumentException("message of " + size + " bytes does not fit a " + l.lengthBytes()
+                    + "-byte length prefix");
+        }
         if (!channel.isActive()) {
             return CompletableFuture.failedFuture(closedError());
         }
         if (outputShutdown.get() != null) {
             return CompletableFuture.failedFuture(new PipeClosedException("the output of " + this
                     + " was shut down (shutdownOutput)"));
-        }
-        if (conf.framing() instanceof Framing.LengthPrefixed l && size > l.maxLength()) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException("message of " + size
-                    + " bytes does not fit a " + l.lengthBytes() + "-byte length prefix"));
         }
         return null;
     }
@@ -190,8 +193,8 @@ final class TcpPipe extends Pipe {
     }
 
     private CompletableFuture<Void> notThePeer(InetSocketAddress dest) {
-        return CompletableFuture.failedFuture(new IllegalArgumentException(
-                "TCP connection " + this + " cannot send to " + HostPort.of(dest) + ", only to its peer"));
+        throw new IllegalArgumentException(
+                "TCP connection " + this + " cannot send to " + HostPort.of(dest) + ", only to its peer");
     }
 
     @Override
