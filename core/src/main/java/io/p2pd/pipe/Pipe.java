@@ -11,7 +11,9 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -63,6 +65,8 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     private final ConcurrentLinkedQueue<Runnable> writableWaiters = new ConcurrentLinkedQueue<>();
     private final List<UpHandler> upHandlers = new ArrayList<>();
     private final List<EndHandler> endHandlers = new ArrayList<>();
+    /** Per link target, the end handlers link() added: on the target, and on this pipe (or null). Under lock. */
+    private final Map<Pipe, EndHandler[]> linkEndHandlers = new HashMap<>();
     private boolean up;
     /** Written under {@link #lock}; volatile so the per-message check in dispatcherIdle needs no lock. */
     private volatile boolean ended;
@@ -399,9 +403,25 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      * would stop the relay. Called off the pipe's event loop, {@code link} waits until the link is in place; called
      * on another event loop, it returns at once and the link follows shortly, in order.
      *
+     * <p>The link goes when {@code target} ends; this pipe ending does not end {@code target} (see
+     * {@link #link(Pipe, boolean)}).
+     *
      * @throws IllegalArgumentException when {@code target} is this pipe or has no default destination (a server)
      */
     public final Pipe link(Pipe target) {
+        return link(target, false);
+    }
+
+    /**
+     * Links {@code target} as {@link #link(Pipe)} does and, when {@code endTarget} is true, passes this pipe's end on
+     * (Vert.x's {@code endOnComplete}): once this pipe has ended, {@code target} ends after what was forwarded is
+     * written. A TCP connection half-closes ({@link #shutdownOutput()}: its peer reads end of stream and may still
+     * answer until it closes); a TLS connection or a UDP pipe closes. When this pipe ended by an error (a reset),
+     * {@code target} closes.
+     *
+     * @throws IllegalArgumentException when {@code target} is this pipe or has no default destination (a server)
+     */
+    public final Pipe link(Pipe target, boolean endTarget) {
         Objects.requireNonNull(target, "target");
         if (target == this) {
             throw new IllegalArgumentException("a pipe cannot be linked to itself: " + this);
@@ -411,11 +431,14 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
                     + " is a server");
         }
         // On the event loop, what the catch-all queue holds goes down the target before anything that arrives later.
-        onLoop(() -> linkNow(target));
+        onLoop(() -> linkNow(target, endTarget));
         return this;
     }
 
-    private void linkNow(Pipe target) {
+    private void linkNow(Pipe target, boolean endTarget) {
+        // The end handlers this link adds, so that unlink() can take them off again.
+        EndHandler targetEnded = ended -> unlink(ended);
+        EndHandler sourceEnded = endTarget ? source -> target.endAfterWrites(source.closeCause().isPresent()) : null;
         synchronized (lock) {
             if (Arrays.asList(links).contains(target)) {
                 return;
@@ -423,6 +446,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             Pipe[] next = Arrays.copyOf(links, links.length + 1);
             next[links.length] = target;
             links = next;
+            linkEndHandlers.put(target, new EndHandler[] {targetEnded, sourceEnded});
         }
         Sub catchAll = implicit;
         if (catchAll != null) {
@@ -436,15 +460,44 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
                 }
             }
         }
-        target.addEndHandler(ended -> unlink(ended));
+        target.addEndHandler(targetEnded);
+        if (sourceEnded != null) {
+            addEndHandler(sourceEnded);
+        }
     }
 
-    /** Stops sending this pipe's messages down {@code target}. */
+    /**
+     * Stops sending this pipe's messages down {@code target}, and takes off the end handlers {@code link} added: the
+     * one that unlinks when {@code target} ends, and the one that passes this pipe's end on.
+     */
     public final Pipe unlink(Pipe target) {
+        EndHandler[] handlers;
         synchronized (lock) {
             links = Arrays.stream(links).filter(p -> p != target).toArray(Pipe[]::new);
+            handlers = linkEndHandlers.remove(target);
+        }
+        if (handlers != null) {
+            target.removeEndHandler(handlers[0]);
+            if (handlers[1] != null) {
+                removeEndHandler(handlers[1]);
+            }
         }
         return this;
+    }
+
+    /**
+     * Ends this pipe as the target of a link whose source ended ({@link #link(Pipe, boolean)}): closes it, or, when
+     * {@code failed} is false, a TCP connection half-closes after what was written.
+     */
+    void endAfterWrites(boolean failed) {
+        closeAsync();
+    }
+
+    /** How many end handlers wait to run (for tests). */
+    final int endHandlerCount() {
+        synchronized (lock) {
+            return endHandlers.size();
+        }
     }
 
     /** The pipes this one sends its messages down. */
