@@ -165,4 +165,34 @@ class HalfCloseTest {
             assertThat(target.send(new byte[] {7})).succeedsWithin(Duration.ofSeconds(5));
         }
     }
+
+    @Test
+    void aRelayToASlowReaderKeepsItsMemoryBoundedWhenTheSenderHalfClosesAtTheEnd() throws Exception {
+        long total = 8L << 20;
+        try (ServerSocket sinkListener = new ServerSocket(0, 1, LOOPBACK.getAddress());
+             Pipe front = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join();
+             Socket source = new Socket(LOOPBACK.getAddress(), front.localAddress().getPort())) {
+            Pipe in = front.accept().get(5, TimeUnit.SECONDS);
+            Pipe out = Pipes.open(Proto.TCP, (InetSocketAddress) sinkListener.getLocalSocketAddress()).join();
+            in.link(out);
+            try (Socket sink = sinkListener.accept()) {
+                CompletableFuture<String> sent = CompletableFuture.supplyAsync(() -> {
+                    String digest = io.p2pd.testing.Streams.write(source, total, 7);
+                    try {
+                        source.shutdownOutput();
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    return digest;
+                });
+                // Slower than the sender: the relay holds back, and the sender's FIN arrives while it does.
+                String received = io.p2pd.testing.Streams.read(sink, total, 1024, 4);
+
+                assertThat(received).isEqualTo(sent.get(10, TimeUnit.SECONDS));
+                // What waited to be written to the sink stayed near the link's high-water mark (64 KiB) plus a few
+                // reads of up to readerLimit (64 KiB); the FIN used to let it reach 1 to 4.6 MB.
+                assertThat(out.stats().peakPendingBytes()).isLessThan(512L << 10);
+            }
+        }
+    }
 }
