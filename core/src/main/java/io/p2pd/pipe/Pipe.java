@@ -10,7 +10,9 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -83,6 +85,8 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     private final ConcurrentLinkedQueue<Runnable> writableWaiters = new ConcurrentLinkedQueue<>();
     private final List<UpHandler> upHandlers = new ArrayList<>();
     private final List<EndHandler> endHandlers = new ArrayList<>();
+    /** Per link target, the end handlers link() added: on the target, and on this pipe (or null). Under lock. */
+    private final Map<Pipe, EndHandler[]> linkEndHandlers = new HashMap<>();
     private boolean up;
     /** Written under {@link #lock}; volatile so the per-message check in dispatcherIdle needs no lock. */
     private volatile boolean ended;
@@ -130,9 +134,14 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         return !closing.get();
     }
 
-    public final PipeStats stats() {
+    /** This pipe's counters now; a TCP server's add up those of its connections, open or ended. */
+    public PipeStats stats() {
+        return ownStats();
+    }
+
+    final PipeStats ownStats() {
         return new PipeStats(received.get(), receivedBytes.get(), sent.get(), sentBytes.get(), dropped.get(),
-                oversized.get(), duplicates.get(), handlerErrors.get(), peakPending.get());
+                oversized.get(), duplicates.get(), handlerErrors.get(), peakPending.get(), 0, 0, 0);
     }
 
     // ---- sending ----
@@ -418,9 +427,25 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      * catch-all queue exists, when the pipe's event loop sends what the queue holds first and then links, so that
      * nothing is reordered or lost; {@link #links()} shows the link from then on.
      *
+     * <p>The link goes when {@code target} ends; this pipe ending does not end {@code target} (see
+     * {@link #link(Pipe, boolean)}).
+     *
      * @throws IllegalArgumentException when {@code target} is this pipe or has no default destination (a server)
      */
     public final Pipe link(Pipe target) {
+        return link(target, false);
+    }
+
+    /**
+     * Links {@code target} as {@link #link(Pipe)} does and, when {@code endTarget} is true, passes this pipe's end on
+     * (Vert.x's {@code endOnComplete}): once this pipe has ended, {@code target} ends after what was forwarded is
+     * written. A TCP connection half-closes ({@link #shutdownOutput()}: its peer reads end of stream and may still
+     * answer until it closes); a TLS connection or a UDP pipe closes. When this pipe ended by an error (a reset),
+     * {@code target} closes.
+     *
+     * @throws IllegalArgumentException when {@code target} is this pipe or has no default destination (a server)
+     */
+    public final Pipe link(Pipe target, boolean endTarget) {
         Objects.requireNonNull(target, "target");
         if (target == this) {
             throw new IllegalArgumentException("a pipe cannot be linked to itself: " + this);
@@ -430,15 +455,18 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
                     + " is a server");
         }
         if (implicit == null || loop.inEventLoop()) {
-            linkNow(target);
+            linkNow(target, endTarget);
         } else {
             // What the catch-all queue holds goes down the target before anything read later: the loop does both.
-            loop.execute(() -> linkNow(target));
+            loop.execute(() -> linkNow(target, endTarget));
         }
         return this;
     }
 
-    private void linkNow(Pipe target) {
+    private void linkNow(Pipe target, boolean endTarget) {
+        // The end handlers this link adds, so that unlink() can take them off again.
+        EndHandler targetEnded = ended -> unlink(ended);
+        EndHandler sourceEnded = endTarget ? source -> target.endAfterWrites(source.closeCause().isPresent()) : null;
         synchronized (lock) {
             if (Arrays.asList(links).contains(target)) {
                 return;
@@ -446,6 +474,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             Pipe[] next = Arrays.copyOf(links, links.length + 1);
             next[links.length] = target;
             links = next;
+            linkEndHandlers.put(target, new EndHandler[] {targetEnded, sourceEnded});
         }
         Sub catchAll = implicit;
         if (catchAll != null) {
@@ -459,15 +488,44 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
                 }
             }
         }
-        target.addEndHandler(ended -> unlink(ended));
+        target.addEndHandler(targetEnded);
+        if (sourceEnded != null) {
+            addEndHandler(sourceEnded);
+        }
     }
 
-    /** Stops sending this pipe's messages down {@code target}. */
+    /**
+     * Stops sending this pipe's messages down {@code target}, and takes off the end handlers {@code link} added: the
+     * one that unlinks when {@code target} ends, and the one that passes this pipe's end on.
+     */
     public final Pipe unlink(Pipe target) {
+        EndHandler[] handlers;
         synchronized (lock) {
             links = Arrays.stream(links).filter(p -> p != target).toArray(Pipe[]::new);
+            handlers = linkEndHandlers.remove(target);
+        }
+        if (handlers != null) {
+            target.removeEndHandler(handlers[0]);
+            if (handlers[1] != null) {
+                removeEndHandler(handlers[1]);
+            }
         }
         return this;
+    }
+
+    /**
+     * Ends this pipe as the target of a link whose source ended ({@link #link(Pipe, boolean)}): closes it, or, when
+     * {@code failed} is false, a TCP connection half-closes after what was written.
+     */
+    void endAfterWrites(boolean failed) {
+        closeAsync();
+    }
+
+    /** How many end handlers wait to run (for tests). */
+    final int endHandlerCount() {
+        synchronized (lock) {
+            return endHandlers.size();
+        }
     }
 
     /** The pipes this one sends its messages down. */
@@ -681,7 +739,17 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         }
     }
 
+    /**
+     * A handler threw or its stage failed: a bug of the handler, counted and logged with its stack trace, unless it
+     * failed because a pipe ended (the peer closed or reset), which is a normal end: one debug line, not counted.
+     */
     void handlerFailed(String what, Throwable error) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+        if (cause instanceof PipeClosedException) {
+            LOG.debug("{} of {} stopped: {}", what, this, cause.getMessage());
+            return;
+        }
         handlerErrors.incrementAndGet();
         LOG.warn("{} of {} failed", what, this, error);
     }

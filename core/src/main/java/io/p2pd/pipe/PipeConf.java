@@ -44,6 +44,17 @@ import java.util.Optional;
  * @param framing       how a TCP stream is cut into messages (default: raw chunks, as the original; TCP only)
  * @param tls           {@code use_ssl}: TLS over TCP when present, with its trust (clients) and identity (servers);
  *                      empty, the default, for none (TCP only)
+ * @param maxConnections      TCP servers: most connections open at once; one beyond is accepted and closed at once,
+ *                            counted in {@link PipeStats#refusedConnections()} (default: unlimited)
+ * @param maxConnectionsPerIp TCP servers: most connections open at once from one IP address, refused likewise
+ *                            (default: unlimited)
+ * @param firstMessageTimeout TCP servers: close a connection that has not delivered one whole message (a chunk, or
+ *                            a frame with framing; after the TLS handshake with TLS) this long after it was accepted,
+ *                            counted in {@link PipeStats#timedOutConnections()} (default: none; coturn uses 3-8 s)
+ * @param idleTimeout         TCP servers: close a connection with no traffic either way for this long (default: none)
+ * @param writeStallTimeout   TCP servers: close a connection whose writes stay backed up above the high-water mark
+ *                            for this long, such as a client that pipelines requests and never reads the answers
+ *                            (default: none)
  */
 public record PipeConf(
         Duration dnsTimeout,
@@ -63,7 +74,12 @@ public record PipeConf(
         Optional<EventLoopGroup> loop,
         Resolver resolver,
         Framing framing,
-        Optional<Tls> tls) {
+        Optional<Tls> tls,
+        int maxConnections,
+        int maxConnectionsPerIp,
+        Optional<Duration> firstMessageTimeout,
+        Optional<Duration> idleTimeout,
+        Optional<Duration> writeStallTimeout) {
 
     /** Default bound of a subscription queue, in messages. */
     public static final int DEFAULT_MAX_QSIZE = 1024;
@@ -99,6 +115,11 @@ public record PipeConf(
         Objects.requireNonNull(resolver, "resolver");
         Objects.requireNonNull(framing, "framing");
         Objects.requireNonNull(tls, "tls");
+        atLeast("maxConnections", maxConnections, 1);
+        atLeast("maxConnectionsPerIp", maxConnectionsPerIp, 1);
+        positive("firstMessageTimeout", firstMessageTimeout);
+        positive("idleTimeout", idleTimeout);
+        positive("writeStallTimeout", writeStallTimeout);
     }
 
     /** The original's defaults, with a bounded queue. */
@@ -127,6 +148,11 @@ public record PipeConf(
         }
     }
 
+    private static void positive(String name, Optional<Duration> d) {
+        Objects.requireNonNull(d, name);
+        d.ifPresent(v -> positive(name, v));
+    }
+
     private static void atLeast(String name, int value, int min) {
         if (value < min) {
             throw new IllegalArgumentException(name + " must be at least " + min + ", got " + value);
@@ -153,6 +179,11 @@ public record PipeConf(
         private Resolver resolver = Resolver.system();
         private Framing framing = Framing.raw();
         private Optional<Tls> tls = Optional.empty();
+        private int maxConnections = Integer.MAX_VALUE;
+        private int maxConnectionsPerIp = Integer.MAX_VALUE;
+        private Optional<Duration> firstMessageTimeout = Optional.empty();
+        private Optional<Duration> idleTimeout = Optional.empty();
+        private Optional<Duration> writeStallTimeout = Optional.empty();
 
         private Builder() {
         }
@@ -176,6 +207,11 @@ public record PipeConf(
             resolver = c.resolver;
             framing = c.framing;
             tls = c.tls;
+            maxConnections = c.maxConnections;
+            maxConnectionsPerIp = c.maxConnectionsPerIp;
+            firstMessageTimeout = c.firstMessageTimeout;
+            idleTimeout = c.idleTimeout;
+            writeStallTimeout = c.writeStallTimeout;
         }
 
         public Builder dnsTimeout(Duration v) { dnsTimeout = v; return this; }
@@ -212,11 +248,23 @@ public record PipeConf(
         /** Turns TLS off (the default). */
         public Builder noTls() { tls = Optional.empty(); return this; }
 
+        /** TCP servers: most connections open at once; more are accepted and closed at once. */
+        public Builder maxConnections(int v) { maxConnections = v; return this; }
+        /** TCP servers: most connections open at once from one IP address. */
+        public Builder maxConnectionsPerIp(int v) { maxConnectionsPerIp = v; return this; }
+        /** TCP servers: close a connection that sent no whole message this long after it was accepted. */
+        public Builder firstMessageTimeout(Duration v) { firstMessageTimeout = Optional.of(v); return this; }
+        /** TCP servers: close a connection with no traffic either way for this long. */
+        public Builder idleTimeout(Duration v) { idleTimeout = Optional.of(v); return this; }
+        /** TCP servers: close a connection whose writes stay backed up for this long. */
+        public Builder writeStallTimeout(Duration v) { writeStallTimeout = Optional.of(v); return this; }
+
         /** @throws IllegalArgumentException naming the first option whose value is wrong */
         public PipeConf build() {
             return new PipeConf(dnsTimeout, sslHandshake, sockProto, recvTimeout, conTimeout, maxQsize,
                     enableMsgIds, maxMsgIds, reuseAddr, broadcast, readerLimit, doClose, linger,
-                    sendRetry, loop, resolver, framing, tls);
+                    sendRetry, loop, resolver, framing, tls, maxConnections, maxConnectionsPerIp,
+                    firstMessageTimeout, idleTimeout, writeStallTimeout);
         }
     }
 }

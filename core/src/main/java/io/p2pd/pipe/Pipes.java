@@ -374,6 +374,9 @@ public final class Pipes {
 
         /** Makes the pipe of a connection a server accepted; the server adopts it once it is up. */
         private void acceptTcp(Channel ch, TcpServerPipe server) throws SSLException {
+            if (!server.admit(ch)) {
+                return;
+            }
             Optional<SslHandler> tls = StreamSetup.install(ch, conf, Optional.empty());
             TcpPipe connection = new TcpPipe(ch, conf, server);
             ch.pipeline().addLast("p2pd-inbound", connection.inbound());
@@ -416,6 +419,7 @@ public final class Pipes {
                     .group(loop, adopted == null ? conf.group() : loop.parent())
                     .channelFactory(adopted == null
                             ? Channels.tcpServer(loop, Channels.familyOf(local.getAddress())) : () -> adopted)
+                    .handler(server.acceptErrors())
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel ch) throws SSLException {
