@@ -53,7 +53,7 @@ final class NettySide implements Side {
         Channel ch = new ServerBootstrap()
                 .group(group(), group())
                 .channelFactory(EventLoops.tcpServer(group(), SocketProtocolFamily.INET))
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, streamAllocator())
+                .childOption(ChannelOption.RECVBUF_ALLOCATOR, streamAllocator())
                 .childOption(ChannelOption.AUTO_READ, autoRead)
                 .childHandler(handler)
                 .bind(PipeSide.LOOPBACK).sync().channel();
@@ -65,7 +65,7 @@ final class NettySide implements Side {
         Channel ch = new Bootstrap()
                 .group(group())
                 .channelFactory(EventLoops.udp(group(), SocketProtocolFamily.INET))
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(64 * 1024 + 1))
+                .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(64 * 1024 + 1))
                 .handler(new DatagramEcho())
                 .bind(PipeSide.LOOPBACK).sync().channel();
         return wrap(ch);
@@ -76,7 +76,7 @@ final class NettySide implements Side {
         Channel ch = new Bootstrap()
                 .group(group())
                 .channelFactory(EventLoops.tcpClient(group(), SocketProtocolFamily.INET))
-                .option(ChannelOption.RCVBUF_ALLOCATOR, streamAllocator())
+                .option(ChannelOption.RECVBUF_ALLOCATOR, streamAllocator())
                 .handler(new Counter(flow))
                 .connect(server).sync().channel();
         byte[][] batches = Payload.batches(flow.size(), flow.window());
@@ -89,7 +89,7 @@ final class NettySide implements Side {
         Channel ch = new Bootstrap()
                 .group(group())
                 .channelFactory(EventLoops.udp(group(), SocketProtocolFamily.INET))
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(64 * 1024 + 1))
+                .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(64 * 1024 + 1))
                 .handler(new Counter(flow))
                 .bind(PipeSide.LOOPBACK).sync().channel();
         byte[] one = Payload.message(flow.size());

@@ -1,25 +1,30 @@
 package io.p2pd.cli;
 
 import io.p2pd.net.HostPort;
+import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
-import java.util.Map;
+import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
  * A port forwarder made of linked pipes: every TCP connection to LISTEN is linked both ways to a new connection to
  * TARGET, on the same event loop; for UDP, each client address gets its own pipe to TARGET, and replies go back to
- * the client that sent the request.
+ * the client that sent the request. Those UDP upstreams close after {@code --udp-idle} without traffic and are
+ * capped at {@code --udp-max-clients} (the least recently used makes room), see {@link UdpUpstreams}.
  */
 @Command(name = "forward", mixinStandardHelpOptions = true,
         description = "Forward LISTEN (IP:PORT) to TARGET (HOST:PORT) until Ctrl-C.")
@@ -30,6 +35,16 @@ final class ForwardCommand implements Callable<Integer> {
 
     @Option(names = "--proto", defaultValue = "tcp", description = "tcp or udp (default: ${DEFAULT-VALUE})")
     String proto;
+
+    @Option(names = "--udp-idle", paramLabel = "SECONDS", defaultValue = "60",
+            description = "UDP: close a client's upstream socket after this long without traffic either way, as "
+                    + "socat -T (default: ${DEFAULT-VALUE})")
+    double udpIdleSeconds;
+
+    @Option(names = "--udp-max-clients", paramLabel = "N", defaultValue = "4096",
+            description = "UDP: most clients with an upstream socket at once; the least recently used one is "
+                    + "closed to make room (default: ${DEFAULT-VALUE})")
+    int udpMaxClients;
 
     @Parameters(index = "0", paramLabel = "LISTEN", description = "local IP:PORT to listen on (port 0: any)")
     String listen;
@@ -42,7 +57,14 @@ final class ForwardCommand implements Callable<Integer> {
         Proto p = Protos.parse(spec, proto);
         InetSocketAddress local = Addresses.socket(spec, Addresses.hostPort(spec, listen, 0));
         HostPort to = Addresses.hostPort(spec, target, 0);
-        Pipe server = p == Proto.TCP ? tcp(local, to) : udp(local, to);
+        if (!(udpIdleSeconds > 0 && udpIdleSeconds <= Duration.ofDays(1).toSeconds())) {
+            throw new ParameterException(spec.commandLine(), "--udp-idle must be more than 0 and at most a day");
+        }
+        if (udpMaxClients < 1) {
+            throw new ParameterException(spec.commandLine(), "--udp-max-clients must be at least 1");
+        }
+        Pipe server = p == Proto.TCP ? tcp(local, to) : udp(local, to, udpMaxClients,
+                Duration.ofNanos((long) (udpIdleSeconds * 1e9)), client -> { }).server();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
         PrintWriter out = spec.commandLine().getOut();
         out.printf("forward %s %s -> %s%n", p.name().toLowerCase(), Addresses.show(server.localAddress()), to);
@@ -68,16 +90,50 @@ final class ForwardCommand implements Callable<Integer> {
                 .open().join();
     }
 
-    private static Pipe udp(InetSocketAddress local, HostPort to) {
-        Map<InetSocketAddress, CompletableFuture<Pipe>> upstreams = new ConcurrentHashMap<>();
-        Pipe server = Pipes.opener(Proto.UDP).bind(local)
-                .msgHandler((msg, pipe) -> upstreams.computeIfAbsent(msg.sender(), client ->
-                        Pipes.opener(Proto.UDP).dest(to).eventLoopOf(pipe)
-                                .msgHandler((reply, upstream) -> pipe.send(reply.data(), client))
-                                .open())
-                        .thenCompose(upstream -> upstream.send(msg.data())))
-                .open().join();
-        server.addEndHandler(ended -> upstreams.values().forEach(f -> f.thenAccept(Pipe::closeAsync)));
-        return server;
+    /** A running UDP forwarder: its server pipe and its table of upstreams (closed with the server). */
+    record UdpForwarder(Pipe server, UdpUpstreams upstreams) {
+    }
+
+    /**
+     * A UDP forwarder from {@code local} to {@code to}. A datagram that cannot be forwarded (its upstream could not
+     * be opened, or a send failed) is dropped; drops are reported on stderr, one line a second at most.
+     */
+    static UdpForwarder udp(InetSocketAddress local, HostPort to, int maxClients, Duration idle,
+                            Consumer<InetSocketAddress> released) {
+        Pipe server = Pipes.opener(Proto.UDP).bind(local).open().join();
+        DropReport drops = new DropReport();
+        // The table is made after its opener, whose reply handler marks the client as used in it.
+        AtomicReference<UdpUpstreams> table = new AtomicReference<>();
+        UdpUpstreams upstreams = new UdpUpstreams(client -> Pipes.opener(Proto.UDP).dest(to).eventLoopOf(server)
+                .msgHandler(MsgHandler.plain((reply, upstream) -> {
+                    table.get().used(client);
+                    server.send(reply.data(), client)
+                            .exceptionally(e -> drops.dropped("a reply to " + Addresses.show(client), e));
+                }))
+                .open(), maxClients, idle, released);
+        table.set(upstreams);
+        server.addMsgHandler((msg, pipe) -> upstreams.upstream(msg.sender())
+                .thenCompose(upstream -> upstream.send(msg.data()))
+                .exceptionally(e -> drops.dropped("a datagram from " + Addresses.show(msg.sender()), e)));
+        server.addEndHandler(ended -> upstreams.close());
+        return new UdpForwarder(server, upstreams);
+    }
+
+    /** Reports dropped datagrams without flooding: one line a second at most, counting the ones not shown. */
+    static final class DropReport {
+        private final AtomicLong unreported = new AtomicLong();
+        private final AtomicLong nextReportNanos = new AtomicLong(System.nanoTime());
+
+        Void dropped(String what, Throwable error) {
+            long count = unreported.incrementAndGet();
+            long due = nextReportNanos.get();
+            long now = System.nanoTime();
+            if (now - due >= 0 && nextReportNanos.compareAndSet(due, now + TimeUnit.SECONDS.toNanos(1))) {
+                unreported.addAndGet(-count);
+                System.err.println("p2pd forward: dropped " + what + ": " + Main.describe(error)
+                        + (count > 1 ? " (" + (count - 1) + " more dropped since the last report)" : ""));
+            }
+            return null;
+        }
     }
 }
