@@ -45,6 +45,9 @@ final class StreamSetup {
                     new DelimitedFrames(conf.readerLimit(), d.delimiter()));
             case Framing.LengthPrefixed l -> ch.pipeline().addLast("p2pd-framing", new LengthFieldBasedFrameDecoder(
                     conf.readerLimit() + l.lengthBytes(), 0, l.lengthBytes(), 0, l.lengthBytes(), true));
+            // The 16-bit length at offset 2 counts the bytes after the 20-byte header (16 after the field).
+            case Framing.Stun stun -> ch.pipeline().addLast("p2pd-framing",
+                    new LengthFieldBasedFrameDecoder(conf.readerLimit(), 2, 2, 16, 0, true));
         }
         return tls;
     }
