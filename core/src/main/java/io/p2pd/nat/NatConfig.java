@@ -91,7 +91,7 @@ public record NatConfig(List<InetSocketAddress> servers, Optional<InetAddress> b
          *
          * @throws AddressNotLocalException when this machine no longer has that address
          */
-        public Builder route(Route route) throws AddressNotLocalException {
+        public Builder route(Route route) {
             return bindIp(route.bind(0).ip());
         }
 

@@ -78,7 +78,7 @@ public record Route(
      *
      * @throws AddressNotLocalException when none of the route's addresses is assigned here
      */
-    public BoundRoute bind(int port) throws AddressNotLocalException {
+    public BoundRoute bind(int port) {
         checkPort(port);
         LocalAddresses local = LocalAddresses.current();
         for (IpBlock b : nicIps) {
@@ -103,7 +103,7 @@ public record Route(
      * @throws IllegalArgumentException when {@code ip} is not one of the route's addresses
      * @throws AddressNotLocalException when this machine (for a link-local: the route's interface) lacks it
      */
-    public BoundRoute bind(int port, InetAddress ip) throws AddressNotLocalException {
+    public BoundRoute bind(int port, InetAddress ip) {
         checkPort(port);
         Objects.requireNonNull(ip, "ip");
         if (!contains(ip)) {

@@ -163,6 +163,19 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         return copy;
     }
 
+    /**
+     * Half-closes a TCP connection: what was sent before is written, then the peer reads end of stream, while this
+     * pipe still receives until the peer closes (which ends the pipe). Later sends fail with
+     * {@link PipeClosedException}. Completes once the end is handed to the OS; calling it again returns the same
+     * future.
+     *
+     * @throws UnsupportedOperationException on a UDP pipe, a TCP server (half-close its connections) or a TLS
+     *                                       connection
+     */
+    public CompletableFuture<Void> shutdownOutput() {
+        throw new UnsupportedOperationException("shutdownOutput() half-closes a TCP connection, not " + this);
+    }
+
     // ---- receiving ----
 
     /** The next message of {@link Sub#ALL}, waiting at most {@code recvTimeout}. */
@@ -179,22 +192,26 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     }
 
     /**
-     * The next message queued for {@code sub}, waiting at most {@code timeout}. Fails at once with
-     * {@link IllegalStateException} when no queue is subscribed for {@code sub}; with {@link RecvTimeoutException}
-     * when nothing came in time; with {@link PipeClosedException} when the pipe ended and its queue is empty.
+     * The next message queued for {@code sub}, waiting at most {@code timeout}. The future fails with
+     * {@link RecvTimeoutException} when nothing came in time, with {@link PipeClosedException} when the pipe ended and
+     * its queue is empty.
+     *
+     * @throws IllegalStateException when no queue is subscribed for {@code sub} (a misuse, so thrown at once)
+     * @throws IllegalArgumentException when {@code timeout} is not positive
      */
     public final CompletableFuture<Message> recv(Sub sub, Duration timeout) {
         Objects.requireNonNull(sub, "sub");
+        Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException("timeout must be positive"));
+            throw new IllegalArgumentException("recv timeout must be positive, got " + timeout);
         }
         for (Subscription s : subscriptions) {
             if (s.sub().equals(sub) && !s.hasHandler()) {
                 return s.queue().take(timeout, loop);
             }
         }
-        return CompletableFuture.failedFuture(new IllegalStateException(
-                "no queue subscribed for " + sub + " on " + this + ": call subscribe(sub) first"));
+        throw new IllegalStateException(
+                "no queue subscribed for " + sub + " on " + this + ": call subscribe(sub) first");
     }
 
     /**
@@ -202,12 +219,14 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      * times) when none comes within {@code recvTimeout}: the request/response helper of the original. Subscribes
      * {@code reply} for the time of the request if it was not subscribed. Fails with {@link RecvTimeoutException}
      * when no attempt got a reply.
+     *
+     * @throws IllegalStateException when {@code reply} is subscribed with a handler, which would take the reply
      */
     public final CompletableFuture<Message> request(byte[] data, Sub reply) {
         for (Subscription s : subscriptions) {
             if (s.sub().equals(reply) && s.hasHandler()) {
-                return CompletableFuture.failedFuture(new IllegalStateException(
-                        "request: " + reply + " is subscribed with a handler, which would take the reply"));
+                throw new IllegalStateException(
+                        "request: " + reply + " is subscribed with a handler, which would take the reply");
             }
         }
         boolean added = !hasQueue(reply);
@@ -641,9 +660,13 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
 
     // ---- TCP servers ----
 
-    /** The next accepted connection (TCP servers); other pipes fail with {@link UnsupportedOperationException}. */
+    /**
+     * The next accepted connection (TCP servers).
+     *
+     * @throws IllegalStateException on any other pipe, which has no connections to accept
+     */
     public CompletableFuture<Pipe> accept() {
-        return CompletableFuture.failedFuture(new UnsupportedOperationException("accept() needs a TCP server: " + this));
+        throw new IllegalStateException("accept() needs a TCP server: " + this);
     }
 
     /** The live connections of a TCP server; empty for other pipes. */

@@ -187,7 +187,7 @@ public final class Pipes {
                 checkOptions();
             } catch (IllegalArgumentException e) {
                 closeWrappedOnFailure();
-                return CompletableFuture.failedFuture(e);
+                throw e;
             }
             if (wrapped != null) {
                 return Wrapping.wrap(this);
@@ -212,16 +212,11 @@ public final class Pipes {
          */
         public CompletableFuture<NetworkChannel> openSocket() {
             if (wrapped != null) {
-                return CompletableFuture.failedFuture(new IllegalArgumentException(
-                        "openSocket() opens a socket; this opener wraps one already"));
+                throw new IllegalArgumentException("openSocket() opens a socket; this opener wraps one already");
             }
-            try {
-                checkSocketOptions();
-                if (conf.useSsl() || !(conf.framing() instanceof Framing.Raw)) {
-                    throw new IllegalArgumentException("useSsl and framing apply to pipes, not to a bare socket");
-                }
-            } catch (IllegalArgumentException e) {
-                return CompletableFuture.failedFuture(e);
+            checkSocketOptions();
+            if (conf.useSsl() || !(conf.framing() instanceof Framing.Raw)) {
+                throw new IllegalArgumentException("useSsl and framing apply to pipes, not to a bare socket");
             }
             PipeConf bare = conf.toBuilder().sockOnly(false).build();
             EventLoop loop = conf.group().next();

@@ -1,17 +1,25 @@
 package io.p2pd.pipe;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.RecvByteBufAllocator;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.UncheckedBooleanSupplier;
 import io.p2pd.net.HostPort;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** One TCP connection: a client's, or one a server accepted. */
 final class TcpPipe extends Pipe {
@@ -26,6 +34,11 @@ final class TcpPipe extends Pipe {
     private int blockedOnWrites;
     /** What send appends (delimited framing) or empty. */
     private final byte[] suffix;
+    private final Reads reads;
+    /** Set by the first shutdownOutput(). */
+    private final AtomicReference<CompletableFuture<Void>> outputShutdown = new AtomicReference<>();
+    /** Registering the channel again with its loop, to resume reading after the peer's FIN. Event loop only. */
+    private boolean reregistering;
 
     TcpPipe(Channel channel, PipeConf conf, TcpServerPipe server) {
         super(conf, channel.eventLoop());
@@ -35,6 +48,9 @@ final class TcpPipe extends Pipe {
         this.server = server;
         this.dispatcher = new Dispatcher(this, server);
         this.suffix = conf.framing() instanceof Framing.Delimited d ? d.delimiter() : new byte[0];
+        this.reads = new Reads(conf.readerLimit());
+        // Before the first read, so the channel's read handle is one of ours.
+        channel.config().setRecvByteBufAllocator(reads);
         channel.closeFuture().addListener(f -> ended());
     }
 
@@ -76,14 +92,49 @@ final class TcpPipe extends Pipe {
         return refused != null ? refused : write(channel, framed(directCopy(channel, data)), size);
     }
 
-    /** Why a message of {@code size} bytes cannot be sent, as a failed future; null when it can. */
+    @Override
+    public CompletableFuture<Void> shutdownOutput() {
+        if (channel.pipeline().get(SslHandler.class) != null) {
+            throw new UnsupportedOperationException("shutdownOutput() on a TLS connection: " + this
+                    + " (TLS has no half-close here; close() it)");
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<Void> first = outputShutdown.compareAndExchange(null, done);
+        if (first != null) {
+            return first.copy();
+        }
+        if (!channel.isActive()) {
+            done.completeExceptionally(closedError());
+            return done.copy();
+        }
+        // Netty fails writes still queued when the output shuts down: an empty write completes after them.
+        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(written -> ((DuplexChannel) channel).shutdownOutput()
+                .addListener(shut -> {
+                    if (shut.isSuccess()) {
+                        done.complete(null);
+                    } else {
+                        done.completeExceptionally(channel.isActive()
+                                ? Errors.send(shut.cause(), remote, false) : closedError());
+                    }
+                }));
+        return done.copy();
+    }
+
+    /**
+     * A closed pipe as a failed future (an I/O outcome); null when the message can go. A message its length prefix
+     * cannot carry is a misuse, thrown at once.
+     */
     private CompletableFuture<Void> refusal(int size) {
+        if (conf.framing() instanceof Framing.LengthPrefixed l && size > l.maxLength()) {
+            throw new IllegalArgumentException("message of " + size + " bytes does not fit a " + l.lengthBytes()
+                    + "-byte length prefix");
+        }
         if (!channel.isActive()) {
             return CompletableFuture.failedFuture(closedError());
         }
-        if (conf.framing() instanceof Framing.LengthPrefixed l && size > l.maxLength()) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException("message of " + size
-                    + " bytes does not fit a " + l.lengthBytes() + "-byte length prefix"));
+        if (outputShutdown.get() != null) {
+            return CompletableFuture.failedFuture(new PipeClosedException("the output of " + this
+                    + " was shut down (shutdownOutput)"));
         }
         return null;
     }
@@ -99,8 +150,8 @@ final class TcpPipe extends Pipe {
     }
 
     private CompletableFuture<Void> notThePeer(InetSocketAddress dest) {
-        return CompletableFuture.failedFuture(new IllegalArgumentException(
-                "TCP connection " + this + " cannot send to " + HostPort.of(dest) + ", only to its peer"));
+        throw new IllegalArgumentException(
+                "TCP connection " + this + " cannot send to " + HostPort.of(dest) + ", only to its peer");
     }
 
     @Override
@@ -185,12 +236,36 @@ final class TcpPipe extends Pipe {
      * write to (a linked one, or this one after in-place handlers) that cannot take more.
      */
     private void updateReading() {
-        if (channel.config().isAutoRead() || blockedOnWrites > 0 || dispatcher.busy()
+        if (channel.config().isAutoRead() || reregistering || !channel.isOpen() || blockedOnWrites > 0 || dispatcher.busy()
                 || anyQueueFull(subscriptions())
                 || (server != null && anyQueueFull(server.subscriptions()))) {
             return;
         }
-        channel.config().setAutoRead(true);
+        resumeReading();
+    }
+
+    /**
+     * Turns reading on. After a read loop was stopped past the peer's FIN, Netty 4.2's epoll transport has taken the
+     * socket out of epoll (it removes a socket with nothing left to wait for, and the FIN's wake-up is spent), yet
+     * still thinks it registered, so turning reading on would fail: registering the channel again puts it back.
+     */
+    private void resumeReading() {
+        if (!reads.stoppedAfterFin) {
+            channel.config().setAutoRead(true);
+            return;
+        }
+        if (reregistering) {
+            return;
+        }
+        reregistering = true;
+        channel.deregister().addListener(d -> loop.register(channel).addListener(r -> {
+            reregistering = false;
+            if (r.isSuccess()) {
+                updateReading();
+            } else {
+                fail(r.cause());
+            }
+        }));
     }
 
     private static boolean anyQueueFull(Subscription[] subs) {
@@ -205,6 +280,86 @@ final class TcpPipe extends Pipe {
     @Override
     public String toString() {
         return "TCP " + HostPort.of(local) + " -> " + HostPort.of(remote);
+    }
+
+    /**
+     * How this connection sizes its reads: adaptively, up to {@code readerLimit} bytes a read, as the options set on
+     * the bootstrap do, and not one read more once reading is paused. Netty's epoll transport, once the peer's FIN has
+     * arrived (EPOLLRDHUP), keeps reading until end of stream whether or not reading is on: a paused pipe would take
+     * in everything the peer wrote before closing, however full its queue or backed up its link. Handing that loop an
+     * empty buffer ends it (a read of zero bytes); reading resumes with the rest when the pipe turns reading on again.
+     */
+    final class Reads implements RecvByteBufAllocator {
+        private final RecvByteBufAllocator adaptive;
+        /** The read loop was stopped after the peer's FIN: see {@link #resumeReading()}. Event loop only. */
+        private boolean stoppedAfterFin;
+
+        Reads(int readerLimit) {
+            adaptive = new AdaptiveRecvByteBufAllocator(Math.min(64, readerLimit), Math.min(2048, readerLimit),
+                    readerLimit);
+        }
+
+        @Override
+        public Handle newHandle() {
+            return new StopWhenPaused((RecvByteBufAllocator.ExtendedHandle) adaptive.newHandle());
+        }
+
+        /** The first read of a loop is the transport's choice; later ones stop when reading is paused. */
+        private final class StopWhenPaused extends RecvByteBufAllocator.DelegatingHandle
+                implements RecvByteBufAllocator.ExtendedHandle {
+            private ChannelConfig config;
+            private int readsThisLoop;
+            /** The last buffer handed out was the empty one that ends the loop. */
+            private boolean stopping;
+
+            StopWhenPaused(RecvByteBufAllocator.ExtendedHandle delegate) {
+                super(delegate);
+            }
+
+            @Override
+            public void reset(ChannelConfig config) {
+                this.config = config;
+                readsThisLoop = 0;
+                stopping = false;
+                super.reset(config);
+            }
+
+            @Override
+            public ByteBuf allocate(ByteBufAllocator alloc) {
+                // A first read with reading off was asked for (Channel.read(), TLS wanting a whole record): let it be.
+                // Only after the peer's FIN does a loop go on once reading is off (Netty's own check stops it).
+                stopping = readsThisLoop > 0 && config != null && !config.isAutoRead();
+                if (stopping) {
+                    stoppedAfterFin = true;
+                    return alloc.directBuffer(0, 0);
+                }
+                return super.allocate(alloc);
+            }
+
+            @Override
+            public void lastBytesRead(int bytes) {
+                // The empty read is not a measure of the stream: it must not shrink the adaptive guess.
+                if (!stopping) {
+                    super.lastBytesRead(bytes);
+                }
+            }
+
+            @Override
+            public int lastBytesRead() {
+                return stopping ? 0 : super.lastBytesRead();
+            }
+
+            @Override
+            public void incMessagesRead(int numMessages) {
+                readsThisLoop += numMessages;
+                super.incMessagesRead(numMessages);
+            }
+
+            @Override
+            public boolean continueReading(UncheckedBooleanSupplier maybeMoreDataSupplier) {
+                return ((RecvByteBufAllocator.ExtendedHandle) delegate()).continueReading(maybeMoreDataSupplier);
+            }
+        }
     }
 
     private final class Inbound extends ChannelInboundHandlerAdapter {

@@ -162,8 +162,8 @@ final class TcpServerPipe extends Pipe {
 
     @Override
     public CompletableFuture<Void> send(byte[] data) {
-        return CompletableFuture.failedFuture(new IllegalStateException(
-                "a TCP server pipe sends to one of its connections: use send(data, dest) on " + this));
+        throw new IllegalStateException(
+                "a TCP server pipe sends to one of its connections: use send(data, dest) on " + this);
     }
 
     @Override

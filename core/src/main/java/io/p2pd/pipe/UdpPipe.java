@@ -69,8 +69,7 @@ final class UdpPipe extends Pipe {
     }
 
     private CompletableFuture<Void> noDefaultDest() {
-        return CompletableFuture.failedFuture(
-                new IllegalStateException("UDP pipe " + this + " has no default destination: use send(data, dest)"));
+        throw new IllegalStateException("UDP pipe " + this + " has no default destination: use send(data, dest)");
     }
 
     @Override
@@ -99,11 +98,14 @@ final class UdpPipe extends Pipe {
         return write(channel, new DatagramPacket(directCopy(channel, data), dest), size);
     }
 
-    /** Why a datagram of {@code size} bytes cannot be sent, as a failed future; null when it can. */
+    /**
+     * A closed pipe as a failed future (an I/O outcome); null when the datagram can go. A datagram too large is a
+     * misuse, thrown at once.
+     */
     private CompletableFuture<Void> refusal(int size) {
         if (size > PipeConf.MAX_DATAGRAM) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException(
-                    "datagram of " + size + " bytes exceeds the UDP limit of " + PipeConf.MAX_DATAGRAM));
+            throw new IllegalArgumentException(
+                    "datagram of " + size + " bytes exceeds the UDP limit of " + PipeConf.MAX_DATAGRAM);
         }
         if (!channel.isActive()) {
             return CompletableFuture.failedFuture(closedError());

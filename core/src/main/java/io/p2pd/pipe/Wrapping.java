@@ -39,7 +39,11 @@ final class Wrapping {
             udpDest = opener.proto() == Proto.UDP ? destination(opener) : Optional.empty();
             channel = adopt(opener);
             configure(channel, opener.socketOptions(loop));
-        } catch (IOException | IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
+            // A channel in the wrong state or an option it cannot take: a misuse, thrown at once.
+            closeIfOwned(opener);
+            throw e;
+        } catch (IOException e) {
             closeIfOwned(opener);
             return CompletableFuture.failedFuture(e);
         }

@@ -2,9 +2,10 @@ package io.p2pd.stun;
 
 /**
  * The only exception {@link StunMessage#decode} throws: the bytes are not a well-formed STUN message.
- * The message says what was wrong; {@link #offset()} says where (byte offset in the input).
+ * A {@link StunException} like every STUN failure. The message says what was wrong; {@link #offset()} says
+ * where (byte offset in the input).
  */
-public final class StunDecodeException extends Exception {
+public final class StunDecodeException extends StunException {
     private static final long serialVersionUID = 1L;
     private final int offset;
 

@@ -12,6 +12,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.List;
+import io.p2pd.pipe.Pipe;
+import io.p2pd.pipe.Pipes;
+import io.p2pd.pipe.Proto;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /** Routes and binding on this machine's own interfaces (loopback and whatever else is up). */
@@ -69,18 +73,33 @@ class RouteTest {
     }
 
     @Test
-    void bindingAnAddressThisMachineLacksIsAClearBindException() {
+    void bindingAnAddressThisMachineLacksIsAClearUncheckedBindError() {
         Interface lo = lo();
         Route absent = new Route(Family.V4, lo.name(), lo.index(),
                 List.of(IpBlock.parse("203.0.113.250")), List.of(), List.of());
         assertThatThrownBy(() -> absent.bind(0))
-                .isInstanceOf(BindException.class)
+                .isInstanceOf(RuntimeException.class)
                 .isInstanceOf(AddressNotLocalException.class)
+                .hasCauseExactlyInstanceOf(BindException.class)
+                .hasMessage("address 203.0.113.250 is not assigned to any interface of this machine (route on "
+                        + lo.name() + ")")
                 .hasMessageContaining("203.0.113.250")
                 .satisfies(e -> assertThat(((AddressNotLocalException) e).address())
                         .isEqualTo(InetAddress.getByName("203.0.113.250")));
         assertThatThrownBy(() -> absent.bind(0, InetAddress.getByName("203.0.113.250")))
                 .isInstanceOf(AddressNotLocalException.class).hasMessageContaining("203.0.113.250");
+    }
+
+    /** The README's one-liner must compile as written: no checked exception to catch (this method throws none). */
+    @Test
+    void theReadmeDefaultRouteOneLinerCompilesAndBinds() {
+        Assumptions.assumeTrue(Nics.defaultRoute(Family.V4).isPresent(), "this machine has no IPv4 default route");
+        try (Pipe pipe = Pipes.opener(Proto.UDP)
+                .route(Nics.defaultRoute(Family.V4).orElseThrow().bind(0))
+                .open().join()) {
+            assertThat(Nics.defaultRoute(Family.V4).orElseThrow().contains(pipe.localAddress().getAddress())).isTrue();
+            assertThat(pipe.localAddress().getPort()).isPositive();
+        }
     }
 
     @Test

@@ -166,11 +166,11 @@ class TlsTest {
     @Test
     void aTlsServerNeedsAnIdentity() {
         assertThatThrownBy(() -> Pipes.opener(Proto.TCP).bind(LOOPBACK)
-                .conf(PipeConf.builder().useSsl(true).build()).open().join())
-                .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Tls.server");
+                .conf(PipeConf.builder().useSsl(true).build()).open())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Tls.server");
         assertThatThrownBy(() -> Pipes.opener(Proto.UDP).bind(LOOPBACK)
-                .conf(PipeConf.builder().tls(Tls.insecure()).build()).open().join())
-                .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TCP pipes only");
+                .conf(PipeConf.builder().tls(Tls.insecure()).build()).open())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TCP pipes only");
     }
 
     @Test

@@ -49,13 +49,13 @@ class WrapTest {
 
             SocketChannel second = SocketChannel.open(server.localAddress());
             assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(second)
-                    .conf(PipeConf.builder().loop(epoll).build()).open().join())
-                    .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("NIO event loop");
+                    .conf(PipeConf.builder().loop(epoll).build()).open())
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("NIO event loop");
             assertThat(second.isOpen()).as("closed, as a failed open of a channel it owns").isFalse();
 
             SocketChannel third = SocketChannel.open(server.localAddress());
-            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(third).eventLoopOf(server).open().join())
-                    .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("eventLoopOf");
+            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(third).eventLoopOf(server).open())
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("eventLoopOf");
             assertThat(third.isOpen()).isFalse();
         } finally {
             nio.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
@@ -80,8 +80,8 @@ class WrapTest {
         assertThat(listener.isOpen()).isFalse();
 
         ServerSocketChannel unbound = ServerSocketChannel.open();
-        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(unbound).open().join())
-                .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not bound");
+        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(unbound).open())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not bound");
         assertThat(unbound.isOpen()).isFalse();
     }
 
@@ -104,17 +104,17 @@ class WrapTest {
     void doCloseDecidesWhetherAFailedWrapClosesTheChannel() throws Exception {
         SocketChannel unconnected = SocketChannel.open();
         assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(unconnected)
-                .conf(PipeConf.builder().doClose(false).build()).open().join())
-                .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not connected");
+                .conf(PipeConf.builder().doClose(false).build()).open())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not connected");
         assertThat(unconnected.isOpen()).isTrue();
 
-        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(unconnected).open().join())
-                .cause().isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(unconnected).open())
+                .isInstanceOf(IllegalArgumentException.class);
         assertThat(unconnected.isOpen()).isFalse();
 
         DatagramChannel unbound = DatagramChannel.open();
-        assertThatThrownBy(() -> Pipes.opener(Proto.UDP).channel(unbound).open().join())
-                .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not bound");
+        assertThatThrownBy(() -> Pipes.opener(Proto.UDP).channel(unbound).open())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not bound");
         assertThat(unbound.isOpen()).isFalse();
     }
 }

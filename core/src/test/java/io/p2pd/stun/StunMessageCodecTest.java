@@ -43,6 +43,12 @@ class StunMessageCodecTest {
         rejects(Arrays.copyOf(StunMessageVectorsTest.REQUEST, 19), "truncated header: 19 bytes", 0);
     }
 
+    /** Issue 17: one hierarchy; a caller catching StunException also catches a decode failure. */
+    @Test
+    void decodeFailureIsAStunException() {
+        assertThatThrownBy(() -> StunMessage.decode(new byte[3])).isInstanceOf(StunException.class);
+    }
+
     @Test
     void oversize() {
         rejects(new byte[StunMessage.MAX_LENGTH + 4], "oversize message", 0);

@@ -1,0 +1,110 @@
+package io.p2pd.pipe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 17, the pipe API: a peer's FIN (half-close) does not lift back-pressure, and a pipe can half-close its own
+ * side. Runs on the default transport (epoll on Linux), where the FIN used to make a paused pipe read on to the end.
+ */
+class HalfCloseTest {
+
+    private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
+
+    static byte[] pattern(int size) {
+        byte[] data = new byte[size];
+        for (int i = 0; i < size; i++) {
+            data[i] = (byte) (i * 31 + (i >> 8));
+        }
+        return data;
+    }
+
+    /** Two turns of the pipe's event loop: what the kernel already holds for it (data, FIN) has been handled. */
+    static void settle(Pipe pipe) throws Exception {
+        for (int i = 0; i < 2; i++) {
+            pipe.loop.submit(() -> { }).get(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aPausedPipeDoesNotReadTheRestOfTheStreamOnceThePeerHalfCloses() throws Exception {
+        int total = 64 * 1024;
+        int limit = 1024;
+        int qsize = 2;
+        PipeConf conf = PipeConf.builder().maxQsize(qsize).readerLimit(limit).build();
+        byte[] data = pattern(total);
+        try (ServerSocket listener = new ServerSocket(0, 1, LOOPBACK.getAddress());
+             Pipe pipe = Pipes.opener(Proto.TCP).dest((InetSocketAddress) listener.getLocalSocketAddress())
+                     .conf(conf).open().join();
+             Socket peer = listener.accept()) {
+            CompletableFuture.runAsync(() -> {
+                try {
+                    peer.getOutputStream().write(data);
+                    peer.shutdownOutput();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }).get(10, TimeUnit.SECONDS);
+            settle(pipe);
+
+            // The queue's two chunks, one the dispatcher holds, and the one read that found the queue full.
+            long bound = (qsize + 2L) * limit;
+            long peakUnread = pipe.stats().receivedBytes();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            for (int i = 0; i < 2 * total && got.size() < total; i++) {
+                got.write(pipe.recv(Duration.ofSeconds(5)).join().data());
+                settle(pipe);
+                peakUnread = Math.max(peakUnread, pipe.stats().receivedBytes() - got.size());
+            }
+
+            assertThat(peakUnread).isLessThanOrEqualTo(bound);
+            assertThat(got.toByteArray()).isEqualTo(data);
+            assertThat(pipe.stats().receivedBytes()).isEqualTo(total);
+            pipe.closeFuture().get(5, TimeUnit.SECONDS); // the peer's end, once everything was taken
+        }
+    }
+
+    @Test
+    void shutdownOutputWritesWhatWasSentThenEndsTheStreamAndStillReceives() throws Exception {
+        byte[] data = pattern(256 * 1024);
+        try (ServerSocket listener = new ServerSocket(0, 1, LOOPBACK.getAddress());
+             Pipe pipe = Pipes.open(Proto.TCP, (InetSocketAddress) listener.getLocalSocketAddress()).join();
+             Socket peer = listener.accept()) {
+            CompletableFuture<Void> sent = pipe.send(data);
+            CompletableFuture<Void> shut = pipe.shutdownOutput();
+            // Everything sent before, then end of stream.
+            byte[] got = peer.getInputStream().readAllBytes();
+            assertThat(got).isEqualTo(data);
+            sent.get(5, TimeUnit.SECONDS);
+            shut.get(5, TimeUnit.SECONDS);
+            assertThat(pipe.shutdownOutput()).succeedsWithin(Duration.ofSeconds(1));
+            assertThat(pipe.send(new byte[] {1})).failsWithin(Duration.ofSeconds(1))
+                    .withThrowableThat().havingCause().isInstanceOf(PipeClosedException.class);
+
+            // The other direction still works until the peer closes, which ends the pipe.
+            peer.getOutputStream().write("reply".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertThat(pipe.recv(Duration.ofSeconds(5)).join().text()).isEqualTo("reply");
+            assertThat(pipe.isOpen()).isTrue();
+            peer.close();
+            pipe.closeFuture().get(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void shutdownOutputOnUdpOrAServerIsMisuse() throws Exception {
+        try (Pipe udp = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
+             Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join()) {
+            assertThatThrownBy(udp::shutdownOutput).isInstanceOf(UnsupportedOperationException.class);
+            assertThatThrownBy(server::shutdownOutput).isInstanceOf(UnsupportedOperationException.class);
+        }
+    }
+}
