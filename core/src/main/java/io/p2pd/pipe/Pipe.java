@@ -61,7 +61,8 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      *    held for a few lines and never while completing a future;
      *  - counters are atomics, flags the loop checks per message are volatile.
      * Handlers registered before open (Opener) are in place before the first read, so they see every message; one
-     * added later from another thread sees the messages that arrive after it is added.
+     * added later from another thread sees the messages read after it is added (one in delivery at that very instant
+     * may miss it: there is no waiting for the loop to make that exact).
      */
 
     private static final Logger LOG = LoggerFactory.getLogger(Pipe.class);
@@ -599,19 +600,17 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      * up (and stop a TCP pipe at its limit): it goes while empty. One that holds messages stays, for {@code recv}.
      */
     void handlerAdded() {
-        if (implicit != null) {
-            onLoopLater(() -> {
-                Sub catchAll = implicit;
-                if (catchAll == null) {
-                    return;
-                }
-                for (Subscription s : subscriptions) {
-                    if (s.sub().equals(catchAll) && !s.hasHandler() && s.queue().size() == 0) {
-                        implicit = null;
-                        unsubscribe(catchAll);
-                    }
-                }
-            });
+        // Decided here and now, on whatever thread added the handler, without waiting for the loop: the queue goes
+        // if it holds nothing, so messages read from now on reach the handler only and cannot fill it.
+        Sub catchAll = implicit;
+        if (catchAll == null) {
+            return;
+        }
+        for (Subscription s : subscriptions) {
+            if (s.sub().equals(catchAll) && !s.hasHandler() && s.queue().size() == 0) {
+                implicit = null;
+                unsubscribe(catchAll);
+            }
         }
     }
 
@@ -801,18 +800,6 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         // end handler closes this one.
         if (!LoopSafeFuture.onEventLoop()) {
             done.join();
-        }
-    }
-
-    /**
-     * Runs {@code task} on this pipe's event loop, where messages are delivered, so it cannot interleave with a
-     * delivery: at once when already there, else queued in order. Never waits.
-     */
-    final void onLoopLater(Runnable task) {
-        if (loop.inEventLoop()) {
-            task.run();
-        } else {
-            loop.execute(task);
         }
     }
 
