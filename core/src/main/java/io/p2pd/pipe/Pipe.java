@@ -82,6 +82,11 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      * linking sends what it holds down the link and removes it.
      */
     private volatile Sub implicit;
+    /**
+     * Set (before the link is published) by a link made off the loop while the catch-all queue exists: the loop
+     * sends what that queue holds down the links before it forwards anything read later.
+     */
+    private volatile boolean drainFirst;
     /** Run once this pipe can take more writes (or has ended): sources linked to it resume reading. */
     private final ConcurrentLinkedQueue<Runnable> writableWaiters = new ConcurrentLinkedQueue<>();
     private final List<UpHandler> upHandlers = new ArrayList<>();
@@ -424,9 +429,8 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      *
      * <p>A pipe opened without a message handler queues everything; linking sends what that catch-all queue holds
      * down {@code target} and removes the queue, since a relay's queue is one nobody reads and a full TCP queue
-     * would stop the relay. {@code link} never waits: the link is in place when it returns, except while that
-     * catch-all queue exists, when the pipe's event loop sends what the queue holds first and then links, so that
-     * nothing is reordered or lost; {@link #links()} shows the link from then on.
+     * would stop the relay. {@code link} never waits for the pipe's event loop, and the link is in place when it
+     * returns; what the catch-all queue held is sent first, in order, before anything read later.
      *
      * <p>The link goes when {@code target} ends; this pipe ending does not end {@code target} (see
      * {@link #link(Pipe, boolean)}).
@@ -455,13 +459,50 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             throw new IllegalArgumentException("a linked pipe needs a default destination; " + target
                     + " is a server");
         }
-        if (implicit == null || loop.inEventLoop()) {
-            linkNow(target, endTarget);
-        } else {
-            // What the catch-all queue holds goes down the target before anything read later: the loop does both.
-            loop.execute(() -> linkNow(target, endTarget));
+        boolean queueToDrain = implicit != null && !loop.inEventLoop();
+        if (queueToDrain) {
+            // Written before the link is published, so a delivery that sees the link sees this too: the loop drains
+            // what the catch-all queue holds before it forwards anything read later (Dispatcher), or this task does.
+            drainFirst = true;
+        }
+        linkNow(target, endTarget);
+        if (queueToDrain) {
+            loop.execute(() -> drainCatchAll(links));
         }
         return this;
+    }
+
+    /** Whether the loop must drain the catch-all queue down the links before forwarding. Event loop only. */
+    final boolean mustDrainFirst() {
+        return drainFirst;
+    }
+
+    /**
+     * Sends what the catch-all queue holds down {@code targets} (the links) and removes the queue; then, as for any
+     * forwarded message, a TCP pipe stops reading while a link cannot take more. Event loop only.
+     */
+    final void drainCatchAll(Pipe[] targets) {
+        drainFirst = false;
+        Sub catchAll = implicit;
+        if (catchAll == null) {
+            return;
+        }
+        implicit = null;
+        for (Subscription s : subscriptions) {
+            if (s.sub().equals(catchAll)) {
+                for (Message queued : s.queue().drain()) {
+                    for (Pipe target : targets) {
+                        target.send(queued.data());
+                    }
+                }
+                unsubscribe(catchAll);
+            }
+        }
+        for (Pipe target : targets) {
+            if (!target.isWritable()) {
+                waitUntilWritable(target);
+            }
+        }
     }
 
     private void linkNow(Pipe target, boolean endTarget) {
@@ -477,17 +518,8 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             links = next;
             linkEndHandlers.put(target, new EndHandler[] {targetEnded, sourceEnded});
         }
-        Sub catchAll = implicit;
-        if (catchAll != null) {
-            implicit = null;
-            for (Subscription s : subscriptions) {
-                if (s.sub().equals(catchAll)) {
-                    for (Message queued : s.queue().drain()) {
-                        target.send(queued.data());
-                    }
-                    unsubscribe(catchAll);
-                }
-            }
+        if (loop.inEventLoop()) {
+            drainCatchAll(links);
         }
         target.addEndHandler(targetEnded);
         if (sourceEnded != null) {
