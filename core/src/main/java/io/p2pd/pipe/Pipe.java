@@ -5,7 +5,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -40,9 +39,30 @@ import org.slf4j.LoggerFactory;
  *
  * <p>All methods are thread-safe. Methods that wait return a {@link CompletableFuture} that fails with a specific
  * exception: {@link PipeClosedException}, {@link RecvTimeoutException}, {@link java.net.ConnectException},
- * {@link java.net.UnknownHostException}, {@link java.net.BindException}.
+ * {@link java.net.UnknownHostException}, {@link java.net.BindException}. A misuse (an argument or a state that
+ * cannot work) throws at once, unchecked: {@link IllegalArgumentException} or {@link IllegalStateException}.
+ *
+ * <p>Those futures complete on the pipe's event loop, which also runs the handlers. Their {@code join()} and
+ * {@code get()} throw {@link BlockingOnEventLoopException} when called on an event loop thread before the future is
+ * done, since waiting there could never end; compose instead.
  */
 public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpServerPipe, UdpPipe {
+
+    /*
+     * The concurrency rule of this package. What changes per message (delivery in the Dispatcher, reading on and
+     * off, a connection's write waits) belongs to the pipe's event loop: other threads hand such work over with
+     * loop.execute and get a future back; nothing, on any thread, ever waits for a loop. Three things cross threads,
+     * each in one way only:
+     *  - registrations (message handlers, subscriptions, links, up and end handlers) may change on any thread: each
+     *    list is an immutable array (or list) replaced under `lock`, and the loop reads a snapshot per message
+     *    without locking, so the per-message path takes no lock of ours;
+     *  - hand-off queues between the loop and callers (a SubQueue and its waiting recvs, a server's unclaimed
+     *    connections, a server's duplicate memory shared by connections on several loops) keep their own monitor,
+     *    held for a few lines and never while completing a future;
+     *  - counters are atomics, flags the loop checks per message are volatile.
+     * Handlers registered before open (Opener) are in place before the first read, so they see every message; one
+     * added later from another thread sees the messages that arrive after it is added.
+     */
 
     private static final Logger LOG = LoggerFactory.getLogger(Pipe.class);
     static final MsgHandler[] NO_HANDLERS = {};
@@ -72,7 +92,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     private volatile boolean ended;
 
     private final AtomicBoolean closing = new AtomicBoolean();
-    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+    private final CompletableFuture<Void> closeFuture = new LoopSafeFuture<>();
     private volatile Throwable closeCause;
 
     final AtomicLong received = new AtomicLong();
@@ -88,6 +108,8 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     Pipe(PipeConf conf, EventLoop loop) {
         this.conf = conf;
         this.loop = loop;
+        this.sharedRecentMessages = conf.enableMsgIds() && this instanceof TcpServerPipe
+                ? new RecentMessages(conf.maxMsgIds()) : null;
     }
 
     // ---- what the pipe is ----
@@ -254,7 +276,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
                 .thenCompose(sent -> recv(reply, conf.recvTimeout()))
                 .handle((msg, error) -> {
                     if (error == null) {
-                        return CompletableFuture.completedFuture(msg);
+                        return LoopSafeFuture.completed(msg);
                     }
                     Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause()
                             != null ? error.getCause() : error;
@@ -262,11 +284,11 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
                         return attempt(data, reply, left - 1, total);
                     }
                     if (cause instanceof RecvTimeoutException) {
-                        return CompletableFuture.<Message>failedFuture(new RecvTimeoutException("no reply for "
+                        return LoopSafeFuture.<Message>failed(new RecvTimeoutException("no reply for "
                                 + reply + " after " + total + " attempts of " + conf.recvTimeout().toMillis()
                                 + " ms on " + this));
                     }
-                    return CompletableFuture.<Message>failedFuture(cause);
+                    return LoopSafeFuture.<Message>failed(cause);
                 })
                 .thenCompose(f -> f);
     }
@@ -346,14 +368,15 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         return subscriptions;
     }
 
-    private RecentMessages recentMessages;
+    /**
+     * A TCP server's duplicate memory, shared by its connections (which may run on several loops, hence
+     * {@link RecentMessages}' own monitor); null for other pipes, whose dispatcher keeps its own, and without
+     * {@code enableMsgIds}.
+     */
+    private final RecentMessages sharedRecentMessages;
 
-    /** The duplicate memory of this pipe, made on first use (a TCP server's is shared by its connections). */
-    final synchronized RecentMessages recentMessages() {
-        if (recentMessages == null) {
-            recentMessages = new RecentMessages(conf.maxMsgIds());
-        }
-        return recentMessages;
+    final RecentMessages recentMessages() {
+        return sharedRecentMessages;
     }
 
     /** Whether any queue of this pipe holds messages not yet received. */
@@ -400,8 +423,9 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      *
      * <p>A pipe opened without a message handler queues everything; linking sends what that catch-all queue holds
      * down {@code target} and removes the queue, since a relay's queue is one nobody reads and a full TCP queue
-     * would stop the relay. Called off the pipe's event loop, {@code link} waits until the link is in place; called
-     * on another event loop, it returns at once and the link follows shortly, in order.
+     * would stop the relay. {@code link} never waits: the link is in place when it returns, except while that
+     * catch-all queue exists, when the pipe's event loop sends what the queue holds first and then links, so that
+     * nothing is reordered or lost; {@link #links()} shows the link from then on.
      *
      * <p>The link goes when {@code target} ends; this pipe ending does not end {@code target} (see
      * {@link #link(Pipe, boolean)}).
@@ -430,8 +454,12 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             throw new IllegalArgumentException("a linked pipe needs a default destination; " + target
                     + " is a server");
         }
-        // On the event loop, what the catch-all queue holds goes down the target before anything that arrives later.
-        onLoop(() -> linkNow(target, endTarget));
+        if (implicit == null || loop.inEventLoop()) {
+            linkNow(target, endTarget);
+        } else {
+            // What the catch-all queue holds goes down the target before anything read later: the loop does both.
+            loop.execute(() -> linkNow(target, endTarget));
+        }
         return this;
     }
 
@@ -572,7 +600,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      */
     void handlerAdded() {
         if (implicit != null) {
-            onLoop(() -> {
+            onLoopLater(() -> {
                 Sub catchAll = implicit;
                 if (catchAll == null) {
                     return;
@@ -684,7 +712,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      */
     final CompletableFuture<Void> write(Channel channel, Object out, int size) {
         notePending(channel, size);
-        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<Void> done = new LoopSafeFuture<>();
         channel.writeAndFlush(out).addListener(f -> {
             if (f.isSuccess()) {
                 sent.incrementAndGet();
@@ -771,27 +799,20 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         CompletableFuture<Void> done = closeAsync();
         // Waiting on any event loop could deadlock: an end handler that closes a pipe of another loop whose own
         // end handler closes this one.
-        if (!onAnyEventLoop()) {
+        if (!LoopSafeFuture.onEventLoop()) {
             done.join();
         }
     }
 
-    static boolean onAnyEventLoop() {
-        return Thread.currentThread() instanceof FastThreadLocalThread;
-    }
-
     /**
      * Runs {@code task} on this pipe's event loop, where messages are delivered, so it cannot interleave with a
-     * delivery: at once when already there, waiting for it from a plain thread, and without waiting (but still in
-     * order) from another event loop, which must never wait.
+     * delivery: at once when already there, else queued in order. Never waits.
      */
-    final void onLoop(Runnable task) {
+    final void onLoopLater(Runnable task) {
         if (loop.inEventLoop()) {
             task.run();
-        } else if (onAnyEventLoop()) {
-            loop.execute(task);
         } else {
-            loop.submit(task).syncUninterruptibly();
+            loop.execute(task);
         }
     }
 

@@ -141,7 +141,7 @@ final class TcpPipe extends Pipe {
             throw new UnsupportedOperationException("shutdownOutput() on a TLS connection: " + this
                     + " (TLS has no half-close here; close() it)");
         }
-        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<Void> done = new LoopSafeFuture<>();
         CompletableFuture<Void> first = outputShutdown.compareAndExchange(null, done);
         if (first != null) {
             return first.copy();
@@ -173,10 +173,10 @@ final class TcpPipe extends Pipe {
                     + "-byte length prefix");
         }
         if (!channel.isActive()) {
-            return CompletableFuture.failedFuture(closedError());
+            return LoopSafeFuture.failed(closedError());
         }
         if (outputShutdown.get() != null) {
-            return CompletableFuture.failedFuture(new PipeClosedException("the output of " + this
+            return LoopSafeFuture.failed(new PipeClosedException("the output of " + this
                     + " was shut down (shutdownOutput)"));
         }
         return null;

@@ -250,12 +250,12 @@ final class TcpServerPipe extends Pipe {
         synchronized (unclaimed) {
             Pipe next = unclaimed.poll();
             if (next != null) {
-                return CompletableFuture.completedFuture(next);
+                return LoopSafeFuture.completed(next);
             }
             if (!isOpen()) {
-                return CompletableFuture.failedFuture(closedError());
+                return LoopSafeFuture.failed(closedError());
             }
-            CompletableFuture<Pipe> claimer = new CompletableFuture<>();
+            CompletableFuture<Pipe> claimer = new LoopSafeFuture<>();
             claimers.add(claimer);
             return claimer;
         }
@@ -324,7 +324,7 @@ final class TcpServerPipe extends Pipe {
     }
 
     private CompletableFuture<Void> noConnection(InetSocketAddress peer) {
-        return CompletableFuture.failedFuture(new PipeClosedException("no live connection from " + HostPort.of(peer)
+        return LoopSafeFuture.failed(new PipeClosedException("no live connection from " + HostPort.of(peer)
                 + " on " + this));
     }
 
