@@ -1,15 +1,20 @@
 package io.p2pd.cli;
 
+import io.p2pd.net.EventLoops;
 import io.p2pd.net.HostPort;
+import io.p2pd.net.Resolver;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 
-/** Parses and prints addresses for the commands: {@code host:port}, {@code [v6]:port}, IP lists. */
+/** Parses and prints addresses for every command: {@code host:port}, {@code [v6]:port}, lists; the one printer. */
 final class Addresses {
+
+    private static final Duration LOOKUP_LIMIT = Duration.ofSeconds(2);
 
     private Addresses() {
     }
@@ -39,9 +44,16 @@ final class Addresses {
         return new InetSocketAddress(ip(spec, hp.host()), hp.port());
     }
 
-    /** A comma-separated list of STUN servers, IP[:PORT] each (port 3478 when none is given). */
+    /** A comma-separated list of STUN servers, HOST[:PORT] each (port 3478 when none is given); names looked up. */
     static List<InetSocketAddress> servers(CommandSpec spec, String text) {
-        return list(text).stream().map(s -> socket(spec, hostPort(spec, s, 3478))).toList();
+        return list(text).stream().map(s -> resolve(hostPort(spec, s, 3478))).toList();
+    }
+
+    /** {@code hp} with its name looked up (an IP literal is taken as it is); fails for an unknown name. */
+    static InetSocketAddress resolve(HostPort hp) {
+        InetAddress ip = hp.literal().orElseGet(() -> Resolver.system()
+                .resolve(hp.host(), LOOKUP_LIMIT, EventLoops.shared().next()).join());
+        return new InetSocketAddress(ip, hp.port());
     }
 
     /** Comma-separated values. */
@@ -55,11 +67,13 @@ final class Addresses {
         return out;
     }
 
+    /** How every command prints an address: {@code ip:port}, {@code [v6]:port}, IPv6 in its short form (RFC 5952). */
     static String show(InetSocketAddress address) {
         return HostPort.of(address).toString();
     }
 
+    /** An IP as {@link #show(InetSocketAddress)} prints it, without a port. */
     static String show(InetAddress address) {
-        return address.getHostAddress();
+        return HostPort.of(new InetSocketAddress(address, 0)).host();
     }
 }

@@ -3,7 +3,6 @@ package io.p2pd.cli;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import io.p2pd.net.EventLoops;
-import io.p2pd.net.HostPort;
 import io.p2pd.stun.StunDecodeException;
 import io.p2pd.stun.StunMessage;
 import io.p2pd.stun.StunServer;
@@ -49,13 +48,13 @@ final class DemoCommand implements Callable<Integer> {
         out.printf("%nTCP echo on %s%n", ip);
         try (Pipe server = Pipes.opener(Proto.TCP).bind(new InetSocketAddress(ip, 0))
                 .msgHandler((msg, pipe) -> pipe.send(msg.data(), msg.sender())).open().join()) {
-            out.printf("  server pipe listening on %s%n", show(server.localAddress()));
+            out.printf("  server pipe listening on %s%n", Addresses.show(server.localAddress()));
             try (Pipe client = Pipes.open(Proto.TCP, server.localAddress()).join()) {
-                out.printf("  client pipe %s connected%n", show(client.localAddress()));
+                out.printf("  client pipe %s connected%n", Addresses.show(client.localAddress()));
                 byte[] msg = "test msg.".getBytes(UTF_8);
                 client.send(msg).join();
                 Message reply = client.recv().join();
-                out.printf("  sent \"test msg.\", got back \"%s\" from %s%n", reply.text(), show(reply.sender()));
+                out.printf("  sent \"test msg.\", got back \"%s\" from %s%n", reply.text(), Addresses.show(reply.sender()));
                 check(reply.text().equals("test msg."), "TCP echo returned other bytes");
             }
         }
@@ -70,8 +69,8 @@ final class DemoCommand implements Callable<Integer> {
         out.printf("%nUDP request/response: a STUN binding request to an embedded STUN server on 127.0.0.1%n");
         try (StunServer stun = StunServer.start(StunServerConfig.of(InetAddress.getLoopbackAddress(), 0)).join();
              Pipe pipe = Pipes.open(Proto.UDP, stun.primaryAddress()).join()) {
-            out.printf("  STUN server on %s, client pipe on %s%n", show(stun.primaryAddress()),
-                    show(pipe.localAddress()));
+            out.printf("  STUN server on %s, client pipe on %s%n", Addresses.show(stun.primaryAddress()),
+                    Addresses.show(pipe.localAddress()));
             byte[] id = new byte[12];
             new SecureRandom().nextBytes(id);
             // type 0x0001 (binding request), length 0, magic cookie 0x2112A442, 12-byte transaction id
@@ -82,22 +81,18 @@ final class DemoCommand implements Callable<Integer> {
                 pipe.send(request).join();
                 reply = pipe.recv(Duration.ofSeconds(2)).exceptionally(e -> null).join();
                 out.printf("  attempt %d: %s%n", attempt, reply == null ? "no reply"
-                        : reply.data().length + " bytes from " + show(reply.sender()));
+                        : reply.data().length + " bytes from " + Addresses.show(reply.sender()));
             }
             check(reply != null, "no STUN reply after 3 attempts");
             StunMessage response = StunMessage.decode(reply.data());
             check(Arrays.equals(response.transactionId(), id), "the reply answers another request");
             InetSocketAddress mapped = response.xorMappedAddress().orElseThrow();
-            out.printf("  the server sees this pipe as %s%n", show(mapped));
+            out.printf("  the server sees this pipe as %s%n", Addresses.show(mapped));
             check(mapped.getPort() == pipe.localAddress().getPort(), "STUN mapped another port");
         } catch (StunDecodeException e) {
             throw new IllegalStateException("the STUN reply did not decode: " + e.getMessage(), e);
         }
         out.flush();
-    }
-
-    private static String show(InetSocketAddress address) {
-        return HostPort.of(address).toString();
     }
 
     private static void check(boolean ok, String failure) {

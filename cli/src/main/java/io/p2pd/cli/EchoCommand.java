@@ -33,7 +33,7 @@ final class EchoCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
         PrintWriter out = spec.commandLine().getOut();
         // Scripts read this line to learn the port.
-        out.printf("echo %s listening on %s%n", proto.toLowerCase(), server.localAddress());
+        out.printf("echo %s listening on %s%n", proto.toLowerCase(), Addresses.show(server.localAddress()));
         out.flush();
         server.closeFuture().join();
         return 0;

@@ -1,5 +1,6 @@
 package io.p2pd.cli;
 
+import io.p2pd.internal.Json;
 import io.p2pd.nat.NatConfig;
 import io.p2pd.nat.NatDetector;
 import io.p2pd.nat.NatReport;
@@ -74,31 +75,34 @@ final class InterfacesCommand implements Callable<Integer> {
         Map<Route, NatReport> nats = nat ? detectNats(interfaces) : Map.of();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(Json.object(
+            out.println(Json.write(JsonFields.of(
                     "default", defaultName.orElse(null),
-                    "interfaces", new Json.Raw(interfaces.stream().map(Interface::toJson)
-                            .collect(Collectors.joining(", ", "[", "]"))),
-                    "nat", nat ? new Json.Raw(nats.entrySet().stream().map(e -> Json.object(
+                    "interfaces", interfaces.stream().map(nic -> Json.parse(nic.toJson())).toList(),
+                    "nat", nat ? nats.entrySet().stream().map(e -> JsonFields.of(
                             "interface", e.getKey().interfaceName(),
                             "route", e.getKey().nicIps().get(0).toString(),
-                            "report", new Json.Raw(e.getValue().toJson())))
-                            .collect(Collectors.joining(", ", "[", "]"))) : null,
-                    "external", external ? new Json.Raw(agreed.entrySet().stream().map(e -> Json.object(
+                            "report", Json.parse(e.getValue().toJson()))).toList() : null,
+                    "external", external ? agreed.entrySet().stream().map(e -> JsonFields.of(
                             "interface", e.getKey().interfaceName(),
                             "route", e.getKey().nicIps().isEmpty() ? null : e.getKey().nicIps().get(0).toString(),
                             "ip", Addresses.show(e.getKey().externals().get(0)),
-                            "agreed", new Json.Raw(e.getValue().stream().map(a -> Json.string(Addresses.show(a)))
-                                    .collect(Collectors.joining(", ", "[", "]")))))
-                            .collect(Collectors.joining(", ", "[", "]"))) : null));
+                            "agreed", e.getValue().stream().map(Addresses::show).toList())).toList() : null)));
         } else {
+            // The same facts as the JSON, one interface per paragraph.
             for (Interface nic : interfaces) {
                 boolean isDefault = defaultName.filter(nic.name()::equals).isPresent();
-                out.printf("%s%s (index %d, mtu %d%s%s)%n", isDefault ? "* " : "  ", nic.name(), nic.index(),
-                        nic.mtu(), nic.up() ? ", up" : ", down", nic.loopback() ? ", loopback" : "");
+                out.printf("%s%s (index %d, mtu %d%s%s%s%s)%n", isDefault ? "* " : "  ", nic.name(), nic.index(),
+                        nic.mtu(), nic.up() ? ", up" : ", down", nic.loopback() ? ", loopback" : "",
+                        nic.virtual() ? ", virtual" : "", nic.mac().map(m -> ", mac " + m).orElse(""));
+                out.printf("      addresses: %s%n", nic.addresses().isEmpty() ? "none" : nic.addresses().stream()
+                        .map(a -> Addresses.show(a.address()) + "/" + a.prefixLength())
+                        .collect(Collectors.joining(" ")));
                 for (Family family : Family.values()) {
                     for (Route route : nic.pool(family)) {
-                        out.printf("      %s route: %s%s%n", family.key(), route.nicIps().stream()
+                        out.printf("      %s route: %s%s%s%n", family.key(), route.nicIps().stream()
                                         .map(Object::toString).collect(Collectors.joining(" ")),
+                                route.linkLocals().isEmpty() ? "" : ", link-local " + route.linkLocals().stream()
+                                        .map(Addresses::show).collect(Collectors.joining(" ")),
                                 route.externals().isEmpty() ? "" : " -> " + route.externals().stream()
                                         .map(Addresses::show).collect(Collectors.joining(" "))
                                         + agreedBy(agreed.get(route)));

@@ -1,12 +1,18 @@
 package io.p2pd.cli;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code p2pd} command. Exit codes: 0 ok, 1 failure, 2 usage. Errors go to stderr as one line. */
-@Command(name = "p2pd", mixinStandardHelpOptions = true, version = "p2pd 0.1.0",
+/**
+ * The {@code p2pd} command. Exit codes: 0 ok, 1 failure, 2 usage. Errors go to stderr as one line: a usage error
+ * names the problem and points to {@code --help} rather than printing the whole usage.
+ */
+@Command(name = "p2pd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Pipes for TCP and UDP, interfaces and routes, STUN and NAT detection.",
         subcommands = {DemoCommand.class, InterfacesCommand.class, StunCommand.class, StunServerCommand.class,
             NatCommand.class, EchoCommand.class, ConnectCommand.class, ForwardCommand.class,
@@ -19,11 +25,32 @@ public final class Main {
 
     static int run(String... args) {
         CommandLine cli = new CommandLine(new Main());
+        cli.setParameterExceptionHandler((error, args1) -> {
+            CommandLine where = error.getCommandLine();
+            String name = where.getCommandSpec().qualifiedName();
+            where.getErr().println(name + ": " + error.getMessage() + " (see '" + name + " --help')");
+            return where.getCommandSpec().exitCodeOnInvalidInput();
+        });
         cli.setExecutionExceptionHandler((error, commandLine, parseResult) -> {
             commandLine.getErr().println("p2pd " + commandLine.getCommandName() + ": " + describe(error));
             return 1;
         });
         return cli.execute(args);
+    }
+
+    /** The version the build wrote into {@code version.properties}. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            Properties p = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in == null) {
+                    throw new IOException("version.properties is missing from the p2pd jar");
+                }
+                p.load(in);
+            }
+            return new String[] {"p2pd " + p.getProperty("version")};
+        }
     }
 
     /** One line naming the cause: the innermost meaningful message, without wrapper exceptions. */

@@ -1,5 +1,6 @@
 package io.p2pd.cli;
 
+import io.p2pd.internal.Json;
 import io.p2pd.nat.NatConfig;
 import io.p2pd.nat.NatDetector;
 import io.p2pd.nat.NatReport;
@@ -23,7 +24,7 @@ final class NatCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--server", required = true, paramLabel = "IP:PORT[,IP:PORT...]",
+    @Option(names = "--server", required = true, paramLabel = "HOST[:PORT][,HOST[:PORT]...]",
             description = "STUN servers to use, tried in order until one has an alternate address")
     String servers;
 
@@ -38,8 +39,25 @@ final class NatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        List<InetSocketAddress> list = Addresses.servers(spec, servers);
         PrintWriter out = spec.commandLine().getOut();
+        if (!json) {
+            return detect(out);
+        }
+        try {
+            return detect(out);
+        } catch (RuntimeException e) {
+            if (e instanceof picocli.CommandLine.ParameterException) {
+                throw e;
+            }
+            // With --json a script reads stdout: the failure is a JSON object there too (and exit code 1).
+            out.println(Json.write(JsonFields.of("error", Main.describe(e))));
+            out.flush();
+            return 1;
+        }
+    }
+
+    private int detect(PrintWriter out) {
+        List<InetSocketAddress> list = Addresses.servers(spec, servers);
         PrintWriter progress = json ? spec.commandLine().getErr() : out;
         NatConfig config = NatConfig.builder(list).timeLimit(Duration.ofMillis(timeoutMs))
                 .progress(line -> {

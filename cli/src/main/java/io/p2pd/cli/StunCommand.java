@@ -3,14 +3,18 @@ package io.p2pd.cli;
 import io.p2pd.net.HostPort;
 import io.p2pd.pipe.Proto;
 import io.p2pd.stun.StunClient;
+import io.p2pd.internal.Json;
 import io.p2pd.stun.StunClientConfig;
+import io.p2pd.stun.StunErrorResponseException;
 import io.p2pd.stun.StunResult;
 import io.p2pd.stun.StunSession;
+import io.p2pd.stun.StunTimeoutException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -54,8 +58,8 @@ final class StunCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--change-ip and --change-port need UDP");
         }
-        InetAddress ip = hp.literal().orElseGet(() -> lookUp(hp.host()));
-        InetSocketAddress target = new InetSocketAddress(ip, hp.port());
+        InetSocketAddress target = Addresses.resolve(hp);
+        InetAddress ip = target.getAddress();
         StunClientConfig.Builder settings = StunClientConfig.defaults().toBuilder()
                 .timeLimit(Duration.ofMillis(timeoutMs));
         Credentials.of(spec, user).ifPresent(settings::credentials);
@@ -67,18 +71,21 @@ final class StunCommand implements Callable<Integer> {
             InetSocketAddress local = new InetSocketAddress(ip instanceof java.net.Inet6Address ? "::" : "0.0.0.0", 0);
             try (StunSession session = StunSession.open(local, config).join()) {
                 result = session.binding(target, changeIp, changePort).join();
+            } catch (CompletionException e) {
+                throw changeIp || changePort ? noSecondAddress(e, target) : e;
             }
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(Json.object(
+            out.println(Json.write(JsonFields.of(
                     "server", Addresses.show(result.server()),
+                    "proto", tcp ? "tcp" : "udp",
                     "local", Addresses.show(result.localAddress()),
                     "mapped", Addresses.show(result.mappedAddress()),
-                    "reply_from", Addresses.show(result.replySource()),
-                    "response_origin", result.responseOrigin().map(Addresses::show).orElse(null),
-                    "other_address", result.otherAddress().map(Addresses::show).orElse(null),
-                    "changed_address", result.changedAddress().map(Addresses::show).orElse(null)));
+                    "replyFrom", Addresses.show(result.replySource()),
+                    "responseOrigin", result.responseOrigin().map(Addresses::show).orElse(null),
+                    "otherAddress", result.otherAddress().map(Addresses::show).orElse(null),
+                    "changedAddress", result.changedAddress().map(Addresses::show).orElse(null))));
         } else {
             out.printf("server          %s (%s)%n", Addresses.show(result.server()), tcp ? "tcp" : "udp");
             out.printf("local address   %s%n", Addresses.show(result.localAddress()));
@@ -93,8 +100,22 @@ final class StunCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static InetAddress lookUp(String host) {
-        return io.p2pd.net.Resolver.system().resolve(host, Duration.ofSeconds(2),
-                io.p2pd.net.EventLoops.shared().next()).join();
+    /**
+     * A change request failed: a server with one address refuses CHANGE-REQUEST (420, RFC 5780 section 6.1) or, if
+     * older, ignores it, so the answer never comes. Say what the server lacks rather than which attribute it did
+     * not know.
+     */
+    private static RuntimeException noSecondAddress(CompletionException e, InetSocketAddress server) {
+        Throwable cause = e.getCause();
+        String flag = "--change-ip/--change-port";
+        if (cause instanceof StunErrorResponseException refused && refused.code() == 420) {
+            return new IllegalStateException(Addresses.show(server) + " cannot answer " + flag + ": the server needs "
+                    + "a second address (two IPs and two ports, RFC 5780)", cause);
+        }
+        if (cause instanceof StunTimeoutException) {
+            return new IllegalStateException("no answer from " + Addresses.show(server) + " to " + flag + ": the "
+                    + "server may have no second address (it needs two IPs and two ports, RFC 5780)", cause);
+        }
+        return e;
     }
 }

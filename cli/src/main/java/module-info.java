@@ -1,0 +1,13 @@
+/**
+ * The {@code p2pd} command line. Its commands use the library's public API, and its one JSON writer from
+ * {@code io.p2pd.internal}, which the library exports to this module only.
+ */
+module io.p2pd.cli {
+    requires io.p2pd;
+    requires info.picocli;
+    // Resolver.resolve takes a Netty event loop (Addresses.resolve is the one caller): read while the API has it.
+    requires io.netty.transport;
+
+    // picocli sets the annotated option fields and calls the commands by reflection.
+    opens io.p2pd.cli to info.picocli;
+}
