@@ -5,7 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketProtocolFamily;
-import io.p2pd.net.EventLoops;
+import io.p2pd.internal.Channels;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -95,7 +95,7 @@ final class AcceptRun {
     private static void connect(InetSocketAddress server, int n, List<Channel> into) throws Exception {
         Bootstrap b = new Bootstrap()
                 .group(NettySide.group())
-                .channelFactory(EventLoops.tcpClient(NettySide.group(), SocketProtocolFamily.INET))
+                .channelFactory(Channels.tcpClient(NettySide.group(), SocketProtocolFamily.INET))
                 .handler(IDLE);
         Semaphore inFlight = new Semaphore(IN_FLIGHT);
         List<ChannelFuture> pending = new ArrayList<>(n);

@@ -15,6 +15,7 @@ import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketProtocolFamily;
+import io.p2pd.internal.Channels;
 import io.p2pd.net.EventLoops;
 import java.net.InetSocketAddress;
 
@@ -52,7 +53,7 @@ final class NettySide implements Side {
     static Open listenWith(ChannelHandler handler, boolean autoRead) throws InterruptedException {
         Channel ch = new ServerBootstrap()
                 .group(group(), group())
-                .channelFactory(EventLoops.tcpServer(group(), SocketProtocolFamily.INET))
+                .channelFactory(Channels.tcpServer(group(), SocketProtocolFamily.INET))
                 .childOption(ChannelOption.RECVBUF_ALLOCATOR, streamAllocator())
                 .childOption(ChannelOption.AUTO_READ, autoRead)
                 .childHandler(handler)
@@ -64,7 +65,7 @@ final class NettySide implements Side {
     public Open udpEchoServer(int regexSubs) throws Exception {
         Channel ch = new Bootstrap()
                 .group(group())
-                .channelFactory(EventLoops.udp(group(), SocketProtocolFamily.INET))
+                .channelFactory(Channels.udp(group(), SocketProtocolFamily.INET))
                 .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(64 * 1024 + 1))
                 .handler(new DatagramEcho())
                 .bind(PipeSide.LOOPBACK).sync().channel();
@@ -75,7 +76,7 @@ final class NettySide implements Side {
     public Open tcpClient(InetSocketAddress server, EchoFlow flow) throws Exception {
         Channel ch = new Bootstrap()
                 .group(group())
-                .channelFactory(EventLoops.tcpClient(group(), SocketProtocolFamily.INET))
+                .channelFactory(Channels.tcpClient(group(), SocketProtocolFamily.INET))
                 .option(ChannelOption.RECVBUF_ALLOCATOR, streamAllocator())
                 .handler(new Counter(flow))
                 .connect(server).sync().channel();
@@ -88,7 +89,7 @@ final class NettySide implements Side {
     public Open udpClient(InetSocketAddress server, EchoFlow flow) throws Exception {
         Channel ch = new Bootstrap()
                 .group(group())
-                .channelFactory(EventLoops.udp(group(), SocketProtocolFamily.INET))
+                .channelFactory(Channels.udp(group(), SocketProtocolFamily.INET))
                 .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(64 * 1024 + 1))
                 .handler(new Counter(flow))
                 .bind(PipeSide.LOOPBACK).sync().channel();

@@ -10,7 +10,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.SocketProtocolFamily;
-import io.p2pd.net.EventLoops;
+import io.p2pd.internal.Channels;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -127,7 +127,7 @@ final class Relay {
             ByteBuf data = io.netty.buffer.Unpooled.unreleasableBuffer(payload);
             Channel ch = new Bootstrap()
                     .group(NettySide.group())
-                    .channelFactory(EventLoops.tcpClient(NettySide.group(), SocketProtocolFamily.INET))
+                    .channelFactory(Channels.tcpClient(NettySide.group(), SocketProtocolFamily.INET))
                     .handler(new Source(data))
                     .connect(to).sync().channel();
             // Written as duplicates of one buffer; released once the source is done with it.
@@ -194,7 +194,7 @@ final class Relay {
             Channel front = ctx.channel();
             ChannelFuture f = new Bootstrap()
                     .group(front.eventLoop())
-                    .channelFactory(EventLoops.tcpClient(front.eventLoop(), SocketProtocolFamily.INET))
+                    .channelFactory(Channels.tcpClient(front.eventLoop(), SocketProtocolFamily.INET))
                     .option(ChannelOption.RECVBUF_ALLOCATOR, NettySide.streamAllocator())
                     .handler(new Back(front))
                     .connect(sink);

@@ -4,10 +4,12 @@ import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -15,8 +17,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * Like netcat: standard input goes down the pipe, what arrives goes to standard output. Ends when the peer closes
- * (TCP) or, after standard input ends, when no datagram came for {@code --linger-ms} (UDP).
+ * Like netcat: standard input goes down the pipe, what arrives goes to standard output. TCP: when standard input
+ * ends the connection half-closes (the peer reads end of stream) and the command ends when the peer closes, whether
+ * or not standard input has ended. UDP: ends when no datagram came for {@code --linger-ms} after standard input
+ * ended.
  */
 @Command(name = "connect", mixinStandardHelpOptions = true,
         description = "Connect to HOST PORT: stdin to the pipe, the pipe to stdout.")
@@ -48,20 +52,41 @@ final class ConnectCommand implements Callable<Integer> {
                     out.flush();
                 })).open().join()) {
             Runtime.getRuntime().addShutdownHook(new Thread(pipe::close));
-            InputStream in = System.in;
-            byte[] buffer = new byte[p == Proto.UDP ? 1400 : 16 * 1024];
-            int n;
-            while ((n = in.read(buffer)) > 0 && pipe.isOpen()) {
-                pipe.send(Arrays.copyOf(buffer, n)).join();
-            }
             if (p == Proto.TCP) {
-                // Stdin ended: keep printing until the peer closes.
+                // Stdin is read aside so that the peer closing ends the command even while stdin stays open; when
+                // stdin ends, the connection half-closes, so a peer that answers at end of stream can answer.
+                Thread.ofPlatform().daemon().name("p2pd-stdin").start(() -> {
+                    if (pump(System.in, pipe, 16 * 1024)) {
+                        pipe.shutdownOutput();
+                    }
+                });
                 pipe.closeFuture().join();
             } else {
+                pump(System.in, pipe, 1400);
                 pipe.closeFuture().completeOnTimeout(null, lingerMs, java.util.concurrent.TimeUnit.MILLISECONDS)
                         .join();
             }
         }
         return 0;
+    }
+
+    /** Sends what {@code in} gives until it ends (true) or the pipe closes (false). */
+    private static boolean pump(InputStream in, Pipe pipe, int chunk) {
+        byte[] buffer = new byte[chunk];
+        try {
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                if (!pipe.isOpen()) {
+                    return false;
+                }
+                if (n > 0) {
+                    pipe.send(Arrays.copyOf(buffer, n)).join();
+                }
+            }
+            return pipe.isOpen();
+        } catch (IOException | CompletionException e) {
+            // Stdin failed or the pipe closed while sending: the pipe's end decides how the command ends.
+            return false;
+        }
     }
 }

@@ -50,7 +50,7 @@ class CommandsTest {
         }
         P2pd.Result refused = P2pd.run("", "connect", "127.0.0.1", Integer.toString(closed));
         assertThat(refused.exit()).isEqualTo(1);
-        assertThat(refused.err().strip()).isEqualTo("p2pd connect: connection refused by 127.0.0.1:" + closed);
+        assertThat(refused.err().strip()).isEqualTo("p2pd connect: Connection refused: 127.0.0.1:" + closed);
     }
 
     @Test

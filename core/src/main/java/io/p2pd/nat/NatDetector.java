@@ -97,28 +97,49 @@ public final class NatDetector {
             try (StunSession s = open(new InetSocketAddress(ip, 0))) {
                 InetSocketAddress local = s.localAddress();
                 progress("testing from " + HostPort.of(local));
+                List<InetSocketAddress> servers = config.servers();
                 List<InetSocketAddress> tried = new ArrayList<>();
                 StunResult first = null;
                 boolean withoutAlternate = false;
                 NatDetectionException lastError = null;
-                for (InetSocketAddress server : config.servers()) {
-                    tried.add(server);
-                    Optional<StunResult> r;
-                    try {
-                        r = answer(s.binding(server), "test I to " + HostPort.of(server));
-                    } catch (NatDetectionException e) {
-                        if (e.reason() != Reason.SERVER_ERROR) {
-                            throw e;
+                // Pass 0 asks each server in turn. Only when none said anything, pass 1 asks them all again at once
+                // with a longer wait before the run concludes "blocked": a cold or busy machine may answer late.
+                for (int pass = 0; pass < 2 && first == null && !withoutAlternate && lastError == null; pass++) {
+                    List<CompletableFuture<StunResult>> again = new ArrayList<>();
+                    if (pass == 1) {
+                        Duration wait = patient();
+                        progress("no answer to test I: asking again, waiting up to " + wait.toMillis() + " ms");
+                        for (InetSocketAddress server : servers) {
+                            again.add(s.binding(server, false, false, wait));
                         }
-                        lastError = e; // a broken server: try the next one
-                        continue;
                     }
-                    if (r.isPresent() && r.get().alternateAddress().isEmpty()) {
-                        progress(HostPort.of(server) + " has no alternate address: next server");
-                        withoutAlternate = true;
-                    } else if (r.isPresent()) {
-                        first = r.get();
-                        break;
+                    try {
+                        for (int k = 0; k < servers.size(); k++) {
+                            InetSocketAddress server = servers.get(k);
+                            if (pass == 0) {
+                                tried.add(server);
+                            }
+                            String what = (pass == 0 ? "test I to " : "test I again to ") + HostPort.of(server);
+                            Optional<StunResult> r;
+                            try {
+                                r = answer(pass == 0 ? s.binding(server) : again.get(k), what);
+                            } catch (NatDetectionException e) {
+                                if (e.reason() != Reason.SERVER_ERROR) {
+                                    throw e;
+                                }
+                                lastError = e; // a broken server: try the next one
+                                continue;
+                            }
+                            if (r.isPresent() && r.get().alternateAddress().isEmpty()) {
+                                progress(HostPort.of(server) + " has no alternate address: next server");
+                                withoutAlternate = true;
+                            } else if (r.isPresent()) {
+                                first = r.get();
+                                break;
+                            }
+                        }
+                    } finally {
+                        again.forEach(f -> f.cancel(false));
                     }
                 }
                 if (first == null) {
@@ -138,6 +159,11 @@ public final class NatDetector {
                 CompletableFuture<StunResult> f2 = s.binding(primary, true, true);
                 CompletableFuture<StunResult> f3 = behindNat ? s.binding(primary, false, true) : null;
                 Optional<StunResult> t2 = changed(answer(f2, "test II (other IP and port)"), primary, true);
+                if (t2.isEmpty() && !behindNat) {
+                    // Before concluding "firewall", as before "blocked": once more, waiting longer.
+                    t2 = changed(answer(s.binding(primary, true, true, patient()), "test II again (other IP and port)"),
+                            primary, true);
+                }
                 Optional<StunResult> t3 = f3 == null ? Optional.empty()
                         : changed(answer(f3, "test III (other port)"), primary, false);
                 Optional<StunResult> t1Alternate = Optional.empty();
@@ -168,9 +194,9 @@ public final class NatDetector {
                     progress("port allocation " + delta.type().number() + " (" + delta.type().label() + ", "
                             + delta.value() + ")");
                 }
-                List<InetSocketAddress> servers = new ArrayList<>(List.of(primary, alternate));
-                tried.stream().filter(t -> !t.equals(primary)).forEach(servers::add);
-                return report(type, delta, local, servers);
+                List<InetSocketAddress> used = new ArrayList<>(List.of(primary, alternate));
+                tried.stream().filter(t -> !t.equals(primary)).forEach(used::add);
+                return report(type, delta, local, used);
             }
         }
 
@@ -272,6 +298,15 @@ public final class NatDetector {
                 f.cancel(false);
                 throw timeLimit(e);
             }
+        }
+
+        /**
+         * The wait of a second try after a silent test: twice the probe timeout, within what the time limit leaves
+         * (a tenth of the rest is kept, so a silent retry ends as "no answer" rather than past the time limit).
+         */
+        private Duration patient() throws NatDetectionException {
+            long rest = left();
+            return Duration.ofNanos(Math.max(1, Math.min(2 * config.probeTimeout().toNanos(), rest - rest / 10)));
         }
 
         private long left() throws NatDetectionException {

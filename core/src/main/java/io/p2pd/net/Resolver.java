@@ -7,6 +7,7 @@ import io.netty.resolver.dns.DnsServerAddressStreamProvider;
 import io.netty.resolver.dns.DnsServerAddressStreamProviders;
 import io.netty.resolver.dns.DnsServerAddresses;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.p2pd.internal.Channels;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -83,7 +84,7 @@ public final class Resolver {
 
     private DnsNameResolver newResolver(EventLoop loop) {
         DnsNameResolver resolver = new DnsNameResolverBuilder(loop)
-                .datagramChannelType(EventLoops.datagramChannel(loop))
+                .datagramChannelType(Channels.datagramChannel(loop))
                 .nameServerProvider(servers)
                 .queryTimeoutMillis(5_000)
                 .build();

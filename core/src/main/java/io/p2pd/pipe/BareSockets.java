@@ -25,7 +25,7 @@ final class BareSockets {
 
     static CompletableFuture<NetworkChannel> open(Proto proto, PipeConf conf, Optional<InetSocketAddress> remote,
             InetSocketAddress bind) {
-        CompletableFuture<NetworkChannel> result = new CompletableFuture<>();
+        CompletableFuture<NetworkChannel> result = new LoopSafeFuture<>();
         Thread.ofVirtual().name("p2pd-bare-socket").start(() -> {
             try {
                 result.complete(proto == Proto.UDP ? udp(conf, bind) : remote.isPresent()
@@ -52,8 +52,7 @@ final class BareSockets {
                 throw new ConnectTimeoutException("connect to " + Errors.show(remote) + " timed out after "
                         + conf.conTimeout().toMillis() + " ms");
             } catch (ConnectException e) {
-                throw (ConnectException) new ConnectException("connection refused by " + Errors.show(remote))
-                        .initCause(e);
+                throw Errors.refused(remote, e);
             }
         });
     }

@@ -43,7 +43,8 @@ final class Dispatcher {
         this.parent = parent;
         // Duplicates are per sender IP: a TCP server's connections share one memory, as a UDP socket's peers do.
         this.recent = !pipe.conf.enableMsgIds() ? null
-                : parent != null ? parent.recentMessages() : new RecentMessages(pipe.conf.maxMsgIds());
+                : parent != null && parent.recentMessages() != null ? parent.recentMessages()
+                : new RecentMessages(pipe.conf.maxMsgIds());
     }
 
     /** Whether a handler's stage is holding up delivery. */
@@ -130,7 +131,7 @@ final class Dispatcher {
 
     private static boolean allInPlace(MsgHandler[] handlers) {
         for (MsgHandler h : handlers) {
-            if (!(h instanceof MsgHandler.InPlaceAdapter)) {
+            if (!(h instanceof InPlaceAdapter)) {
                 return false;
             }
         }
@@ -141,7 +142,7 @@ final class Dispatcher {
         for (MsgHandler h : handlers) {
             try {
                 // A view of its own: position, limit and byte order as received, whatever the one before changed.
-                ((MsgHandler.InPlaceAdapter) h).onView(view.duplicate(), sender, pipe);
+                ((InPlaceAdapter) h).onView(view.duplicate(), sender, pipe);
             } catch (Exception | LinkageError e) {
                 pipe.handlerFailed("message handler", e);
             }
@@ -281,7 +282,7 @@ final class Dispatcher {
     private CompletionStage<?> invoke(MsgHandler handler) {
         try {
             CompletionStage<?> stage = handler.onMessage(current, pipe);
-            if (handler instanceof MsgHandler.InPlaceAdapter) {
+            if (handler instanceof InPlaceAdapter) {
                 holdWhileBackedUp();
             }
             if (stage != null && isDone(stage) && stage.toCompletableFuture().isCompletedExceptionally()) {

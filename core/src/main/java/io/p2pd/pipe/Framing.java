@@ -34,8 +34,22 @@ public sealed interface Framing {
         return new LengthPrefixed(lengthBytes);
     }
 
+    /**
+     * STUN over TCP (RFC 8489 section 6.2.2): a message is its 20-byte header and the number of bytes the header's
+     * length field (bytes 2 and 3) states. Nothing is added on send: a STUN message carries its own length.
+     * {@code readerLimit} bounds the whole message, header included.
+     */
+    static Framing stun() {
+        return Stun.INSTANCE;
+    }
+
     /** Chunks as read. */
     enum Raw implements Framing {
+        INSTANCE
+    }
+
+    /** STUN messages, cut by the length in their header. */
+    enum Stun implements Framing {
         INSTANCE
     }
 

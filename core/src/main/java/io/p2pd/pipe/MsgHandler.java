@@ -2,7 +2,6 @@ package io.p2pd.pipe;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -53,29 +52,5 @@ public interface MsgHandler {
     @FunctionalInterface
     interface InPlace {
         void onMessage(ByteBuffer data, InetSocketAddress sender, Pipe pipe) throws Exception;
-    }
-
-    /** Keeps identity per wrapped handler, as {@link PlainAdapter} does; the pipe calls {@link #onView} directly. */
-    record InPlaceAdapter(InPlace handler) implements MsgHandler {
-        @Override
-        public CompletionStage<?> onMessage(Message msg, Pipe pipe) throws Exception {
-            handler.onMessage(ByteBuffer.wrap(msg.data()).asReadOnlyBuffer(), msg.sender(), pipe);
-            return PlainAdapter.DONE;
-        }
-
-        void onView(ByteBuffer view, InetSocketAddress sender, Pipe pipe) throws Exception {
-            handler.onMessage(view, sender, pipe);
-        }
-    }
-
-    /** Keeps identity per wrapped handler, so {@link Pipe#removeMsgHandler} finds what {@link #plain} made. */
-    record PlainAdapter(Plain handler) implements MsgHandler {
-        private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
-
-        @Override
-        public CompletionStage<?> onMessage(Message msg, Pipe pipe) throws Exception {
-            handler.onMessage(msg, pipe);
-            return DONE;
-        }
     }
 }

@@ -5,13 +5,14 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -38,9 +39,30 @@ import org.slf4j.LoggerFactory;
  *
  * <p>All methods are thread-safe. Methods that wait return a {@link CompletableFuture} that fails with a specific
  * exception: {@link PipeClosedException}, {@link RecvTimeoutException}, {@link java.net.ConnectException},
- * {@link java.net.UnknownHostException}, {@link java.net.BindException}.
+ * {@link java.net.UnknownHostException}, {@link java.net.BindException}. A misuse (an argument or a state that
+ * cannot work) throws at once, unchecked: {@link IllegalArgumentException} or {@link IllegalStateException}.
+ *
+ * <p>Those futures complete on the pipe's event loop, which also runs the handlers. Their {@code join()} and
+ * {@code get()} throw {@link BlockingOnEventLoopException} when called on an event loop thread before the future is
+ * done, since waiting there could never end; compose instead.
  */
 public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpServerPipe, UdpPipe {
+
+    /*
+     * The concurrency rule of this package. What changes per message (delivery in the Dispatcher, reading on and
+     * off, a connection's write waits) belongs to the pipe's event loop: other threads hand such work over with
+     * loop.execute and get a future back; nothing, on any thread, ever waits for a loop. Three things cross threads,
+     * each in one way only:
+     *  - registrations (message handlers, subscriptions, links, up and end handlers) may change on any thread: each
+     *    list is an immutable array (or list) replaced under `lock`, and the loop reads a snapshot per message
+     *    without locking, so the per-message path takes no lock of ours;
+     *  - hand-off queues between the loop and callers (a SubQueue and its waiting recvs, a server's unclaimed
+     *    connections, a server's duplicate memory shared by connections on several loops) keep their own monitor,
+     *    held for a few lines and never while completing a future;
+     *  - counters are atomics, flags the loop checks per message are volatile.
+     * Handlers registered before open (Opener) are in place before the first read, so they see every message; one
+     * added later from another thread sees the messages that arrive after it is added.
+     */
 
     private static final Logger LOG = LoggerFactory.getLogger(Pipe.class);
     static final MsgHandler[] NO_HANDLERS = {};
@@ -63,12 +85,14 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     private final ConcurrentLinkedQueue<Runnable> writableWaiters = new ConcurrentLinkedQueue<>();
     private final List<UpHandler> upHandlers = new ArrayList<>();
     private final List<EndHandler> endHandlers = new ArrayList<>();
+    /** Per link target, the end handlers link() added: on the target, and on this pipe (or null). Under lock. */
+    private final Map<Pipe, EndHandler[]> linkEndHandlers = new HashMap<>();
     private boolean up;
     /** Written under {@link #lock}; volatile so the per-message check in dispatcherIdle needs no lock. */
     private volatile boolean ended;
 
     private final AtomicBoolean closing = new AtomicBoolean();
-    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+    private final CompletableFuture<Void> closeFuture = new LoopSafeFuture<>();
     private volatile Throwable closeCause;
 
     final AtomicLong received = new AtomicLong();
@@ -84,6 +108,8 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     Pipe(PipeConf conf, EventLoop loop) {
         this.conf = conf;
         this.loop = loop;
+        this.sharedRecentMessages = conf.enableMsgIds() && this instanceof TcpServerPipe
+                ? new RecentMessages(conf.maxMsgIds()) : null;
     }
 
     // ---- what the pipe is ----
@@ -108,9 +134,14 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         return !closing.get();
     }
 
-    public final PipeStats stats() {
+    /** This pipe's counters now; a TCP server's add up those of its connections, open or ended. */
+    public PipeStats stats() {
+        return ownStats();
+    }
+
+    final PipeStats ownStats() {
         return new PipeStats(received.get(), receivedBytes.get(), sent.get(), sentBytes.get(), dropped.get(),
-                oversized.get(), duplicates.get(), handlerErrors.get(), peakPending.get());
+                oversized.get(), duplicates.get(), handlerErrors.get(), peakPending.get(), 0, 0, 0);
     }
 
     // ---- sending ----
@@ -245,7 +276,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
                 .thenCompose(sent -> recv(reply, conf.recvTimeout()))
                 .handle((msg, error) -> {
                     if (error == null) {
-                        return CompletableFuture.completedFuture(msg);
+                        return LoopSafeFuture.completed(msg);
                     }
                     Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause()
                             != null ? error.getCause() : error;
@@ -253,11 +284,11 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
                         return attempt(data, reply, left - 1, total);
                     }
                     if (cause instanceof RecvTimeoutException) {
-                        return CompletableFuture.<Message>failedFuture(new RecvTimeoutException("no reply for "
+                        return LoopSafeFuture.<Message>failed(new RecvTimeoutException("no reply for "
                                 + reply + " after " + total + " attempts of " + conf.recvTimeout().toMillis()
                                 + " ms on " + this));
                     }
-                    return CompletableFuture.<Message>failedFuture(cause);
+                    return LoopSafeFuture.<Message>failed(cause);
                 })
                 .thenCompose(f -> f);
     }
@@ -337,14 +368,15 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         return subscriptions;
     }
 
-    private RecentMessages recentMessages;
+    /**
+     * A TCP server's duplicate memory, shared by its connections (which may run on several loops, hence
+     * {@link RecentMessages}' own monitor); null for other pipes, whose dispatcher keeps its own, and without
+     * {@code enableMsgIds}.
+     */
+    private final RecentMessages sharedRecentMessages;
 
-    /** The duplicate memory of this pipe, made on first use (a TCP server's is shared by its connections). */
-    final synchronized RecentMessages recentMessages() {
-        if (recentMessages == null) {
-            recentMessages = new RecentMessages(conf.maxMsgIds());
-        }
-        return recentMessages;
+    final RecentMessages recentMessages() {
+        return sharedRecentMessages;
     }
 
     /** Whether any queue of this pipe holds messages not yet received. */
@@ -391,12 +423,29 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      *
      * <p>A pipe opened without a message handler queues everything; linking sends what that catch-all queue holds
      * down {@code target} and removes the queue, since a relay's queue is one nobody reads and a full TCP queue
-     * would stop the relay. Called off the pipe's event loop, {@code link} waits until the link is in place; called
-     * on another event loop, it returns at once and the link follows shortly, in order.
+     * would stop the relay. {@code link} never waits: the link is in place when it returns, except while that
+     * catch-all queue exists, when the pipe's event loop sends what the queue holds first and then links, so that
+     * nothing is reordered or lost; {@link #links()} shows the link from then on.
+     *
+     * <p>The link goes when {@code target} ends; this pipe ending does not end {@code target} (see
+     * {@link #link(Pipe, boolean)}).
      *
      * @throws IllegalArgumentException when {@code target} is this pipe or has no default destination (a server)
      */
     public final Pipe link(Pipe target) {
+        return link(target, false);
+    }
+
+    /**
+     * Links {@code target} as {@link #link(Pipe)} does and, when {@code endTarget} is true, passes this pipe's end on
+     * (Vert.x's {@code endOnComplete}): once this pipe has ended, {@code target} ends after what was forwarded is
+     * written. A TCP connection half-closes ({@link #shutdownOutput()}: its peer reads end of stream and may still
+     * answer until it closes); a TLS connection or a UDP pipe closes. When this pipe ended by an error (a reset),
+     * {@code target} closes.
+     *
+     * @throws IllegalArgumentException when {@code target} is this pipe or has no default destination (a server)
+     */
+    public final Pipe link(Pipe target, boolean endTarget) {
         Objects.requireNonNull(target, "target");
         if (target == this) {
             throw new IllegalArgumentException("a pipe cannot be linked to itself: " + this);
@@ -405,12 +454,19 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             throw new IllegalArgumentException("a linked pipe needs a default destination; " + target
                     + " is a server");
         }
-        // On the event loop, what the catch-all queue holds goes down the target before anything that arrives later.
-        onLoop(() -> linkNow(target));
+        if (implicit == null || loop.inEventLoop()) {
+            linkNow(target, endTarget);
+        } else {
+            // What the catch-all queue holds goes down the target before anything read later: the loop does both.
+            loop.execute(() -> linkNow(target, endTarget));
+        }
         return this;
     }
 
-    private void linkNow(Pipe target) {
+    private void linkNow(Pipe target, boolean endTarget) {
+        // The end handlers this link adds, so that unlink() can take them off again.
+        EndHandler targetEnded = ended -> unlink(ended);
+        EndHandler sourceEnded = endTarget ? source -> target.endAfterWrites(source.closeCause().isPresent()) : null;
         synchronized (lock) {
             if (Arrays.asList(links).contains(target)) {
                 return;
@@ -418,6 +474,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             Pipe[] next = Arrays.copyOf(links, links.length + 1);
             next[links.length] = target;
             links = next;
+            linkEndHandlers.put(target, new EndHandler[] {targetEnded, sourceEnded});
         }
         Sub catchAll = implicit;
         if (catchAll != null) {
@@ -431,15 +488,44 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
                 }
             }
         }
-        target.addEndHandler(ended -> unlink(ended));
+        target.addEndHandler(targetEnded);
+        if (sourceEnded != null) {
+            addEndHandler(sourceEnded);
+        }
     }
 
-    /** Stops sending this pipe's messages down {@code target}. */
+    /**
+     * Stops sending this pipe's messages down {@code target}, and takes off the end handlers {@code link} added: the
+     * one that unlinks when {@code target} ends, and the one that passes this pipe's end on.
+     */
     public final Pipe unlink(Pipe target) {
+        EndHandler[] handlers;
         synchronized (lock) {
             links = Arrays.stream(links).filter(p -> p != target).toArray(Pipe[]::new);
+            handlers = linkEndHandlers.remove(target);
+        }
+        if (handlers != null) {
+            target.removeEndHandler(handlers[0]);
+            if (handlers[1] != null) {
+                removeEndHandler(handlers[1]);
+            }
         }
         return this;
+    }
+
+    /**
+     * Ends this pipe as the target of a link whose source ended ({@link #link(Pipe, boolean)}): closes it, or, when
+     * {@code failed} is false, a TCP connection half-closes after what was written.
+     */
+    void endAfterWrites(boolean failed) {
+        closeAsync();
+    }
+
+    /** How many end handlers wait to run (for tests). */
+    final int endHandlerCount() {
+        synchronized (lock) {
+            return endHandlers.size();
+        }
     }
 
     /** The pipes this one sends its messages down. */
@@ -514,7 +600,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      */
     void handlerAdded() {
         if (implicit != null) {
-            onLoop(() -> {
+            onLoopLater(() -> {
                 Sub catchAll = implicit;
                 if (catchAll == null) {
                     return;
@@ -626,7 +712,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      */
     final CompletableFuture<Void> write(Channel channel, Object out, int size) {
         notePending(channel, size);
-        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<Void> done = new LoopSafeFuture<>();
         channel.writeAndFlush(out).addListener(f -> {
             if (f.isSuccess()) {
                 sent.incrementAndGet();
@@ -653,7 +739,17 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         }
     }
 
+    /**
+     * A handler threw or its stage failed: a bug of the handler, counted and logged with its stack trace, unless it
+     * failed because a pipe ended (the peer closed or reset), which is a normal end: one debug line, not counted.
+     */
     void handlerFailed(String what, Throwable error) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+        if (cause instanceof PipeClosedException) {
+            LOG.debug("{} of {} stopped: {}", what, this, cause.getMessage());
+            return;
+        }
         handlerErrors.incrementAndGet();
         LOG.warn("{} of {} failed", what, this, error);
     }
@@ -703,27 +799,20 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         CompletableFuture<Void> done = closeAsync();
         // Waiting on any event loop could deadlock: an end handler that closes a pipe of another loop whose own
         // end handler closes this one.
-        if (!onAnyEventLoop()) {
+        if (!LoopSafeFuture.onEventLoop()) {
             done.join();
         }
     }
 
-    static boolean onAnyEventLoop() {
-        return Thread.currentThread() instanceof FastThreadLocalThread;
-    }
-
     /**
      * Runs {@code task} on this pipe's event loop, where messages are delivered, so it cannot interleave with a
-     * delivery: at once when already there, waiting for it from a plain thread, and without waiting (but still in
-     * order) from another event loop, which must never wait.
+     * delivery: at once when already there, else queued in order. Never waits.
      */
-    final void onLoop(Runnable task) {
+    final void onLoopLater(Runnable task) {
         if (loop.inEventLoop()) {
             task.run();
-        } else if (onAnyEventLoop()) {
-            loop.execute(task);
         } else {
-            loop.submit(task).syncUninterruptibly();
+            loop.execute(task);
         }
     }
 

@@ -13,8 +13,26 @@ package io.p2pd.pipe;
  * @param duplicates     messages dropped by duplicate suppression
  * @param handlerErrors  handlers that threw or whose stage failed
  * @param peakPendingBytes the most bytes that waited in memory to be written at once: bounded when the pipe's
- *                       writers respect back-pressure (linked pipes do)
+ *                       writers respect back-pressure (linked pipes do); for a TCP server, the most of any one
+ *                       connection
+ * @param acceptedConnections TCP servers: connections accepted and kept (zero for other pipes)
+ * @param refusedConnections  TCP servers: connections closed at once because of {@link PipeConf#maxConnections()} or
+ *                       {@link PipeConf#maxConnectionsPerIp()}
+ * @param timedOutConnections TCP servers: connections closed by {@link PipeConf#firstMessageTimeout()},
+ *                       {@link PipeConf#idleTimeout()} or {@link PipeConf#writeStallTimeout()}
+ *
+ * <p>A TCP server's counts are the sums over its connections, those still open and those that ended.
  */
 public record PipeStats(long received, long receivedBytes, long sent, long sentBytes, long dropped, long oversized,
-                        long duplicates, long handlerErrors, long peakPendingBytes) {
+                        long duplicates, long handlerErrors, long peakPendingBytes, long acceptedConnections,
+                        long refusedConnections, long timedOutConnections) {
+
+    /** The counts of {@code this} and {@code other} added up; the larger peak. Connection counts are this one's. */
+    PipeStats plus(PipeStats other) {
+        return new PipeStats(received + other.received, receivedBytes + other.receivedBytes, sent + other.sent,
+                sentBytes + other.sentBytes, dropped + other.dropped, oversized + other.oversized,
+                duplicates + other.duplicates, handlerErrors + other.handlerErrors,
+                Math.max(peakPendingBytes, other.peakPendingBytes), acceptedConnections, refusedConnections,
+                timedOutConnections);
+    }
 }

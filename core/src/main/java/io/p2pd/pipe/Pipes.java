@@ -14,6 +14,7 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.handler.ssl.SslHandler;
+import io.p2pd.internal.Channels;
 import io.p2pd.net.EventLoops;
 import io.p2pd.net.HostPort;
 import io.p2pd.nic.BoundRoute;
@@ -179,8 +180,15 @@ public final class Pipes {
          * Opens the pipe. Fails with {@link java.net.UnknownHostException} (or its
          * {@link io.p2pd.net.LookupTimeoutException}) when the destination cannot be looked up,
          * {@link java.net.ConnectException} (or {@link ConnectTimeoutException}) when a TCP connect fails,
-         * {@link java.net.BindException} when the local address cannot be bound, {@link IllegalArgumentException}
-         * when an option cannot apply to this pipe.
+         * {@link java.net.BindException} when the local address cannot be bound.
+         *
+         * <p>A destination that is a wildcard address ({@code 0.0.0.0}, {@code ::}, as a server's
+         * {@link Pipe#localAddress()} shows when it bound the wildcard) is dialled at the loopback address of its
+         * family, as Go's dialer does.
+         *
+         * @throws IllegalArgumentException when an option cannot apply to this pipe, or when the bind address and an
+         *     IP-literal destination are of different families (IPv4 and IPv6); a host name that resolves to the
+         *     other family fails the future with the same exception, since that is only known after the lookup
          */
         public CompletableFuture<Pipe> open() {
             try {
@@ -196,11 +204,39 @@ public final class Pipes {
             if (dest == null) {
                 return proto == Proto.TCP ? listenTcp(loop) : openUdp(loop, Optional.empty());
             }
-            return conf.resolver().resolve(dest.host(), conf.dnsTimeout(), loop)
+            dest.literal().ifPresent(this::remoteFor); // a family mismatch known now is thrown now
+            return LoopSafeFuture.of(conf.resolver().resolve(dest.host(), conf.dnsTimeout(), loop))
                     .thenCompose(ip -> {
-                        InetSocketAddress remote = new InetSocketAddress(ip, dest.port());
+                        InetSocketAddress remote = remoteFor(ip);
                         return proto == Proto.TCP ? connectTcp(loop, remote) : openUdp(loop, Optional.of(remote));
                     });
+        }
+
+        /**
+         * The address to dial for {@code ip}: loopback for a wildcard. Refuses a destination the bind address cannot
+         * reach for its family, which the OS would refuse with bare errno text (EAFNOSUPPORT).
+         */
+        private InetSocketAddress remoteFor(InetAddress ip) {
+            InetAddress to = ip.isAnyLocalAddress() ? loopbackLike(ip) : ip;
+            if (bind != null && (bind.getAddress() instanceof Inet6Address) != (to instanceof Inet6Address)) {
+                throw new IllegalArgumentException("cannot reach " + HostPort.of(new InetSocketAddress(to, dest.port()))
+                        + " from " + HostPort.of(bind) + ": the bind address is " + familyName(bind.getAddress())
+                        + " and the destination " + familyName(to) + "; bind an address of the destination's family");
+            }
+            return new InetSocketAddress(to, dest.port());
+        }
+
+        private static String familyName(InetAddress ip) {
+            return ip instanceof Inet6Address ? "IPv6" : "IPv4";
+        }
+
+        private static InetAddress loopbackLike(InetAddress wildcard) {
+            try {
+                return wildcard instanceof Inet6Address ? InetAddress.getByName("::1")
+                        : InetAddress.getByName("127.0.0.1");
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
         }
 
         /**
@@ -215,31 +251,27 @@ public final class Pipes {
                 throw new IllegalArgumentException("openSocket() opens a socket; this opener wraps one already");
             }
             checkSocketOptions();
-            if (conf.useSsl() || !(conf.framing() instanceof Framing.Raw)) {
-                throw new IllegalArgumentException("useSsl and framing apply to pipes, not to a bare socket");
+            if (conf.tls().isPresent() || !(conf.framing() instanceof Framing.Raw)) {
+                throw new IllegalArgumentException("tls and framing apply to pipes, not to a bare socket");
             }
-            PipeConf bare = conf.toBuilder().sockOnly(false).build();
             EventLoop loop = conf.group().next();
             if (dest == null) {
-                return BareSockets.open(proto, bare, Optional.empty(), bind);
+                return BareSockets.open(proto, conf, Optional.empty(), bind);
             }
-            return conf.resolver().resolve(dest.host(), conf.dnsTimeout(), loop)
-                    .thenCompose(ip -> BareSockets.open(proto, bare,
-                            Optional.of(new InetSocketAddress(ip, dest.port())), bind));
+            dest.literal().ifPresent(this::remoteFor);
+            return LoopSafeFuture.of(conf.resolver().resolve(dest.host(), conf.dnsTimeout(), loop))
+                    .thenCompose(ip -> BareSockets.open(proto, conf, Optional.of(remoteFor(ip)), bind));
         }
 
         private void checkOptions() {
             checkSocketOptions();
-            if (conf.useSsl() && proto != Proto.TCP) {
-                throw new IllegalArgumentException("useSsl applies to TCP pipes only (DTLS is not supported)");
+            if (conf.tls().isPresent() && proto != Proto.TCP) {
+                throw new IllegalArgumentException("tls applies to TCP pipes only (DTLS is not supported)");
             }
-            if (conf.useSsl() && dest == null && !(wrapped instanceof SocketChannel) && !conf.tls().canServe()) {
-                throw new IllegalArgumentException("useSsl on a server pipe needs an identity: "
+            if (conf.tls().isPresent() && dest == null && !(wrapped instanceof SocketChannel)
+                    && !conf.tls().get().canServe()) {
+                throw new IllegalArgumentException("tls on a server pipe needs an identity: "
                         + "PipeConf.builder().tls(Tls.server(...))");
-            }
-            if (conf.sockOnly()) {
-                throw new IllegalArgumentException("sockOnly: open() returns a pipe; openSocket() returns the bare "
-                        + "socket");
             }
         }
 
@@ -271,11 +303,11 @@ public final class Pipes {
         }
 
         private CompletableFuture<Pipe> connectTcp(EventLoop loop, InetSocketAddress remote) {
-            CompletableFuture<Pipe> result = new CompletableFuture<>();
+            CompletableFuture<Pipe> result = new LoopSafeFuture<>();
             // The pipe is made once connected; reading waits for it so no byte reaches a pipeline without it.
             Bootstrap b = new Bootstrap()
                     .group(loop)
-                    .channelFactory(EventLoops.tcpClient(loop, EventLoops.familyOf(remote.getAddress())))
+                    .channelFactory(Channels.tcpClient(loop, Channels.familyOf(remote.getAddress())))
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                             conf.conTimeout().toMillis()))
                     .option(ChannelOption.AUTO_READ, false)
@@ -301,7 +333,7 @@ public final class Pipes {
 
         /**
          * Makes the client pipe of a connected channel, with this opener's handlers in place before its first read,
-         * and brings it up: at once, or after the TLS handshake when {@code useSsl} is on.
+         * and brings it up: at once, or after the TLS handshake when {@code tls} is set.
          */
         CompletableFuture<Pipe> upTcp(Channel ch, Optional<HostPort> dialled, boolean own) {
             // A channel other code owns is closed on failure only when doClose says so.
@@ -313,7 +345,7 @@ public final class Pipes {
                 if (closeOnFailure) {
                     ch.close();
                 }
-                return CompletableFuture.failedFuture(e);
+                return LoopSafeFuture.failed(e);
             }
             TcpPipe pipe = new TcpPipe(ch, conf, null);
             install(pipe);
@@ -321,9 +353,9 @@ public final class Pipes {
             if (tls.isEmpty()) {
                 pipe.markUp();
                 ch.config().setAutoRead(true);
-                return CompletableFuture.completedFuture(pipe);
+                return LoopSafeFuture.completed(pipe);
             }
-            CompletableFuture<Pipe> result = new CompletableFuture<>();
+            CompletableFuture<Pipe> result = new LoopSafeFuture<>();
             tls.get().handshakeFuture().addListener(f -> {
                 if (f.isSuccess()) {
                     pipe.markUp();
@@ -342,6 +374,9 @@ public final class Pipes {
 
         /** Makes the pipe of a connection a server accepted; the server adopts it once it is up. */
         private void acceptTcp(Channel ch, TcpServerPipe server) throws SSLException {
+            if (!server.admit(ch)) {
+                return;
+            }
             Optional<SslHandler> tls = StreamSetup.install(ch, conf, Optional.empty());
             TcpPipe connection = new TcpPipe(ch, conf, server);
             ch.pipeline().addLast("p2pd-inbound", connection.inbound());
@@ -376,14 +411,15 @@ public final class Pipes {
          * bound, which runs (with its connections) on {@code loop}'s NIO group.
          */
         CompletableFuture<Pipe> listen(EventLoop loop, ServerChannel adopted) {
-            CompletableFuture<Pipe> result = new CompletableFuture<>();
+            CompletableFuture<Pipe> result = new LoopSafeFuture<>();
             TcpServerPipe server = new TcpServerPipe(conf, loop);
             install(server);
             InetSocketAddress local = bind != null ? bind : new InetSocketAddress("0.0.0.0", 0);
             ServerBootstrap b = new ServerBootstrap()
                     .group(loop, adopted == null ? conf.group() : loop.parent())
                     .channelFactory(adopted == null
-                            ? EventLoops.tcpServer(loop, EventLoops.familyOf(local.getAddress())) : () -> adopted)
+                            ? Channels.tcpServer(loop, Channels.familyOf(local.getAddress())) : () -> adopted)
+                    .handler(server.acceptErrors())
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel ch) throws SSLException {
@@ -412,13 +448,13 @@ public final class Pipes {
         }
 
         private CompletableFuture<Pipe> openUdp(EventLoop loop, Optional<InetSocketAddress> remote) {
-            CompletableFuture<Pipe> result = new CompletableFuture<>();
+            CompletableFuture<Pipe> result = new LoopSafeFuture<>();
             InetSocketAddress local = bind != null ? bind : remote
                     .map(r -> new InetSocketAddress(wildcard(r.getAddress()), 0))
                     .orElseGet(() -> new InetSocketAddress("0.0.0.0", 0));
             Bootstrap b = new Bootstrap()
                     .group(loop)
-                    .channelFactory(EventLoops.udp(loop, EventLoops.familyOf(local.getAddress())))
+                    .channelFactory(Channels.udp(loop, Channels.familyOf(local.getAddress())))
                     .option(ChannelOption.AUTO_READ, false)
                     .handler(NO_HANDLER);
             applyTo(b, loop);

@@ -27,16 +27,17 @@ final class StreamSetup {
      */
     static Optional<SslHandler> install(Channel ch, PipeConf conf, Optional<HostPort> dialled) throws SSLException {
         Optional<SslHandler> tls = Optional.empty();
-        if (conf.useSsl()) {
-            SslHandler ssl = dialled.isPresent() ? clientHandler(ch, conf, dialled.get())
-                    : conf.tls().serverContext().newHandler(ch.alloc());
+        if (conf.tls().isPresent()) {
+            Tls settings = conf.tls().get();
+            SslHandler ssl = dialled.isPresent() ? clientHandler(ch, conf, settings, dialled.get())
+                    : settings.serverContext().newHandler(ch.alloc());
             ssl.setHandshakeTimeoutMillis(conf.sslHandshake().toMillis());
             ch.pipeline().addLast("p2pd-tls", ssl);
             tls = Optional.of(ssl);
         }
         switch (conf.framing()) {
             case Framing.Raw raw -> {
-                if (conf.useSsl()) {
+                if (conf.tls().isPresent()) {
                     ch.pipeline().addLast("p2pd-chunks", new ChunkLimit(conf.readerLimit()));
                 }
             }
@@ -44,6 +45,9 @@ final class StreamSetup {
                     new DelimitedFrames(conf.readerLimit(), d.delimiter()));
             case Framing.LengthPrefixed l -> ch.pipeline().addLast("p2pd-framing", new LengthFieldBasedFrameDecoder(
                     conf.readerLimit() + l.lengthBytes(), 0, l.lengthBytes(), 0, l.lengthBytes(), true));
+            // The 16-bit length at offset 2 counts the bytes after the 20-byte header (16 after the field).
+            case Framing.Stun stun -> ch.pipeline().addLast("p2pd-framing",
+                    new LengthFieldBasedFrameDecoder(conf.readerLimit(), 2, 2, 16, 0, true));
         }
         return tls;
     }
@@ -103,12 +107,12 @@ final class StreamSetup {
         }
     }
 
-    private static SslHandler clientHandler(Channel ch, PipeConf conf, HostPort dest) throws SSLException {
-        SslHandler ssl = conf.tls().clientContext().newHandler(ch.alloc(), dest.host(), dest.port());
+    private static SslHandler clientHandler(Channel ch, PipeConf conf, Tls tls, HostPort dest) throws SSLException {
+        SslHandler ssl = tls.clientContext().newHandler(ch.alloc(), dest.host(), dest.port());
         SSLEngine engine = ssl.engine();
         SSLParameters params = engine.getSSLParameters();
         // The name or IP dialled must be one the certificate names (DNS or IP subject alternative names).
-        params.setEndpointIdentificationAlgorithm(conf.tls().verifiesHostNames() ? "HTTPS" : null);
+        params.setEndpointIdentificationAlgorithm(tls.verifiesHostNames() ? "HTTPS" : null);
         engine.setSSLParameters(params);
         return ssl;
     }

@@ -65,11 +65,11 @@ final class SubQueue {
             Message head = messages.poll();
             if (head != null) {
                 hadNoRoom = messages.size() + 1 >= limit;
-                result = CompletableFuture.completedFuture(head);
+                result = LoopSafeFuture.completed(head);
             } else if (closed != null) {
-                return CompletableFuture.failedFuture(closed.get());
+                return LoopSafeFuture.failed(closed.get());
             } else {
-                CompletableFuture<Message> waiter = new CompletableFuture<>();
+                CompletableFuture<Message> waiter = new LoopSafeFuture<>();
                 java.util.concurrent.ScheduledFuture<?> deadline;
                 try {
                     deadline = timer.schedule(() -> {
@@ -81,7 +81,7 @@ final class SubQueue {
                         }
                     }, timeout.toNanos(), TimeUnit.NANOSECONDS);
                 } catch (java.util.concurrent.RejectedExecutionException shutDown) {
-                    return CompletableFuture.failedFuture(new PipeClosedException(
+                    return LoopSafeFuture.failed(new PipeClosedException(
                             "the event loop of this pipe has shut down", shutDown));
                 }
                 waiters.add(waiter);

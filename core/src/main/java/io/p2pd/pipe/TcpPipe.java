@@ -13,16 +13,25 @@ import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.UncheckedBooleanSupplier;
 import io.p2pd.net.HostPort;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.Optional;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** One TCP connection: a client's, or one a server accepted. */
 final class TcpPipe extends Pipe {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TcpPipe.class);
 
     private final Channel channel;
     private final InetSocketAddress local;
@@ -35,6 +44,8 @@ final class TcpPipe extends Pipe {
     /** What send appends (delimited framing) or empty. */
     private final byte[] suffix;
     private final Reads reads;
+    /** Times the connection turned unwritable or writable again, to tell one write stall from the next. */
+    private long writabilityChanges;
     /** Set by the first shutdownOutput(). */
     private final AtomicReference<CompletableFuture<Void>> outputShutdown = new AtomicReference<>();
     /** Registering the channel again with its loop, to resume reading after the peer's FIN. Event loop only. */
@@ -52,6 +63,38 @@ final class TcpPipe extends Pipe {
         // Before the first read, so the channel's read handle is one of ours.
         channel.config().setRecvByteBufAllocator(reads);
         channel.closeFuture().addListener(f -> ended());
+        if (server != null) {
+            watchTimeouts();
+        }
+    }
+
+    /**
+     * A server's connection is closed when it sends no whole message in time, stays idle, or leaves its writes
+     * backed up (see {@link PipeConf#firstMessageTimeout()} and the others); the write stall is watched in
+     * {@link Inbound#channelWritabilityChanged}.
+     */
+    private void watchTimeouts() {
+        conf.firstMessageTimeout().ifPresent(limit -> {
+            ScheduledFuture<?> check = loop.schedule(() -> {
+                if (received.get() == 0) {
+                    timedOut("no whole message within " + limit.toMillis() + " ms of accept (firstMessageTimeout)");
+                }
+            }, limit.toNanos(), TimeUnit.NANOSECONDS);
+            channel.closeFuture().addListener(f -> check.cancel(false));
+        });
+        // First in the pipeline: it sees the raw traffic, TLS records included.
+        conf.idleTimeout().ifPresent(limit -> channel.pipeline().addFirst("p2pd-idle",
+                new IdleStateHandler(false, 0, 0, limit.toNanos(), TimeUnit.NANOSECONDS)));
+    }
+
+    /** Closes this server connection for a timeout; counted in the server's stats, one debug line. */
+    private void timedOut(String why) {
+        if (!isOpen()) {
+            return;
+        }
+        server.timedOut.incrementAndGet();
+        LOG.debug("{} closed: {}", this, why);
+        fail(new PipeClosedException("connection closed by the server: " + why));
     }
 
     /** The handler that feeds this pipe; last in the channel's pipeline. */
@@ -98,7 +141,7 @@ final class TcpPipe extends Pipe {
             throw new UnsupportedOperationException("shutdownOutput() on a TLS connection: " + this
                     + " (TLS has no half-close here; close() it)");
         }
-        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<Void> done = new LoopSafeFuture<>();
         CompletableFuture<Void> first = outputShutdown.compareAndExchange(null, done);
         if (first != null) {
             return first.copy();
@@ -130,10 +173,10 @@ final class TcpPipe extends Pipe {
                     + "-byte length prefix");
         }
         if (!channel.isActive()) {
-            return CompletableFuture.failedFuture(closedError());
+            return LoopSafeFuture.failed(closedError());
         }
         if (outputShutdown.get() != null) {
-            return CompletableFuture.failedFuture(new PipeClosedException("the output of " + this
+            return LoopSafeFuture.failed(new PipeClosedException("the output of " + this
                     + " was shut down (shutdownOutput)"));
         }
         return null;
@@ -392,10 +435,28 @@ final class TcpPipe extends Pipe {
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            long change = ++writabilityChanges;
             if (channel.isWritable()) {
                 writable();
+            } else if (server != null && conf.writeStallTimeout().isPresent()) {
+                Duration limit = conf.writeStallTimeout().get();
+                // Closed only if it stayed unwritable all along: any change since made this check moot.
+                loop.schedule(() -> {
+                    if (writabilityChanges == change && !channel.isWritable()) {
+                        timedOut("writes backed up for " + limit.toMillis() + " ms (writeStallTimeout)");
+                    }
+                }, limit.toNanos(), TimeUnit.NANOSECONDS);
             }
             ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent) {
+                timedOut("no traffic for " + conf.idleTimeout().orElseThrow().toMillis() + " ms (idleTimeout)");
+                return;
+            }
+            ctx.fireUserEventTriggered(evt);
         }
 
         @Override

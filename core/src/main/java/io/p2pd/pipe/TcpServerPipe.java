@@ -1,16 +1,24 @@
 package io.p2pd.pipe;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelConfig;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.p2pd.net.HostPort;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,7 +27,25 @@ import org.slf4j.LoggerFactory;
 final class TcpServerPipe extends Pipe {
 
     private static final Logger LOG = LoggerFactory.getLogger(TcpServerPipe.class);
+    /**
+     * How long accepting pauses after the OS refused an accept (out of descriptors, EMFILE): long enough not to spin
+     * on a backlog it cannot take, short enough to serve clients again soon after descriptors free up.
+     */
+    static final long ACCEPT_PAUSE_MS = 250;
+    private static final PipeStats NONE = new PipeStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     private final AtomicLong tlsFailures = new AtomicLong();
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    final AtomicLong timedOut = new AtomicLong();
+    private final AtomicLong acceptErrors = new AtomicLong();
+    /** Admitted channels not yet closed, in all and per peer IP, for the connection limits. */
+    private final AtomicInteger open = new AtomicInteger();
+    private final Map<InetAddress, Integer> openPerIp = new ConcurrentHashMap<>();
+    /** The live connections by peer address, for send(data, dest). */
+    private final Map<InetSocketAddress, TcpPipe> byPeer = new ConcurrentHashMap<>();
+    /** What connections that ended had counted; guarded by itself being replaced under {@link #totalsLock}. */
+    private final Object totalsLock = new Object();
+    private PipeStats endedTotals = NONE;
 
     private Channel channel;
     private InetSocketAddress local;
@@ -45,6 +71,67 @@ final class TcpServerPipe extends Pipe {
     }
 
     /**
+     * Whether a channel just accepted may become a connection: within {@code maxConnections} and
+     * {@code maxConnectionsPerIp}. One beyond is closed at once and counted. Runs on the channel's loop.
+     */
+    boolean admit(Channel ch) {
+        InetAddress ip = ((InetSocketAddress) ch.remoteAddress()).getAddress();
+        if (open.incrementAndGet() > conf.maxConnections()) {
+            open.decrementAndGet();
+            return refuse(ch, "maxConnections " + conf.maxConnections());
+        }
+        if (openPerIp.merge(ip, 1, Integer::sum) > conf.maxConnectionsPerIp()) {
+            release(ip);
+            open.decrementAndGet();
+            return refuse(ch, "maxConnectionsPerIp " + conf.maxConnectionsPerIp());
+        }
+        ch.closeFuture().addListener(f -> {
+            open.decrementAndGet();
+            release(ip);
+        });
+        accepted.incrementAndGet();
+        return true;
+    }
+
+    private void release(InetAddress ip) {
+        openPerIp.computeIfPresent(ip, (k, n) -> n == 1 ? null : n - 1);
+    }
+
+    private boolean refuse(Channel ch, String limit) {
+        refused.incrementAndGet();
+        LOG.debug("{} refused a connection from {}: {} reached", this, ch.remoteAddress(), limit);
+        ch.close();
+        return false;
+    }
+
+    /**
+     * Handles accept errors on the listening channel: pauses accepting for {@link #ACCEPT_PAUSE_MS} and logs one
+     * line per pause, where Netty would log a stack trace per attempt. Accepting resumes by itself, so clients are
+     * served again once descriptors free up.
+     */
+    ChannelHandler acceptErrors() {
+        return new ChannelInboundHandlerAdapter() {
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                acceptErrors.incrementAndGet();
+                ChannelConfig config = ctx.channel().config();
+                if (config.isAutoRead()) {
+                    config.setAutoRead(false);
+                    LOG.warn("{} could not accept a connection ({}); accepting again in {} ms", TcpServerPipe.this,
+                            cause.getMessage(), ACCEPT_PAUSE_MS);
+                    ctx.channel().eventLoop().schedule(() -> config.setAutoRead(true), ACCEPT_PAUSE_MS,
+                            TimeUnit.MILLISECONDS);
+                }
+            }
+        };
+    }
+
+    /** How many accepts the OS refused (for tests). */
+    long acceptErrorCount() {
+        return acceptErrors.get();
+    }
+
+    /**
      * Takes in a connection, before its first read. A server without handlers or subscriptions gives each
      * connection a queue for everything, so {@code accept().recv()} just works.
      */
@@ -53,10 +140,17 @@ final class TcpServerPipe extends Pipe {
             connection.subscribeImplicitly();
         }
         live.add(connection);
+        byPeer.put(connection.remoteAddress().orElseThrow(), connection);
         // An end handler, not a closeFuture callback: it runs before the connection's closeFuture completes, so
         // whoever waited for that future no longer finds the connection in connections().
         connection.addEndHandler(ended -> {
+            // Counted in the totals before it leaves the live set: a stats() in between counts it twice at worst,
+            // never not at all.
+            synchronized (totalsLock) {
+                endedTotals = endedTotals.plus(connection.ownStats());
+            }
             live.remove(connection);
+            byPeer.remove(connection.remoteAddress().orElseThrow(), connection);
             // A connection that ended before anyone accepted it stays claimable while it holds data, so what it
             // received is not lost; one with nothing left to receive is forgotten.
             if (!connection.hasQueuedMessages()) {
@@ -124,12 +218,12 @@ final class TcpServerPipe extends Pipe {
         synchronized (unclaimed) {
             Pipe next = unclaimed.poll();
             if (next != null) {
-                return CompletableFuture.completedFuture(next);
+                return LoopSafeFuture.completed(next);
             }
             if (!isOpen()) {
-                return CompletableFuture.failedFuture(closedError());
+                return LoopSafeFuture.failed(closedError());
             }
-            CompletableFuture<Pipe> claimer = new CompletableFuture<>();
+            CompletableFuture<Pipe> claimer = new LoopSafeFuture<>();
             claimers.add(claimer);
             return claimer;
         }
@@ -179,16 +273,26 @@ final class TcpServerPipe extends Pipe {
     }
 
     private TcpPipe connectionFrom(InetSocketAddress peer) {
-        for (TcpPipe connection : live) {
-            if (connection.remoteAddress().orElseThrow().equals(peer)) {
-                return connection;
-            }
+        return byPeer.get(peer);
+    }
+
+    /** The server's counters: the sums over its connections, open or ended, and its connection counts. */
+    @Override
+    public PipeStats stats() {
+        PipeStats sum;
+        synchronized (totalsLock) {
+            sum = ownStats().plus(endedTotals);
         }
-        return null;
+        for (TcpPipe connection : live) {
+            sum = sum.plus(connection.ownStats());
+        }
+        return new PipeStats(sum.received(), sum.receivedBytes(), sum.sent(), sum.sentBytes(), sum.dropped(),
+                sum.oversized(), sum.duplicates(), sum.handlerErrors(), sum.peakPendingBytes(), accepted.get(),
+                refused.get(), timedOut.get());
     }
 
     private CompletableFuture<Void> noConnection(InetSocketAddress peer) {
-        return CompletableFuture.failedFuture(new PipeClosedException("no live connection from " + HostPort.of(peer)
+        return LoopSafeFuture.failed(new PipeClosedException("no live connection from " + HostPort.of(peer)
                 + " on " + this));
     }
 

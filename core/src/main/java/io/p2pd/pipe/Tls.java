@@ -13,7 +13,8 @@ import java.util.Optional;
 import javax.net.ssl.SSLException;
 
 /**
- * TLS settings of a pipe (used when {@link PipeConf#useSsl()} is on).
+ * TLS settings of a pipe: setting them ({@link PipeConf.Builder#tls(Tls)}) turns TLS on, the original's
+ * {@code use_ssl}.
  *
  * <p>Clients verify the server by default: the certificate chain against the system's trust store, and that the
  * certificate names what was dialled (the host name, or the IP for an IP literal). The original turned verification off; here trusting only given
@@ -88,7 +89,7 @@ public final class Tls {
 
     SslContext serverContext() {
         return serverContext.orElseThrow(() -> new IllegalArgumentException(
-                "useSsl on a server pipe needs an identity: PipeConf.builder().tls(Tls.server(...))"));
+                "tls on a server pipe needs an identity: PipeConf.builder().tls(Tls.server(...))"));
     }
 
     SslContext clientContext() throws SSLException {

@@ -79,7 +79,7 @@ final class UdpPipe extends Pipe {
             return refused;
         }
         if (dest.isUnresolved()) {
-            return conf.resolver().resolve(dest.getHostString(), conf.dnsTimeout(), loop)
+            return LoopSafeFuture.of(conf.resolver().resolve(dest.getHostString(), conf.dnsTimeout(), loop))
                     .thenCompose(ip -> send(data, new InetSocketAddress(ip, dest.getPort())));
         }
         return write(channel, new DatagramPacket(Unpooled.wrappedBuffer(data), dest), data.length);
@@ -108,7 +108,7 @@ final class UdpPipe extends Pipe {
                     "datagram of " + size + " bytes exceeds the UDP limit of " + PipeConf.MAX_DATAGRAM);
         }
         if (!channel.isActive()) {
-            return CompletableFuture.failedFuture(closedError());
+            return LoopSafeFuture.failed(closedError());
         }
         return null;
     }

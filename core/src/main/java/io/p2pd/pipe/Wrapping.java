@@ -45,9 +45,9 @@ final class Wrapping {
             throw e;
         } catch (IOException e) {
             closeIfOwned(opener);
-            return CompletableFuture.failedFuture(e);
+            return LoopSafeFuture.failed(e);
         }
-        CompletableFuture<Pipe> result = new CompletableFuture<>();
+        CompletableFuture<Pipe> result = new LoopSafeFuture<>();
         channel.config().setAutoRead(false);
         loop.register(channel).addListener(f -> {
             if (!f.isSuccess()) {

@@ -1,19 +1,16 @@
 package io.p2pd.stun;
 
-import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.SocketChannel;
+import io.p2pd.net.EventLoops;
+import io.p2pd.pipe.Framing;
+import io.p2pd.pipe.MsgHandler;
+import io.p2pd.pipe.Pipe;
+import io.p2pd.pipe.PipeConf;
+import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -230,62 +227,47 @@ public final class StunClient {
                 || response.checkIntegrity(config.credentials().get().key());
     }
 
-    /** One request on a fresh TCP connection; the connection is closed when the future completes. */
+    /** STUN framing; the whole message, header included, as the 16-bit length allows. */
+    private static final PipeConf TCP_CONF = PipeConf.builder().framing(Framing.stun())
+            .readerLimit(StunMessage.HEADER_LENGTH + 0xFFFF).build();
+
+    /**
+     * One request on a fresh TCP pipe; the pipe is closed when the future completes. Connect failures are the pipe's
+     * (e.g. {@link java.net.ConnectException} naming the server).
+     */
     static CompletableFuture<StunResult> tcp(Optional<InetSocketAddress> local, InetSocketAddress server,
                                              StunClientConfig config) {
         StunMessage request = request(config, false, false);
         CompletableFuture<StunResult> out = new CompletableFuture<>();
         long limitMillis = config.timeLimit().toMillis();
-        Bootstrap b = new Bootstrap().group(StunLoops.group()).channel(StunLoops.socketChannel())
-                // our own deadline below fires first and names the server and the limit
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, limitMillis + 1000))
-                .handler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(StunServer.tcpFramer(), new SimpleChannelInboundHandler<ByteBuf>() {
-                            @Override
-                            public void channelActive(ChannelHandlerContext ctx) {
-                                ctx.writeAndFlush(Unpooled.wrappedBuffer(request.encode()));
-                                ctx.fireChannelActive();
-                            }
-
-                            @Override
-                            protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
-                                onTcpReply(ByteBufUtil.getBytes(frame), ctx, request, config, server, out);
-                            }
-
-                            @Override
-                            public void channelInactive(ChannelHandlerContext ctx) {
-                                out.completeExceptionally(new StunProtocolException(
-                                        "connection to " + server + " closed before a STUN response"));
-                            }
-
-                            @Override
-                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                                out.completeExceptionally(cause);
-                                ctx.close();
-                            }
-                        });
-                    }
-                });
-        ChannelFuture connect = local.map(l -> b.connect(server, l)).orElseGet(() -> b.connect(server));
-        connect.addListener(f -> {
-            if (!f.isSuccess()) {
-                out.completeExceptionally(f.cause());
-            }
-        });
-        var deadline = connect.channel().eventLoop().schedule(() -> out.completeExceptionally(
+        // our own deadline below fires first and names the server and the limit
+        PipeConf conf = TCP_CONF.toBuilder().conTimeout(Duration.ofMillis(limitMillis + 1000)).build();
+        Pipes.Opener opener = Pipes.opener(Proto.TCP).dest(server).conf(conf)
+                .msgHandler(MsgHandler.plain((msg, pipe) -> onTcpReply(msg.data(), pipe, request, config, server,
+                        out)));
+        local.ifPresent(opener::bind);
+        var deadline = EventLoops.shared().next().schedule(() -> out.completeExceptionally(
                 new StunTimeoutException(server, config.timeLimit(), 1)), limitMillis, TimeUnit.MILLISECONDS);
-        out.whenComplete((r, e) -> {
-            deadline.cancel(false);
-            connect.channel().close();
+        out.whenComplete((r, e) -> deadline.cancel(false));
+        opener.open().whenComplete((pipe, error) -> {
+            if (error != null) {
+                out.completeExceptionally(unwrap(error));
+                return;
+            }
+            pipe.addEndHandler(ended -> out.completeExceptionally(ended.closeCause().orElseGet(() ->
+                    new StunProtocolException("connection to " + server + " closed before a STUN response"))));
+            out.whenComplete((r, e) -> pipe.closeAsync()); // at once when out is already done
+            pipe.send(request.encode()).whenComplete((v, e) -> {
+                if (e != null) {
+                    out.completeExceptionally(unwrap(e));
+                }
+            });
         });
         return out;
     }
 
-    private static void onTcpReply(byte[] bytes, ChannelHandlerContext ctx, StunMessage request,
-                                   StunClientConfig config, InetSocketAddress server,
-                                   CompletableFuture<StunResult> out) {
+    private static void onTcpReply(byte[] bytes, Pipe pipe, StunMessage request, StunClientConfig config,
+                                   InetSocketAddress server, CompletableFuture<StunResult> out) {
         try {
             StunMessage m = StunMessage.decode(bytes);
             if (!m.sameTransaction(request) || !m.messageClass().isResponse()
@@ -299,8 +281,7 @@ public final class StunClient {
                 throw new StunProtocolException("the response from " + server + " is not signed with our "
                         + "credentials (MESSAGE-INTEGRITY missing or wrong)");
             }
-            out.complete(StunResult.of(server, (InetSocketAddress) ctx.channel().localAddress(),
-                    (InetSocketAddress) ctx.channel().remoteAddress(), m));
+            out.complete(StunResult.of(server, pipe.localAddress(), pipe.remoteAddress().orElseThrow(), m));
         } catch (StunDecodeException e) {
             out.completeExceptionally(new StunProtocolException("undecodable response from " + server + ": "
                     + e.getMessage()));

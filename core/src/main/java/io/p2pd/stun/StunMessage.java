@@ -186,12 +186,22 @@ public final class StunMessage {
 
     // ---------------------------------------------------------------- integrity and fingerprint
 
-    /** The short-term credential key: the SASLprep'd password as UTF-8 (RFC 8489 section 9.1.1). */
+    /**
+     * The short-term credential key: the password under the OpaqueString profile of RFC 8265 (NFC, non-ASCII spaces
+     * as ASCII spaces, nothing else changed) as UTF-8 (RFC 8489 section 9.1.1).
+     *
+     * @throws IllegalArgumentException when the password is empty or holds a code point OpaqueString disallows
+     *         (a control character, an unassigned or default-ignorable code point, ...)
+     */
     public static byte[] shortTermKey(String password) {
-        return Saslprep.prepare(password).getBytes(StandardCharsets.UTF_8);
+        return OpaqueString.enforce(password, "password").getBytes(StandardCharsets.UTF_8);
     }
 
-    /** The long-term credential key: MD5(username ":" realm ":" SASLprep(password)) (RFC 8489 section 9.2.2). */
+    /**
+     * The long-term credential key: MD5(username ":" realm ":" SASLprep(password)), as RFC 5389 defined it and the
+     * RFC 5769 vectors check (RFC 8489 section 9.2.2 moved to OpaqueString; only short-term credentials are used by
+     * this library's client and server).
+     */
     public static byte[] longTermKey(String username, String realm, String password) {
         try {
             String s = username + ":" + realm + ":" + Saslprep.prepare(password);

@@ -1,36 +1,37 @@
 package io.p2pd.stun;
 
-import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.socket.DatagramPacket;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import io.netty.handler.timeout.ReadTimeoutHandler;
-import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.concurrent.FastThreadLocalThread;
+import io.p2pd.net.EventLoops;
+import io.p2pd.pipe.Framing;
+import io.p2pd.pipe.MsgHandler;
+import io.p2pd.pipe.Pipe;
+import io.p2pd.pipe.PipeConf;
+import io.p2pd.pipe.Pipes;
+import io.p2pd.pipe.Proto;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A STUN server on Netty, over UDP and TCP.
+ * A STUN server over UDP and TCP, on the project's pipes.
  *
  * <p>With one IP it is a plain RFC 8489 server (XOR-MAPPED-ADDRESS and MAPPED-ADDRESS). With two IPs
  * (see {@link StunServerConfig#hasAlternate()}) it listens on both IPs times both ports and is an RFC 5780
@@ -38,10 +39,24 @@ import org.slf4j.LoggerFactory;
  * other IP and/or port. RFC 3489 requests (no magic cookie) get MAPPED-ADDRESS, SOURCE-ADDRESS and
  * CHANGED-ADDRESS. Garbage is counted ({@link #malformedCount()}) and dropped; the server never answers
  * it and never stops because of it.
+ *
+ * <p>Every listener is a pipe: a UDP pipe, or a TCP server pipe with {@link Framing#stun()} framing. UDP requests
+ * up to {@link #MAX_UDP_REQUEST} bytes are answered; larger ones are dropped and counted
+ * ({@link #oversizedCount()}). A TCP connection is read only while its answers drain (one that pipelines requests
+ * and never reads stops being read), is closed when no whole request came for
+ * {@link StunServerConfig#idleTimeout()} (silent, stuck, or sending a request byte by byte), and is refused past
+ * {@link StunServerConfig#maxConnections()} or {@link StunServerConfig#maxConnectionsPerIp()}.
  */
 public final class StunServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StunServer.class);
     private static final int BIND_ATTEMPTS = 10;
+    /**
+     * The largest UDP request answered, in bytes (coturn answers up to 9,000); a larger datagram is dropped and
+     * counted in {@link #oversizedCount()}. STUN over UDP should fit the path MTU; this leaves room for jumbo frames.
+     */
+    public static final int MAX_UDP_REQUEST = 9000;
+    /** At most this many types are listed in a 420 answer's UNKNOWN-ATTRIBUTES (coturn's answer is 332 bytes). */
+    static final int MAX_UNKNOWN_LISTED = 16;
     /** Comprehension-required attributes a binding request may carry without a 420 answer. */
     private static final Set<Integer> UNDERSTOOD = Set.of(StunAttribute.MAPPED_ADDRESS,
             StunAttribute.CHANGE_REQUEST, StunAttribute.USERNAME, StunAttribute.MESSAGE_INTEGRITY,
@@ -49,18 +64,31 @@ public final class StunServer implements AutoCloseable {
             0x001C /* MESSAGE-INTEGRITY-SHA256 */, 0x001E /* USERHASH */, 0x0024 /* ICE PRIORITY */,
             0x0025 /* ICE USE-CANDIDATE */, 0x0026 /* PADDING: ignoring it is allowed */,
             StunAttribute.RESPONSE_PORT);
+    private static final PipeConf UDP_CONF = PipeConf.builder().readerLimit(MAX_UDP_REQUEST).build();
+    /** The whole message, header included, as the 16-bit length allows. */
+    private static final PipeConf TCP_CONF = PipeConf.builder().framing(Framing.stun())
+            .readerLimit(StunMessage.HEADER_LENGTH + 0xFFFF).build();
 
     private final StunServerConfig config;
-    private final Channel[][] udp = new Channel[2][2]; // [ip index][port index]
-    private final Channel[][] tcp = new Channel[2][2];
-    private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final Pipe[][] udp = new Pipe[2][2]; // [ip index][port index]
+    private final Pipe[][] tcp = new Pipe[2][2];
+    private final List<Pipe> listeners = new CopyOnWriteArrayList<>();
+    /** Live TCP connections and when each last delivered a whole request (System.nanoTime). */
+    private final ConcurrentHashMap<Pipe, AtomicLong> connections = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<InetAddress, Integer> perIp = new ConcurrentHashMap<>();
+    private final AtomicInteger connectionCount = new AtomicInteger();
     private final AtomicLong malformed = new AtomicLong();
     private final AtomicLong ignored = new AtomicLong();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong unauthenticated = new AtomicLong();
+    private final AtomicLong refusedConnections = new AtomicLong();
+    private final AtomicLong idleClosed = new AtomicLong();
+    /** The peak pending bytes of connections that have ended. */
+    private final AtomicLong endedPeakPending = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Set once every listener is bound: a reply may need any of them (and this publishes the arrays). */
     private volatile boolean ready;
+    private volatile ScheduledFuture<?> sweeper;
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
     private StunServer(StunServerConfig config) {
@@ -73,7 +101,7 @@ public final class StunServer implements AutoCloseable {
      */
     public static CompletableFuture<StunServer> start(StunServerConfig config) {
         CompletableFuture<StunServer> out = new CompletableFuture<>();
-        // Binding is a short sequence of blocking calls made off the event loop, on a virtual thread.
+        // Binding is a short sequence of waits for the listeners, made off the event loop, on a virtual thread.
         Thread.ofVirtual().name("p2pd-stun-server-start").start(() -> {
             try {
                 out.complete(bindAll(config));
@@ -107,102 +135,119 @@ public final class StunServer implements AutoCloseable {
         int n = config.hasAlternate() ? 2 : 1;
         // Order: both ports on the primary IP first (learning the kernel's choice), then the other IP. TCP before
         // UDP: a port the kernel picks for a TCP listener is free of every TCP conflict, while a number picked for
-        // UDP is often taken for TCP after many connections (closed client sockets wait in TIME_WAIT for a minute,
-        // without SO_REUSEADDR); UDP ports are seldom contended.
+        // UDP is often taken for TCP after many connections (closed client sockets wait in TIME_WAIT for a minute);
+        // UDP ports are seldom contended.
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < n; j++) {
                 InetSocketAddress at = new InetSocketAddress(ips[i], ports[j]);
                 if (config.tcp()) {
-                    tcp[i][j] = bindTcp(at, i, j);
-                    at = local(tcp[i][j]);
+                    tcp[i][j] = listen(Proto.TCP, at, tcpHandler(i, j));
+                    at = tcp[i][j].localAddress();
                 }
                 if (config.udp()) {
-                    udp[i][j] = bindUdp(at, i, j);
-                    at = local(udp[i][j]);
+                    udp[i][j] = listen(Proto.UDP, at, udpHandler(i, j));
+                    at = udp[i][j].localAddress();
                 }
                 ports[j] = at.getPort();
             }
         }
+        if (config.tcp()) {
+            long every = Math.max(10, config.idleTimeout().toMillis() / 4);
+            sweeper = EventLoops.shared().next().scheduleAtFixedRate(this::closeIdle, every, every,
+                    TimeUnit.MILLISECONDS);
+        }
         ready = true;
     }
 
-    private Channel bindUdp(InetSocketAddress at, int i, int j) throws InterruptedException, BindException {
-        var ch = new Bootstrap().group(StunLoops.group()).channel(StunLoops.datagramChannel())
-                .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
-                    @Override
-                    protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket p) {
-                        onUdp(i, j, ByteBufUtil.getBytes(p.content()), p.sender());
-                    }
+    /** Opens one listener; fails with the pipe's {@link BindException}, which names the protocol and address. */
+    private Pipe listen(Proto proto, InetSocketAddress at, MsgHandler handler) throws Exception {
+        var opener = Pipes.opener(proto).bind(at).conf(proto == Proto.TCP ? TCP_CONF : UDP_CONF).msgHandler(handler);
+        if (proto == Proto.TCP) {
+            opener.upHandler(this::admit);
+        }
+        try {
+            Pipe p = opener.open().get();
+            listeners.add(p);
+            if (closed.get()) { // closed while binding: this one too
+                p.closeAsync();
+            }
+            return p;
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
 
-                    @Override
-                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                        LOG.debug("STUN UDP listener {}: {}", ctx.channel().localAddress(), cause.toString());
-                    }
-                }).bind(at).await();
-        return bound(ch, "UDP", at);
+    private MsgHandler udpHandler(int i, int j) {
+        return MsgHandler.inPlace((data, sender, pipe) -> {
+            Outcome o = handle(bytes(data), sender, false, i, j);
+            if (o.reply() != null) {
+                Pipe out = udp[i ^ ((o.changeFlags() & 4) >> 2)][j ^ ((o.changeFlags() & 2) >> 1)];
+                InetSocketAddress to = o.responsePort() < 0 ? sender
+                        : new InetSocketAddress(sender.getAddress(), o.responsePort());
+                out.send(o.reply().encode(), to);
+            }
+        });
     }
 
     /**
-     * The bound channel, or a {@link BindException} naming the protocol and address: the native transports
-     * report only "bind(..) failed" in an exception of their own.
+     * An in-place handler: the pipe stops reading a connection while the answers it was sent are backed up, so a
+     * client that pipelines requests and never reads holds no more than the channel's high-water mark.
      */
-    private Channel bound(io.netty.channel.ChannelFuture f, String proto, InetSocketAddress at) throws BindException {
-        if (!f.isSuccess()) {
-            BindException e = new BindException("cannot listen on " + proto + " " + at + ": "
-                    + f.cause().getMessage());
-            e.initCause(f.cause());
-            throw e;
-        }
-        channels.add(f.channel());
-        return f.channel();
-    }
-
-    private Channel bindTcp(InetSocketAddress at, int i, int j) throws InterruptedException, BindException {
-        // SO_REUSEADDR: a port given in the config may still be in TIME_WAIT from an old TCP connection, which
-        // would refuse a plain bind (what java.net.ServerSocket sets by default too; it allows no second listener).
-        var ch = new ServerBootstrap().group(StunLoops.group()).channel(StunLoops.serverSocketChannel())
-                .option(io.netty.channel.ChannelOption.SO_REUSEADDR, true)
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel c) {
-                        channels.add(c);
-                        c.pipeline().addLast(new ReadTimeoutHandler(30), tcpFramer(), new TcpHandler(i, j));
-                    }
-                }).bind(at).await();
-        return bound(ch, "TCP", at);
-    }
-
-    /** STUN over TCP: the 16-bit length at offset 2 counts the bytes after the 20-byte header (16 after it). */
-    static LengthFieldBasedFrameDecoder tcpFramer() {
-        return new LengthFieldBasedFrameDecoder(StunMessage.HEADER_LENGTH + 0xFFFF, 2, 2, 16, 0);
-    }
-
-    private final class TcpHandler extends SimpleChannelInboundHandler<ByteBuf> {
-        private final int i;
-        private final int j;
-
-        TcpHandler(int i, int j) {
-            this.i = i;
-            this.j = j;
-        }
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
-            byte[] bytes = ByteBufUtil.getBytes(frame);
-            InetSocketAddress sender = (InetSocketAddress) ctx.channel().remoteAddress();
-            Outcome o = handle(bytes, sender, true, i, j);
-            if (o.garbage()) {
-                ctx.close(); // garbage on a stream: the framing cannot be trusted any more
-            } else if (o.reply() != null) {
-                ctx.writeAndFlush(Unpooled.wrappedBuffer(o.reply().encode()));
+    private MsgHandler tcpHandler(int i, int j) {
+        return MsgHandler.inPlace((data, sender, conn) -> {
+            AtomicLong last = connections.get(conn);
+            if (last != null) {
+                last.set(System.nanoTime());
             }
-        }
+            Outcome o = handle(bytes(data), sender, true, i, j);
+            if (o.garbage()) {
+                conn.closeAsync(); // garbage on a stream: the framing cannot be trusted any more
+            } else if (o.reply() != null) {
+                conn.send(o.reply().encode());
+            }
+        });
+    }
 
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            LOG.debug("STUN TCP connection {}: {}", ctx.channel().remoteAddress(), cause.toString());
-            ctx.close();
+    /** Takes in an accepted connection, or closes it at once past the configured caps. */
+    private void admit(Pipe conn) {
+        InetAddress ip = conn.remoteAddress().orElseThrow().getAddress();
+        int total = connectionCount.incrementAndGet();
+        int fromIp = perIp.merge(ip, 1, Integer::sum);
+        conn.addEndHandler(ended -> {
+            connectionCount.decrementAndGet();
+            perIp.computeIfPresent(ip, (k, v) -> v == 1 ? null : v - 1);
+            connections.remove(conn);
+            endedPeakPending.accumulateAndGet(conn.stats().peakPendingBytes(), Math::max);
+        });
+        if (total > config.maxConnections() || fromIp > config.maxConnectionsPerIp()) {
+            refusedConnections.incrementAndGet();
+            LOG.debug("STUN TCP connection from {} refused: {} connections, {} from that IP", ip, total, fromIp);
+            conn.closeAsync();
+            return;
         }
+        connections.put(conn, new AtomicLong(System.nanoTime()));
+        if (!conn.isOpen()) { // ended before it was registered: the end handler ran already
+            connections.remove(conn);
+        }
+    }
+
+    /** Closes connections that delivered no whole request for the idle timeout: silent, stuck or trickling. */
+    private void closeIdle() {
+        long now = System.nanoTime();
+        long limit = config.idleTimeout().toNanos();
+        connections.forEach((conn, last) -> {
+            if (now - last.get() > limit && connections.remove(conn, last)) {
+                idleClosed.incrementAndGet();
+                LOG.debug("STUN TCP connection {} closed: no whole request for {}", conn, config.idleTimeout());
+                conn.closeAsync();
+            }
+        });
+    }
+
+    private static byte[] bytes(ByteBuffer view) {
+        byte[] b = new byte[view.remaining()];
+        view.get(b);
+        return b;
     }
 
     /** What to do with one message: nothing (reply null; garbage or not), or send reply, changed as asked. */
@@ -212,15 +257,6 @@ public final class StunServer implements AutoCloseable {
 
         static Outcome send(StunMessage reply) {
             return new Outcome(reply, 0, -1, false);
-        }
-    }
-
-    private void onUdp(int i, int j, byte[] bytes, InetSocketAddress sender) {
-        Outcome o = handle(bytes, sender, false, i, j);
-        if (o.reply() != null) {
-            Channel out = udp[i ^ ((o.changeFlags() & 4) >> 2)][j ^ ((o.changeFlags() & 2) >> 1)];
-            InetSocketAddress to = o.responsePort() < 0 ? sender : new InetSocketAddress(sender.getAddress(), o.responsePort());
-            out.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(o.reply().encode()), to));
         }
     }
 
@@ -259,14 +295,7 @@ public final class StunServer implements AutoCloseable {
             unauthenticated.incrementAndGet();
             return Outcome.send(error(req, refused.get()));
         }
-        List<Integer> unknown = new ArrayList<>();
-        for (StunAttribute a : req.attributes()) {
-            boolean understood = UNDERSTOOD.contains(a.type())
-                    && (a.type() != StunAttribute.CHANGE_REQUEST || config.hasAlternate());
-            if (a.comprehensionRequired() && !understood && !unknown.contains(a.type())) {
-                unknown.add(a.type());
-            }
-        }
+        List<Integer> unknown = unknownRequired(req.attributes(), this::understood);
         if (!unknown.isEmpty()) { // RFC 5780 section 7.2: a server without alternate answers CHANGE-REQUEST so
             StunMessage.Builder b = StunMessage.responseTo(req, StunMessage.MessageClass.ERROR_RESPONSE)
                     .errorCode(new StunErrorCode(StunErrorCode.UNKNOWN_ATTRIBUTE, "Unknown Attribute"))
@@ -282,10 +311,10 @@ public final class StunServer implements AutoCloseable {
             return Outcome.send(error(req, new StunErrorCode(StunErrorCode.BAD_REQUEST,
                     "CHANGE-REQUEST and RESPONSE-PORT need UDP")));
         }
-        Channel[][] listeners = overTcp ? tcp : udp;
-        InetSocketAddress origin = local(listeners[i ^ ((flags & 4) >> 2)][j ^ ((flags & 2) >> 1)]);
+        Pipe[][] listeners = overTcp ? tcp : udp;
+        InetSocketAddress origin = listeners[i ^ ((flags & 4) >> 2)][j ^ ((flags & 2) >> 1)].localAddress();
         Optional<InetSocketAddress> other = config.hasAlternate()
-                ? Optional.of(local(listeners[i ^ 1][j ^ 1])) : Optional.empty();
+                ? Optional.of(listeners[i ^ 1][j ^ 1].localAddress()) : Optional.empty();
         StunMessage.Builder b = StunMessage.responseTo(req, StunMessage.MessageClass.SUCCESS_RESPONSE);
         if (req.hasMagicCookie()) {
             b.xorMappedAddress(sender);
@@ -328,6 +357,39 @@ public final class StunServer implements AutoCloseable {
         return Optional.empty();
     }
 
+    private boolean understood(int type) {
+        return UNDERSTOOD.contains(type) && (type != StunAttribute.CHANGE_REQUEST || config.hasAlternate());
+    }
+
+    /**
+     * The comprehension-required types among {@code attributes} that {@code understood} refuses, each once, in
+     * order, at most {@link #MAX_UNKNOWN_LISTED}: the answer stays small whatever the request holds, and the work is
+     * at most that many comparisons per attribute. The scan stops at the last type it can list.
+     */
+    static List<Integer> unknownRequired(List<StunAttribute> attributes, IntPredicate understood) {
+        int[] found = new int[MAX_UNKNOWN_LISTED];
+        int n = 0;
+        for (StunAttribute a : attributes) {
+            if (!a.comprehensionRequired() || understood.test(a.type()) || listed(found, n, a.type())) {
+                continue;
+            }
+            found[n++] = a.type();
+            if (n == found.length) {
+                break;
+            }
+        }
+        return Arrays.stream(found, 0, n).boxed().toList();
+    }
+
+    private static boolean listed(int[] found, int n, int type) {
+        for (int k = 0; k < n; k++) {
+            if (found[k] == type) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private StunMessage error(StunMessage req, StunErrorCode code) {
         StunMessage.Builder b = StunMessage.responseTo(req, StunMessage.MessageClass.ERROR_RESPONSE).errorCode(code);
         config.software().ifPresent(b::software);
@@ -337,10 +399,6 @@ public final class StunServer implements AutoCloseable {
         return b.build();
     }
 
-    private static InetSocketAddress local(Channel ch) {
-        return (InetSocketAddress) ch.localAddress();
-    }
-
     /** The configuration this server was started with (ports possibly 0: see {@link #localAddresses()}). */
     public StunServerConfig config() {
         return config;
@@ -348,12 +406,13 @@ public final class StunServer implements AutoCloseable {
 
     /** The primary IP and port: where clients send their first request. */
     public InetSocketAddress primaryAddress() {
-        return local(config.udp() ? udp[0][0] : tcp[0][0]);
+        return (config.udp() ? udp[0][0] : tcp[0][0]).localAddress();
     }
 
     /** The alternate IP and port (RFC 5780 OTHER-ADDRESS of the primary), when configured. */
     public Optional<InetSocketAddress> otherAddress() {
-        return config.hasAlternate() ? Optional.of(local(config.udp() ? udp[1][1] : tcp[1][1])) : Optional.empty();
+        return config.hasAlternate()
+                ? Optional.of((config.udp() ? udp[1][1] : tcp[1][1]).localAddress()) : Optional.empty();
     }
 
     /**
@@ -361,12 +420,12 @@ public final class StunServer implements AutoCloseable {
      * port, primary IP with alternate port, alternate IP with primary port, alternate IP with alternate port.
      */
     public List<InetSocketAddress> localAddresses() {
-        Channel[][] c = config.udp() ? udp : tcp;
+        Pipe[][] c = config.udp() ? udp : tcp;
         List<InetSocketAddress> out = new ArrayList<>();
         int n = config.hasAlternate() ? 2 : 1;
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < n; j++) {
-                out.add(local(c[i][j]));
+                out.add(c[i][j].localAddress());
             }
         }
         return List.copyOf(out);
@@ -392,18 +451,67 @@ public final class StunServer implements AutoCloseable {
         return unauthenticated.get();
     }
 
-    /** Closes every listener and connection; completes when all are closed. Idempotent. */
-    public CompletableFuture<Void> closeAsync() {
-        if (closed.compareAndSet(false, true)) {
-            channels.close().addListener(f -> closeFuture.complete(null));
+    /** UDP datagrams dropped unanswered because they were larger than {@link #MAX_UDP_REQUEST}. */
+    public long oversizedCount() {
+        long n = 0;
+        for (Pipe p : listeners) {
+            n += p.stats().oversized();
         }
-        return closeFuture;
+        return n;
     }
 
-    /** Starts closing (see {@link #closeAsync()}) without waiting. Idempotent. */
+    /** TCP connections open now (admitted or about to be refused). */
+    public int connectionCount() {
+        return connectionCount.get();
+    }
+
+    /** TCP connections closed at once because a connection cap was reached. */
+    public long refusedConnectionCount() {
+        return refusedConnections.get();
+    }
+
+    /** TCP connections closed because no whole request came within the idle timeout. */
+    public long idleClosedCount() {
+        return idleClosed.get();
+    }
+
+    /**
+     * The most answer bytes that waited in memory to be written to one TCP connection at once, over every
+     * connection so far: bounded by back-pressure, whatever a client that does not read sends.
+     */
+    public long peakPendingBytes() {
+        long peak = endedPeakPending.get();
+        for (Pipe p : connections.keySet()) {
+            peak = Math.max(peak, p.stats().peakPendingBytes());
+        }
+        return peak;
+    }
+
+    /**
+     * Closes every listener and connection; completes when all have ended (never fails). Idempotent.
+     */
+    public CompletableFuture<Void> closeAsync() {
+        if (closed.compareAndSet(false, true)) {
+            ScheduledFuture<?> sweep = sweeper;
+            if (sweep != null) {
+                sweep.cancel(false);
+            }
+            CompletableFuture.allOf(listeners.stream().map(Pipe::closeAsync).toArray(CompletableFuture[]::new))
+                    .whenComplete((x, e) -> closeFuture.complete(null));
+        }
+        return closeFuture.copy();
+    }
+
+    /**
+     * Closes the server and waits until every listener and connection has ended, as {@link Pipe#close()} does;
+     * on an event loop, which must never wait, it only starts closing. Idempotent.
+     */
     @Override
     public void close() {
-        closeAsync();
+        CompletableFuture<Void> done = closeAsync();
+        if (!(Thread.currentThread() instanceof FastThreadLocalThread)) {
+            done.join();
+        }
     }
 
     @Override

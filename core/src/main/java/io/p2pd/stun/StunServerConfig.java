@@ -1,6 +1,7 @@
 package io.p2pd.stun;
 
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -19,16 +20,37 @@ import java.util.Optional;
  *                         (requests without the magic cookie always get them)
  * @param credentials      short-term credentials every request must be signed with (400 when unsigned, 401 when
  *                         the username or signature is wrong); replies are then signed too
+ * @param idleTimeout      a TCP connection that delivers no whole request for this long is closed: silent, stuck
+ *                         (it does not read its answers, so it is not read either) or trickling a request byte by byte
+ *                         (default 5 s; coturn closes such connections after 3 to 8 s)
+ * @param maxConnections   most TCP connections at once; more are closed as they come (default 10,000)
+ * @param maxConnectionsPerIp most TCP connections at once from one IP (default 200)
  */
 public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<InetAddress> alternateIp,
                                int alternatePort, boolean udp, boolean tcp, Optional<String> software,
-                               boolean rfc3489Attributes, Optional<StunCredentials> credentials) {
+                               boolean rfc3489Attributes, Optional<StunCredentials> credentials,
+                               Duration idleTimeout, int maxConnections, int maxConnectionsPerIp) {
+
+    /** Default of {@link #idleTimeout()}. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(5);
+    /** Default of {@link #maxConnections()}. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+    /** Default of {@link #maxConnectionsPerIp()}. */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_IP = 200;
 
     public StunServerConfig {
         Objects.requireNonNull(primaryIp, "primaryIp");
         Objects.requireNonNull(alternateIp, "alternateIp");
         Objects.requireNonNull(software, "software");
         Objects.requireNonNull(credentials, "credentials");
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
+        if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+            throw new IllegalArgumentException("idleTimeout must be positive, got " + idleTimeout);
+        }
+        if (maxConnections < 1 || maxConnectionsPerIp < 1) {
+            throw new IllegalArgumentException("maxConnections and maxConnectionsPerIp must be at least 1, got "
+                    + maxConnections + " and " + maxConnectionsPerIp);
+        }
         checkPort(primaryPort);
         checkPort(alternatePort);
         if (!udp && !tcp) {
@@ -80,6 +102,9 @@ public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<
         private String software;
         private boolean rfc3489Attributes;
         private StunCredentials credentials;
+        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        private int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
 
         private Builder(InetAddress primaryIp) {
             this.primaryIp = Objects.requireNonNull(primaryIp, "primaryIp");
@@ -121,9 +146,28 @@ public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<
             return this;
         }
 
+        /** See {@link StunServerConfig#idleTimeout()}. */
+        public Builder idleTimeout(Duration d) {
+            this.idleTimeout = Objects.requireNonNull(d, "idleTimeout");
+            return this;
+        }
+
+        /** See {@link StunServerConfig#maxConnections()}. */
+        public Builder maxConnections(int n) {
+            this.maxConnections = n;
+            return this;
+        }
+
+        /** See {@link StunServerConfig#maxConnectionsPerIp()}. */
+        public Builder maxConnectionsPerIp(int n) {
+            this.maxConnectionsPerIp = n;
+            return this;
+        }
+
         public StunServerConfig build() {
             return new StunServerConfig(primaryIp, primaryPort, Optional.ofNullable(alternateIp), alternatePort,
-                    udp, tcp, Optional.ofNullable(software), rfc3489Attributes, Optional.ofNullable(credentials));
+                    udp, tcp, Optional.ofNullable(software), rfc3489Attributes, Optional.ofNullable(credentials),
+                    idleTimeout, maxConnections, maxConnectionsPerIp);
         }
     }
 }

@@ -21,8 +21,9 @@ import java.util.function.Function;
  *
  * <p>Each request is retransmitted (RFC 8489 section 6.2.1): first after {@link StunClientConfig#initialRto()},
  * then after twice that, and so on, at most {@link StunClientConfig#maxTransmissions()} times, and fails with
- * {@link StunTimeoutException} when {@link StunClientConfig#timeLimit()} has passed. Cancelling a returned
- * future stops its retransmissions.
+ * {@link StunTimeoutException} when {@link StunClientConfig#timeLimit()} has passed. Both clocks start when the
+ * request has been written to the socket, not when it was asked for: a request that waits behind a busy or cold
+ * event loop still gets its whole time. Cancelling a returned future stops its retransmissions.
  */
 public final class StunSession implements AutoCloseable {
     private final StunClientConfig config;
@@ -80,12 +81,25 @@ public final class StunSession implements AutoCloseable {
      *         or the transport's I/O error when the request cannot be sent
      */
     public CompletableFuture<StunResult> binding(InetSocketAddress server, boolean changeIp, boolean changePort) {
+        return binding(server, changeIp, changePort, config.timeLimit());
+    }
+
+    /**
+     * {@link #binding(InetSocketAddress, boolean, boolean)} with its own time limit instead of the configuration's
+     * (a second, longer try after a silent first one).
+     */
+    public CompletableFuture<StunResult> binding(InetSocketAddress server, boolean changeIp, boolean changePort,
+                                                 Duration timeLimit) {
         Objects.requireNonNull(server, "server");
+        Objects.requireNonNull(timeLimit, "timeLimit");
+        if (timeLimit.isNegative() || timeLimit.isZero()) {
+            throw new IllegalArgumentException("timeLimit must be positive: " + timeLimit);
+        }
         if (closed.get()) {
             return CompletableFuture.failedFuture(new ClosedChannelException());
         }
         StunMessage request = StunClient.request(config, changeIp, changePort);
-        Pending p = new Pending(server, request.encode(), new CompletableFuture<>());
+        Pending p = new Pending(server, request.encode(), new CompletableFuture<>(), timeLimit);
         String key = key(request);
         pending.put(key, p);
         p.future.whenComplete((r, e) -> {
@@ -93,9 +107,6 @@ public final class StunSession implements AutoCloseable {
             cancel(p.deadline);
             cancel(p.retransmit);
         });
-        Duration limit = config.timeLimit();
-        p.deadline = transport.schedule(() ->
-                p.future.completeExceptionally(new StunTimeoutException(server, limit, p.transmissions.get())), limit);
         if (closed.get()) { // closed while we registered: close() may have missed this one
             p.future.completeExceptionally(new ClosedChannelException());
         }
@@ -111,11 +122,21 @@ public final class StunSession implements AutoCloseable {
         transport.send(p.bytes, p.server).whenComplete((v, e) -> {
             if (e != null) {
                 p.future.completeExceptionally(e);
+                return;
+            }
+            // The clocks start once the request is on the wire (see the class comment).
+            if (sent == 1) {
+                p.deadline = transport.schedule(() -> p.future.completeExceptionally(
+                        new StunTimeoutException(p.server, p.timeLimit, p.transmissions.get())), p.timeLimit);
+            }
+            if (sent < config.maxTransmissions()) {
+                p.retransmit = transport.schedule(() -> transmit(p, rto.multipliedBy(2)), rto);
+            }
+            if (p.future.isDone()) { // completed while the timers were set: the completion missed them
+                cancel(p.deadline);
+                cancel(p.retransmit);
             }
         });
-        if (sent < config.maxTransmissions()) {
-            p.retransmit = transport.schedule(() -> transmit(p, rto.multipliedBy(2)), rto);
-        }
     }
 
     private void onDatagram(byte[] data, InetSocketAddress sender) {
@@ -198,14 +219,16 @@ public final class StunSession implements AutoCloseable {
         final InetSocketAddress server;
         final byte[] bytes;
         final CompletableFuture<StunResult> future;
+        final Duration timeLimit;
         final AtomicInteger transmissions = new AtomicInteger();
         volatile Future<?> deadline;
         volatile Future<?> retransmit;
 
-        Pending(InetSocketAddress server, byte[] bytes, CompletableFuture<StunResult> future) {
+        Pending(InetSocketAddress server, byte[] bytes, CompletableFuture<StunResult> future, Duration timeLimit) {
             this.server = server;
             this.bytes = bytes;
             this.future = future;
+            this.timeLimit = timeLimit;
         }
     }
 }

@@ -7,18 +7,25 @@ import io.p2pd.stun.StunClientConfig;
 import io.p2pd.stun.StunMessage;
 import io.p2pd.stun.StunServer;
 import io.p2pd.stun.StunServerConfig;
+import io.p2pd.stun.StunDecodeException;
+import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -104,6 +111,92 @@ class NatDetectorTest {
             assertThat(r.delta().type()).isEqualTo(DeltaType.NOT_APPLICABLE);
             assertThat(r.mappedAddresses()).isEmpty();
             assertThat(r.servers()).containsExactly(sa, sb);
+        }
+    }
+
+    /**
+     * An RFC 5780 server on LO1 (primary) and LO2 (alternate) that holds the answer to the first request of each
+     * kind (test I, test II) until a request of another transaction comes: that answer arrives only after the
+     * prober gave up on it, as a cold or busy machine's first answers did. Retransmissions of a held request are
+     * held too.
+     */
+    static final class LateFirstAnswers implements AutoCloseable {
+        final DatagramSocket primary = new DatagramSocket(new InetSocketAddress(LO1, 0));
+        final DatagramSocket alternate = new DatagramSocket(new InetSocketAddress(LO2, 0));
+        final AtomicInteger held = new AtomicInteger();
+        /** Touched by the server thread only. */
+        private final Set<Integer> kindsSeen = new HashSet<>();
+        private final List<Held> holding = new ArrayList<>();
+        private final Thread server;
+
+        private record Held(StunMessage request, DatagramPacket answer, DatagramSocket from) {
+        }
+
+        LateFirstAnswers() throws SocketException {
+            server = Thread.ofVirtual().start(this::serve);
+        }
+
+        InetSocketAddress address() {
+            return (InetSocketAddress) primary.getLocalSocketAddress();
+        }
+
+        private void serve() {
+            byte[] buf = new byte[2048];
+            while (true) {
+                DatagramPacket in = new DatagramPacket(buf, buf.length);
+                try {
+                    primary.receive(in);
+                    StunMessage req = StunMessage.decode(Arrays.copyOf(in.getData(), in.getLength()));
+                    if (holding.stream().anyMatch(h -> h.request().sameTransaction(req))) {
+                        continue; // a retransmission of a held request
+                    }
+                    for (Held h : holding) { // the prober has moved on: these come too late
+                        h.from().send(h.answer());
+                    }
+                    holding.clear();
+                    int kind = req.changeRequest().orElse(0);
+                    InetSocketAddress client = (InetSocketAddress) in.getSocketAddress();
+                    byte[] answer = StunMessage.responseTo(req, StunMessage.MessageClass.SUCCESS_RESPONSE)
+                            .xorMappedAddress(client).otherAddress((InetSocketAddress) alternate.getLocalSocketAddress())
+                            .build().encode();
+                    Held h = new Held(req, new DatagramPacket(answer, answer.length, client),
+                            kind == 0 ? primary : alternate);
+                    if (kindsSeen.add(kind)) {
+                        held.incrementAndGet();
+                        holding.add(h);
+                    } else {
+                        h.from().send(h.answer());
+                    }
+                } catch (IOException closed) {
+                    return;
+                } catch (StunDecodeException notStun) {
+                    // not ours to answer
+                }
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            primary.close();
+            alternate.close();
+            server.join(10_000);
+        }
+    }
+
+    /**
+     * Issue 17: a server whose first answers come late (later than probeTimeout) is neither "blocked" nor
+     * "firewall": a silent test I and a silent test II are asked once more, waiting longer.
+     */
+    @Test
+    void lateFirstAnswersAreWaitedForBeforeConcludingBlockedOrFirewall() throws Exception {
+        List<String> progress = new CopyOnWriteArrayList<>();
+        try (LateFirstAnswers late = new LateFirstAnswers()) {
+            NatReport r = await(NatDetector.detect(NatConfig.builder(List.of(late.address())).bindIp(LO1)
+                    .probeTimeout(SHORT).progress(progress::add).build()));
+            assertThat(r.natType()).isEqualTo(NatType.OPEN_INTERNET);
+            assertThat(late.held.get()).isEqualTo(2);
+            assertThat(progress).anyMatch(l -> l.startsWith("test I again to"))
+                    .anyMatch(l -> l.startsWith("test II again") && l.contains("answered from 127.0.0.2:"));
         }
     }
 

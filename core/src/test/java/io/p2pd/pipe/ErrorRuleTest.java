@@ -20,8 +20,8 @@ class ErrorRuleTest {
              Pipe client = Pipes.opener(Proto.TCP).dest(tcpServer.localAddress()).open().join()) {
             assertThatThrownBy(udpServer::accept).isExactlyInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("accept() needs a TCP server");
-            assertThatThrownBy(() -> tcpServer.send("x".getBytes(UTF_8))).isExactlyInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining("send(data, dest)");
+            assertThatThrownBy(() -> tcpServer.send("x".getBytes(UTF_8)))
+                    .isExactlyInstanceOf(IllegalStateException.class).hasMessageContaining("send(data, dest)");
             assertThatThrownBy(() -> udpServer.send("x".getBytes(UTF_8)))
                     .isExactlyInstanceOf(IllegalStateException.class).hasMessageContaining("no default destination");
             assertThatThrownBy(() -> client.send("x".getBytes(UTF_8), new InetSocketAddress("127.0.0.1", 9)))

@@ -79,7 +79,7 @@ class OpenErrorsTest {
 
             assertThatThrownBy(() -> Pipes.open(Proto.TCP, target).join())
                     .cause().isExactlyInstanceOf(ConnectException.class)
-                    .hasMessage("connection refused by " + io.p2pd.net.HostPort.of(target));
+                    .hasMessage("Connection refused: " + io.p2pd.net.HostPort.of(target));
         }
     }
 

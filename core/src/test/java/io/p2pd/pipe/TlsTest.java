@@ -100,7 +100,7 @@ class TlsTest {
     @Test
     void verificationIsOnByDefault() {
         try (Pipe server = echoServer(localhost)) {
-            PipeConf defaults = PipeConf.builder().useSsl(true).build();
+            PipeConf defaults = PipeConf.builder().tls(Tls.verifying()).build();
 
             assertThatThrownBy(() -> Pipes.opener(Proto.TCP).dest(server.localAddress()).conf(defaults)
                     .open().join())
@@ -166,7 +166,7 @@ class TlsTest {
     @Test
     void aTlsServerNeedsAnIdentity() {
         assertThatThrownBy(() -> Pipes.opener(Proto.TCP).bind(LOOPBACK)
-                .conf(PipeConf.builder().useSsl(true).build()).open())
+                .conf(PipeConf.builder().tls(Tls.verifying()).build()).open())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Tls.server");
         assertThatThrownBy(() -> Pipes.opener(Proto.UDP).bind(LOOPBACK)
                 .conf(PipeConf.builder().tls(Tls.insecure()).build()).open())

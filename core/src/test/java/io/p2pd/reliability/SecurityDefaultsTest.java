@@ -42,10 +42,10 @@ class SecurityDefaultsTest {
                 .conf(PipeConf.builder().tls(Tls.server(cert.certificate(), cert.key())).build())
                 .msgHandler(MsgHandler.plain((m, p) -> messages.incrementAndGet())).open().join()) {
             int port = server.localAddress().getPort();
-            assertThat(PipeConf.defaults().tls()).isSameAs(Tls.verifying());
+            assertThat(PipeConf.defaults().tls()).as("TLS is off unless asked for").isEmpty();
 
-            // useSsl with nothing else: the default trust (the system store), which does not know this certificate.
-            PipeConf tlsOn = PipeConf.builder().useSsl(true).build();
+            // The original's use_ssl alone: the default trust (the system store), which does not know this certificate.
+            PipeConf tlsOn = PipeConf.builder().tls(Tls.verifying()).build();
             for (HostPort dest : new HostPort[] {new HostPort("localhost", port), new HostPort("127.0.0.1", port)}) {
                 Throwable e = failure(Pipes.opener(Proto.TCP).dest(dest).conf(tlsOn).open());
                 assertThat(e).as("refused %s", dest).isInstanceOf(SSLException.class);

@@ -12,6 +12,7 @@ import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.PipeConf;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
+import io.p2pd.pipe.Tls;
 import io.p2pd.testing.Certificates;
 import io.p2pd.testing.Net;
 import java.io.BufferedReader;
@@ -122,7 +123,7 @@ class SoakTest {
     @Test
     void failedOpensLeakNoFileDescriptor(@TempDir Path dir) throws Exception {
         Certificates cert = Certificates.selfSigned(dir, "localhost", "DNS:localhost,IP:127.0.0.1");
-        PipeConf verifying = PipeConf.builder().useSsl(true).build(); // refuses the self-signed server
+        PipeConf verifying = PipeConf.builder().tls(Tls.verifying()).build(); // refuses the self-signed server
         Process tlsServer = new ProcessBuilder("python3", "-u", "-c", TLS_SERVER, cert.certificate().toString(),
                 cert.key().toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try (Socket closedPort = Net.boundNotListening();

@@ -28,6 +28,8 @@ class StunSessionTransportTest {
         final List<FutureTask<?>> timers = new ArrayList<>();
         Receiver receiver;
         boolean closed;
+        /** When set, sends complete only when the test completes this future (a write held up on a busy loop). */
+        CompletableFuture<Void> written;
 
         @Override
         public InetSocketAddress localAddress() {
@@ -38,7 +40,7 @@ class StunSessionTransportTest {
         public CompletableFuture<Void> send(byte[] data, InetSocketAddress to) {
             sent.add(data);
             targets.add(to);
-            return CompletableFuture.completedFuture(null);
+            return written != null ? written : CompletableFuture.completedFuture(null);
         }
 
         @Override
@@ -89,6 +91,23 @@ class StunSessionTransportTest {
         assertThat(s.pendingRequests()).isZero();
         s.close();
         assertThat(t.closed).isTrue();
+    }
+
+    /** Issue 17: the deadline and the retransmission clock start once the request is written, not when asked. */
+    @Test
+    void clocksStartWhenTheRequestIsWritten() {
+        ManualTransport t = new ManualTransport();
+        t.written = new CompletableFuture<>();
+        StunSession s = open(t, StunClientConfig.builder().initialRto(Duration.ofMillis(100))
+                .timeLimit(Duration.ofSeconds(3)).build());
+        CompletableFuture<StunResult> f = s.binding(SERVER, false, false, Duration.ofSeconds(7));
+        assertThat(t.sent).hasSize(1);
+        assertThat(t.timers).isEmpty(); // still queued: no clock runs yet
+        t.written.complete(null);
+        assertThat(t.delays).containsExactly(Duration.ofSeconds(7), Duration.ofMillis(100));
+        t.timers.getFirst().run();
+        assertThat(f.exceptionNow()).isInstanceOf(StunTimeoutException.class).hasMessageContaining("7000 ms");
+        s.close();
     }
 
     @Test

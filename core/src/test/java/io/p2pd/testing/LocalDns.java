@@ -16,6 +16,7 @@ import io.netty.handler.codec.dns.DnsQuestion;
 import io.netty.handler.codec.dns.DnsRecordType;
 import io.netty.handler.codec.dns.DnsResponseCode;
 import io.netty.handler.codec.dns.DnsSection;
+import io.p2pd.internal.Channels;
 import io.p2pd.net.EventLoops;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -34,7 +35,7 @@ public final class LocalDns implements AutoCloseable {
     public LocalDns(Map<String, InetAddress> names) {
         channel = new Bootstrap()
                 .group(EventLoops.shared())
-                .channel(EventLoops.datagramChannel(EventLoops.shared()))
+                .channel(Channels.datagramChannel(EventLoops.shared()))
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {

@@ -1,0 +1,75 @@
+package io.p2pd.pipe;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The package's concurrency rule (see Pipe): nothing waits for an event loop, link() included. */
+class ConcurrencyRuleTest {
+
+    private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
+
+    @Test
+    void linkReturnsAtOnceWhileThePipesLoopIsBusyAndTheLinkFollowsInOrder() throws Exception {
+        try (Pipe sink = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
+             Pipe a = Pipes.opener(Proto.UDP).dest(sink.localAddress()).open().join();
+             Pipe b = Pipes.opener(Proto.UDP).dest(sink.localAddress()).open().join();
+             Pipe peer = Pipes.opener(Proto.UDP).dest(a.localAddress()).open().join()) {
+            sink.subscribe(Sub.ALL);
+            // Queued in a's catch-all queue before the link: it must go down b first.
+            peer.send("early".getBytes(UTF_8)).join();
+            assertThat(a.recv(java.time.Duration.ofSeconds(5)).join().text()).isEqualTo("early");
+            peer.send("queued".getBytes(UTF_8)).join();
+            awaitQueued(a);
+
+            CountDownLatch held = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            a.loop.execute(() -> {
+                held.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+            try {
+                // From a plain thread: before the rule, link waited here until the loop was free.
+                CompletableFuture.runAsync(() -> a.link(b)).get(5, TimeUnit.SECONDS);
+                assertThat(a.links()).as("the loop is busy: the link waits for it, the caller does not").isEmpty();
+            } finally {
+                release.countDown();
+            }
+            a.loop.submit(() -> null).get(5, TimeUnit.SECONDS); // everything queued on the loop before has run
+            assertThat(a.links()).containsExactly(b);
+
+            peer.send("late".getBytes(UTF_8)).join();
+            assertThat(sink.recv(java.time.Duration.ofSeconds(5)).join().text()).isEqualTo("queued");
+            assertThat(sink.recv(java.time.Duration.ofSeconds(5)).join().text()).isEqualTo("late");
+        }
+    }
+
+    @Test
+    void linkWithoutACatchAllQueueIsInPlaceWhenItReturns() {
+        try (Pipe sink = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
+             Pipe a = Pipes.opener(Proto.UDP).bind(LOOPBACK).msgHandler((m, p) -> null).open().join();
+             Pipe b = Pipes.opener(Proto.UDP).dest(sink.localAddress()).open().join()) {
+            a.link(b);
+            assertThat(a.links()).containsExactly(b);
+        }
+    }
+
+    /** Waits, bounded, until the message sent to {@code pipe} is in its queue (a loop task runs after the read). */
+    private static void awaitQueued(Pipe pipe) throws Exception {
+        for (int i = 0; i < 500 && !pipe.hasQueuedMessages(); i++) {
+            pipe.loop.submit(() -> null).get(5, TimeUnit.SECONDS);
+            Thread.onSpinWait();
+        }
+        assertThat(pipe.hasQueuedMessages()).isTrue();
+    }
+}

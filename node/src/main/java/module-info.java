@@ -1,0 +1,11 @@
+/**
+ * P2PD for Java, peer to peer: a node's identity (secp256k1 keys, node id, machine id), its peer address in the
+ * original P2PD's text format, and the original's ECIES encryption. Signalling and connecting come later.
+ */
+module io.p2pd.node {
+    requires transitive io.p2pd;
+    requires org.bouncycastle.provider;
+
+    exports io.p2pd.node.id;
+    exports io.p2pd.node.addr;
+}
