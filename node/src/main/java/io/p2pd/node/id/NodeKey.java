@@ -17,7 +17,6 @@ import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.bouncycastle.asn1.ASN1Encodable;
-import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.DERBitString;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
@@ -133,37 +132,35 @@ public final class NodeKey {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("not a node key: bad base64 in PEM");
         }
+        String type = m.group(1);
+        if (!type.equals("EC PRIVATE KEY") && !type.equals("PRIVATE KEY")) {
+            throw new IllegalArgumentException("not a node key: PEM holds " + type);
+        }
+        ECPrivateKey sec1;
+        ASN1Encodable curve;
+        boolean ecAlgorithm = true;
         try {
-            return switch (m.group(1)) {
-                case "EC PRIVATE KEY" -> fromSec1(ECPrivateKey.getInstance(ASN1Primitive.fromByteArray(der)));
-                case "PRIVATE KEY" -> fromPkcs8(PrivateKeyInfo.getInstance(ASN1Primitive.fromByteArray(der)));
-                default -> throw new IllegalArgumentException("not a node key: PEM holds " + m.group(1));
-            };
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof IllegalArgumentException iae && iae.getMessage() != null
-                    && iae.getMessage().startsWith("not a")) {
-                throw iae;
+            if (type.equals("EC PRIVATE KEY")) {
+                sec1 = ECPrivateKey.getInstance(ASN1Primitive.fromByteArray(der));
+                curve = sec1.getParametersObject();
+            } else {
+                PrivateKeyInfo info = PrivateKeyInfo.getInstance(ASN1Primitive.fromByteArray(der));
+                ecAlgorithm = X9ObjectIdentifiers.id_ecPublicKey.equals(info.getPrivateKeyAlgorithm().getAlgorithm());
+                curve = info.getPrivateKeyAlgorithm().getParameters();
+                sec1 = ecAlgorithm ? ECPrivateKey.getInstance(info.parsePrivateKey()) : null;
             }
+        } catch (IOException | RuntimeException e) {
+            // BouncyCastle reports malformed DER with several runtime exception types; all mean the same here.
             throw new IllegalArgumentException("not a node key: malformed key structure in PEM");
         }
-    }
-
-    private static NodeKey fromSec1(ECPrivateKey sec1) {
-        ASN1Encodable params = sec1.getParametersObject();
-        if (params != null && !Secp256k1.OID.equals(params.toASN1Primitive())) {
+        if (!ecAlgorithm) {
+            throw new IllegalArgumentException("not a node key: PKCS#8 key is not an EC key");
+        }
+        if (curve == null && type.equals("PRIVATE KEY")
+                || curve != null && !Secp256k1.OID.equals(curve.toASN1Primitive())) {
             throw new IllegalArgumentException("not a node key: curve is not secp256k1");
         }
         return new NodeKey(sec1.getKey());
-    }
-
-    private static NodeKey fromPkcs8(PrivateKeyInfo info) throws IOException {
-        ASN1ObjectIdentifier algorithm = info.getPrivateKeyAlgorithm().getAlgorithm();
-        ASN1Encodable curve = info.getPrivateKeyAlgorithm().getParameters();
-        if (!X9ObjectIdentifiers.id_ecPublicKey.equals(algorithm) || curve == null
-                || !Secp256k1.OID.equals(curve.toASN1Primitive())) {
-            throw new IllegalArgumentException("not a node key: PKCS#8 key is not EC on secp256k1");
-        }
-        return fromSec1(ECPrivateKey.getInstance(info.parsePrivateKey()));
     }
 
     /**
