@@ -186,6 +186,41 @@ public final class NodeKey {
      * permissions. The file is replaced whole or not at all (written beside it, then moved).
      */
     public void save(Path file, KeyFormat format) throws IOException {
+        write(file, format, true);
+    }
+
+    /**
+     * The key in {@code file}, or a new one saved there in {@code format} (parent folders created) when the file does
+     * not exist: the original's behaviour for its key file. Two processes racing to create it end up with the same
+     * key (the file is never replaced here).
+     *
+     * @throws IOException if the file cannot be read or written, or holds something that is not a node key
+     */
+    public static NodeKey loadOrCreate(Path file, KeyFormat format) throws IOException {
+        if (Files.exists(file)) {
+            return load(file);
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir != null) {
+            Files.createDirectories(dir);
+        }
+        NodeKey fresh = generate();
+        return fresh.write(file, format, false) ? fresh : load(file);
+    }
+
+    /**
+     * Where the original keeps a node's key: {@code <home>/p2pd/SECRET_KEY_DONT_SHARE_<listen port>.hex} (home is
+     * the user's home folder), so a Java node can take over a Python node's identity.
+     */
+    public static Path originalKeyFile(Path home, int listenPort) {
+        if (listenPort < 1 || listenPort > 65535) {
+            throw new IllegalArgumentException("listen port " + listenPort + " is outside 1..65535");
+        }
+        return home.resolve("p2pd").resolve("SECRET_KEY_DONT_SHARE_" + listenPort + ".hex");
+    }
+
+    /** Writes via a temporary file beside {@code file}; false when {@code replace} is off and the file exists. */
+    private boolean write(Path file, KeyFormat format, boolean replace) throws IOException {
         Objects.requireNonNull(format, "format");
         Path dir = file.toAbsolutePath().getParent();
         Path tmp;
@@ -197,11 +232,28 @@ public final class NodeKey {
         }
         try {
             Files.writeString(tmp, format == KeyFormat.HEX ? toHex() : toPem(), US_ASCII);
+            if (!replace) {
+                try {
+                    // A hard link appears whole and fails if the name is taken: create-if-absent, atomically.
+                    Files.createLink(file, tmp);
+                    return true;
+                } catch (FileAlreadyExistsException e) {
+                    return false;
+                } catch (UnsupportedOperationException | IOException noHardLinks) {
+                    try {
+                        Files.move(tmp, file); // without REPLACE_EXISTING: fails if the name is taken
+                        return true;
+                    } catch (FileAlreadyExistsException e) {
+                        return false;
+                    }
+                }
+            }
             try {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException | FileAlreadyExistsException e) {
+            } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
             }
+            return true;
         } finally {
             Files.deleteIfExists(tmp);
         }

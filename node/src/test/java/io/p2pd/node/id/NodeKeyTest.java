@@ -77,6 +77,37 @@ class NodeKeyTest {
     }
 
     @Test
+    void loadOrCreateKeepsTheFirstKeyAndUsesTheOriginalsPlace(@TempDir Path home) throws Exception {
+        Path file = NodeKey.originalKeyFile(home, 51234);
+        assertThat(file).isEqualTo(home.resolve("p2pd/SECRET_KEY_DONT_SHARE_51234.hex"));
+
+        NodeKey first = NodeKey.loadOrCreate(file, NodeKey.KeyFormat.HEX);
+        assertThat(Files.readString(file)).isEqualTo(first.toHex());
+        assertThat(NodeKey.loadOrCreate(file, NodeKey.KeyFormat.HEX).toHex()).isEqualTo(first.toHex());
+
+        // Racing creators agree on one key: the file is never replaced once it exists.
+        Path raced = home.resolve("raced.pem");
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            var futures = new java.util.ArrayList<java.util.concurrent.Future<NodeKey>>();
+            for (int i = 0; i < 8; i++) {
+                futures.add(pool.submit(() -> NodeKey.loadOrCreate(raced, NodeKey.KeyFormat.PEM)));
+            }
+            java.util.Set<String> keys = new java.util.HashSet<>();
+            for (var f : futures) {
+                keys.add(f.get(30, java.util.concurrent.TimeUnit.SECONDS).toHex());
+            }
+            assertThat(keys).containsExactly(NodeKey.load(raced).toHex());
+        } finally {
+            pool.shutdownNow();
+        }
+        try (var files = Files.list(home)) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("p2pd", "raced.pem");
+        }
+        assertThatThrownBy(() -> NodeKey.originalKeyFile(home, 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void theNodeIdIsTheStartOfTheSha256OfTheCompressedPublicKey() {
         NodeKey key = NodeKey.fromHex(KEY);
         byte[] compressed = key.publicKey().compressed();
