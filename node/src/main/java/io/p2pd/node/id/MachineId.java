@@ -44,6 +44,8 @@ public record MachineId(String value) {
     /**
      * This machine's id, from the first of {@code /var/lib/dbus/machine-id} and {@code /etc/machine-id} that is
      * readable and not empty; empty when neither is (then see {@link #fallback}).
+     *
+     * @throws IOException if a source exists but cannot be read
      */
     public static Optional<MachineId> ofThisMachine() throws IOException {
         for (Path source : SOURCES) {
