@@ -249,7 +249,8 @@ public final class StunServer implements AutoCloseable {
             return;
         }
         lastRequest.put(conn, new AtomicLong(System.nanoTime()));
-        conn.closeFuture().whenComplete((x, e) -> {
+        // An end handler runs before the connection's closeFuture completes, so before the server's close completes.
+        conn.addEndHandler(ended -> {
             lastRequest.remove(conn);
             open.decrementAndGet();
             release(client);
