@@ -286,6 +286,12 @@ public final class Pipes {
             if (conf.linger().isPresent() && proto != Proto.TCP) {
                 throw new IllegalArgumentException("linger applies to TCP pipes only");
             }
+            if (proto != Proto.TCP && (conf.maxConnections() != Integer.MAX_VALUE
+                    || conf.maxConnectionsPerIp() != Integer.MAX_VALUE || conf.firstMessageTimeout().isPresent()
+                    || conf.idleTimeout().isPresent() || conf.writeStallTimeout().isPresent())) {
+                throw new IllegalArgumentException("maxConnections, maxConnectionsPerIp, firstMessageTimeout, "
+                        + "idleTimeout and writeStallTimeout apply to TCP servers only");
+            }
             if (conf.sockProto() != 0 && conf.sockProto() != (proto == Proto.TCP ? 6 : 17)) {
                 throw new IllegalArgumentException("sockProto " + conf.sockProto() + " cannot be applied to a "
                         + proto + " pipe");

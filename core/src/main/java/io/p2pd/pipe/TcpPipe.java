@@ -305,9 +305,11 @@ final class TcpPipe extends Pipe {
             reregistering = false;
             if (r.isSuccess()) {
                 updateReading();
-            } else {
+            } else if (channel.isOpen()) {
                 fail(r.cause());
             }
+            // A channel closed meanwhile (the pipe ended, or the peer's end was read) ends the usual way: its close
+            // is no failure of registering, and must not become the pipe's close cause.
         }));
     }
 

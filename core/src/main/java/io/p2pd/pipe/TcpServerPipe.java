@@ -38,6 +38,9 @@ final class TcpServerPipe extends Pipe {
     private final AtomicLong refused = new AtomicLong();
     final AtomicLong timedOut = new AtomicLong();
     private final AtomicLong acceptErrors = new AtomicLong();
+    /** When accept errors were last logged as a warning (System.nanoTime, 0 for never); listener's loop only. */
+    private long lastAcceptWarning;
+    private long pausesUnreported;
     /** Admitted channels not yet closed, in all and per peer IP, for the connection limits. */
     private final AtomicInteger open = new AtomicInteger();
     private final Map<InetAddress, Integer> openPerIp = new ConcurrentHashMap<>();
@@ -117,13 +120,42 @@ final class TcpServerPipe extends Pipe {
                 ChannelConfig config = ctx.channel().config();
                 if (config.isAutoRead()) {
                     config.setAutoRead(false);
-                    LOG.warn("{} could not accept a connection ({}); accepting again in {} ms", TcpServerPipe.this,
-                            cause.getMessage(), ACCEPT_PAUSE_MS);
+                    notePause(cause);
                     ctx.channel().eventLoop().schedule(() -> config.setAutoRead(true), ACCEPT_PAUSE_MS,
                             TimeUnit.MILLISECONDS);
                 }
             }
         };
+    }
+
+    /**
+     * Logs a pause of accepting: a warning for the first, then at most one a minute (an attack can last hours, at
+     * four pauses a second), the others at debug level. Runs on the listener's loop.
+     */
+    private void notePause(Throwable cause) {
+        long now = System.nanoTime();
+        String why = acceptErrorText(cause);
+        if (lastAcceptWarning == 0 || now - lastAcceptWarning >= TimeUnit.MINUTES.toNanos(1)) {
+            LOG.warn("{} could not accept a connection ({}); accepting again in {} ms{}", this, why, ACCEPT_PAUSE_MS,
+                    pausesUnreported == 0 ? "" : "; " + pausesUnreported + " pauses since the last warning");
+            lastAcceptWarning = now == 0 ? 1 : now;
+            pausesUnreported = 0;
+        } else {
+            pausesUnreported++;
+            LOG.debug("{} could not accept a connection ({})", this, why);
+        }
+    }
+
+    /** Why an accept failed, in our words (by errno, not by the OS's or Netty's text). */
+    private static String acceptErrorText(Throwable cause) {
+        if (cause instanceof io.netty.channel.unix.Errors.NativeIoException e) {
+            int errno = -e.expectedErr();
+            if (errno == 24 || errno == 23) {
+                return "out of file descriptors" + (errno == 24 ? " for this process" : " system-wide");
+            }
+            return "accept failed with errno " + errno;
+        }
+        return cause.getClass().getSimpleName();
     }
 
     /** How many accepts the OS refused (for tests). */

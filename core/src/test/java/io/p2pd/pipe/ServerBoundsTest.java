@@ -2,6 +2,7 @@ package io.p2pd.pipe;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -213,6 +214,18 @@ class ServerBoundsTest {
             assertThat(log).doesNotContain("WARN").doesNotContain("\tat ");
             assertThat(server.stats().acceptedConnections()).isEqualTo(resets);
             assertThat(server.stats().handlerErrors()).isZero();
+        }
+    }
+
+    @Test
+    void theServerBoundsAreRefusedOnUdpPipes() {
+        for (PipeConf conf : List.of(PipeConf.builder().maxConnections(5).build(),
+                PipeConf.builder().maxConnectionsPerIp(5).build(),
+                PipeConf.builder().firstMessageTimeout(Duration.ofSeconds(3)).build(),
+                PipeConf.builder().idleTimeout(Duration.ofSeconds(3)).build(),
+                PipeConf.builder().writeStallTimeout(Duration.ofSeconds(3)).build())) {
+            assertThatThrownBy(() -> Pipes.opener(Proto.UDP).bind(LOOPBACK).conf(conf).open())
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TCP servers only");
         }
     }
 }

@@ -147,7 +147,10 @@ class SubscriptionsTest {
             while (server.recv(Duration.ofMillis(20)).handle((m, e) -> e == null).join()) {
                 queued++;
             }
-            assertThat(queued).isEqualTo(maxQsize);
+            // A marker resent under load may still arrive after the snapshot: count it in, exactly.
+            PipeStats after = server.stats();
+            long late = (after.received() - stats.received()) - (after.dropped() - stats.dropped());
+            assertThat(queued).isEqualTo(maxQsize + late);
         }
     }
 
