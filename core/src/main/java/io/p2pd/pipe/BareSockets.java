@@ -1,5 +1,6 @@
 package io.p2pd.pipe;
 
+import io.p2pd.internal.LoopSafeFuture;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.ConnectException;

@@ -8,7 +8,8 @@ package io.p2pd.pipe;
 public final class BlockingOnEventLoopException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
 
-    BlockingOnEventLoopException(String message) {
+    /** Thrown by the library's futures (shared by its pipe, STUN and NAT packages); {@code message} says which call. */
+    public BlockingOnEventLoopException(String message) {
         super(message);
     }
 }

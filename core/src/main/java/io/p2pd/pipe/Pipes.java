@@ -15,6 +15,7 @@ import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.handler.ssl.SslHandler;
 import io.p2pd.internal.Channels;
+import io.p2pd.internal.LoopSafeFuture;
 import io.p2pd.net.EventLoops;
 import io.p2pd.net.HostPort;
 import io.p2pd.nic.BoundRoute;

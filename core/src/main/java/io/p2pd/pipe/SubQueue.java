@@ -1,6 +1,7 @@
 package io.p2pd.pipe;
 
 import io.netty.channel.EventLoop;
+import io.p2pd.internal.LoopSafeFuture;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;

@@ -17,6 +17,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.UncheckedBooleanSupplier;
+import io.p2pd.internal.LoopSafeFuture;
 import io.p2pd.net.HostPort;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
+import io.p2pd.internal.LoopSafeFuture;
 import io.p2pd.net.HostPort;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
+import io.p2pd.internal.LoopSafeFuture;
 import io.p2pd.net.HostPort;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;

@@ -6,6 +6,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.p2pd.internal.LoopSafeFuture;
 import io.p2pd.net.EventLoops;
 import io.p2pd.net.HostPort;
 import java.io.IOException;

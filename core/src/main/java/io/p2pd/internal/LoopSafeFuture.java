@@ -1,6 +1,7 @@
-package io.p2pd.pipe;
+package io.p2pd.internal;
 
 import io.netty.util.internal.ThreadExecutorMap;
+import io.p2pd.pipe.BlockingOnEventLoopException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -16,26 +17,29 @@ import java.util.concurrent.TimeoutException;
  * {@code toCompletableFuture()} keeps the check (the JDK's minimal stage would convert to a plain future).
  * Nothing else changes: completing, composing and {@code getNow} cost what they cost on a plain future; only the
  * waiting calls look at the thread, and only when the future is not done.
+ *
+ * <p>Not API (this package is not exported): it is public so that every package of the library (pipes, STUN, NAT)
+ * hands out the same futures and asks the same question about the current thread.
  */
-final class LoopSafeFuture<T> extends CompletableFuture<T> {
+public final class LoopSafeFuture<T> extends CompletableFuture<T> {
 
-    LoopSafeFuture() {
+    public LoopSafeFuture() {
     }
 
-    static <T> LoopSafeFuture<T> completed(T value) {
+    public static <T> LoopSafeFuture<T> completed(T value) {
         LoopSafeFuture<T> f = new LoopSafeFuture<>();
         f.complete(value);
         return f;
     }
 
-    static <T> LoopSafeFuture<T> failed(Throwable error) {
+    public static <T> LoopSafeFuture<T> failed(Throwable error) {
         LoopSafeFuture<T> f = new LoopSafeFuture<>();
         f.completeExceptionally(error);
         return f;
     }
 
     /** {@code future} itself when it already checks, else a future that completes as it does. */
-    static <T> CompletableFuture<T> of(CompletableFuture<T> future) {
+    public static <T> CompletableFuture<T> of(CompletableFuture<T> future) {
         if (future instanceof LoopSafeFuture<T>) {
             return future;
         }
@@ -51,7 +55,7 @@ final class LoopSafeFuture<T> extends CompletableFuture<T> {
     }
 
     /** Whether the current thread runs a Netty event loop (or other Netty event executor). */
-    static boolean onEventLoop() {
+    public static boolean onEventLoop() {
         return ThreadExecutorMap.currentExecutor() != null;
     }
 
