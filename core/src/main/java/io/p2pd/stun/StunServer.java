@@ -5,8 +5,8 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.p2pd.internal.LoopSafeFuture;
 import io.p2pd.net.EventLoops;
 import io.p2pd.pipe.Framing;
 import io.p2pd.pipe.MsgHandler;
@@ -137,7 +137,7 @@ public final class StunServer implements AutoCloseable {
     private volatile ScheduledFuture<?> unfinishedCheck;
     /** Set once every listener is bound: a reply may need any of them (and this publishes the arrays). */
     private volatile boolean ready;
-    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+    private final CompletableFuture<Void> closeFuture = new LoopSafeFuture<>();
 
     private StunServer(StunServerConfig config) {
         this.config = config;
@@ -148,7 +148,7 @@ public final class StunServer implements AutoCloseable {
      * naming the first listener that could not bind (after a few attempts when a port is 0).
      */
     public static CompletableFuture<StunServer> start(StunServerConfig config) {
-        CompletableFuture<StunServer> out = new CompletableFuture<>();
+        CompletableFuture<StunServer> out = new LoopSafeFuture<>();
         // Binding is a short sequence of waits for the listeners, made off the event loop, on a virtual thread.
         Thread.ofVirtual().name("p2pd-stun-server-start").start(() -> {
             try {
@@ -612,7 +612,7 @@ public final class StunServer implements AutoCloseable {
     @Override
     public void close() {
         CompletableFuture<Void> done = closeAsync();
-        if (!(Thread.currentThread() instanceof FastThreadLocalThread)) {
+        if (!LoopSafeFuture.onEventLoop()) {
             done.join();
         }
     }
