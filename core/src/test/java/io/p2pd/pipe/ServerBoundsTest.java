@@ -130,7 +130,7 @@ class ServerBoundsTest {
 
     @Test
     void aSilentConnectionIsClosedByFirstMessageTimeoutAndATalkingOneIsNot() throws Exception {
-        try (Pipe server = echoServer(PipeConf.builder().firstMessageTimeout(Duration.ofMillis(300)).build());
+        try (Pipe server = echoServer(PipeConf.builder().firstMessageTimeout(Duration.ofSeconds(1)).build());
              Socket talking = connect(server)) {
             assertThat(roundTrip(talking, "early")).isEqualTo("early");
             Pipe talkingPipe = server.accept().get(5, TimeUnit.SECONDS);
