@@ -454,27 +454,34 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             throw new IllegalArgumentException("a linked pipe needs a default destination; " + target
                     + " is a server");
         }
+        // The end handlers this link adds, recorded at once so that an unlink() before the link is in place wins.
+        EndHandler targetEnded = ended -> unlink(ended);
+        EndHandler sourceEnded = endTarget ? source -> target.endAfterWrites(source.closeCause().isPresent()) : null;
+        EndHandler[] ends = {targetEnded, sourceEnded};
+        synchronized (lock) {
+            if (linkEndHandlers.containsKey(target)) {
+                return this; // linked already, or being linked
+            }
+            linkEndHandlers.put(target, ends);
+        }
         if (implicit == null || loop.inEventLoop()) {
-            linkNow(target, endTarget);
+            linkNow(target, ends);
         } else {
             // What the catch-all queue holds goes down the target before anything read later: the loop does both.
-            loop.execute(() -> linkNow(target, endTarget));
+            loop.execute(() -> linkNow(target, ends));
         }
         return this;
     }
 
-    private void linkNow(Pipe target, boolean endTarget) {
-        // The end handlers this link adds, so that unlink() can take them off again.
-        EndHandler targetEnded = ended -> unlink(ended);
-        EndHandler sourceEnded = endTarget ? source -> target.endAfterWrites(source.closeCause().isPresent()) : null;
+    /** Puts in place the link {@code ends} was recorded for, unless it was unlinked in the meantime. */
+    private void linkNow(Pipe target, EndHandler[] ends) {
         synchronized (lock) {
-            if (Arrays.asList(links).contains(target)) {
+            if (linkEndHandlers.get(target) != ends) {
                 return;
             }
             Pipe[] next = Arrays.copyOf(links, links.length + 1);
             next[links.length] = target;
             links = next;
-            linkEndHandlers.put(target, new EndHandler[] {targetEnded, sourceEnded});
         }
         Sub catchAll = implicit;
         if (catchAll != null) {
@@ -488,9 +495,24 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
                 }
             }
         }
-        target.addEndHandler(targetEnded);
-        if (sourceEnded != null) {
-            addEndHandler(sourceEnded);
+        target.addEndHandler(ends[0]);
+        if (ends[1] != null) {
+            addEndHandler(ends[1]);
+        }
+        boolean unlinkedMeanwhile;
+        synchronized (lock) {
+            unlinkedMeanwhile = linkEndHandlers.get(target) != ends;
+        }
+        if (unlinkedMeanwhile) {
+            // unlink() ran before the handlers were added, so it could not take them off: do it here.
+            removeLinkEndHandlers(target, ends);
+        }
+    }
+
+    private void removeLinkEndHandlers(Pipe target, EndHandler[] ends) {
+        target.removeEndHandler(ends[0]);
+        if (ends[1] != null) {
+            removeEndHandler(ends[1]);
         }
     }
 
@@ -505,10 +527,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             handlers = linkEndHandlers.remove(target);
         }
         if (handlers != null) {
-            target.removeEndHandler(handlers[0]);
-            if (handlers[1] != null) {
-                removeEndHandler(handlers[1]);
-            }
+            removeLinkEndHandlers(target, handlers);
         }
         return this;
     }
