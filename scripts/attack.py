@@ -527,7 +527,7 @@ def run(name, server, attack, prober, args, extra=None):
                 server.log_lines() - lines0, alive))
         if extra:
             note += "; " + extra()
-        rows.append("| %s | attack | %s |||||||| " % (name, note))
+        rows.append("NOTE %s: %s" % (name, note))
     finally:
         sampling.set()
         prober.stop()
@@ -656,10 +656,16 @@ def main():
         print(HEADER)
         sys.stdout.flush()
         try:
-            for row in attack():
-                print(row)
+            rows = attack()
+            notes = [r[len("NOTE "):] for r in rows if r.startswith("NOTE ")]
+            for row in rows:
+                if not row.startswith("NOTE "):
+                    print(row)
+            print()
+            for note in notes:
+                print("- " + note)
         except Exception as e:  # one attack failing to start must not stop the others
-            print("| %s | failed to run: %s |" % (key, e))
+            print("\n- %s failed to run: %s" % (key, e))
             status = 1
         sys.stdout.flush()
     return status

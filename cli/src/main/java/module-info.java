@@ -7,6 +7,8 @@ module io.p2pd.cli {
     requires info.picocli;
     // Resolver.resolve takes a Netty event loop (Addresses.resolve is the one caller): read while the API has it.
     requires io.netty.transport;
+    // forward's default client cap follows the process's descriptor limit (UnixOperatingSystemMXBean).
+    requires jdk.management;
 
     // picocli sets the annotated option fields and calls the commands by reflection.
     opens io.p2pd.cli to info.picocli;

@@ -1,6 +1,7 @@
 /**
  * P2PD for Java: pipes over TCP and UDP, interfaces and routes, STUN and NAT detection.
  */
+@SuppressWarnings("module") // the qualified export names io.p2pd.cli, which is built after this module
 module io.p2pd {
     requires io.netty.common;
     requires io.netty.buffer;

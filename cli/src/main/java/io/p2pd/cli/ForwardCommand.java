@@ -1,11 +1,13 @@
 package io.p2pd.cli;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import io.p2pd.net.HostPort;
 import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -41,10 +43,10 @@ final class ForwardCommand implements Callable<Integer> {
                     + "socat -T (default: ${DEFAULT-VALUE})")
     double udpIdleSeconds;
 
-    @Option(names = "--udp-max-clients", paramLabel = "N", defaultValue = "4096",
+    @Option(names = "--udp-max-clients", paramLabel = "N",
             description = "UDP: most clients with an upstream socket at once; the least recently used one is "
-                    + "closed to make room (default: ${DEFAULT-VALUE})")
-    int udpMaxClients;
+                    + "closed to make room (default: half the process's descriptor limit, at most 4096)")
+    Integer udpMaxClients;
 
     @Parameters(index = "0", paramLabel = "LISTEN", description = "local IP:PORT to listen on (port 0: any)")
     String listen;
@@ -60,10 +62,11 @@ final class ForwardCommand implements Callable<Integer> {
         if (!(udpIdleSeconds > 0 && udpIdleSeconds <= Duration.ofDays(1).toSeconds())) {
             throw new ParameterException(spec.commandLine(), "--udp-idle must be more than 0 and at most a day");
         }
-        if (udpMaxClients < 1) {
+        int maxClients = udpMaxClients != null ? udpMaxClients : defaultMaxClients();
+        if (maxClients < 1) {
             throw new ParameterException(spec.commandLine(), "--udp-max-clients must be at least 1");
         }
-        Pipe server = p == Proto.TCP ? tcp(local, to) : udp(local, to, udpMaxClients,
+        Pipe server = p == Proto.TCP ? tcp(local, to) : udp(local, to, maxClients,
                 Duration.ofNanos((long) (udpIdleSeconds * 1e9)), client -> { }).server();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
         PrintWriter out = spec.commandLine().getOut();
@@ -88,6 +91,18 @@ final class ForwardCommand implements Callable<Integer> {
                     out.addEndHandler(ended -> in.closeAsync());
                 }))
                 .open().join();
+    }
+
+    /**
+     * Half the descriptor limit, at most 4096: a cap at the limit itself let a flood use up the descriptors before
+     * the cap made room (an attack run with a limit of 4096 left 2 of 20 new clients answered), and the server
+     * socket, the event loops and the JVM need some too.
+     */
+    static int defaultMaxClients() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix) {
+            return (int) Math.max(16, Math.min(4096, unix.getMaxFileDescriptorCount() / 2));
+        }
+        return 4096;
     }
 
     /** A running UDP forwarder: its server pipe and its table of upstreams (closed with the server). */

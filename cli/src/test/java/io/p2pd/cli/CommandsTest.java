@@ -72,20 +72,19 @@ class CommandsTest {
 
     @Test
     void natTakesHostNamesAndFailsWithAJsonErrorObject() throws Exception {
-        // One address only: NAT detection needs a server with an alternate address, so this fails.
-        try (P2pd server = P2pd.start("stun-server", "--bind", "127.0.0.1", "--port", "0")) {
+        try (P2pd server = P2pd.start("stun-server", "--bind", "127.0.0.1,127.0.0.2", "--port", "0,0")) {
             int port = P2pd.portOf(server.readLine(), " on ");
 
-            P2pd.Result r = P2pd.run("", "nat", "--server", "localhost:" + port, "--json", "--timeout-ms", "2000");
+            P2pd.Result named = P2pd.run("", "nat", "--server", "localhost:" + port, "--json");
 
-            assertThat(r.exit()).isEqualTo(1);
-            assertThat(r.err()).contains("test I to 127.0.0.1:" + port);
-            String error = field(r.out(), "error");
-            assertThat(error).contains("127.0.0.1:" + port);
-            P2pd.Result unknown = P2pd.run("", "nat", "--server", "no-such-host.invalid", "--json");
-            assertThat(unknown.exit()).isEqualTo(1);
-            assertThat(field(unknown.out(), "error")).contains("no-such-host.invalid");
+            // Whatever the verdict on a busy machine, the report names the server the name resolved to.
+            assertThat(named.exit()).as(named.err()).isZero();
+            assertThat(((Map<?, ?>) Json.parse(named.out().strip())).get("servers").toString())
+                    .contains("127.0.0.1:" + port);
         }
+        P2pd.Result unknown = P2pd.run("", "nat", "--server", "no-such-host.invalid", "--json");
+        assertThat(unknown.exit()).isEqualTo(1);
+        assertThat(field(unknown.out(), "error")).contains("no-such-host.invalid");
     }
 
     @Test

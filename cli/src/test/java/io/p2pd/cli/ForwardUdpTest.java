@@ -137,6 +137,16 @@ class ForwardUdpTest {
         }
     }
 
+    @Test
+    void theDefaultCapIsHalfTheDescriptorLimitAtMost4096() throws IOException {
+        long limit = Files.readAllLines(Path.of("/proc/self/limits")).stream()
+                .filter(line -> line.startsWith("Max open files"))
+                .map(line -> line.substring("Max open files".length()).trim().split("\\s+")[0])
+                .mapToLong(Long::parseLong).findFirst().orElseThrow();
+
+        assertThat(ForwardCommand.defaultMaxClients()).isEqualTo((int) Math.max(16, Math.min(4096, limit / 2)));
+    }
+
     /** One client socket (a new source port) sends {@code text} and waits for the echo. */
     private static String roundTrip(InetSocketAddress forwarder, String text) throws IOException {
         try (DatagramSocket client = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {

@@ -174,6 +174,9 @@ final class Dispatcher {
      */
     private void forward(Message msg) {
         Pipe[] links = pipe.linkArray();
+        if (links.length > 0 && pipe.mustDrainFirst()) {
+            pipe.drainCatchAll(links); // linked off the loop: what was queued before goes first
+        }
         Pipe[] parentLinks = parent == null ? Pipe.NO_LINKS : parent.linkArray();
         if (links.length == 0 && parentLinks.length == 0) {
             return;

@@ -61,7 +61,8 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      *    held for a few lines and never while completing a future;
      *  - counters are atomics, flags the loop checks per message are volatile.
      * Handlers registered before open (Opener) are in place before the first read, so they see every message; one
-     * added later from another thread sees the messages that arrive after it is added.
+     * added later from another thread sees the messages read after it is added (one in delivery at that very instant
+     * may miss it: there is no waiting for the loop to make that exact).
      */
 
     private static final Logger LOG = LoggerFactory.getLogger(Pipe.class);
@@ -81,6 +82,11 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      * linking sends what it holds down the link and removes it.
      */
     private volatile Sub implicit;
+    /**
+     * Set (before the link is published) by a link made off the loop while the catch-all queue exists: the loop
+     * sends what that queue holds down the links before it forwards anything read later.
+     */
+    private volatile boolean drainFirst;
     /** Run once this pipe can take more writes (or has ended): sources linked to it resume reading. */
     private final ConcurrentLinkedQueue<Runnable> writableWaiters = new ConcurrentLinkedQueue<>();
     private final List<UpHandler> upHandlers = new ArrayList<>();
@@ -423,9 +429,8 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      *
      * <p>A pipe opened without a message handler queues everything; linking sends what that catch-all queue holds
      * down {@code target} and removes the queue, since a relay's queue is one nobody reads and a full TCP queue
-     * would stop the relay. {@code link} never waits: the link is in place when it returns, except while that
-     * catch-all queue exists, when the pipe's event loop sends what the queue holds first and then links, so that
-     * nothing is reordered or lost; {@link #links()} shows the link from then on.
+     * would stop the relay. {@code link} never waits for the pipe's event loop, and the link is in place when it
+     * returns; what the catch-all queue held is sent first, in order, before anything read later.
      *
      * <p>The link goes when {@code target} ends; this pipe ending does not end {@code target} (see
      * {@link #link(Pipe, boolean)}).
@@ -454,46 +459,68 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             throw new IllegalArgumentException("a linked pipe needs a default destination; " + target
                     + " is a server");
         }
-        // The end handlers this link adds, recorded at once so that an unlink() before the link is in place wins.
-        EndHandler targetEnded = ended -> unlink(ended);
-        EndHandler sourceEnded = endTarget ? source -> target.endAfterWrites(source.closeCause().isPresent()) : null;
-        EndHandler[] ends = {targetEnded, sourceEnded};
-        synchronized (lock) {
-            if (linkEndHandlers.containsKey(target)) {
-                return this; // linked already, or being linked
-            }
-            linkEndHandlers.put(target, ends);
+        boolean queueToDrain = implicit != null && !loop.inEventLoop();
+        if (queueToDrain) {
+            // Written before the link is published, so a delivery that sees the link sees this too: the loop drains
+            // what the catch-all queue holds before it forwards anything read later (Dispatcher), or this task does.
+            drainFirst = true;
         }
-        if (implicit == null || loop.inEventLoop()) {
-            linkNow(target, ends);
-        } else {
-            // What the catch-all queue holds goes down the target before anything read later: the loop does both.
-            loop.execute(() -> linkNow(target, ends));
+        linkNow(target, endTarget);
+        if (queueToDrain) {
+            loop.execute(() -> drainCatchAll(links));
         }
         return this;
     }
 
-    /** Puts in place the link {@code ends} was recorded for, unless it was unlinked in the meantime. */
-    private void linkNow(Pipe target, EndHandler[] ends) {
+    /** Whether the loop must drain the catch-all queue down the links before forwarding. Event loop only. */
+    final boolean mustDrainFirst() {
+        return drainFirst;
+    }
+
+    /**
+     * Sends what the catch-all queue holds down {@code targets} (the links) and removes the queue; then, as for any
+     * forwarded message, a TCP pipe stops reading while a link cannot take more. Event loop only.
+     */
+    final void drainCatchAll(Pipe[] targets) {
+        drainFirst = false;
+        Sub catchAll = implicit;
+        if (catchAll == null) {
+            return;
+        }
+        implicit = null;
+        for (Subscription s : subscriptions) {
+            if (s.sub().equals(catchAll)) {
+                for (Message queued : s.queue().drain()) {
+                    for (Pipe target : targets) {
+                        target.send(queued.data());
+                    }
+                }
+                unsubscribe(catchAll);
+            }
+        }
+        for (Pipe target : targets) {
+            if (!target.isWritable()) {
+                waitUntilWritable(target);
+            }
+        }
+    }
+
+    private void linkNow(Pipe target, boolean endTarget) {
+        // The end handlers this link adds, so that unlink() can take them off again.
+        EndHandler targetEnded = ended -> unlink(ended);
+        EndHandler sourceEnded = endTarget ? source -> target.endAfterWrites(source.closeCause().isPresent()) : null;
+        EndHandler[] ends = {targetEnded, sourceEnded};
         synchronized (lock) {
-            if (linkEndHandlers.get(target) != ends) {
+            if (Arrays.asList(links).contains(target)) {
                 return;
             }
             Pipe[] next = Arrays.copyOf(links, links.length + 1);
             next[links.length] = target;
             links = next;
+            linkEndHandlers.put(target, ends);
         }
-        Sub catchAll = implicit;
-        if (catchAll != null) {
-            implicit = null;
-            for (Subscription s : subscriptions) {
-                if (s.sub().equals(catchAll)) {
-                    for (Message queued : s.queue().drain()) {
-                        target.send(queued.data());
-                    }
-                    unsubscribe(catchAll);
-                }
-            }
+        if (loop.inEventLoop()) {
+            drainCatchAll(links);
         }
         target.addEndHandler(ends[0]);
         if (ends[1] != null) {
@@ -504,7 +531,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             unlinkedMeanwhile = linkEndHandlers.get(target) != ends;
         }
         if (unlinkedMeanwhile) {
-            // unlink() ran before the handlers were added, so it could not take them off: do it here.
+            // An unlink() from another thread ran before the handlers were added, so it could not take them off.
             removeLinkEndHandlers(target, ends);
         }
     }
@@ -618,19 +645,17 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      * up (and stop a TCP pipe at its limit): it goes while empty. One that holds messages stays, for {@code recv}.
      */
     void handlerAdded() {
-        if (implicit != null) {
-            onLoopLater(() -> {
-                Sub catchAll = implicit;
-                if (catchAll == null) {
-                    return;
-                }
-                for (Subscription s : subscriptions) {
-                    if (s.sub().equals(catchAll) && !s.hasHandler() && s.queue().size() == 0) {
-                        implicit = null;
-                        unsubscribe(catchAll);
-                    }
-                }
-            });
+        // Decided here and now, on whatever thread added the handler, without waiting for the loop: the queue goes
+        // if it holds nothing, so messages read from now on reach the handler only and cannot fill it.
+        Sub catchAll = implicit;
+        if (catchAll == null) {
+            return;
+        }
+        for (Subscription s : subscriptions) {
+            if (s.sub().equals(catchAll) && !s.hasHandler() && s.queue().size() == 0) {
+                implicit = null;
+                unsubscribe(catchAll);
+            }
         }
     }
 
@@ -820,18 +845,6 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         // end handler closes this one.
         if (!LoopSafeFuture.onEventLoop()) {
             done.join();
-        }
-    }
-
-    /**
-     * Runs {@code task} on this pipe's event loop, where messages are delivered, so it cannot interleave with a
-     * delivery: at once when already there, else queued in order. Never waits.
-     */
-    final void onLoopLater(Runnable task) {
-        if (loop.inEventLoop()) {
-            task.run();
-        } else {
-            loop.execute(task);
         }
     }
 

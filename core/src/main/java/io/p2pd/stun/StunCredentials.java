@@ -9,9 +9,8 @@ import java.util.Objects;
  *
  * <p>Both are checked against the OpaqueString profile of RFC 8265, as RFC 8489 asks: the username is kept in its
  * enforced form (NFC, non-ASCII spaces as ASCII spaces), which is what goes on the wire in USERNAME, and the key
- * is made from the enforced password.
- *
- * @throws IllegalArgumentException when either is empty or holds a code point OpaqueString disallows
+ * is made from the enforced password. Making credentials throws {@link IllegalArgumentException} when either is
+ * empty or holds a code point OpaqueString disallows.
  */
 public record StunCredentials(String username, String password) {
 

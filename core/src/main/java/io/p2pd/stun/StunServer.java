@@ -1,7 +1,6 @@
 package io.p2pd.stun;
 
 import io.netty.util.concurrent.FastThreadLocalThread;
-import io.p2pd.net.EventLoops;
 import io.p2pd.pipe.Framing;
 import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
@@ -18,13 +17,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntPredicate;
 import org.slf4j.Logger;
@@ -43,9 +38,11 @@ import org.slf4j.LoggerFactory;
  * <p>Every listener is a pipe: a UDP pipe, or a TCP server pipe with {@link Framing#stun()} framing. UDP requests
  * up to {@link #MAX_UDP_REQUEST} bytes are answered; larger ones are dropped and counted
  * ({@link #oversizedCount()}). A TCP connection is read only while its answers drain (one that pipelines requests
- * and never reads stops being read), is closed when no whole request came for
- * {@link StunServerConfig#idleTimeout()} (silent, stuck, or sending a request byte by byte), and is refused past
- * {@link StunServerConfig#maxConnections()} or {@link StunServerConfig#maxConnectionsPerIp()}.
+ * and never reads stops being read), and is closed when its answers stay backed up
+ * ({@link StunServerConfig#writeStallTimeout()}), when no whole request came after it was accepted
+ * ({@link StunServerConfig#firstMessageTimeout()}) or when it has been quiet ({@link StunServerConfig#idleTimeout()});
+ * connections past {@link StunServerConfig#maxConnections()} or {@link StunServerConfig#maxConnectionsPerIp()} are
+ * closed at once. These bounds are the TCP server pipe's own.
  */
 public final class StunServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StunServer.class);
@@ -69,26 +66,24 @@ public final class StunServer implements AutoCloseable {
     private static final PipeConf TCP_CONF = PipeConf.builder().framing(Framing.stun())
             .readerLimit(StunMessage.HEADER_LENGTH + 0xFFFF).build();
 
+    /** The TCP listeners' options: STUN framing, and the server pipe's bounds as the configuration sets them. */
+    static PipeConf tcpConf(StunServerConfig config) {
+        return TCP_CONF.toBuilder().maxConnections(config.maxConnections())
+                .maxConnectionsPerIp(config.maxConnectionsPerIp()).firstMessageTimeout(config.firstMessageTimeout())
+                .idleTimeout(config.idleTimeout()).writeStallTimeout(config.writeStallTimeout()).build();
+    }
+
     private final StunServerConfig config;
     private final Pipe[][] udp = new Pipe[2][2]; // [ip index][port index]
     private final Pipe[][] tcp = new Pipe[2][2];
     private final List<Pipe> listeners = new CopyOnWriteArrayList<>();
-    /** Live TCP connections and when each last delivered a whole request (System.nanoTime). */
-    private final ConcurrentHashMap<Pipe, AtomicLong> connections = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<InetAddress, Integer> perIp = new ConcurrentHashMap<>();
-    private final AtomicInteger connectionCount = new AtomicInteger();
     private final AtomicLong malformed = new AtomicLong();
     private final AtomicLong ignored = new AtomicLong();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong unauthenticated = new AtomicLong();
-    private final AtomicLong refusedConnections = new AtomicLong();
-    private final AtomicLong idleClosed = new AtomicLong();
-    /** The peak pending bytes of connections that have ended. */
-    private final AtomicLong endedPeakPending = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Set once every listener is bound: a reply may need any of them (and this publishes the arrays). */
     private volatile boolean ready;
-    private volatile ScheduledFuture<?> sweeper;
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
     private StunServer(StunServerConfig config) {
@@ -151,20 +146,13 @@ public final class StunServer implements AutoCloseable {
                 ports[j] = at.getPort();
             }
         }
-        if (config.tcp()) {
-            long every = Math.max(10, config.idleTimeout().toMillis() / 4);
-            sweeper = EventLoops.shared().next().scheduleAtFixedRate(this::closeIdle, every, every,
-                    TimeUnit.MILLISECONDS);
-        }
         ready = true;
     }
 
     /** Opens one listener; fails with the pipe's {@link BindException}, which names the protocol and address. */
     private Pipe listen(Proto proto, InetSocketAddress at, MsgHandler handler) throws Exception {
-        var opener = Pipes.opener(proto).bind(at).conf(proto == Proto.TCP ? TCP_CONF : UDP_CONF).msgHandler(handler);
-        if (proto == Proto.TCP) {
-            opener.upHandler(this::admit);
-        }
+        var opener = Pipes.opener(proto).bind(at).conf(proto == Proto.TCP ? tcpConf(config) : UDP_CONF)
+                .msgHandler(handler);
         try {
             Pipe p = opener.open().get();
             listeners.add(p);
@@ -195,51 +183,11 @@ public final class StunServer implements AutoCloseable {
      */
     private MsgHandler tcpHandler(int i, int j) {
         return MsgHandler.inPlace((data, sender, conn) -> {
-            AtomicLong last = connections.get(conn);
-            if (last != null) {
-                last.set(System.nanoTime());
-            }
             Outcome o = handle(bytes(data), sender, true, i, j);
             if (o.garbage()) {
                 conn.closeAsync(); // garbage on a stream: the framing cannot be trusted any more
             } else if (o.reply() != null) {
                 conn.send(o.reply().encode());
-            }
-        });
-    }
-
-    /** Takes in an accepted connection, or closes it at once past the configured caps. */
-    private void admit(Pipe conn) {
-        InetAddress ip = conn.remoteAddress().orElseThrow().getAddress();
-        int total = connectionCount.incrementAndGet();
-        int fromIp = perIp.merge(ip, 1, Integer::sum);
-        conn.addEndHandler(ended -> {
-            connectionCount.decrementAndGet();
-            perIp.computeIfPresent(ip, (k, v) -> v == 1 ? null : v - 1);
-            connections.remove(conn);
-            endedPeakPending.accumulateAndGet(conn.stats().peakPendingBytes(), Math::max);
-        });
-        if (total > config.maxConnections() || fromIp > config.maxConnectionsPerIp()) {
-            refusedConnections.incrementAndGet();
-            LOG.debug("STUN TCP connection from {} refused: {} connections, {} from that IP", ip, total, fromIp);
-            conn.closeAsync();
-            return;
-        }
-        connections.put(conn, new AtomicLong(System.nanoTime()));
-        if (!conn.isOpen()) { // ended before it was registered: the end handler ran already
-            connections.remove(conn);
-        }
-    }
-
-    /** Closes connections that delivered no whole request for the idle timeout: silent, stuck or trickling. */
-    private void closeIdle() {
-        long now = System.nanoTime();
-        long limit = config.idleTimeout().toNanos();
-        connections.forEach((conn, last) -> {
-            if (now - last.get() > limit && connections.remove(conn, last)) {
-                idleClosed.incrementAndGet();
-                LOG.debug("STUN TCP connection {} closed: no whole request for {}", conn, config.idleTimeout());
-                conn.closeAsync();
             }
         });
     }
@@ -460,19 +408,34 @@ public final class StunServer implements AutoCloseable {
         return n;
     }
 
-    /** TCP connections open now (admitted or about to be refused). */
+    /** TCP connections open now, over every TCP listener. */
     public int connectionCount() {
-        return connectionCount.get();
+        int n = 0;
+        for (Pipe p : listeners) {
+            n += p.connections().size();
+        }
+        return n;
     }
 
-    /** TCP connections closed at once because a connection cap was reached. */
+    /** TCP connections closed at once because {@code maxConnections} or {@code maxConnectionsPerIp} was reached. */
     public long refusedConnectionCount() {
-        return refusedConnections.get();
+        long n = 0;
+        for (Pipe p : listeners) {
+            n += p.stats().refusedConnections();
+        }
+        return n;
     }
 
-    /** TCP connections closed because no whole request came within the idle timeout. */
-    public long idleClosedCount() {
-        return idleClosed.get();
+    /**
+     * TCP connections closed by {@code firstMessageTimeout} (no whole request yet), {@code idleTimeout} (no traffic)
+     * or {@code writeStallTimeout} (answers not read).
+     */
+    public long timedOutConnectionCount() {
+        long n = 0;
+        for (Pipe p : listeners) {
+            n += p.stats().timedOutConnections();
+        }
+        return n;
     }
 
     /**
@@ -480,8 +443,8 @@ public final class StunServer implements AutoCloseable {
      * connection so far: bounded by back-pressure, whatever a client that does not read sends.
      */
     public long peakPendingBytes() {
-        long peak = endedPeakPending.get();
-        for (Pipe p : connections.keySet()) {
+        long peak = 0;
+        for (Pipe p : listeners) {
             peak = Math.max(peak, p.stats().peakPendingBytes());
         }
         return peak;
@@ -492,10 +455,6 @@ public final class StunServer implements AutoCloseable {
      */
     public CompletableFuture<Void> closeAsync() {
         if (closed.compareAndSet(false, true)) {
-            ScheduledFuture<?> sweep = sweeper;
-            if (sweep != null) {
-                sweep.cancel(false);
-            }
             CompletableFuture.allOf(listeners.stream().map(Pipe::closeAsync).toArray(CompletableFuture[]::new))
                     .whenComplete((x, e) -> closeFuture.complete(null));
         }

@@ -20,19 +20,26 @@ import java.util.Optional;
  *                         (requests without the magic cookie always get them)
  * @param credentials      short-term credentials every request must be signed with (400 when unsigned, 401 when
  *                         the username or signature is wrong); replies are then signed too
- * @param idleTimeout      a TCP connection that delivers no whole request for this long is closed: silent, stuck
- *                         (it does not read its answers, so it is not read either) or trickling a request byte by byte
- *                         (default 5 s; coturn closes such connections after 3 to 8 s)
+ * @param firstMessageTimeout a TCP connection that has not sent one whole request this long after it was accepted is
+ *                         closed: silent, or trickling a request byte by byte (default 3 s; coturn: 3 to 8 s)
+ * @param idleTimeout      a TCP connection with no traffic either way for this long is closed (default 10 s)
+ * @param writeStallTimeout a TCP connection whose answers stay backed up this long (a client that pipelines requests
+ *                         and never reads them; it is not read meanwhile) is closed (default 3 s)
  * @param maxConnections   most TCP connections at once; more are closed as they come (default 10,000)
  * @param maxConnectionsPerIp most TCP connections at once from one IP (default 200)
  */
 public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<InetAddress> alternateIp,
                                int alternatePort, boolean udp, boolean tcp, Optional<String> software,
                                boolean rfc3489Attributes, Optional<StunCredentials> credentials,
-                               Duration idleTimeout, int maxConnections, int maxConnectionsPerIp) {
+                               Duration firstMessageTimeout, Duration idleTimeout, Duration writeStallTimeout,
+                               int maxConnections, int maxConnectionsPerIp) {
 
+    /** Default of {@link #firstMessageTimeout()}. */
+    public static final Duration DEFAULT_FIRST_MESSAGE_TIMEOUT = Duration.ofSeconds(3);
     /** Default of {@link #idleTimeout()}. */
-    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(10);
+    /** Default of {@link #writeStallTimeout()}. */
+    public static final Duration DEFAULT_WRITE_STALL_TIMEOUT = Duration.ofSeconds(3);
     /** Default of {@link #maxConnections()}. */
     public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
     /** Default of {@link #maxConnectionsPerIp()}. */
@@ -43,10 +50,9 @@ public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<
         Objects.requireNonNull(alternateIp, "alternateIp");
         Objects.requireNonNull(software, "software");
         Objects.requireNonNull(credentials, "credentials");
-        Objects.requireNonNull(idleTimeout, "idleTimeout");
-        if (idleTimeout.isNegative() || idleTimeout.isZero()) {
-            throw new IllegalArgumentException("idleTimeout must be positive, got " + idleTimeout);
-        }
+        positive("firstMessageTimeout", firstMessageTimeout);
+        positive("idleTimeout", idleTimeout);
+        positive("writeStallTimeout", writeStallTimeout);
         if (maxConnections < 1 || maxConnectionsPerIp < 1) {
             throw new IllegalArgumentException("maxConnections and maxConnectionsPerIp must be at least 1, got "
                     + maxConnections + " and " + maxConnectionsPerIp);
@@ -64,6 +70,13 @@ public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<
         }
         if (alternateIp.isPresent() && alternateIp.get().getClass() != primaryIp.getClass()) {
             throw new IllegalArgumentException("primary and alternate IPs are of different families");
+        }
+    }
+
+    private static void positive(String name, Duration d) {
+        Objects.requireNonNull(d, name);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive, got " + d);
         }
     }
 
@@ -102,7 +115,9 @@ public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<
         private String software;
         private boolean rfc3489Attributes;
         private StunCredentials credentials;
+        private Duration firstMessageTimeout = DEFAULT_FIRST_MESSAGE_TIMEOUT;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private Duration writeStallTimeout = DEFAULT_WRITE_STALL_TIMEOUT;
         private int maxConnections = DEFAULT_MAX_CONNECTIONS;
         private int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
 
@@ -146,9 +161,21 @@ public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<
             return this;
         }
 
+        /** See {@link StunServerConfig#firstMessageTimeout()}. */
+        public Builder firstMessageTimeout(Duration d) {
+            this.firstMessageTimeout = Objects.requireNonNull(d, "firstMessageTimeout");
+            return this;
+        }
+
         /** See {@link StunServerConfig#idleTimeout()}. */
         public Builder idleTimeout(Duration d) {
             this.idleTimeout = Objects.requireNonNull(d, "idleTimeout");
+            return this;
+        }
+
+        /** See {@link StunServerConfig#writeStallTimeout()}. */
+        public Builder writeStallTimeout(Duration d) {
+            this.writeStallTimeout = Objects.requireNonNull(d, "writeStallTimeout");
             return this;
         }
 
@@ -167,7 +194,7 @@ public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<
         public StunServerConfig build() {
             return new StunServerConfig(primaryIp, primaryPort, Optional.ofNullable(alternateIp), alternatePort,
                     udp, tcp, Optional.ofNullable(software), rfc3489Attributes, Optional.ofNullable(credentials),
-                    idleTimeout, maxConnections, maxConnectionsPerIp);
+                    firstMessageTimeout, idleTimeout, writeStallTimeout, maxConnections, maxConnectionsPerIp);
         }
     }
 }

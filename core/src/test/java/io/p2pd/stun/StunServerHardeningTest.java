@@ -47,15 +47,16 @@ class StunServerHardeningTest {
 
     /**
      * Item 1: clients that pipeline binding requests and never read. The server stops reading each (its pending
-     * answers stay bounded by its own counter), closes them once no whole request came for the idle timeout, and a
-     * legitimate client is answered meanwhile and after.
+     * answers stay bounded by its own counter), closes them once their answers stayed backed up for
+     * {@code writeStallTimeout}, and a legitimate client is answered meanwhile and after.
      */
     @Test
     void nonReadingPipelinersAreBoundedAndClosed() throws Exception {
         int clients = 4;
         // 64 MB each, far beyond what the socket buffers hold: about 140 MB of answers each if the server kept reading
         int requestsEach = 3_200_000;
-        StunServerConfig config = StunServerConfig.builder(LO1).idleTimeout(Duration.ofMillis(500)).build();
+        StunServerConfig config = StunServerConfig.builder(LO1).writeStallTimeout(Duration.ofMillis(500))
+                .idleTimeout(Duration.ofMinutes(1)).build();
         try (StunServer s = await(StunServer.start(config))) {
             byte[] burst = new byte[20 * 1000];
             for (int k = 0; k < 1000; k++) {
@@ -92,7 +93,7 @@ class StunServerHardeningTest {
             for (Socket raw : sockets) {
                 raw.close();
             }
-            assertThat(s.idleClosedCount()).isGreaterThanOrEqualTo(clients);
+            assertThat(s.timedOutConnectionCount()).isGreaterThanOrEqualTo(clients);
             // about 270 KB with back-pressure; over 2 MB (and growing with the run) without it
             assertThat(s.peakPendingBytes()).isLessThan(1L << 20);
             StunResult after = await(StunClient.binding(Proto.TCP, new InetSocketAddress(LO2, 0), s.primaryAddress(),
@@ -120,6 +121,25 @@ class StunServerHardeningTest {
                     FAST));
             assertThat(other.mappedAddress().getAddress()).isEqualTo(LO2);
             assertThat(ask(a).messageClass()).isEqualTo(StunMessage.MessageClass.SUCCESS_RESPONSE); // still served
+        }
+    }
+
+    /** Item 5: a connection that sends no whole request is closed after firstMessageTimeout; others are served. */
+    @Test
+    void aConnectionWithoutAWholeRequestIsClosed() throws Exception {
+        StunServerConfig config = StunServerConfig.builder(LO1).udp(false)
+                .firstMessageTimeout(Duration.ofMillis(300)).build();
+        try (StunServer s = await(StunServer.start(config)); Socket silent = new Socket(); Socket half = new Socket()) {
+            silent.connect(s.primaryAddress(), 10_000);
+            silent.setSoTimeout(10_000);
+            half.connect(s.primaryAddress(), 10_000);
+            half.setSoTimeout(10_000);
+            half.getOutputStream().write(Arrays.copyOf(StunMessage.bindingRequest().build().encode(), 12));
+            assertThat(silent.getInputStream().read()).isEqualTo(-1);
+            assertThat(half.getInputStream().read()).isEqualTo(-1);
+            assertThat(s.timedOutConnectionCount()).isEqualTo(2);
+            StunResult legit = await(StunClient.binding(Proto.TCP, s.primaryAddress(), FAST));
+            assertThat(legit.mappedAddress().getAddress()).isEqualTo(LO1);
         }
     }
 

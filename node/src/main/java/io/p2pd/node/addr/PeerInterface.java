@@ -14,6 +14,7 @@ import java.net.InetAddress;
  * @param ifIndex the interface's position in the node's list of interfaces (0 to 65535), unique per family
  * @param externalIp the address the internet sees (after NAT)
  * @param nicIp the address on the interface (for peers on the same LAN or host; a link-local one for IPv6)
+ *     <p>Host names and IPv6 scopes of the two addresses are dropped: a record holds the address bytes only.
  * @param port the node's listening port (1 to 65535)
  * @param nat the NAT type measured on this interface
  * @param delta how the NAT allocates ports; its value may be negative (from -65535 to 65535)
@@ -43,11 +44,6 @@ public record PeerInterface(
         if ((externalIp instanceof Inet4Address) != (nicIp instanceof Inet4Address)) {
             throw new PeerAddressException("nic ip", "not the family of the ext ip");
         }
-        if (externalIp instanceof Inet6Address v6 && v6.getScopeId() != 0
-                || nicIp instanceof Inet6Address nic6 && nic6.getScopeId() != 0) {
-            throw new PeerAddressException(externalIp instanceof Inet6Address e && e.getScopeId() != 0
-                    ? "ext ip" : "nic ip", "a scope id has no meaning to a peer");
-        }
         checkRange("port", port, 1, 65535);
         if (nat == null) {
             throw new PeerAddressException("nat type", "missing");
@@ -56,7 +52,8 @@ public record PeerInterface(
             throw new PeerAddressException("delta type", "missing");
         }
         checkRange("delta value", delta.value(), -65535, 65535);
-        // Addresses are values: hold addresses without host names, so equality and printing are the IP alone.
+        // Addresses are values: hold the IP alone, without host name or IPv6 scope (a scope means nothing to a peer,
+        // and the original drops it too), so equality and printing depend on the address bytes only.
         externalIp = stripName(externalIp);
         nicIp = stripName(nicIp);
     }

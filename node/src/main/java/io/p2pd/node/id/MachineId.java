@@ -11,6 +11,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.bouncycastle.crypto.digests.SHA256Digest;
 import org.bouncycastle.crypto.macs.HMac;
 import org.bouncycastle.crypto.params.KeyParameter;
@@ -42,29 +44,71 @@ public record MachineId(String value) {
     }
 
     /**
-     * This machine's id, from the first of {@code /var/lib/dbus/machine-id} and {@code /etc/machine-id} that is
-     * readable and not empty; empty when neither is (then see {@link #fallback}).
+     * This machine's id, from the first raw id found where the original looks on Linux: {@code
+     * /var/lib/dbus/machine-id}, {@code /etc/machine-id}, then, inside a Docker container, the container id from
+     * {@code /proc/self/cgroup} or {@code /proc/self/mountinfo}. Empty when there is none (then see
+     * {@link #fallback}); the original's macOS, Windows, BSD and WSL sources are not read. As in the original, a
+     * source that cannot be read counts as absent.
      */
-    public static Optional<MachineId> ofThisMachine() throws IOException {
+    public static Optional<MachineId> ofThisMachine() {
         for (Path source : SOURCES) {
-            Optional<String> raw = read(source);
+            Optional<String> raw = readQuietly(source).map(MachineId::sanitize).filter(s -> !s.isEmpty());
             if (raw.isPresent()) {
                 return Optional.of(fromRawId(raw.get(), APP_ID));
             }
         }
-        return Optional.empty();
+        Optional<String> docker = readQuietly(Path.of("/proc/self/cgroup")).flatMap(MachineId::dockerIdFromCgroup)
+                .or(() -> readQuietly(Path.of("/proc/self/mountinfo")).flatMap(MachineId::dockerIdFromMountinfo));
+        return docker.map(raw -> fromRawId(raw, APP_ID));
     }
 
     private static Optional<String> read(Path source) throws IOException {
         try {
-            if (Files.size(source) > 4096) {
-                return Optional.empty();
+            // /proc files report size 0: read a bounded prefix instead of trusting the size.
+            try (var in = Files.newInputStream(source)) {
+                return Optional.of(new String(in.readNBytes(1 << 20), UTF_8));
             }
-            String sanitized = sanitize(Files.readString(source, UTF_8));
-            return sanitized.isEmpty() ? Optional.empty() : Optional.of(sanitized);
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
+    }
+
+    private static Optional<String> readQuietly(Path source) {
+        try {
+            return read(source);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The original's {@code head -1 /proc/self/cgroup | cut -d/ -f3} when the text mentions docker. */
+    static Optional<String> dockerIdFromCgroup(String cgroup) {
+        if (!cgroup.contains("docker")) {
+            return Optional.empty();
+        }
+        String first = cgroup.lines().findFirst().orElse("");
+        String[] fields = first.split("/", -1);
+        // cut prints a line without the delimiter whole, and nothing for a missing field.
+        String id = sanitize(fields.length == 1 ? first : fields.length >= 3 ? fields[2] : "");
+        return id.isEmpty() ? Optional.empty() : Optional.of(id);
+    }
+
+    private static final Pattern DOCKER_MOUNT = Pattern.compile("(?<=docker/containers/)([a-f0-9]+)(?=/hostname)");
+
+    /**
+     * The original's {@code grep -oP} for {@code docker/containers/<id>/hostname} in mountinfo: every match, joined
+     * (its sanitizer removes the newlines between them).
+     */
+    static Optional<String> dockerIdFromMountinfo(String mountinfo) {
+        if (!mountinfo.contains("docker")) {
+            return Optional.empty();
+        }
+        StringBuilder ids = new StringBuilder();
+        Matcher m = DOCKER_MOUNT.matcher(mountinfo);
+        while (m.find()) {
+            ids.append(m.group(1));
+        }
+        return ids.isEmpty() ? Optional.empty() : Optional.of(ids.toString());
     }
 
     /**

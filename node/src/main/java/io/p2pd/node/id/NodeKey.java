@@ -17,7 +17,6 @@ import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.bouncycastle.asn1.ASN1Encodable;
-import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.DERBitString;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
@@ -133,37 +132,35 @@ public final class NodeKey {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("not a node key: bad base64 in PEM");
         }
+        String type = m.group(1);
+        if (!type.equals("EC PRIVATE KEY") && !type.equals("PRIVATE KEY")) {
+            throw new IllegalArgumentException("not a node key: PEM holds " + type);
+        }
+        ECPrivateKey sec1;
+        ASN1Encodable curve;
+        boolean ecAlgorithm = true;
         try {
-            return switch (m.group(1)) {
-                case "EC PRIVATE KEY" -> fromSec1(ECPrivateKey.getInstance(ASN1Primitive.fromByteArray(der)));
-                case "PRIVATE KEY" -> fromPkcs8(PrivateKeyInfo.getInstance(ASN1Primitive.fromByteArray(der)));
-                default -> throw new IllegalArgumentException("not a node key: PEM holds " + m.group(1));
-            };
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof IllegalArgumentException iae && iae.getMessage() != null
-                    && iae.getMessage().startsWith("not a")) {
-                throw iae;
+            if (type.equals("EC PRIVATE KEY")) {
+                sec1 = ECPrivateKey.getInstance(ASN1Primitive.fromByteArray(der));
+                curve = sec1.getParametersObject();
+            } else {
+                PrivateKeyInfo info = PrivateKeyInfo.getInstance(ASN1Primitive.fromByteArray(der));
+                ecAlgorithm = X9ObjectIdentifiers.id_ecPublicKey.equals(info.getPrivateKeyAlgorithm().getAlgorithm());
+                curve = info.getPrivateKeyAlgorithm().getParameters();
+                sec1 = ecAlgorithm ? ECPrivateKey.getInstance(info.parsePrivateKey()) : null;
             }
+        } catch (IOException | RuntimeException e) {
+            // BouncyCastle reports malformed DER with several runtime exception types; all mean the same here.
             throw new IllegalArgumentException("not a node key: malformed key structure in PEM");
         }
-    }
-
-    private static NodeKey fromSec1(ECPrivateKey sec1) {
-        ASN1Encodable params = sec1.getParametersObject();
-        if (params != null && !Secp256k1.OID.equals(params.toASN1Primitive())) {
+        if (!ecAlgorithm) {
+            throw new IllegalArgumentException("not a node key: PKCS#8 key is not an EC key");
+        }
+        if (curve == null && type.equals("PRIVATE KEY")
+                || curve != null && !Secp256k1.OID.equals(curve.toASN1Primitive())) {
             throw new IllegalArgumentException("not a node key: curve is not secp256k1");
         }
         return new NodeKey(sec1.getKey());
-    }
-
-    private static NodeKey fromPkcs8(PrivateKeyInfo info) throws IOException {
-        ASN1ObjectIdentifier algorithm = info.getPrivateKeyAlgorithm().getAlgorithm();
-        ASN1Encodable curve = info.getPrivateKeyAlgorithm().getParameters();
-        if (!X9ObjectIdentifiers.id_ecPublicKey.equals(algorithm) || curve == null
-                || !Secp256k1.OID.equals(curve.toASN1Primitive())) {
-            throw new IllegalArgumentException("not a node key: PKCS#8 key is not EC on secp256k1");
-        }
-        return fromSec1(ECPrivateKey.getInstance(info.parsePrivateKey()));
     }
 
     /**
@@ -189,6 +186,41 @@ public final class NodeKey {
      * permissions. The file is replaced whole or not at all (written beside it, then moved).
      */
     public void save(Path file, KeyFormat format) throws IOException {
+        write(file, format, true);
+    }
+
+    /**
+     * The key in {@code file}, or a new one saved there in {@code format} (parent folders created) when the file does
+     * not exist: the original's behaviour for its key file. Two processes racing to create it end up with the same
+     * key (the file is never replaced here).
+     *
+     * @throws IOException if the file cannot be read or written, or holds something that is not a node key
+     */
+    public static NodeKey loadOrCreate(Path file, KeyFormat format) throws IOException {
+        if (Files.exists(file)) {
+            return load(file);
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir != null) {
+            Files.createDirectories(dir);
+        }
+        NodeKey fresh = generate();
+        return fresh.write(file, format, false) ? fresh : load(file);
+    }
+
+    /**
+     * Where the original keeps a node's key: {@code <home>/p2pd/SECRET_KEY_DONT_SHARE_<listen port>.hex} (home is
+     * the user's home folder), so a Java node can take over a Python node's identity.
+     */
+    public static Path originalKeyFile(Path home, int listenPort) {
+        if (listenPort < 1 || listenPort > 65535) {
+            throw new IllegalArgumentException("listen port " + listenPort + " is outside 1..65535");
+        }
+        return home.resolve("p2pd").resolve("SECRET_KEY_DONT_SHARE_" + listenPort + ".hex");
+    }
+
+    /** Writes via a temporary file beside {@code file}; false when {@code replace} is off and the file exists. */
+    private boolean write(Path file, KeyFormat format, boolean replace) throws IOException {
         Objects.requireNonNull(format, "format");
         Path dir = file.toAbsolutePath().getParent();
         Path tmp;
@@ -200,11 +232,28 @@ public final class NodeKey {
         }
         try {
             Files.writeString(tmp, format == KeyFormat.HEX ? toHex() : toPem(), US_ASCII);
+            if (!replace) {
+                try {
+                    // A hard link appears whole and fails if the name is taken: create-if-absent, atomically.
+                    Files.createLink(file, tmp);
+                    return true;
+                } catch (FileAlreadyExistsException e) {
+                    return false;
+                } catch (UnsupportedOperationException | IOException noHardLinks) {
+                    try {
+                        Files.move(tmp, file); // without REPLACE_EXISTING: fails if the name is taken
+                        return true;
+                    } catch (FileAlreadyExistsException e) {
+                        return false;
+                    }
+                }
+            }
             try {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException | FileAlreadyExistsException e) {
+            } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
             }
+            return true;
         } finally {
             Files.deleteIfExists(tmp);
         }

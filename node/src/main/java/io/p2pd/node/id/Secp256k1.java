@@ -26,7 +26,7 @@ final class Secp256k1 {
     /** A valid private scalar, 1 to n - 1, or IllegalArgumentException. */
     static BigInteger checkScalar(BigInteger d) {
         if (d.signum() <= 0 || d.compareTo(N) >= 0) {
-            throw new IllegalArgumentException("not a secp256k1 private key: outside 1..n-1");
+            throw new IllegalArgumentException("not a node key: the private scalar is outside 1..n-1");
         }
         return d;
     }

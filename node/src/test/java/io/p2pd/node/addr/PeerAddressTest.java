@@ -147,6 +147,12 @@ class PeerAddressTest {
         NodeId node = new NodeId(NODE);
         MachineId machine = new MachineId(MACHINE);
 
+        InetAddress scoped = java.net.Inet6Address.getByAddress("named", InetAddress.getByName("fe80::1").getAddress(), 3);
+        PeerInterface stripped = new PeerInterface(0, 0, v6, scoped, 1, NatType.OPEN_INTERNET, na);
+        assertThat(((java.net.Inet6Address) stripped.nicIp()).getScopeId()).isZero();
+        assertThat(stripped.toString()).isEqualTo("[0,0,2001:0db8:0000:0000:0000:0000:0000:0001,"
+                + "fe80:0000:0000:0000:0000:0000:0000:0001,1,1,1,0]");
+
         List<PeerInterface> list = new ArrayList<>(List.of(r));
         PeerAddress a = new PeerAddress(List.of(), list, List.of(), node, machine);
         list.clear();

@@ -53,7 +53,8 @@ public final class Original {
                 throw new IOException("the Python original did not end");
             }
             if (p.exitValue() != 0) {
-                throw new IOException("the Python original failed, exit " + p.exitValue());
+                throw new IOException("the Python original failed, exit " + p.exitValue()
+                        + " (its stderr is above; scripts/lab-deps.sh installs the Debian packages it needs)");
             }
             List<String> answers = Json.readStrings(new String(answer, UTF_8));
             if (answers.size() != requests.size()) {
