@@ -43,6 +43,11 @@ class CommandsTest {
         assertThat(unknown.exit()).isEqualTo(2);
         assertThat(unknown.err()).isEqualTo("p2pd stun: Unknown option: '--bogus' (see 'p2pd stun --help')"
                 + System.lineSeparator());
+        P2pd.Result noIdle = P2pd.run("", "forward", "--proto", "udp", "--udp-idle", "0", "127.0.0.1:0",
+                "127.0.0.1:9");
+        assertThat(noIdle.exit()).isEqualTo(2);
+        assertThat(noIdle.err()).isEqualTo("p2pd forward: --udp-idle must be more than 0 and at most a day "
+                + "(see 'p2pd forward --help')" + System.lineSeparator());
 
         int closed;
         try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

@@ -156,10 +156,12 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      * Sends to the pipe's default destination; completes when the data is handed to the OS. The array is not
      * copied: do not change it until the returned future completes.
      *
-     * <p>Fails with {@link PipeClosedException} once the pipe is closed; with {@link IllegalArgumentException} for a
-     * message too large for a datagram or a length prefix; when the OS refuses the write, with the exception a plain
-     * socket would give, naming the destination: {@link java.net.NoRouteToHostException} (no route, network
-     * unreachable), {@link java.net.PortUnreachableException}, or another {@link java.net.SocketException}.
+     * <p>Fails with {@link PipeClosedException} once the pipe is closed; when the OS refuses the write, with the
+     * exception a plain socket would give, naming the destination: {@link java.net.NoRouteToHostException} (no route,
+     * network unreachable), {@link java.net.PortUnreachableException}, or another {@link java.net.SocketException}.
+     *
+     * @throws IllegalArgumentException for a message too large for a datagram or a length prefix
+     * @throws IllegalStateException on a pipe without a default destination (a server)
      */
     public abstract CompletableFuture<Void> send(byte[] data);
 

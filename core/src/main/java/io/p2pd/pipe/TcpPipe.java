@@ -53,6 +53,8 @@ final class TcpPipe extends Pipe {
     private final AtomicReference<CompletableFuture<Void>> outputShutdown = new AtomicReference<>();
     /** Registering the channel again with its loop, to resume reading after the peer's FIN. Event loop only. */
     private boolean reregistering;
+    /** How often reading was resumed by registering again after a FIN (for tests: a few, not a spin). */
+    private int reregistrations;
 
     TcpPipe(Channel channel, PipeConf conf, TcpServerPipe server) {
         super(conf, channel.eventLoop());
@@ -323,20 +325,25 @@ final class TcpPipe extends Pipe {
             return;
         }
         reregistering = true;
-        channel.deregister().addListener(d -> {
-            if (!channel.isOpen()) {
-                reregistering = false; // closed meanwhile (the peer's end came): nothing to resume
-                return;
+        // Registered again, the socket is back in epoll: the next pause after a FIN sets this anew. Left set, every
+        // resume would re-register again and again and never turn reading on.
+        reads.stoppedAfterFin = false;
+        reregistrations++;
+        channel.deregister().addListener(d -> loop.register(channel).addListener(r -> {
+            reregistering = false;
+            if (r.isSuccess()) {
+                updateReading();
+            } else if (channel.isOpen()) {
+                fail(r.cause());
             }
-            loop.register(channel).addListener(r -> {
-                reregistering = false;
-                if (r.isSuccess()) {
-                    updateReading();
-                } else if (channel.isOpen()) {
-                    fail(r.cause());
-                }
-            });
-        });
+            // A channel closed meanwhile (the pipe ended, or the peer's end was read) ends the usual way: its close
+            // is no failure of registering, and must not become the pipe's close cause.
+        }));
+    }
+
+    /** How often reading was resumed by registering again after a FIN. Event loop only (tests read it there). */
+    int reregistrations() {
+        return reregistrations;
     }
 
     private static boolean anyQueueFull(Subscription[] subs) {

@@ -69,6 +69,10 @@ class HalfCloseTest {
             assertThat(peakUnread).isLessThanOrEqualTo(bound);
             assertThat(got.toByteArray()).isEqualTo(data);
             assertThat(pipe.stats().receivedBytes()).isEqualTo(total);
+            // Each resume after the FIN registers the channel again once; a resume that never turned reading on
+            // would register again and again (hundreds of thousands of times, and one chunk a second).
+            int reregistered = pipe.loop.submit(((TcpPipe) pipe)::reregistrations).get(5, TimeUnit.SECONDS);
+            assertThat(reregistered).isBetween(1, total / limit + 2);
             pipe.closeFuture().get(5, TimeUnit.SECONDS); // the peer's end, once everything was taken
         }
     }
