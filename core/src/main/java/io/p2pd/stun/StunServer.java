@@ -200,9 +200,8 @@ public final class StunServer implements AutoCloseable {
             }
         }
         if (config.tcp()) {
-            long period = Math.clamp(config.idleTimeout().toNanos() / 4, TimeUnit.MILLISECONDS.toNanos(10),
-                    TimeUnit.SECONDS.toNanos(1));
-            unfinishedCheck = ownLoop.scheduleAtFixedRate(this::closeUnfinished, period, period, TimeUnit.NANOSECONDS);
+            unfinishedCheck = ownLoop.scheduleAtFixedRate(this::closeUnfinished, checkPeriod(), checkPeriod(),
+                    TimeUnit.NANOSECONDS);
         }
         ready = true;
     }
@@ -281,7 +280,9 @@ public final class StunServer implements AutoCloseable {
      * pipe's idle timeout counts bytes, so a request trickled a byte at a time would hold its buffer for ever).
      */
     private void closeUnfinished() {
-        long limit = config.idleTimeout().toNanos();
+        // One period of grace: a connection that went silent altogether is the pipe's own idleTimeout's to close
+        // (and count), which fires at idleTimeout sharp; this one must not close, and count, it a second time.
+        long limit = config.idleTimeout().toNanos() + checkPeriod();
         long now = System.nanoTime();
         lastRequest.forEach((conn, last) -> {
             if (now - last.get() > limit && conn.isOpen()) {
@@ -290,6 +291,12 @@ public final class StunServer implements AutoCloseable {
                 conn.closeAsync();
             }
         });
+    }
+
+    /** How often {@link #closeUnfinished} looks: a quarter of idleTimeout, within 10 ms and 1 s. */
+    private long checkPeriod() {
+        return Math.clamp(config.idleTimeout().toNanos() / 4, TimeUnit.MILLISECONDS.toNanos(10),
+                TimeUnit.SECONDS.toNanos(1));
     }
 
     private MsgHandler udpHandler(int i, int j) {
