@@ -8,6 +8,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.p2pd.internal.LoopSafeFuture;
 import io.p2pd.net.EventLoops;
+import io.p2pd.pipe.FrameTooLongException;
 import io.p2pd.pipe.Framing;
 import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
@@ -75,7 +76,7 @@ public final class StunServer implements AutoCloseable {
     public static final int MAX_UDP_REQUEST = 9000;
     /**
      * The largest TCP request read, in bytes, as over UDP: a larger one closes its connection (counted in
-     * {@link #closedConnectionCount()}). With the 16-bit length a request could claim 65,555 bytes; 10,000 connections
+     * {@link #oversizedCount()}). With the 16-bit length a request could claim 65,555 bytes; 10,000 connections
      * each holding that much of a partial request would need 655 MB.
      */
     public static final int MAX_TCP_REQUEST = MAX_UDP_REQUEST;
@@ -127,6 +128,7 @@ public final class StunServer implements AutoCloseable {
     private final AtomicLong refusedHere = new AtomicLong();
     private final AtomicLong unfinishedRequests = new AtomicLong();
     private final AtomicLong closedConnections = new AtomicLong();
+    private final AtomicLong oversizedTcp = new AtomicLong();
     /**
      * The server's own thread: UDP listeners (apart from the TCP connections on the shared loops, for fairness) and
      * the check for unfinished requests.
@@ -250,6 +252,9 @@ public final class StunServer implements AutoCloseable {
         lastRequest.put(conn, new AtomicLong(System.nanoTime()));
         // An end handler runs before the connection's closeFuture completes, so before the server's close completes.
         conn.addEndHandler(ended -> {
+            if (ended.closeCause().orElse(null) instanceof FrameTooLongException) {
+                oversizedTcp.incrementAndGet();
+            }
             lastRequest.remove(conn);
             open.decrementAndGet();
             release(client);
@@ -537,9 +542,12 @@ public final class StunServer implements AutoCloseable {
         return unauthenticated.get();
     }
 
-    /** UDP datagrams dropped unanswered because they were larger than {@link #MAX_UDP_REQUEST}. */
+    /**
+     * Requests refused for their size: UDP datagrams dropped unanswered because they were larger than
+     * {@link #MAX_UDP_REQUEST}, and TCP connections closed because a request was larger than {@link #MAX_TCP_REQUEST}.
+     */
     public long oversizedCount() {
-        return sum(PipeStats::oversized);
+        return sum(PipeStats::oversized) + oversizedTcp.get();
     }
 
     /** TCP connections open now, over every TCP listener. */

@@ -219,6 +219,7 @@ class StunServerHardeningTest {
             }
             await(s.closeAsync()); // waits for every connection's end
             assertThat(s.closedConnectionCount()).isEqualTo(2);
+            assertThat(s.oversizedCount()).isEqualTo(1);
         }
     }
 
