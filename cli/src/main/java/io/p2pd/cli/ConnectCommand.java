@@ -40,13 +40,13 @@ final class ConnectCommand implements Callable<Integer> {
     String host;
 
     @Parameters(index = "1", description = "port")
-    int port;
+    String port;
 
     @Override
     public Integer call() throws Exception {
         Proto p = Protos.parse(spec, proto);
         PrintStream out = System.out;
-        try (Pipe pipe = Pipes.opener(p).dest(new io.p2pd.net.HostPort(host, port))
+        try (Pipe pipe = Pipes.opener(p).dest(new io.p2pd.net.HostPort(host, Addresses.port(spec, port)))
                 .msgHandler(MsgHandler.plain((msg, ignored) -> {
                     out.write(msg.data());
                     out.flush();
@@ -62,12 +62,25 @@ final class ConnectCommand implements Callable<Integer> {
                 });
                 pipe.closeFuture().join();
             } else {
-                pump(System.in, pipe, 1400);
+                // A send the OS refuses (the peer's port answered ICMP port unreachable to an earlier datagram)
+                // fails the command: exit 1 with one line.
+                sendAll(System.in, pipe, 1400);
                 pipe.closeFuture().completeOnTimeout(null, lingerMs, java.util.concurrent.TimeUnit.MILLISECONDS)
                         .join();
             }
         }
         return 0;
+    }
+
+    /** Sends what {@code in} gives until it ends; a failed send fails this. */
+    private static void sendAll(InputStream in, Pipe pipe, int chunk) throws IOException {
+        byte[] buffer = new byte[chunk];
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+            if (n > 0) {
+                pipe.send(Arrays.copyOf(buffer, n)).join();
+            }
+        }
     }
 
     /** Sends what {@code in} gives until it ends (true) or the pipe closes (false). */
