@@ -19,8 +19,9 @@ import picocli.CommandLine.Spec;
 /**
  * Like netcat: standard input goes down the pipe, what arrives goes to standard output. TCP: when standard input
  * ends the connection half-closes (the peer reads end of stream) and the command ends when the peer closes, whether
- * or not standard input has ended. UDP: ends when no datagram came for {@code --linger-ms} after standard input
- * ended.
+ * or not standard input has ended. UDP: ends {@code --linger-ms} after standard input ended. Its default, 3 s, lets
+ * a reply through {@code forward --proto udp} arrive: with 1 s one was lost, the forwarder opening its upstream
+ * socket for the first datagram on a cold JVM.
  */
 @Command(name = "connect", mixinStandardHelpOptions = true,
         description = "Connect to HOST PORT: stdin to the pipe, the pipe to stdout.")
@@ -32,7 +33,7 @@ final class ConnectCommand implements Callable<Integer> {
     @Option(names = "--proto", defaultValue = "tcp", description = "tcp or udp (default: ${DEFAULT-VALUE})")
     String proto;
 
-    @Option(names = "--linger-ms", defaultValue = "1000",
+    @Option(names = "--linger-ms", defaultValue = "3000",
             description = "UDP: after stdin ends, wait this long for replies (default: ${DEFAULT-VALUE})")
     long lingerMs;
 

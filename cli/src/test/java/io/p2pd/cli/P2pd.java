@@ -31,6 +31,19 @@ final class P2pd implements AutoCloseable {
 
     /** As {@link #start(String...)}, with {@code env} added to the inherited environment. */
     static P2pd start(Map<String, String> env, String... args) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command(args));
+        builder.environment().putAll(env);
+        return new P2pd(builder.start());
+    }
+
+    /** As {@link #start(String...)}, in a process whose open-descriptor limit ({@code ulimit -n}) is {@code limit}. */
+    static P2pd startWithDescriptorLimit(int limit, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of("sh", "-c", "ulimit -n " + limit + " && exec \"$@\"", "sh"));
+        command.addAll(command(args));
+        return new P2pd(new ProcessBuilder(command).start());
+    }
+
+    private static List<String> command(String... args) {
         String java = ProcessHandle.current().info().command().orElse("java");
         String modulePath = System.getProperty("p2pd.modulePath"); // set by the build: see cli/pom.xml
         List<String> command = new ArrayList<>(modulePath == null
@@ -41,9 +54,7 @@ final class P2pd implements AutoCloseable {
                         "io.netty.transport.epoll.linux.x86_64", "-p", modulePath,
                         "-m", "io.p2pd.cli/" + Main.class.getName()));
         command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().putAll(env);
-        return new P2pd(builder.start());
+        return command;
     }
 
     /** Runs to the end (bounded) and returns exit code, stdout and stderr. */
