@@ -67,7 +67,7 @@ public final class StunServer implements AutoCloseable {
             .readerLimit(StunMessage.HEADER_LENGTH + 0xFFFF).build();
 
     /** The TCP listeners' options: STUN framing, and the server pipe's bounds as the configuration sets them. */
-    static PipeConf tcpConf(StunServerConfig config) {
+    private static PipeConf tcpConf(StunServerConfig config) {
         return TCP_CONF.toBuilder().maxConnections(config.maxConnections())
                 .maxConnectionsPerIp(config.maxConnectionsPerIp()).firstMessageTimeout(config.firstMessageTimeout())
                 .idleTimeout(config.idleTimeout()).writeStallTimeout(config.writeStallTimeout()).build();
