@@ -206,6 +206,7 @@ class HalfCloseTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the accepted sockets are held only to be closed at the end
     void anUnlinkRightAfterALinkStillMadeOnTheLoopWins() throws Exception {
         try (ServerSocket sinkListener = new ServerSocket(0, 2, LOOPBACK.getAddress());
              // No handler: the catch-all queue makes link() finish on the pipe's event loop.
