@@ -63,8 +63,9 @@ final class ConnectCommand implements Callable<Integer> {
                 });
                 pipe.closeFuture().join();
             } else {
-                // A send the OS refuses (the peer's port answered ICMP port unreachable to an earlier datagram)
-                // fails the command: exit 1 with one line.
+                // A send that fails (the OS refused it: no route, ...) fails the command, exit 1 with one line,
+                // rather than ending it as if all went out. An ICMP port unreachable does not show here: the UDP
+                // pipe takes it as a read error and only logs it.
                 sendAll(System.in, pipe, 1400);
                 pipe.closeFuture().completeOnTimeout(null, lingerMs, java.util.concurrent.TimeUnit.MILLISECONDS)
                         .join();
