@@ -87,7 +87,7 @@ public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<
                 if (line.startsWith("Max open files")) {
                     String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
                     return soft.equals("unlimited") ? most
-                            : (int) Math.clamp(Long.parseLong(soft) / 2, 16, most);
+                            : Math.clamp(Long.parseLong(soft) / 2, 16, most);
                 }
             }
         } catch (java.io.IOException | RuntimeException e) {
