@@ -260,8 +260,9 @@ class StunServerHardeningTest {
      */
     @Test
     void connectionCapsCountOverEveryListener() throws Exception {
+        // firstMessageTimeout long: an end of stream on the third and fourth is the refusal, not a timeout
         StunServerConfig config = StunServerConfig.builder(LO1).alternate(LO2, 0).udp(false)
-                .maxConnectionsPerIp(2).build();
+                .maxConnectionsPerIp(2).firstMessageTimeout(Duration.ofMinutes(1)).build();
         try (StunServer s = await(StunServer.start(config))) {
             List<InetSocketAddress> at = s.localAddresses();
             assertThat(at).hasSize(4);
