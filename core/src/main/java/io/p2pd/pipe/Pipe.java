@@ -62,8 +62,10 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      *    held for a few lines and never while completing a future;
      *  - counters are atomics, flags the loop checks per message are volatile.
      * Handlers registered before open (Opener) are in place before the first read, so they see every message; one
-     * added later from another thread sees the messages read after it is added (one in delivery at that very instant
-     * may miss it: there is no waiting for the loop to make that exact).
+     * added later from another thread sees the messages read after it is added. One in delivery at that instant may
+     * reach only the handlers it started with, but is never lost: the catch-all queue the new handler replaces
+     * either takes it first (and then stays, for recv) or refuses it, and the loop hands it to the handlers added
+     * since (SubQueue.removeIfEmpty, Dispatcher.handOver).
      */
 
     private static final Logger LOG = LoggerFactory.getLogger(Pipe.class);
@@ -347,7 +349,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             }
         }
         if (removed != null && !removed.hasHandler()) {
-            removed.queue().close(() -> new PipeClosedException("unsubscribed from " + sub + " on " + this));
+            removed.queue().remove(() -> new PipeClosedException("unsubscribed from " + sub + " on " + this));
             onQueueRoom();
         }
         return this;
@@ -636,13 +638,16 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      */
     void handlerAdded() {
         // Decided here and now, on whatever thread added the handler, without waiting for the loop: the queue goes
-        // if it holds nothing, so messages read from now on reach the handler only and cannot fill it.
+        // if it holds nothing, so messages read from now on reach the handler only and cannot fill it. The check and
+        // the removal are one step under the queue's monitor, so a message the loop offers meanwhile is either
+        // queued first (the queue stays) or refused, and then the loop hands it to the new handler (Dispatcher).
         Sub catchAll = implicit;
         if (catchAll == null) {
             return;
         }
         for (Subscription s : subscriptions) {
-            if (s.sub().equals(catchAll) && !s.hasHandler() && s.queue().size() == 0) {
+            if (s.sub().equals(catchAll) && !s.hasHandler() && s.queue().removeIfEmpty(
+                    () -> new PipeClosedException("unsubscribed from " + catchAll + " on " + this))) {
                 implicit = null;
                 unsubscribe(catchAll);
             }
