@@ -484,12 +484,13 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
 
     /**
      * Sends what the catch-all queue holds down {@code targets} (the links) and removes the queue; then, as for any
-     * forwarded message, a TCP pipe stops reading while a link cannot take more. Event loop only.
+     * forwarded message, a TCP pipe stops reading while a link cannot take more. With no link left (an off-loop link
+     * undone before this ran) the queue stays, for {@code recv}: there is nobody to send it to. Event loop only.
      */
     final void drainCatchAll(Pipe[] targets) {
         drainFirst = false;
         Sub catchAll = implicit;
-        if (catchAll == null) {
+        if (catchAll == null || targets.length == 0) {
             return;
         }
         implicit = null;
@@ -497,7 +498,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             if (s.sub().equals(catchAll)) {
                 for (Message queued : s.queue().drain()) {
                     for (Pipe target : targets) {
-                        target.send(queued.data());
+                        forwardQueued(target, queued);
                     }
                 }
                 unsubscribe(catchAll);
@@ -507,6 +508,26 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             if (!target.isWritable()) {
                 waitUntilWritable(target);
             }
+        }
+    }
+
+    /** One queued message down a link; what the link cannot carry is counted as dropped, never silently gone. */
+    private void forwardQueued(Pipe target, Message queued) {
+        if (!target.isOpen()) {
+            dropped.incrementAndGet();
+            return;
+        }
+        try {
+            target.send(queued.data()).whenComplete((ok, e) -> {
+                if (e != null) {
+                    dropped.incrementAndGet();
+                    linkFailed(target, e);
+                }
+            });
+        } catch (RuntimeException misfit) {
+            // A message the target refuses outright (too large for a datagram, say).
+            dropped.incrementAndGet();
+            linkFailed(target, misfit);
         }
     }
 
@@ -846,9 +867,12 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     /** Closes the channel(s); {@link #ended()} follows when they are closed. */
     abstract void doClose();
 
-    /** Records an error that ends the pipe and starts closing. */
+    /**
+     * Records an error that ends the pipe and starts closing. An error after closing began (by a close, the peer's
+     * end or an earlier error) did not end the pipe: the first end's cause, or none for a clean end, stays.
+     */
     final void fail(Throwable cause) {
-        if (closeCause == null) {
+        if (closeCause == null && isOpen()) {
             closeCause = cause;
         }
         closeAsync();

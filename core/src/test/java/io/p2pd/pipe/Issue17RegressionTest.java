@@ -57,4 +57,80 @@ class Issue17RegressionTest {
             assertThat(connection.stats().dropped()).isZero();
         }
     }
+
+    /** A connection whose catch-all queue holds "two", read from {@code out} after "one" was received. */
+    private static Pipe holdingTwo(Pipe server, OutputStream out) throws Exception {
+        Pipe connection = server.accept().join();
+        CompletableFuture<Message> waiting = connection.recv(BOUND);
+        out.write("one\ntwo\n".getBytes(UTF_8));
+        assertThat(waiting.join().text()).isEqualTo("one");
+        settle(connection);
+        return connection;
+    }
+
+    @Test
+    void aLinkUndoneBeforeItsDrainRanKeepsTheQueuedMessages() throws Exception {
+        PipeConf lines = PipeConf.builder().framing(Framing.lines()).build();
+        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(lines).open().join();
+             Socket peer = new Socket(LOOPBACK.getAddress(), server.localAddress().getPort());
+             Pipe sink = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
+             Pipe target = Pipes.opener(Proto.UDP).dest(sink.localAddress()).open().join()) {
+            Pipe connection = holdingTwo(server, peer.getOutputStream());
+            // The loop is held while the link is made and undone off it, so its drain task runs after the unlink.
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            connection.loop.execute(() -> {
+                held.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+            connection.link(target);
+            connection.unlink(target);
+            release.countDown();
+            settle(connection);
+
+            assertThat(connection.recv(BOUND).join().text()).isEqualTo("two");
+            assertThat(connection.stats().dropped()).isZero();
+        }
+    }
+
+    @Test
+    void aQueuedMessageTheLinkCannotCarryIsCountedAsDropped() throws Exception {
+        PipeConf lines = PipeConf.builder().framing(Framing.lines()).readerLimit(100_000).build();
+        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(lines).open().join();
+             Socket peer = new Socket(LOOPBACK.getAddress(), server.localAddress().getPort());
+             Pipe sink = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
+             Pipe target = Pipes.opener(Proto.UDP).dest(sink.localAddress()).open().join()) {
+            Pipe connection = server.accept().join();
+            // The catch-all queue takes both lines; "end", queued for recv as well, says both are in.
+            Sub end = Sub.matching("^end");
+            connection.subscribe(end);
+            CompletableFuture<Message> ended = connection.recv(end, BOUND);
+            // Too large for a datagram: the UDP link refuses it.
+            peer.getOutputStream().write(("x".repeat(70_000) + "\nend\n").getBytes(UTF_8));
+            assertThat(ended.join().text()).isEqualTo("end");
+            connection.link(target);
+            settle(connection);
+
+            assertThat(connection.stats().dropped()).isEqualTo(1);
+            assertThat(connection.links()).containsExactly(target);
+        }
+    }
+
+    @Test
+    void aFailureAfterACleanEndDoesNotBecomeItsCause() throws Exception {
+        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join()) {
+            Pipe client = Pipes.opener(Proto.TCP).dest(server.localAddress()).open().join();
+            client.close();
+            client.fail(new java.io.IOException("late"));
+
+            assertThat(client.closeCause()).isEmpty();
+            assertThatThrownBy(() -> client.send(new byte[1]).join()).cause()
+                    .isInstanceOf(PipeClosedException.class).hasMessageNotContaining("by error");
+        }
+    }
 }
