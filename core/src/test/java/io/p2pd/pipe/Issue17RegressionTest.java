@@ -4,10 +4,16 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.p2pd.net.HostPort;
+import io.p2pd.net.Resolver;
+import io.p2pd.testing.LocalDns;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -131,6 +137,23 @@ class Issue17RegressionTest {
             assertThat(client.closeCause()).isEmpty();
             assertThatThrownBy(() -> client.send(new byte[1]).join()).cause()
                     .isInstanceOf(PipeClosedException.class).hasMessageNotContaining("by error");
+        }
+    }
+
+    @Test
+    void aNameWithBothFamiliesIsDialledInTheFamilyOfTheBind() throws Exception {
+        InetAddress v4 = InetAddress.getByName("127.0.0.1");
+        InetAddress v6 = InetAddress.getByName("::1");
+        // Whichever family the resolver puts first, one of the two binds needs the name's second answer.
+        try (LocalDns dns = LocalDns.withAll(Map.of("both.test", List.of(v6, v4)))) {
+            PipeConf conf = PipeConf.builder().resolver(Resolver.using(List.of(dns.address()))).build();
+            for (InetAddress family : List.of(v4, v6)) {
+                try (Pipe server = Pipes.opener(Proto.TCP).bind(new InetSocketAddress(family, 0)).open().join();
+                     Pipe client = Pipes.opener(Proto.TCP).bind(new InetSocketAddress(family, 0)).conf(conf)
+                             .dest(new HostPort("both.test", server.localAddress().getPort())).open().join()) {
+                    assertThat(client.remoteAddress().orElseThrow().getAddress()).isEqualTo(family);
+                }
+            }
         }
     }
 }
