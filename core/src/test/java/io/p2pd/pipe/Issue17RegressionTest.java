@@ -156,4 +156,33 @@ class Issue17RegressionTest {
             }
         }
     }
+
+    @Test
+    void resetsAndBrokenPipesAreSocketExceptionsInOurWords() {
+        InetSocketAddress peer = new InetSocketAddress("127.0.0.1", 4242);
+        for (int errno : new int[] {104, 32, 110}) {
+            var nettys = new io.netty.channel.unix.Errors.NativeIoException("recvAddress(..)", -errno);
+            Throwable mapped = Errors.read(nettys, peer);
+
+            assertThat(mapped).isExactlyInstanceOf(java.net.SocketException.class).hasCause(nettys)
+                    .hasMessageContaining("127.0.0.1:4242").hasMessageNotContaining("recvAddress");
+        }
+        assertThat(Errors.read(new java.net.SocketException("Connection reset"), peer))
+                .isExactlyInstanceOf(java.net.SocketException.class).hasMessageNotContaining("Connection reset");
+        FrameTooLongException ours = new FrameTooLongException("too long");
+        assertThat(Errors.read(ours, peer)).isSameAs(ours);
+    }
+
+    @Test
+    void aTlsPeerThatDoesNotSpeakTlsIsToldInOurWords() {
+        byte[] http = "HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(UTF_8);
+        try (Pipe plain = Pipes.opener(Proto.TCP).bind(LOOPBACK).upHandler(p -> p.send(http)).open().join()) {
+            PipeConf tls = PipeConf.builder().tls(Tls.insecure()).build();
+
+            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).dest(plain.localAddress()).conf(tls).open().join())
+                    .cause().isExactlyInstanceOf(javax.net.ssl.SSLHandshakeException.class)
+                    .hasMessageContaining("does not speak TLS").hasMessageNotContaining("SSL/TLS record")
+                    .hasCauseInstanceOf(io.netty.handler.ssl.NotSslRecordException.class);
+        }
+    }
 }
