@@ -535,6 +535,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         // The end handlers this link adds, so that unlink() can take them off again.
         EndHandler targetEnded = ended -> unlink(ended);
         EndHandler sourceEnded = endTarget ? source -> target.endAfterWrites(source.closeCause().isPresent()) : null;
+        EndHandler[] ends = {targetEnded, sourceEnded};
         synchronized (lock) {
             if (Arrays.asList(links).contains(target)) {
                 return;
@@ -542,14 +543,29 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             Pipe[] next = Arrays.copyOf(links, links.length + 1);
             next[links.length] = target;
             links = next;
-            linkEndHandlers.put(target, new EndHandler[] {targetEnded, sourceEnded});
+            linkEndHandlers.put(target, ends);
         }
         if (loop.inEventLoop()) {
             drainCatchAll(links);
         }
-        target.addEndHandler(targetEnded);
-        if (sourceEnded != null) {
-            addEndHandler(sourceEnded);
+        target.addEndHandler(ends[0]);
+        if (ends[1] != null) {
+            addEndHandler(ends[1]);
+        }
+        boolean unlinkedMeanwhile;
+        synchronized (lock) {
+            unlinkedMeanwhile = linkEndHandlers.get(target) != ends;
+        }
+        if (unlinkedMeanwhile) {
+            // An unlink() from another thread ran before the handlers were added, so it could not take them off.
+            removeLinkEndHandlers(target, ends);
+        }
+    }
+
+    private void removeLinkEndHandlers(Pipe target, EndHandler[] ends) {
+        target.removeEndHandler(ends[0]);
+        if (ends[1] != null) {
+            removeEndHandler(ends[1]);
         }
     }
 
@@ -564,10 +580,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             handlers = linkEndHandlers.remove(target);
         }
         if (handlers != null) {
-            target.removeEndHandler(handlers[0]);
-            if (handlers[1] != null) {
-                removeEndHandler(handlers[1]);
-            }
+            removeLinkEndHandlers(target, handlers);
         }
         return this;
     }

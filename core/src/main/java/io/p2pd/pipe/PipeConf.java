@@ -53,8 +53,10 @@ import java.util.Optional;
  *                            counted in {@link PipeStats#timedOutConnections()} (default: none; coturn uses 3-8 s)
  * @param idleTimeout         TCP servers: close a connection with no traffic either way for this long (default: none)
  * @param writeStallTimeout   TCP servers: close a connection whose writes stay backed up above the high-water mark
- *                            for this long, such as a client that pipelines requests and never reads the answers
- *                            (default: none)
+ *                            for this long, such as a client that pipelines requests and never reads the answers; a
+ *                            stall ends only when the connection stays writable as long (brief drains while the
+ *                            kernel's buffers grow do not), so it suits request/response servers, not bulk
+ *                            transfers to slow readers (default: none)
  */
 public record PipeConf(
         Duration dnsTimeout,

@@ -45,8 +45,11 @@ final class TcpPipe extends Pipe {
     /** What send appends (delimited framing) or empty. */
     private final byte[] suffix;
     private final Reads reads;
-    /** Times the connection turned unwritable or writable again, to tell one write stall from the next. */
-    private long writabilityChanges;
+    private static final long NOT_STALLED = Long.MIN_VALUE;
+    /** When the current write stall began (System.nanoTime), or NOT_STALLED. Event loop only. */
+    private long stallSince = NOT_STALLED;
+    /** When the connection last turned writable. Event loop only. */
+    private long writableSince;
     /** Set by the first shutdownOutput(). */
     private final AtomicReference<CompletableFuture<Void>> outputShutdown = new AtomicReference<>();
     /** Registering the channel again with its loop, to resume reading after the peer's FIN. Event loop only. */
@@ -88,6 +91,25 @@ final class TcpPipe extends Pipe {
         // First in the pipeline: it sees the raw traffic, TLS records included.
         conf.idleTimeout().ifPresent(limit -> channel.pipeline().addFirst("p2pd-idle",
                 new IdleStateHandler(false, 0, 0, limit.toNanos(), TimeUnit.NANOSECONDS)));
+    }
+
+    /**
+     * The connection's writes backed up. A stall lasts until the connection stays writable for as long as the
+     * timeout: a client that never reads drains a little now and then while the kernel's buffers grow, and each time
+     * the pipe reads and answers more, so brief writable moments do not end it.
+     */
+    private void watchStall(long limit) {
+        long now = System.nanoTime();
+        if (stallSince == NOT_STALLED || now - writableSince >= limit) {
+            stallSince = now;
+        }
+        long since = stallSince;
+        loop.schedule(() -> {
+            if (!channel.isWritable() && stallSince == since && System.nanoTime() - since >= limit) {
+                timedOut("writes backed up for " + TimeUnit.NANOSECONDS.toMillis(limit)
+                        + " ms (writeStallTimeout)");
+            }
+        }, Math.max(0, since + limit - now), TimeUnit.NANOSECONDS);
     }
 
     /** Closes this server connection for a timeout; counted in the server's stats, one debug line. */
@@ -449,17 +471,11 @@ final class TcpPipe extends Pipe {
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            long change = ++writabilityChanges;
             if (channel.isWritable()) {
+                writableSince = System.nanoTime();
                 writable();
             } else if (server != null && conf.writeStallTimeout().isPresent()) {
-                Duration limit = conf.writeStallTimeout().get();
-                // Closed only if it stayed unwritable all along: any change since made this check moot.
-                loop.schedule(() -> {
-                    if (writabilityChanges == change && !channel.isWritable()) {
-                        timedOut("writes backed up for " + limit.toMillis() + " ms (writeStallTimeout)");
-                    }
-                }, limit.toNanos(), TimeUnit.NANOSECONDS);
+                watchStall(conf.writeStallTimeout().get().toNanos());
             }
             ctx.fireChannelWritabilityChanged();
         }

@@ -201,4 +201,25 @@ class HalfCloseTest {
             }
         }
     }
+
+    @Test
+    void anUnlinkRightAfterALinkStillMadeOnTheLoopWins() throws Exception {
+        try (ServerSocket sinkListener = new ServerSocket(0, 2, LOOPBACK.getAddress());
+             // No handler: the catch-all queue makes link() finish on the pipe's event loop.
+             Pipe source = Pipes.open(Proto.TCP, (InetSocketAddress) sinkListener.getLocalSocketAddress()).join();
+             Pipe target = Pipes.open(Proto.TCP, (InetSocketAddress) sinkListener.getLocalSocketAddress()).join();
+             Socket a = sinkListener.accept();
+             Socket b = sinkListener.accept()) {
+            int onTarget = target.endHandlerCount();
+            for (int i = 0; i < 20; i++) {
+                source.link(target, true);
+                source.unlink(target);
+            }
+            settle(source);
+            assertThat(source.links()).isEmpty();
+            assertThat(target.endHandlerCount()).isEqualTo(onTarget);
+            source.closeAsync().get(5, TimeUnit.SECONDS);
+            assertThat(target.isOpen()).isTrue();
+        }
+    }
 }
