@@ -199,11 +199,18 @@ final class Dispatcher {
                     pipe.dropped.incrementAndGet();
                     continue;
                 }
-                target.send(msg.data()).whenComplete((ok, e) -> {
-                    if (e != null) {
-                        pipe.linkFailed(target, e);
-                    }
-                });
+                try {
+                    target.send(msg.data()).whenComplete((ok, e) -> {
+                        if (e != null) {
+                            pipe.linkFailed(target, e);
+                        }
+                    });
+                } catch (RuntimeException refused) {
+                    // A target that cannot take it at all (output shut down, too large for a datagram): counted.
+                    pipe.dropped.incrementAndGet();
+                    pipe.linkFailed(target, refused);
+                    continue;
+                }
                 if (!target.isWritable()) {
                     pipe.waitUntilWritable(target);
                 }

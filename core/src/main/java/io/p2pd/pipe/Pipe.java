@@ -207,15 +207,14 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
 
     /**
      * Half-closes a TCP connection: what was sent before is written, then the peer reads end of stream, while this
-     * pipe still receives until the peer closes (which ends the pipe). Later sends fail with
-     * {@link PipeClosedException}. Completes once the end is handed to the OS; calling it again returns the same
-     * future.
+     * pipe still receives until the peer closes (which ends the pipe). Later sends are a misuse (the caller ended
+     * its own output): they throw {@link IllegalStateException}. Completes once the end is handed to the OS; calling
+     * it again returns the same future.
      *
-     * @throws UnsupportedOperationException on a UDP pipe, a TCP server (half-close its connections) or a TLS
-     *                                       connection
+     * @throws IllegalStateException on a UDP pipe, a TCP server (half-close its connections) or a TLS connection
      */
     public CompletableFuture<Void> shutdownOutput() {
-        throw new UnsupportedOperationException("shutdownOutput() half-closes a TCP connection, not " + this);
+        throw new IllegalStateException("shutdownOutput() half-closes a TCP connection, not " + this);
     }
 
     // ---- receiving ----
