@@ -2,11 +2,16 @@
 """Hostile-load runs against our servers, side by side with coturn and socat (issue 18). Loopback only.
 
 Each attack starts a fresh server, measures a legitimate client for a few seconds (before), runs the attack
-for --duration seconds while the client keeps measuring (during), stops the attack and measures again (after).
+for --duration seconds while the client keeps measuring (during), stops the attack and measures again for --after
+seconds (after: long enough for the JVM's periodic collection, every 15 s when idle, to give memory back, so the
+RSS "at end" shows whether it did). The attackers come from --source-ips addresses (127.0.1.1 up), not from the
+legitimate client's 127.0.0.1: a server's per-IP cap (200 connections) would otherwise refuse them before any
+other bound is reached, and would refuse the legitimate client too.
 Reported per phase: the legitimate client's round trips (p50, p99, lost), the server's peak RSS and descriptors
 (from /proc, summed over the server's process tree, so socat's forked children count), and the lines it logged.
 
-Every loop is bounded in count and time; every socket goes to 127.0.0.1; servers are killed at the end.
+Every loop is bounded in count and time; every socket goes to 127.0.0.1; servers are killed at the end and their
+temporary log files deleted.
 Run it through scripts/attack.sh, which builds ./p2pd and raises the descriptor limit for the attackers.
 """
 import argparse
@@ -27,6 +32,31 @@ import time
 HOST = "127.0.0.1"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAGIC = 0x2112A442
+SOURCES = 64  # attacker source addresses, set from --source-ips
+
+
+def attacker_socket(i, kind=socket.SOCK_STREAM):
+    """A socket bound to the i-th attacker source address (127.0.1.1 up, round robin), any port."""
+    j = i % SOURCES
+    s = socket.socket(socket.AF_INET, kind)
+    try:
+        s.bind(("127.0.%d.%d" % (1 + j // 254, 1 + j % 254), 0))
+    except OSError:
+        s.close()
+        raise
+    return s
+
+
+def attacker_connect(i, port, timeout):
+    """A TCP connection to HOST:port from the i-th attacker source address."""
+    s = attacker_socket(i)
+    try:
+        s.settimeout(timeout)
+        s.connect((HOST, port))
+    except OSError:
+        s.close()
+        raise
+    return s
 
 
 # ---- STUN messages (RFC 8489): just enough to ask and to check an answer
@@ -73,8 +103,9 @@ def read_exact(sock, n, deadline):
 class Server:
     """A server process (its stdout and stderr to one log file) and its process tree's RSS and descriptors."""
 
-    def __init__(self, name, argv, ready, nofile=None):
+    def __init__(self, name, argv, ready, nofile=None, files=()):
         self.name = name
+        self.files = list(files)  # more temporary files to delete at the end
         self.log = tempfile.NamedTemporaryFile(prefix="attack-" + name.replace(" ", "-") + "-", suffix=".log",
                                                delete=False)
         pre = None
@@ -87,8 +118,9 @@ class Server:
         deadline = time.monotonic() + 120
         while not ready():
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                log = self.log_text()[-2000:]
                 self.stop()
-                raise RuntimeError(name + " did not start; log: " + self.log_text()[-2000:])
+                raise RuntimeError(name + " did not start; log: " + log)
             time.sleep(0.2)
 
     def log_text(self):
@@ -146,6 +178,11 @@ class Server:
                     pass
                 self.proc.wait(10)
         self.log.close()
+        for path in [self.log.name] + self.files:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def free_port(kind=socket.SOCK_STREAM):
@@ -183,9 +220,10 @@ def our_stun_server(nofile=None):
 
 def coturn(nofile=None):
     port = free_port()
+    pidfile = tempfile.mktemp(prefix="attack-coturn-")
     argv = ["turnserver", "-n", "--stun-only", "-L", HOST, "-p", str(port), "--no-tls", "--no-dtls", "--no-cli",
-            "--log-file", "stdout", "--simple-log", "--pidfile", tempfile.mktemp(prefix="attack-coturn-")]
-    return Server("coturn", argv, answers_stun(port), nofile), port
+            "--log-file", "stdout", "--simple-log", "--pidfile", pidfile]
+    return Server("coturn", argv, answers_stun(port), nofile, files=[pidfile]), port
 
 
 # ---- the legitimate client
@@ -260,9 +298,9 @@ def attack_stun_pipelining(port, stop, deadline, connections=10):
     """TCP connections that pipeline binding requests as fast as they can and never read an answer."""
     batch = b"".join(binding_request()[0] for _ in range(1000))
     socks = []
-    for _ in range(connections):
+    for i in range(connections):
         try:
-            s = socket.create_connection((HOST, port), timeout=2)
+            s = attacker_connect(i, port, 2)
             s.setblocking(False)
             socks.append(s)
         except OSError:
@@ -296,12 +334,12 @@ def attack_udp_source_ports(port, stop, deadline, limit):
         ahead = start + sent * pace - time.monotonic()
         if ahead > 0:
             time.sleep(ahead)
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            try:
+        try:
+            with attacker_socket(sent, socket.SOCK_DGRAM) as s:
                 s.sendto(b"attack %d" % sent, (HOST, port))
                 sent += 1
-            except OSError:
-                pass
+        except OSError:
+            pass
     return "%d client source ports" % sent
 
 
@@ -312,10 +350,10 @@ def attack_unknown_attributes(port, stop, deadline, connections=4, count=16000):
     stats = {"requests": 0, "bytes": 0, "ms": []}
     lock = threading.Lock()
 
-    def one():
+    def one(i):
         while not stop.is_set() and time.monotonic() < deadline:
             try:
-                with socket.create_connection((HOST, port), timeout=2) as s:
+                with attacker_connect(i, port, 2) as s:
                     while not stop.is_set() and time.monotonic() < deadline:
                         request, _ = binding_request(attributes)
                         t0 = time.monotonic()
@@ -329,7 +367,7 @@ def attack_unknown_attributes(port, stop, deadline, connections=4, count=16000):
                             stats["ms"].append(1000 * (time.monotonic() - t0))
             except OSError:
                 time.sleep(0.05)
-    threads = [threading.Thread(target=one, daemon=True) for _ in range(connections)]
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(connections)]
     for t in threads:
         t.start()
     for t in threads:
@@ -346,7 +384,7 @@ def attack_resets(port, stop, deadline, limit=2000):
     linger = struct.pack("ii", 1, 0)
     while not stop.is_set() and time.monotonic() < deadline and done < limit:
         try:
-            s = socket.create_connection((HOST, port), timeout=2)
+            s = attacker_connect(done, port, 2)
             s.sendall(b"hello then reset\n")
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
             s.close()
@@ -363,12 +401,8 @@ def attack_idle_connections(port, stop, deadline, limit=21000):
     try:
         while not stop.is_set() and time.monotonic() < deadline and len(socks) < limit and failed < 1000:
             try:
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                s.settimeout(1)
-                s.connect((HOST, port))
-                socks.append(s)
+                socks.append(attacker_connect(len(socks) + failed, port, 1))
             except OSError:
-                s.close()
                 failed += 1
         opened = len(socks)
         stop.wait(max(0.0, deadline - time.monotonic()))
@@ -509,7 +543,7 @@ def run(name, server, attack, prober, args, extra=None):
     try:
         prober.phase = "warm-up"  # a JIT's first round trips are not what a client meets later
         time.sleep(1)
-        phases = [("before", args.settle), ("during", args.duration), ("after", args.settle)]
+        phases = [("before", args.settle), ("during", args.duration), ("after", args.after)]
         note = ""
         for phase, seconds in phases:
             prober.phase = phase
@@ -550,6 +584,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=20, help="seconds of each attack (default 20)")
     parser.add_argument("--settle", type=float, default=5, help="seconds measured before and after (default 5)")
+    parser.add_argument("--after", type=float, default=30,
+                        help="seconds measured after the attack (default 30: the JVM's idle collection runs every "
+                             "15 s, so the RSS at the end shows whether memory was given back)")
+    parser.add_argument("--source-ips", type=int, default=64,
+                        help="attacker source addresses, 127.0.1.1 up (default 64: with a per-IP cap of 200, "
+                             "12,800 connections)")
     parser.add_argument("--only", default="", help="comma-separated attack names (default: all)")
     parser.add_argument("--server-nofile", type=int, default=4096,
                         help="descriptor limit of every server (default 4096, so the floods below pass it)")
@@ -558,8 +598,12 @@ def main():
     parser.add_argument("--udp-clients", type=int, default=5000,
                         help="client source ports, spread over --duration (default 5000)")
     args = parser.parse_args()
-    if args.duration <= 0 or args.duration > 3600 or args.settle < 0 or args.settle > 600:
-        parser.error("--duration must be in (0, 3600] and --settle in [0, 600]")
+    if args.duration <= 0 or args.duration > 3600 or args.settle < 0 or args.settle > 600 \
+            or args.after < 0 or args.after > 600 or not 1 <= args.source_ips <= 254 * 254:
+        parser.error("--duration must be in (0, 3600], --settle and --after in [0, 600], --source-ips in "
+                     "[1, 64516]")
+    global SOURCES
+    SOURCES = args.source_ips
     only = set(filter(None, args.only.split(",")))
 
     nofile = args.server_nofile
@@ -645,9 +689,10 @@ def main():
     attacks.append(("idle-connections", "idle TCP connections beyond the server's descriptor limit "
                     "(legitimate client: STUN over new TCP connections)", idle))
 
-    print("# attack run %s, --duration %g s, --settle %g s, servers' descriptor limit %d, load average %.1f" % (
-        time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), args.duration, args.settle, nofile,
-        os.getloadavg()[0]))
+    print("# attack run %s, --duration %g s, --settle %g s, --after %g s, %d attacker addresses, servers' "
+          "descriptor limit %d, load average %.1f" % (
+              time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), args.duration, args.settle, args.after,
+              args.source_ips, nofile, os.getloadavg()[0]))
     status = 0
     for key, title, attack in attacks:
         if only and key not in only:

@@ -5,8 +5,6 @@
 module io.p2pd.cli {
     requires io.p2pd;
     requires info.picocli;
-    // Resolver.resolve takes a Netty event loop (Addresses.resolve is the one caller): read while the API has it.
-    requires io.netty.transport;
     // forward's default client cap follows the process's descriptor limit (UnixOperatingSystemMXBean).
     requires jdk.management;
 

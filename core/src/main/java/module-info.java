@@ -5,7 +5,8 @@
 module io.p2pd {
     requires io.netty.common;
     requires io.netty.buffer;
-    requires io.netty.transport;
+    // Part of the API: PipeConf.loop, EventLoops and Resolver take or return Netty event loops.
+    requires transitive io.netty.transport;
     requires io.netty.handler;
     requires io.netty.codec;
     requires io.netty.resolver;

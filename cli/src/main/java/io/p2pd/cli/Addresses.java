@@ -19,11 +19,30 @@ final class Addresses {
     private Addresses() {
     }
 
+    /**
+     * A port, 0 to 65535: every command's ports go through here, so a bad one is the same usage error (exit 2)
+     * everywhere.
+     */
+    static int port(CommandSpec spec, String text) {
+        try {
+            int port = Integer.parseInt(text.trim());
+            if (port >= 0 && port <= 65535) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // the same message as out of range
+        }
+        throw new ParameterException(spec.commandLine(), "bad port '" + text + "', give 0 to 65535");
+    }
+
     /** {@code text} as host:port, with {@code defaultPort} when no port is given; names are not looked up here. */
     static HostPort hostPort(CommandSpec spec, String text, int defaultPort) {
         try {
             boolean hasPort = text.startsWith("[") ? text.contains("]:") : text.indexOf(':') > 0
                     && text.indexOf(':') == text.lastIndexOf(':');
+            if (hasPort) {
+                port(spec, text.substring(text.lastIndexOf(':') + 1));
+            }
             return hasPort ? HostPort.parse(text) : new HostPort(text, defaultPort);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());

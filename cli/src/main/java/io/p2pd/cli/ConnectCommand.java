@@ -19,8 +19,9 @@ import picocli.CommandLine.Spec;
 /**
  * Like netcat: standard input goes down the pipe, what arrives goes to standard output. TCP: when standard input
  * ends the connection half-closes (the peer reads end of stream) and the command ends when the peer closes, whether
- * or not standard input has ended. UDP: ends when no datagram came for {@code --linger-ms} after standard input
- * ended.
+ * or not standard input has ended. UDP: ends {@code --linger-ms} after standard input ended. Its default, 3 s, lets
+ * a reply through {@code forward --proto udp} arrive: with 1 s one was lost, the forwarder opening its upstream
+ * socket for the first datagram on a cold JVM.
  */
 @Command(name = "connect", mixinStandardHelpOptions = true,
         description = "Connect to HOST PORT: stdin to the pipe, the pipe to stdout.")
@@ -32,7 +33,7 @@ final class ConnectCommand implements Callable<Integer> {
     @Option(names = "--proto", defaultValue = "tcp", description = "tcp or udp (default: ${DEFAULT-VALUE})")
     String proto;
 
-    @Option(names = "--linger-ms", defaultValue = "1000",
+    @Option(names = "--linger-ms", defaultValue = "3000",
             description = "UDP: after stdin ends, wait this long for replies (default: ${DEFAULT-VALUE})")
     long lingerMs;
 
@@ -40,13 +41,13 @@ final class ConnectCommand implements Callable<Integer> {
     String host;
 
     @Parameters(index = "1", description = "port")
-    int port;
+    String port;
 
     @Override
     public Integer call() throws Exception {
         Proto p = Protos.parse(spec, proto);
         PrintStream out = System.out;
-        try (Pipe pipe = Pipes.opener(p).dest(new io.p2pd.net.HostPort(host, port))
+        try (Pipe pipe = Pipes.opener(p).dest(new io.p2pd.net.HostPort(host, Addresses.port(spec, port)))
                 .msgHandler(MsgHandler.plain((msg, ignored) -> {
                     out.write(msg.data());
                     out.flush();
@@ -62,12 +63,26 @@ final class ConnectCommand implements Callable<Integer> {
                 });
                 pipe.closeFuture().join();
             } else {
-                pump(System.in, pipe, 1400);
+                // A send that fails (the OS refused it: no route, ...) fails the command, exit 1 with one line,
+                // rather than ending it as if all went out. An ICMP port unreachable does not show here: the UDP
+                // pipe takes it as a read error and only logs it.
+                sendAll(System.in, pipe, 1400);
                 pipe.closeFuture().completeOnTimeout(null, lingerMs, java.util.concurrent.TimeUnit.MILLISECONDS)
                         .join();
             }
         }
         return 0;
+    }
+
+    /** Sends what {@code in} gives until it ends; a failed send fails this. */
+    private static void sendAll(InputStream in, Pipe pipe, int chunk) throws IOException {
+        byte[] buffer = new byte[chunk];
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+            if (n > 0) {
+                pipe.send(Arrays.copyOf(buffer, n)).join();
+            }
+        }
     }
 
     /** Sends what {@code in} gives until it ends (true) or the pipe closes (false). */

@@ -24,11 +24,12 @@ final class EchoCommand implements Callable<Integer> {
     String bind;
 
     @Option(names = "--port", defaultValue = "0", description = "local port, 0 for any (default: ${DEFAULT-VALUE})")
-    int port;
+    String port;
 
     @Override
     public Integer call() throws Exception {
-        Pipe server = Pipes.opener(Protos.parse(spec, proto)).bind(new InetSocketAddress(bind, port))
+        Pipe server = Pipes.opener(Protos.parse(spec, proto))
+                .bind(new InetSocketAddress(bind, Addresses.port(spec, port)))
                 .msgHandler((msg, pipe) -> pipe.send(msg.data(), msg.sender())).open().join();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
         PrintWriter out = spec.commandLine().getOut();

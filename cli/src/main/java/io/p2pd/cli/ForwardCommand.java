@@ -70,7 +70,8 @@ final class ForwardCommand implements Callable<Integer> {
                 Duration.ofNanos((long) (udpIdleSeconds * 1e9)), client -> { }).server();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("forward %s %s -> %s%n", p.name().toLowerCase(), Addresses.show(server.localAddress()), to);
+        out.printf("forward %s %s -> %s%s%n", p.name().toLowerCase(), Addresses.show(server.localAddress()), to,
+                p == Proto.UDP ? " (at most " + maxClients + " clients)" : "");
         out.flush();
         server.closeFuture().join();
         return 0;

@@ -1,8 +1,11 @@
 package io.p2pd.cli;
 
+import io.p2pd.internal.Json;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintWriter;
 import java.util.Properties;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import picocli.CommandLine;
@@ -50,6 +53,26 @@ public final class Main {
                 p.load(in);
             }
             return new String[] {"p2pd " + p.getProperty("version")};
+        }
+    }
+
+    /**
+     * Runs a command whose {@code --json} output a script reads: a failure (not a usage error) is then a JSON object
+     * on stdout too, {@code {"error": "...", "code": 1}} where code is the exit status.
+     */
+    static int jsonOnFailure(CommandLine cli, boolean json, Callable<Integer> command) throws Exception {
+        if (!json) {
+            return command.call();
+        }
+        try {
+            return command.call();
+        } catch (CommandLine.ParameterException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            PrintWriter out = cli.getOut();
+            out.println(Json.write(JsonFields.of("error", describe(e), "code", 1)));
+            out.flush();
+            return 1;
         }
     }
 

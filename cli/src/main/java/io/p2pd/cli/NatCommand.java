@@ -1,6 +1,5 @@
 package io.p2pd.cli;
 
-import io.p2pd.internal.Json;
 import io.p2pd.nat.NatConfig;
 import io.p2pd.nat.NatDetector;
 import io.p2pd.nat.NatReport;
@@ -38,22 +37,10 @@ final class NatCommand implements Callable<Integer> {
     boolean quiet;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        if (!json) {
-            return detect(out);
-        }
-        try {
-            return detect(out);
-        } catch (RuntimeException e) {
-            if (e instanceof picocli.CommandLine.ParameterException) {
-                throw e;
-            }
-            // With --json a script reads stdout: the failure is a JSON object there too (and exit code 1).
-            out.println(Json.write(JsonFields.of("error", Main.describe(e))));
-            out.flush();
-            return 1;
-        }
+        // With --json a script reads stdout: the failure is a JSON object there too (and exit code 1).
+        return Main.jsonOnFailure(spec.commandLine(), json, () -> detect(out));
     }
 
     private int detect(PrintWriter out) {

@@ -53,6 +53,11 @@ final class StunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // With --json a script reads stdout: the failure is a JSON object there too (and exit code 1), as nat's.
+        return Main.jsonOnFailure(spec.commandLine(), json, this::ask);
+    }
+
+    private int ask() {
         HostPort hp = Addresses.hostPort(spec, server, 3478);
         if (tcp && (changeIp || changePort)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),

@@ -39,10 +39,10 @@ final class StunServerCommand implements Callable<Integer> {
                     "give one IP and one port, or two of each (RFC 5780)");
         }
         InetAddress primary = Addresses.ip(spec, ips.get(0));
-        int primaryPort = parsePort(ports.get(0));
+        int primaryPort = Addresses.port(spec, ports.get(0));
         StunServerConfig.Builder settings = StunServerConfig.builder(primary).port(primaryPort);
         if (ips.size() == 2) {
-            settings.alternate(Addresses.ip(spec, ips.get(1)), parsePort(ports.get(1)));
+            settings.alternate(Addresses.ip(spec, ips.get(1)), Addresses.port(spec, ports.get(1)));
         }
         Credentials.of(spec, user).ifPresent(settings::credentials);
         StunServerConfig config = settings.build();
@@ -54,17 +54,5 @@ final class StunServerCommand implements Callable<Integer> {
         out.flush();
         new java.util.concurrent.CountDownLatch(1).await();
         return 0;
-    }
-
-    private int parsePort(String text) {
-        try {
-            int p = Integer.parseInt(text);
-            if (p < 0 || p > 65535) {
-                throw new NumberFormatException();
-            }
-            return p;
-        } catch (NumberFormatException e) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "bad port '" + text + "'");
-        }
     }
 }

@@ -49,6 +49,15 @@ class CommandsTest {
         assertThat(noIdle.err()).isEqualTo("p2pd forward: --udp-idle must be more than 0 and at most a day "
                 + "(see 'p2pd forward --help')" + System.lineSeparator());
 
+        // One port check for every command: the same usage error, exit 2.
+        for (List<String> args : List.of(List.of("echo", "--port", "99999"), List.of("stun-server", "--port", "99999"),
+                List.of("connect", "127.0.0.1", "99999"), List.of("forward", "127.0.0.1:0", "127.0.0.1:99999"))) {
+            P2pd.Result badPort = P2pd.run("", args.toArray(String[]::new));
+            assertThat(badPort.exit()).as(args.toString()).isEqualTo(2);
+            assertThat(badPort.err()).isEqualTo("p2pd " + args.get(0) + ": bad port '99999', give 0 to 65535 "
+                    + "(see 'p2pd " + args.get(0) + " --help')" + System.lineSeparator());
+        }
+
         int closed;
         try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             closed = probe.getLocalPort();
@@ -90,6 +99,13 @@ class CommandsTest {
         P2pd.Result unknown = P2pd.run("", "nat", "--server", "no-such-host.invalid", "--json");
         assertThat(unknown.exit()).isEqualTo(1);
         assertThat(field(unknown.out(), "error")).contains("no-such-host.invalid");
+        assertThat(((Map<?, ?>) Json.parse(unknown.out().strip())).get("code")).hasToString("1");
+
+        // stun --json fails the same way.
+        P2pd.Result stunUnknown = P2pd.run("", "stun", "no-such-host.invalid", "--json");
+        assertThat(stunUnknown.exit()).isEqualTo(1);
+        assertThat(field(stunUnknown.out(), "error")).contains("no-such-host.invalid");
+        assertThat(((Map<?, ?>) Json.parse(stunUnknown.out().strip())).get("code")).hasToString("1");
     }
 
     @Test

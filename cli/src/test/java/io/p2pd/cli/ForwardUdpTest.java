@@ -139,12 +139,28 @@ class ForwardUdpTest {
 
     @Test
     void theDefaultCapIsHalfTheDescriptorLimitAtMost4096() throws IOException {
-        long limit = Files.readAllLines(Path.of("/proc/self/limits")).stream()
-                .filter(line -> line.startsWith("Max open files"))
-                .map(line -> line.substring("Max open files".length()).trim().split("\\s+")[0])
-                .mapToLong(Long::parseLong).findFirst().orElseThrow();
+        // Real processes with a known limit: the cap the forwarder announces follows it.
+        assertThat(announcedCap(300)).isEqualTo(150);
+        if (hardDescriptorLimit() >= 9000) {
+            assertThat(announcedCap(9000)).isEqualTo(4096);
+        }
+    }
 
-        assertThat(ForwardCommand.defaultMaxClients()).isEqualTo((int) Math.max(16, Math.min(4096, limit / 2)));
+    private static long hardDescriptorLimit() throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/limits")).stream()
+                .filter(line -> line.startsWith("Max open files"))
+                .map(line -> line.substring("Max open files".length()).trim().split("\\s+")[1])
+                .mapToLong(v -> v.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(v)).findFirst().orElseThrow();
+    }
+
+    /** The client cap `p2pd forward --proto udp` announces when run with {@code ulimit -n limit}. */
+    private static int announcedCap(int limit) throws IOException {
+        try (P2pd forward = P2pd.startWithDescriptorLimit(limit, "forward", "--proto", "udp", "127.0.0.1:0",
+                "127.0.0.1:9")) {
+            String line = forward.readLine();
+            assertThat(line).contains("(at most ");
+            return Integer.parseInt(line.substring(line.indexOf("(at most ") + 9, line.indexOf(" clients)")));
+        }
     }
 
     /** One client socket (a new source port) sends {@code text} and waits for the echo. */

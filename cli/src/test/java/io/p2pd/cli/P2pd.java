@@ -11,7 +11,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The p2pd command run as a user runs it: a separate java process with the CLI's class path. Standard output is
+ * The p2pd command run as a user runs it: a separate java process with the CLI on the module path as the launcher
+ * runs it (on the class path when the build does not pass {@code p2pd.modulePath}, as in an IDE). Standard output is
  * read line by line; standard error is collected; the process is killed when closed.
  */
 final class P2pd implements AutoCloseable {
@@ -30,13 +31,30 @@ final class P2pd implements AutoCloseable {
 
     /** As {@link #start(String...)}, with {@code env} added to the inherited environment. */
     static P2pd start(Map<String, String> env, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName()));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command);
+        ProcessBuilder builder = new ProcessBuilder(command(args));
         builder.environment().putAll(env);
         return new P2pd(builder.start());
+    }
+
+    /** As {@link #start(String...)}, in a process whose open-descriptor limit ({@code ulimit -n}) is {@code limit}. */
+    static P2pd startWithDescriptorLimit(int limit, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of("sh", "-c", "ulimit -n " + limit + " && exec \"$@\"", "sh"));
+        command.addAll(command(args));
+        return new P2pd(new ProcessBuilder(command).start());
+    }
+
+    private static List<String> command(String... args) {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        String modulePath = System.getProperty("p2pd.modulePath"); // set by the build: see cli/pom.xml
+        List<String> command = new ArrayList<>(modulePath == null
+                ? List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                        Main.class.getName())
+                // As ./p2pd runs it (keep in step with the launcher).
+                : List.of(java, "--enable-native-access=io.netty.common", "--add-modules",
+                        "io.netty.transport.epoll.linux.x86_64", "-p", modulePath,
+                        "-m", "io.p2pd.cli/" + Main.class.getName()));
+        command.addAll(List.of(args));
+        return command;
     }
 
     /** Runs to the end (bounded) and returns exit code, stdout and stderr. */

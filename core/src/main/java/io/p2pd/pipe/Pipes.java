@@ -458,7 +458,7 @@ public final class Pipes {
                 b.option(reusePort(loop), true);
             }
             conf.linger().ifPresent(l -> b.childOption(ChannelOption.SO_LINGER, (int) l.toSeconds()));
-            b.childOption(ChannelOption.RCVBUF_ALLOCATOR, streamAllocator());
+            b.childOption(ChannelOption.RECVBUF_ALLOCATOR, streamAllocator());
             ChannelFuture bound = adopted == null ? b.bind(local) : b.register();
             bound.addListener(f -> {
                 if (!f.isSuccess()) {
@@ -521,10 +521,10 @@ public final class Pipes {
                     options.put(ChannelOption.SO_BROADCAST, true);
                 }
                 // One byte over the limit: a datagram that fills the buffer was too large (see UdpPipe).
-                options.put(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(conf.readerLimit() + 1));
+                options.put(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(conf.readerLimit() + 1));
             } else {
                 conf.linger().ifPresent(l -> options.put(ChannelOption.SO_LINGER, (int) l.toSeconds()));
-                options.put(ChannelOption.RCVBUF_ALLOCATOR, streamAllocator());
+                options.put(ChannelOption.RECVBUF_ALLOCATOR, streamAllocator());
             }
             return options;
         }

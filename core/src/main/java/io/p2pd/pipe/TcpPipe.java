@@ -379,7 +379,7 @@ final class TcpPipe extends Pipe {
         }
 
         @Override
-        public Handle newHandle() {
+        public ExtendedHandle newHandle() {
             return new StopWhenPaused((RecvByteBufAllocator.ExtendedHandle) adaptive.newHandle());
         }
 

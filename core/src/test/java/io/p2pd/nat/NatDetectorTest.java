@@ -176,10 +176,10 @@ class NatDetectorTest {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             primary.close();
             alternate.close();
-            server.join(10_000);
+            joinQuietly(server);
         }
     }
 
@@ -326,9 +326,18 @@ class NatDetectorTest {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             socket.close();
-            thread.join(Duration.ofSeconds(5));
+            joinQuietly(thread);
+        }
+    }
+
+    /** Waits for a server thread that a closed socket ends; close() does not throw InterruptedException. */
+    private static void joinQuietly(Thread thread) {
+        try {
+            thread.join(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -225,7 +226,16 @@ class NatLabTest {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() throws IOException {
+            try {
+                stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while taking the lab down");
+            }
+        }
+
+        private void stop() throws IOException, InterruptedException {
             try {
                 if (server != null) {
                     server.getOutputStream().close(); // it stops when its stdin ends

@@ -78,6 +78,7 @@ class HalfCloseTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the test closes a resource early on purpose
     void shutdownOutputWritesWhatWasSentThenEndsTheStreamAndStillReceives() throws Exception {
         byte[] data = pattern(256 * 1024);
         try (ServerSocket listener = new ServerSocket(0, 1, LOOPBACK.getAddress());
@@ -112,6 +113,7 @@ class HalfCloseTest {
         }
     }
 
+    @SuppressWarnings("try") // the test closes a resource early on purpose
     @Test
     void aRelayLinkedWithEndTargetPassesTheSourcesEndOnAfterEverythingForwarded() throws Exception {
         byte[] data = pattern(1 << 20);
@@ -146,6 +148,7 @@ class HalfCloseTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the accepted sockets are held only to be closed at the end
     void unlinkTakesOffTheEndHandlersLinkAdded() throws Exception {
         try (ServerSocket sinkListener = new ServerSocket(0, 2, LOOPBACK.getAddress());
              // With a handler: no catch-all queue, whose draining would put the link in place on the loop, later.
@@ -203,6 +206,7 @@ class HalfCloseTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the accepted sockets are held only to be closed at the end
     void anUnlinkRightAfterALinkStillMadeOnTheLoopWins() throws Exception {
         try (ServerSocket sinkListener = new ServerSocket(0, 2, LOOPBACK.getAddress());
              // No handler: the catch-all queue makes link() finish on the pipe's event loop.

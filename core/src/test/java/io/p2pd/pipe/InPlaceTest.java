@@ -273,6 +273,7 @@ class InPlaceTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the test closes a resource early on purpose
     void refusedByteBufferSendsFailWithTheSameErrorsAsArrays() {
         try (Pipe udp = Pipes.open(Proto.UDP, new InetSocketAddress("127.0.0.1", 9)).join();
              Pipe tcpServer = Pipes.opener(Proto.TCP).bind(LOOPBACK)

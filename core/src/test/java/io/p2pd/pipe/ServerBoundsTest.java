@@ -86,6 +86,7 @@ class ServerBoundsTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the test closes a resource early on purpose
     void connectionsBeyondMaxConnectionsAreClosedAtOnceAndCounted() throws Exception {
         try (Pipe server = echoServer(PipeConf.builder().maxConnections(2).build());
              Socket first = connect(server);

@@ -193,6 +193,7 @@ class BadInputTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the test closes a resource early on purpose
     void aPeerResetMidStreamEndsThePipeOnceFailsPendingRecvAndSetsCloseCause() throws Exception {
         LinkedBlockingQueue<Pipe> accepted = new LinkedBlockingQueue<>();
         AtomicInteger ends = new AtomicInteger();
@@ -224,6 +225,7 @@ class BadInputTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the test closes a resource early on purpose
     void messagesQueuedBeforeAResetCanStillBeReceived() throws Exception {
         PipeConf lines = PipeConf.builder().framing(Framing.lines()).build();
         LinkedBlockingQueue<Pipe> accepted = new LinkedBlockingQueue<>();
