@@ -164,7 +164,8 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      * network unreachable), {@link java.net.PortUnreachableException}, or another {@link java.net.SocketException}.
      *
      * @throws IllegalArgumentException for a message too large for a datagram or a length prefix
-     * @throws IllegalStateException on a pipe without a default destination (a server)
+     * @throws IllegalStateException on a pipe without a default destination (a server), or after
+     *                               {@link #shutdownOutput()}
      */
     public abstract CompletableFuture<Void> send(byte[] data);
 

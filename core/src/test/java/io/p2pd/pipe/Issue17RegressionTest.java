@@ -185,4 +185,24 @@ class Issue17RegressionTest {
                     .hasCauseInstanceOf(io.netty.handler.ssl.NotSslRecordException.class);
         }
     }
+
+    @Test
+    void aResetByThePeerEndsThePipeWithOurWords() throws Exception {
+        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join()) {
+            Socket peer = new Socket(LOOPBACK.getAddress(), server.localAddress().getPort());
+            Pipe connection = server.accept().join();
+            InetSocketAddress from = (InetSocketAddress) peer.getLocalSocketAddress();
+            peer.setSoLinger(true, 0);
+            peer.close(); // an RST, not a FIN
+
+            connection.closeFuture().get(10, TimeUnit.SECONDS);
+            assertThat(connection.closeCause()).get().isInstanceOf(java.net.SocketException.class);
+            Throwable cause = connection.closeCause().orElseThrow();
+            assertThat(cause.getMessage()).contains(io.p2pd.net.HostPort.of(from).toString())
+                    .doesNotContain("Connection reset by peer").doesNotContain("recvAddress");
+            assertThatThrownBy(() -> connection.recv(BOUND).join()).cause()
+                    .isInstanceOf(PipeClosedException.class).hasMessageNotContaining("Connection reset by peer")
+                    .hasMessageNotContaining("NativeIoException");
+        }
+    }
 }
