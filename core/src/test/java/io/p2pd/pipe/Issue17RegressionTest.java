@@ -205,4 +205,50 @@ class Issue17RegressionTest {
                     .hasMessageNotContaining("NativeIoException");
         }
     }
+
+    @Test
+    void aHandlerAddedToTheServerWhileAConnectionIsAdoptedReplacesItsCatchAllQueue() throws Exception {
+        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join();
+             Socket peer = new Socket()) {
+            CompletableFuture<String> handled = new CompletableFuture<>();
+            // The handler comes after adopt() decided on the catch-all queue, before the connection is live.
+            ((TcpServerPipe) server).beforeLive = () -> {
+                ((TcpServerPipe) server).beforeLive = () -> { };
+                server.addMsgHandler((m, p) -> {
+                    handled.complete(m.text());
+                    return null;
+                });
+            };
+            peer.connect(server.localAddress());
+            Pipe connection = server.accept().join();
+            peer.getOutputStream().write("hello".getBytes(UTF_8));
+
+            assertThat(handled.get(10, TimeUnit.SECONDS)).isEqualTo("hello");
+            assertThatThrownBy(() -> connection.recv(BOUND)).isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    @Test
+    void onlyRunningOutOfDescriptorsPausesAccepting() throws Exception {
+        try (Pipe opened = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join()) {
+            TcpServerPipe server = (TcpServerPipe) opened;
+            var listener = server.listenerPipeline();
+            // A client that reset before it was accepted: that connection's trouble, not the listener's.
+            listener.fireExceptionCaught(new io.netty.channel.unix.Errors.NativeIoException("accept(..)", -103));
+            settle(server);
+            assertThat(server.acceptErrorCount()).isEqualTo(1);
+            assertThat(listener.channel().config().isAutoRead()).isTrue();
+
+            listener.fireExceptionCaught(new io.netty.channel.unix.Errors.NativeIoException("accept(..)", -24));
+            settle(server);
+            assertThat(listener.channel().config().isAutoRead()).isFalse();
+            assertThat(server.acceptPauseCount()).isEqualTo(1);
+
+            // Accepting resumes by itself after the pause.
+            try (Socket client = new Socket(LOOPBACK.getAddress(), server.localAddress().getPort())) {
+                assertThat(server.accept()).succeedsWithin(BOUND);
+                assertThat(client.isConnected()).isTrue();
+            }
+        }
+    }
 }
