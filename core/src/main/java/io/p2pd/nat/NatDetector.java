@@ -1,5 +1,6 @@
 package io.p2pd.nat;
 
+import io.p2pd.internal.LoopSafeFuture;
 import io.p2pd.net.HostPort;
 import io.p2pd.nat.NatClassifier.DeltaProbe;
 import io.p2pd.nat.NatClassifier.MappingProbes;
@@ -59,7 +60,7 @@ public final class NatDetector {
      */
     public static CompletableFuture<NatReport> detect(NatConfig config) {
         Objects.requireNonNull(config, "config");
-        CompletableFuture<NatReport> out = new CompletableFuture<>();
+        CompletableFuture<NatReport> out = new LoopSafeFuture<>();
         Thread worker = Thread.ofVirtual().name("p2pd-nat-detect").unstarted(() -> {
             try {
                 out.complete(new Run(config).run());
@@ -144,7 +145,7 @@ public final class NatDetector {
                 }
                 if (first == null) {
                     if (withoutAlternate) {
-                        throw new NatDetectionException(Reason.NO_ALTERNATE, "no server of " + config.servers()
+                        throw new NatDetectionException(Reason.NO_ALTERNATE, "no server of " + config.servers().stream().map(HostPort::of).toList()
                                 + " gave OTHER-ADDRESS or CHANGED-ADDRESS", null);
                     }
                     if (lastError != null) {

@@ -57,6 +57,10 @@ import java.util.Optional;
  *                            stall ends only when the connection stays writable as long (brief drains while the
  *                            kernel's buffers grow do not), so it suits request/response servers, not bulk
  *                            transfers to slow readers (default: none)
+ * @param sendBuffer          SO_SNDBUF in bytes, 0 (the default) for the OS's own sizing; a small one makes a peer
+ *                            that does not read back up this pipe's writes soon (TCP servers: each connection)
+ * @param receiveBuffer       SO_RCVBUF in bytes, 0 (the default) for the OS's own sizing; a larger one lets a busy
+ *                            UDP socket hold a burst (TCP servers: each connection)
  */
 public record PipeConf(
         Duration dnsTimeout,
@@ -81,7 +85,9 @@ public record PipeConf(
         int maxConnectionsPerIp,
         Optional<Duration> firstMessageTimeout,
         Optional<Duration> idleTimeout,
-        Optional<Duration> writeStallTimeout) {
+        Optional<Duration> writeStallTimeout,
+        int sendBuffer,
+        int receiveBuffer) {
 
     /** Default bound of a subscription queue, in messages. */
     public static final int DEFAULT_MAX_QSIZE = 1024;
@@ -122,6 +128,8 @@ public record PipeConf(
         positive("firstMessageTimeout", firstMessageTimeout);
         positive("idleTimeout", idleTimeout);
         positive("writeStallTimeout", writeStallTimeout);
+        atLeast("sendBuffer", sendBuffer, 0);
+        atLeast("receiveBuffer", receiveBuffer, 0);
     }
 
     /** The original's defaults, with a bounded queue. */
@@ -186,6 +194,8 @@ public record PipeConf(
         private Optional<Duration> firstMessageTimeout = Optional.empty();
         private Optional<Duration> idleTimeout = Optional.empty();
         private Optional<Duration> writeStallTimeout = Optional.empty();
+        private int sendBuffer;
+        private int receiveBuffer;
 
         private Builder() {
         }
@@ -214,6 +224,8 @@ public record PipeConf(
             firstMessageTimeout = c.firstMessageTimeout;
             idleTimeout = c.idleTimeout;
             writeStallTimeout = c.writeStallTimeout;
+            sendBuffer = c.sendBuffer;
+            receiveBuffer = c.receiveBuffer;
         }
 
         public Builder dnsTimeout(Duration v) { dnsTimeout = v; return this; }
@@ -260,13 +272,17 @@ public record PipeConf(
         public Builder idleTimeout(Duration v) { idleTimeout = Optional.of(v); return this; }
         /** TCP servers: close a connection whose writes stay backed up for this long. */
         public Builder writeStallTimeout(Duration v) { writeStallTimeout = Optional.of(v); return this; }
+        /** SO_SNDBUF in bytes (0: the OS's own); for a TCP server, of each connection. */
+        public Builder sendBuffer(int v) { sendBuffer = v; return this; }
+        /** SO_RCVBUF in bytes (0: the OS's own); for a TCP server, of each connection. */
+        public Builder receiveBuffer(int v) { receiveBuffer = v; return this; }
 
         /** @throws IllegalArgumentException naming the first option whose value is wrong */
         public PipeConf build() {
             return new PipeConf(dnsTimeout, sslHandshake, sockProto, recvTimeout, conTimeout, maxQsize,
                     enableMsgIds, maxMsgIds, reuseAddr, broadcast, readerLimit, doClose, linger,
                     sendRetry, loop, resolver, framing, tls, maxConnections, maxConnectionsPerIp,
-                    firstMessageTimeout, idleTimeout, writeStallTimeout);
+                    firstMessageTimeout, idleTimeout, writeStallTimeout, sendBuffer, receiveBuffer);
         }
     }
 }

@@ -459,6 +459,12 @@ public final class Pipes {
             }
             conf.linger().ifPresent(l -> b.childOption(ChannelOption.SO_LINGER, (int) l.toSeconds()));
             b.childOption(ChannelOption.RECVBUF_ALLOCATOR, streamAllocator());
+            if (conf.sendBuffer() > 0) {
+                b.childOption(ChannelOption.SO_SNDBUF, conf.sendBuffer());
+            }
+            if (conf.receiveBuffer() > 0) {
+                b.childOption(ChannelOption.SO_RCVBUF, conf.receiveBuffer());
+            }
             ChannelFuture bound = adopted == null ? b.bind(local) : b.register();
             bound.addListener(f -> {
                 if (!f.isSuccess()) {
@@ -512,6 +518,12 @@ public final class Pipes {
         /** The socket options this opener's options ask for, for a channel of {@code loop}'s kind. */
         Map<ChannelOption<?>, Object> socketOptions(EventLoopGroup loop) {
             Map<ChannelOption<?>, Object> options = new LinkedHashMap<>();
+            if (conf.sendBuffer() > 0) {
+                options.put(ChannelOption.SO_SNDBUF, conf.sendBuffer());
+            }
+            if (conf.receiveBuffer() > 0) {
+                options.put(ChannelOption.SO_RCVBUF, conf.receiveBuffer());
+            }
             if (conf.reuseAddr()) {
                 options.put(ChannelOption.SO_REUSEADDR, true);
                 options.put(reusePort(loop), true);

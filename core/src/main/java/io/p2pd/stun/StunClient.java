@@ -1,5 +1,6 @@
 package io.p2pd.stun;
 
+import io.p2pd.internal.LoopSafeFuture;
 import io.p2pd.net.EventLoops;
 import io.p2pd.pipe.Framing;
 import io.p2pd.pipe.MsgHandler;
@@ -101,7 +102,7 @@ public final class StunClient {
      */
     private static <T> CompletableFuture<T> withSession(InetSocketAddress local, StunClientConfig config,
                                                         Function<StunSession, CompletableFuture<T>> work) {
-        CompletableFuture<T> out = new CompletableFuture<>();
+        CompletableFuture<T> out = new LoopSafeFuture<>();
         StunSession.open(local, config).whenComplete((s, openError) -> {
             if (openError != null) {
                 out.completeExceptionally(unwrap(openError));
@@ -135,7 +136,7 @@ public final class StunClient {
     }
 
     private static CompletableFuture<StunConsensus> vote(List<InetSocketAddress> servers, int quorum, Ask ask) {
-        CompletableFuture<StunConsensus> out = new CompletableFuture<>();
+        CompletableFuture<StunConsensus> out = new LoopSafeFuture<>();
         Map<InetAddress, List<StunResult>> votes = new LinkedHashMap<>();
         List<Throwable> failures = new ArrayList<>();
         // copy-on-write: a caller's cancel of `out` iterates it from another thread while we still add
@@ -238,7 +239,7 @@ public final class StunClient {
     static CompletableFuture<StunResult> tcp(Optional<InetSocketAddress> local, InetSocketAddress server,
                                              StunClientConfig config) {
         StunMessage request = request(config, false, false);
-        CompletableFuture<StunResult> out = new CompletableFuture<>();
+        CompletableFuture<StunResult> out = new LoopSafeFuture<>();
         long limitMillis = config.timeLimit().toMillis();
         // our own deadline below fires first and names the server and the limit
         PipeConf conf = TCP_CONF.toBuilder().conTimeout(Duration.ofMillis(limitMillis + 1000)).build();

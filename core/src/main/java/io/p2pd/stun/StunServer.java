@@ -1,27 +1,42 @@
 package io.p2pd.stun;
 
-import io.netty.util.concurrent.FastThreadLocalThread;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.p2pd.internal.LoopSafeFuture;
+import io.p2pd.net.EventLoops;
+import io.p2pd.pipe.FrameTooLongException;
 import io.p2pd.pipe.Framing;
 import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.PipeConf;
+import io.p2pd.pipe.PipeStats;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
 import java.net.BindException;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntPredicate;
+import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,12 +52,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every listener is a pipe: a UDP pipe, or a TCP server pipe with {@link Framing#stun()} framing. UDP requests
  * up to {@link #MAX_UDP_REQUEST} bytes are answered; larger ones are dropped and counted
- * ({@link #oversizedCount()}). A TCP connection is read only while its answers drain (one that pipelines requests
- * and never reads stops being read), and is closed when its answers stay backed up
- * ({@link StunServerConfig#writeStallTimeout()}), when no whole request came after it was accepted
- * ({@link StunServerConfig#firstMessageTimeout()}) or when it has been quiet ({@link StunServerConfig#idleTimeout()});
- * connections past {@link StunServerConfig#maxConnections()} or {@link StunServerConfig#maxConnectionsPerIp()} are
- * closed at once. These bounds are the TCP server pipe's own.
+ * ({@link #oversizedCount()}); a TCP request over {@link #MAX_TCP_REQUEST} bytes closes its connection. A TCP
+ * connection is read only while its answers drain (one that pipelines requests and never reads stops being read;
+ * its socket's send buffer is small, {@link #TCP_SEND_BUFFER}, so that happens after a few thousand answers), and is
+ * closed when its answers stay backed up ({@link StunServerConfig#writeStallTimeout()}), when no whole request came
+ * after it was accepted ({@link StunServerConfig#firstMessageTimeout()}), when it has been quiet
+ * ({@link StunServerConfig#idleTimeout()}), or when no whole request came for {@code idleTimeout} although bytes
+ * trickle in (a request started and never finished must not hold its buffer for ever). The connection caps
+ * {@link StunServerConfig#maxConnections()} and {@link StunServerConfig#maxConnectionsPerIp()} count over the whole
+ * server, every TCP listener together (IPv6 clients per /64 prefix); a connection past them is closed at once.
+ *
+ * <p>The UDP listeners run on an event-loop thread of their own, away from the TCP connections, so that a TCP flood
+ * does not delay UDP answers; their sockets ask for a receive buffer of {@link #UDP_RECEIVE_BUFFER} bytes to ride
+ * out bursts.
  */
 public final class StunServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StunServer.class);
@@ -52,6 +74,19 @@ public final class StunServer implements AutoCloseable {
      * counted in {@link #oversizedCount()}. STUN over UDP should fit the path MTU; this leaves room for jumbo frames.
      */
     public static final int MAX_UDP_REQUEST = 9000;
+    /**
+     * The largest TCP request read, in bytes, as over UDP: a larger one closes its connection (counted in
+     * {@link #oversizedCount()}). With the 16-bit length a request could claim 65,555 bytes; 10,000 connections
+     * each holding that much of a partial request would need 655 MB.
+     */
+    public static final int MAX_TCP_REQUEST = MAX_UDP_REQUEST;
+    /**
+     * SO_SNDBUF of each TCP connection, in bytes. The OS otherwise grows it to megabytes, which a client that
+     * pipelines requests and never reads fills before the server notices (tens of thousands of answers).
+     */
+    public static final int TCP_SEND_BUFFER = 32 * 1024;
+    /** SO_RCVBUF asked for each UDP listener (the OS may cap it, on Linux at net.core.rmem_max). */
+    public static final int UDP_RECEIVE_BUFFER = 1 << 20;
     /** At most this many types are listed in a 420 answer's UNKNOWN-ATTRIBUTES (coturn's answer is 332 bytes). */
     static final int MAX_UNKNOWN_LISTED = 16;
     /** Comprehension-required attributes a binding request may carry without a 420 answer. */
@@ -61,15 +96,18 @@ public final class StunServer implements AutoCloseable {
             0x001C /* MESSAGE-INTEGRITY-SHA256 */, 0x001E /* USERHASH */, 0x0024 /* ICE PRIORITY */,
             0x0025 /* ICE USE-CANDIDATE */, 0x0026 /* PADDING: ignoring it is allowed */,
             StunAttribute.RESPONSE_PORT);
-    private static final PipeConf UDP_CONF = PipeConf.builder().readerLimit(MAX_UDP_REQUEST).build();
-    /** The whole message, header included, as the 16-bit length allows. */
-    private static final PipeConf TCP_CONF = PipeConf.builder().framing(Framing.stun())
-            .readerLimit(StunMessage.HEADER_LENGTH + 0xFFFF).build();
+    private static final PipeConf UDP_CONF = PipeConf.builder().readerLimit(MAX_UDP_REQUEST)
+            .receiveBuffer(UDP_RECEIVE_BUFFER).build();
+    private static final PipeConf TCP_CONF = PipeConf.builder().framing(Framing.stun()).readerLimit(MAX_TCP_REQUEST)
+            .sendBuffer(TCP_SEND_BUFFER).build();
 
-    /** The TCP listeners' options: STUN framing, and the server pipe's bounds as the configuration sets them. */
+    /**
+     * The TCP listeners' options: STUN framing and the pipe's timeouts as the configuration sets them. The
+     * connection caps are not the pipe's: each listener would count on its own, so the server counts them
+     * ({@link #admit}).
+     */
     private static PipeConf tcpConf(StunServerConfig config) {
-        return TCP_CONF.toBuilder().maxConnections(config.maxConnections())
-                .maxConnectionsPerIp(config.maxConnectionsPerIp()).firstMessageTimeout(config.firstMessageTimeout())
+        return TCP_CONF.toBuilder().firstMessageTimeout(config.firstMessageTimeout())
                 .idleTimeout(config.idleTimeout()).writeStallTimeout(config.writeStallTimeout()).build();
     }
 
@@ -82,9 +120,26 @@ public final class StunServer implements AutoCloseable {
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong unauthenticated = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** TCP connections open now over every listener, in all and per client (see {@link #clientKey}). */
+    private final AtomicInteger open = new AtomicInteger();
+    private final Map<Object, Integer> openPerClient = new ConcurrentHashMap<>();
+    /** When each open TCP connection last delivered a whole request (or was accepted), System.nanoTime. */
+    private final Map<Pipe, AtomicLong> lastRequest = new ConcurrentHashMap<>();
+    private final AtomicLong refusedHere = new AtomicLong();
+    private final AtomicLong unfinishedRequests = new AtomicLong();
+    private final AtomicLong closedConnections = new AtomicLong();
+    private final AtomicLong oversizedTcp = new AtomicLong();
+    /**
+     * The server's own thread: UDP listeners (apart from the TCP connections on the shared loops, for fairness) and
+     * the check for unfinished requests.
+     */
+    private final IoEventLoopGroup ownLoop = new MultiThreadIoEventLoopGroup(1,
+            new DefaultThreadFactory("p2pd-stun", true),
+            EventLoops.nativeTransport() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+    private volatile ScheduledFuture<?> unfinishedCheck;
     /** Set once every listener is bound: a reply may need any of them (and this publishes the arrays). */
     private volatile boolean ready;
-    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+    private final CompletableFuture<Void> closeFuture = new LoopSafeFuture<>();
 
     private StunServer(StunServerConfig config) {
         this.config = config;
@@ -95,7 +150,7 @@ public final class StunServer implements AutoCloseable {
      * naming the first listener that could not bind (after a few attempts when a port is 0).
      */
     public static CompletableFuture<StunServer> start(StunServerConfig config) {
-        CompletableFuture<StunServer> out = new CompletableFuture<>();
+        CompletableFuture<StunServer> out = new LoopSafeFuture<>();
         // Binding is a short sequence of waits for the listeners, made off the event loop, on a virtual thread.
         Thread.ofVirtual().name("p2pd-stun-server-start").start(() -> {
             try {
@@ -146,13 +201,21 @@ public final class StunServer implements AutoCloseable {
                 ports[j] = at.getPort();
             }
         }
+        if (config.tcp()) {
+            unfinishedCheck = ownLoop.scheduleAtFixedRate(this::closeUnfinished, checkPeriod(), checkPeriod(),
+                    TimeUnit.NANOSECONDS);
+        }
         ready = true;
     }
 
     /** Opens one listener; fails with the pipe's {@link BindException}, which names the protocol and address. */
     private Pipe listen(Proto proto, InetSocketAddress at, MsgHandler handler) throws Exception {
-        var opener = Pipes.opener(proto).bind(at).conf(proto == Proto.TCP ? tcpConf(config) : UDP_CONF)
+        var opener = Pipes.opener(proto).bind(at)
+                .conf(proto == Proto.TCP ? tcpConf(config) : UDP_CONF.toBuilder().loop(ownLoop).build())
                 .msgHandler(handler);
+        if (proto == Proto.TCP) {
+            opener.upHandler(this::admit);
+        }
         try {
             Pipe p = opener.open().get();
             listeners.add(p);
@@ -163,6 +226,82 @@ public final class StunServer implements AutoCloseable {
         } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : e;
         }
+    }
+
+    /**
+     * Takes in a TCP connection a listener accepted, before its first read, or closes it at once (counted) when it
+     * is past {@code maxConnections} or {@code maxConnectionsPerIp} over the whole server.
+     */
+    private void admit(Pipe conn) {
+        Object client = clientKey(conn.remoteAddress().orElseThrow().getAddress());
+        boolean admitted = false;
+        if (open.incrementAndGet() <= config.maxConnections()) {
+            admitted = openPerClient.merge(client, 1, Integer::sum) <= config.maxConnectionsPerIp();
+            if (!admitted) {
+                release(client);
+            }
+        }
+        if (!admitted) {
+            open.decrementAndGet();
+            refusedHere.incrementAndGet();
+            closedConnections.incrementAndGet();
+            LOG.debug("refused {}: connection cap reached", conn);
+            conn.closeAsync();
+            return;
+        }
+        lastRequest.put(conn, new AtomicLong(System.nanoTime()));
+        // An end handler runs before the connection's closeFuture completes, so before the server's close completes.
+        conn.addEndHandler(ended -> {
+            if (ended.closeCause().orElse(null) instanceof FrameTooLongException) {
+                oversizedTcp.incrementAndGet();
+            }
+            lastRequest.remove(conn);
+            open.decrementAndGet();
+            release(client);
+            closedConnections.incrementAndGet();
+        });
+    }
+
+    private void release(Object client) {
+        openPerClient.computeIfPresent(client, (k, n) -> n == 1 ? null : n - 1);
+    }
+
+    /**
+     * Whom {@code maxConnectionsPerIp} counts: an IPv4 address, or an IPv6 address's /64 prefix (one host, or one
+     * site, commonly holds a whole /64, so counting per address would not bound one client).
+     */
+    static Object clientKey(InetAddress ip) {
+        if (ip instanceof Inet6Address) {
+            return new Prefix64(ByteBuffer.wrap(ip.getAddress()).getLong());
+        }
+        return ip;
+    }
+
+    private record Prefix64(long bits) {
+    }
+
+    /**
+     * Closes TCP connections that delivered no whole request for {@code idleTimeout} although they send bytes (the
+     * pipe's idle timeout counts bytes, so a request trickled a byte at a time would hold its buffer for ever).
+     */
+    private void closeUnfinished() {
+        // One period of grace: a connection that went silent altogether is the pipe's own idleTimeout's to close
+        // (and count), which fires at idleTimeout sharp; this one must not close, and count, it a second time.
+        long limit = config.idleTimeout().toNanos() + checkPeriod();
+        long now = System.nanoTime();
+        lastRequest.forEach((conn, last) -> {
+            if (now - last.get() > limit && conn.isOpen()) {
+                unfinishedRequests.incrementAndGet();
+                LOG.debug("closed {}: no whole request for {} ms", conn, config.idleTimeout().toMillis());
+                conn.closeAsync();
+            }
+        });
+    }
+
+    /** How often {@link #closeUnfinished} looks: a quarter of idleTimeout, within 10 ms and 1 s. */
+    private long checkPeriod() {
+        return Math.clamp(config.idleTimeout().toNanos() / 4, TimeUnit.MILLISECONDS.toNanos(10),
+                TimeUnit.SECONDS.toNanos(1));
     }
 
     private MsgHandler udpHandler(int i, int j) {
@@ -183,6 +322,10 @@ public final class StunServer implements AutoCloseable {
      */
     private MsgHandler tcpHandler(int i, int j) {
         return MsgHandler.inPlace((data, sender, conn) -> {
+            AtomicLong last = lastRequest.get(conn);
+            if (last != null) {
+                last.set(System.nanoTime());
+            }
             Outcome o = handle(bytes(data), sender, true, i, j);
             if (o.garbage()) {
                 conn.closeAsync(); // garbage on a stream: the framing cannot be trusted any more
@@ -399,13 +542,12 @@ public final class StunServer implements AutoCloseable {
         return unauthenticated.get();
     }
 
-    /** UDP datagrams dropped unanswered because they were larger than {@link #MAX_UDP_REQUEST}. */
+    /**
+     * Requests refused for their size: UDP datagrams dropped unanswered because they were larger than
+     * {@link #MAX_UDP_REQUEST}, and TCP connections closed because a request was larger than {@link #MAX_TCP_REQUEST}.
+     */
     public long oversizedCount() {
-        long n = 0;
-        for (Pipe p : listeners) {
-            n += p.stats().oversized();
-        }
-        return n;
+        return sum(PipeStats::oversized) + oversizedTcp.get();
     }
 
     /** TCP connections open now, over every TCP listener. */
@@ -417,25 +559,28 @@ public final class StunServer implements AutoCloseable {
         return n;
     }
 
-    /** TCP connections closed at once because {@code maxConnections} or {@code maxConnectionsPerIp} was reached. */
+    /**
+     * TCP connections closed at once because {@code maxConnections} or {@code maxConnectionsPerIp} was reached, over
+     * the whole server.
+     */
     public long refusedConnectionCount() {
-        long n = 0;
-        for (Pipe p : listeners) {
-            n += p.stats().refusedConnections();
-        }
-        return n;
+        return refusedHere.get();
     }
 
     /**
-     * TCP connections closed by {@code firstMessageTimeout} (no whole request yet), {@code idleTimeout} (no traffic)
-     * or {@code writeStallTimeout} (answers not read).
+     * TCP connections closed by {@code firstMessageTimeout} (no whole request yet), {@code idleTimeout} (no traffic,
+     * or no whole request although bytes came) or {@code writeStallTimeout} (answers not read).
      */
     public long timedOutConnectionCount() {
-        long n = 0;
-        for (Pipe p : listeners) {
-            n += p.stats().timedOutConnections();
-        }
-        return n;
+        return sum(PipeStats::timedOutConnections) + unfinishedRequests.get();
+    }
+
+    /**
+     * TCP connections that ended, for any reason: refused, timed out, closed by the client, or closed for a request
+     * over {@link #MAX_TCP_REQUEST} bytes or for garbage.
+     */
+    public long closedConnectionCount() {
+        return closedConnections.get();
     }
 
     /**
@@ -450,13 +595,27 @@ public final class StunServer implements AutoCloseable {
         return peak;
     }
 
+    /** One counter summed over every listener (a TCP listener's counters include its connections'). */
+    private long sum(ToLongFunction<PipeStats> counter) {
+        long n = 0;
+        for (Pipe p : listeners) {
+            n += counter.applyAsLong(p.stats());
+        }
+        return n;
+    }
+
     /**
      * Closes every listener and connection; completes when all have ended (never fails). Idempotent.
      */
     public CompletableFuture<Void> closeAsync() {
         if (closed.compareAndSet(false, true)) {
+            ScheduledFuture<?> check = unfinishedCheck;
+            if (check != null) {
+                check.cancel(false);
+            }
             CompletableFuture.allOf(listeners.stream().map(Pipe::closeAsync).toArray(CompletableFuture[]::new))
-                    .whenComplete((x, e) -> closeFuture.complete(null));
+                    .whenComplete((x, e) -> ownLoop.shutdownGracefully(0, 0, TimeUnit.SECONDS)
+                            .addListener(f -> closeFuture.complete(null)));
         }
         return closeFuture.copy();
     }
@@ -468,7 +627,7 @@ public final class StunServer implements AutoCloseable {
     @Override
     public void close() {
         CompletableFuture<Void> done = closeAsync();
-        if (!(Thread.currentThread() instanceof FastThreadLocalThread)) {
+        if (!LoopSafeFuture.onEventLoop()) {
             done.join();
         }
     }

@@ -25,8 +25,11 @@ import java.util.Optional;
  * @param idleTimeout      a TCP connection with no traffic either way for this long is closed (default 10 s)
  * @param writeStallTimeout a TCP connection whose answers stay backed up this long (a client that pipelines requests
  *                         and never reads them; it is not read meanwhile) is closed (default 3 s)
- * @param maxConnections   most TCP connections at once; more are closed as they come (default 10,000)
- * @param maxConnectionsPerIp most TCP connections at once from one IP (default 200)
+ * @param maxConnections   most TCP connections at once, over every TCP listener together; more are closed as they
+ *                         come (default {@link #DEFAULT_MAX_CONNECTIONS}: half the process's descriptor limit, at
+ *                         most 10,000)
+ * @param maxConnectionsPerIp most TCP connections at once from one IPv4 address, or one IPv6 /64 prefix, over every
+ *                         TCP listener together (default 200)
  */
 public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<InetAddress> alternateIp,
                                int alternatePort, boolean udp, boolean tcp, Optional<String> software,
@@ -40,8 +43,12 @@ public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(10);
     /** Default of {@link #writeStallTimeout()}. */
     public static final Duration DEFAULT_WRITE_STALL_TIMEOUT = Duration.ofSeconds(3);
-    /** Default of {@link #maxConnections()}. */
-    public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+    /**
+     * Default of {@link #maxConnections()}: half the process's limit of open descriptors (the other half for UDP,
+     * files and clients' sockets), between 16 and 10,000; 10,000 where the limit cannot be read. Past the
+     * descriptor limit a server can accept no one, legitimate or not.
+     */
+    public static final int DEFAULT_MAX_CONNECTIONS = fromDescriptorLimit(10_000);
     /** Default of {@link #maxConnectionsPerIp()}. */
     public static final int DEFAULT_MAX_CONNECTIONS_PER_IP = 200;
 
@@ -71,6 +78,22 @@ public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<
         if (alternateIp.isPresent() && alternateIp.get().getClass() != primaryIp.getClass()) {
             throw new IllegalArgumentException("primary and alternate IPs are of different families");
         }
+    }
+
+    /** Half the "Max open files" soft limit of this process (Linux), within 16 and {@code most}; else {@code most}. */
+    static int fromDescriptorLimit(int most) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max open files")) {
+                    String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+                    return soft.equals("unlimited") ? most
+                            : Math.clamp(Long.parseLong(soft) / 2, 16, most);
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux, or a format we do not know: the fixed default
+        }
+        return most;
     }
 
     private static void positive(String name, Duration d) {

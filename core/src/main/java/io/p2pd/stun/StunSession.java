@@ -1,5 +1,6 @@
 package io.p2pd.stun;
 
+import io.p2pd.internal.LoopSafeFuture;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
@@ -52,7 +53,7 @@ public final class StunSession implements AutoCloseable {
             Function<DatagramTransport.Receiver, CompletableFuture<DatagramTransport>> transportFactory) {
         Objects.requireNonNull(config, "config");
         StunSession s = new StunSession(config);
-        return transportFactory.apply(s::onDatagram).thenApply(t -> {
+        return LoopSafeFuture.of(transportFactory.apply(s::onDatagram)).thenApply(t -> {
             s.transport = t;
             return s;
         });
@@ -96,10 +97,10 @@ public final class StunSession implements AutoCloseable {
             throw new IllegalArgumentException("timeLimit must be positive: " + timeLimit);
         }
         if (closed.get()) {
-            return CompletableFuture.failedFuture(new ClosedChannelException());
+            return LoopSafeFuture.failed(new ClosedChannelException());
         }
         StunMessage request = StunClient.request(config, changeIp, changePort);
-        Pending p = new Pending(server, request.encode(), new CompletableFuture<>(), timeLimit);
+        Pending p = new Pending(server, request.encode(), new LoopSafeFuture<>(), timeLimit);
         String key = key(request);
         pending.put(key, p);
         p.future.whenComplete((r, e) -> {

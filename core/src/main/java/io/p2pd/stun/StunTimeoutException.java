@@ -1,5 +1,6 @@
 package io.p2pd.stun;
 
+import io.p2pd.net.HostPort;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 
@@ -10,7 +11,7 @@ public final class StunTimeoutException extends StunException {
     private final Duration timeLimit;
 
     StunTimeoutException(InetSocketAddress server, Duration timeLimit, int transmissions) {
-        super("no STUN response from " + server + " within " + timeLimit.toMillis() + " ms ("
+        super("no STUN response from " + HostPort.of(server) + " within " + timeLimit.toMillis() + " ms ("
                 + transmissions + " transmission" + (transmissions == 1 ? "" : "s") + ")");
         this.server = server;
         this.timeLimit = timeLimit;

@@ -215,7 +215,8 @@ class NatDetectorTest {
     void serversWithoutAlternateAddressFail() {
         NatDetectionException e = failure(NatDetector.detect(NatConfig.of(plain.primaryAddress())));
         assertThat(e.reason()).isEqualTo(NatDetectionException.Reason.NO_ALTERNATE);
-        assertThat(e.getMessage()).contains(plain.primaryAddress().toString());
+        assertThat(e.getMessage()).contains("[127.0.0.1:" + plain.primaryAddress().getPort() + "]")
+                .doesNotContain("/");
     }
 
     @Test

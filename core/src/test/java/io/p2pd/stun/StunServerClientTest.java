@@ -361,7 +361,8 @@ class StunServerClientTest {
              StunSession s = await(StunSession.open(ANY_LO1, cfg))) {
             Throwable e = failure(s.binding(silent.address()));
             assertThat(e).isInstanceOf(StunTimeoutException.class)
-                    .hasMessageContaining(silent.address().toString()).hasMessageContaining("1500 ms");
+                    .hasMessageContaining("from 127.0.0.1:" + silent.address().getPort() + " ") // no JDK slash
+                    .hasMessageContaining("1500 ms");
             assertThat(((StunTimeoutException) e).server()).isEqualTo(silent.address());
             assertThat(((StunTimeoutException) e).timeLimit()).isEqualTo(Duration.ofMillis(1500));
             // retransmitted: several copies of the very same request
