@@ -57,22 +57,32 @@ public final class Resolver {
      * with {@link LookupTimeoutException} when no answer came within {@code limit}.
      */
     public CompletableFuture<InetAddress> resolve(String host, Duration limit, EventLoop loop) {
+        return resolveAll(host, limit, loop).thenApply(all -> all.get(0));
+    }
+
+    /**
+     * Every address of {@code host}, in the resolver's order of preference (never empty); fails as
+     * {@link #resolve} does. A caller bound to one address family picks the first answer of that family.
+     */
+    public CompletableFuture<List<InetAddress>> resolveAll(String host, Duration limit, EventLoop loop) {
         Objects.requireNonNull(host, "host");
         InetAddress literal = new HostPort(host, 0).literal().orElse(null);
         if (literal != null) {
-            return CompletableFuture.completedFuture(literal);
+            return CompletableFuture.completedFuture(List.of(literal));
         }
-        CompletableFuture<InetAddress> result = new CompletableFuture<>();
+        CompletableFuture<List<InetAddress>> result = new CompletableFuture<>();
         DnsNameResolver dns = perLoop.computeIfAbsent(loop, this::newResolver);
         // Our own deadline rather than the resolver's: it bounds the whole lookup (retries and search domains),
         // not each query, and the limit is per call, not per resolver.
         ScheduledFuture<?> deadline = loop.schedule(
                 () -> result.completeExceptionally(new LookupTimeoutException(host, limit)),
                 limit.toNanos(), TimeUnit.NANOSECONDS);
-        dns.resolve(host).addListener(f -> {
+        dns.resolveAll(host).addListener(f -> {
             deadline.cancel(false);
-            if (f.isSuccess()) {
-                result.complete((InetAddress) f.getNow());
+            if (f.isSuccess() && !((List<?>) f.getNow()).isEmpty()) {
+                @SuppressWarnings("unchecked")
+                List<InetAddress> all = List.copyOf((List<InetAddress>) f.getNow());
+                result.complete(all);
             } else {
                 UnknownHostException unknown = new UnknownHostException("no such host: '" + host + "'");
                 unknown.initCause(f.cause());

@@ -36,6 +36,13 @@ final class Dispatcher {
     private MsgHandler[] handlers;
     private Subscription[] subs;
     private Subscription[] parentSubs;
+    /**
+     * Handlers added after {@link #current}'s snapshot that get it anyway, because a queue it was meant for had been
+     * unsubscribed meanwhile (see {@link #handOver}); null until then.
+     */
+    private MsgHandler[] late;
+    /** Whether a handler has been given {@link #current}. */
+    private boolean handled;
     private int step;
 
     Dispatcher(Pipe pipe, Pipe parent) {
@@ -192,11 +199,18 @@ final class Dispatcher {
                     pipe.dropped.incrementAndGet();
                     continue;
                 }
-                target.send(msg.data()).whenComplete((ok, e) -> {
-                    if (e != null) {
-                        pipe.linkFailed(target, e);
-                    }
-                });
+                try {
+                    target.send(msg.data()).whenComplete((ok, e) -> {
+                        if (e != null) {
+                            pipe.linkFailed(target, e);
+                        }
+                    });
+                } catch (RuntimeException refused) {
+                    // A target that cannot take it at all (output shut down, too large for a datagram): counted.
+                    pipe.dropped.incrementAndGet();
+                    pipe.linkFailed(target, refused);
+                    continue;
+                }
                 if (!target.isWritable()) {
                     pipe.waitUntilWritable(target);
                 }
@@ -218,6 +232,8 @@ final class Dispatcher {
         handlers = parent == null ? pipe.msgHandlers() : concat(parent.msgHandlers(), pipe.msgHandlers());
         subs = pipe.subscriptions();
         parentSubs = parent == null ? null : parent.subscriptions();
+        late = null;
+        handled = false;
         step = 0;
     }
 
@@ -236,18 +252,22 @@ final class Dispatcher {
         handlers = null;
         subs = null;
         parentSubs = null;
+        late = null;
         pipe.dispatcherIdle();
     }
 
     /** Runs the remaining steps for {@link #current}; false when paused on a stage. */
     private boolean advance() {
         int ownSubs = subs.length;
-        int total = handlers.length + ownSubs + (parentSubs == null ? 0 : parentSubs.length);
-        while (step < total) {
+        int snapshot = handlers.length + ownSubs + (parentSubs == null ? 0 : parentSubs.length);
+        // Late handlers, if a queue turns out to be gone, come after the snapshot's steps.
+        while (step < snapshot + (late == null ? 0 : late.length)) {
             int i = step++;
             CompletionStage<?> stage;
             if (i < handlers.length) {
                 stage = invoke(handlers[i]);
+            } else if (i >= snapshot) {
+                stage = invoke(late[i - snapshot]);
             } else {
                 int s = i - handlers.length;
                 Subscription sub = s < ownSubs ? subs[s] : parentSubs[s - ownSubs];
@@ -278,11 +298,57 @@ final class Dispatcher {
         switch (sub.queue().offer(current)) {
             case DROPPED_OLDEST -> pipe.dropped.incrementAndGet();
             case NOW_FULL -> pipe.pauseReading();
+            case GONE -> handOver();
             case DELIVERED, QUEUED -> { }
         }
     }
 
+    /**
+     * A queue in this message's snapshot was unsubscribed after the snapshot was taken, most often the catch-all
+     * queue that adding a handler removes: the message would be lost between the queue (which no recv can reach any
+     * more) and the new handler (not in the snapshot). The handlers added since the snapshot get it, after the
+     * others, so a TCP pipe loses nothing and keeps its order. With nobody to take it, it is counted as dropped.
+     */
+    private void handOver() {
+        if (late != null) {
+            return; // a second queue that went: the late handlers already have this message
+        }
+        ArrayList<MsgHandler> added = new ArrayList<>();
+        MsgHandler[] now = parent == null ? pipe.msgHandlers() : concat(parent.msgHandlers(), pipe.msgHandlers());
+        for (MsgHandler h : now) {
+            if (!containsSame(handlers, h)) {
+                added.add(h);
+            }
+        }
+        addLateSubscribers(pipe.subscriptions(), subs, added);
+        if (parent != null) {
+            addLateSubscribers(parent.subscriptions(), parentSubs, added);
+        }
+        late = added.toArray(Pipe.NO_HANDLERS);
+        if (late.length == 0 && !handled) {
+            pipe.dropped.incrementAndGet();
+        }
+    }
+
+    private void addLateSubscribers(Subscription[] now, Subscription[] snapshot, ArrayList<MsgHandler> into) {
+        for (Subscription s : now) {
+            if (s.hasHandler() && !containsSame(snapshot, s) && s.sub().matches(current, view())) {
+                into.add(s.handler());
+            }
+        }
+    }
+
+    private static boolean containsSame(Object[] array, Object item) {
+        for (Object o : array) {
+            if (o == item) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private CompletionStage<?> invoke(MsgHandler handler) {
+        handled = true;
         try {
             CompletionStage<?> stage = handler.onMessage(current, pipe);
             if (handler instanceof InPlaceAdapter) {

@@ -25,12 +25,15 @@ final class Errors {
     // Linux errno values, negated as Netty reports them.
     private static final int EPERM = -1;
     private static final int EACCES = -13;
+    private static final int EPIPE = -32;
     private static final int EMSGSIZE = -90;
     private static final int EAFNOSUPPORT = -97;
     private static final int EADDRINUSE = -98;
     private static final int EADDRNOTAVAIL = -99;
     private static final int ENETUNREACH = -101;
+    private static final int ECONNRESET = -104;
     private static final int ENOBUFS = -105;
+    private static final int ETIMEDOUT = -110;
     private static final int ECONNREFUSED = -111;
     private static final int EHOSTUNREACH = -113;
 
@@ -142,13 +145,67 @@ final class Errors {
         return cause instanceof NativeIoException n ? " (errno " + -n.expectedErr() + ")" : "";
     }
 
-    static Throwable tls(Throwable cause, InetSocketAddress remote) {
-        Throwable root = cause;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
+    /**
+     * A connection that broke while it was read or written (reset, broken pipe, keepalive timeout), as a
+     * {@link SocketException} in our words naming the peer; errors of the pipe's own (a frame too long, a timeout
+     * the server enforced) and non-I/O errors pass unchanged. Decided by errno or type, never by the OS's text.
+     */
+    static Throwable read(Throwable cause, InetSocketAddress peer) {
+        if (cause.getClass().getPackageName().equals(Errors.class.getPackageName())) {
+            return cause;
         }
-        return withCause(new SSLHandshakeException("TLS handshake with " + show(remote) + " failed: "
-                + root.getMessage()), cause);
+        if (has(cause, javax.net.ssl.SSLException.class)) {
+            return withCause(new javax.net.ssl.SSLException("TLS error on the connection with " + show(peer)
+                    + ": the peer sent what TLS does not accept"), cause);
+        }
+        if (cause instanceof NativeIoException n) {
+            return withCause(new SocketException(switch (n.expectedErr()) {
+                case ECONNRESET -> "connection reset by " + show(peer);
+                case EPIPE -> "connection to " + show(peer) + " broken: the peer closed it while we wrote";
+                case ETIMEDOUT -> "connection to " + show(peer) + " timed out: the peer stopped answering";
+                default -> "connection with " + show(peer) + " failed" + errnoSuffix(cause);
+            }), cause);
+        }
+        if (cause instanceof java.io.IOException) {
+            // NIO reports a reset or broken pipe as a bare IOException or SocketException, told apart only by text.
+            return withCause(new SocketException("connection with " + show(peer)
+                    + " failed: reset or broken by the peer or the network"), cause);
+        }
+        return cause;
+    }
+
+    /**
+     * A failed TLS handshake, in our words by the type of what failed it (never its text: Netty's and the JDK's
+     * messages stay in the cause).
+     */
+    static Throwable tls(Throwable cause, InetSocketAddress remote) {
+        String why;
+        if (has(cause, io.netty.handler.ssl.SslHandshakeTimeoutException.class)) {
+            why = "timed out (sslHandshake)";
+        } else if (has(cause, io.netty.handler.ssl.NotSslRecordException.class)) {
+            why = "the peer does not speak TLS";
+        } else if (has(cause, java.security.GeneralSecurityException.class)) { // certificates, cert paths
+            why = "the peer's certificate is not trusted or not for this name";
+        } else if (has(cause, java.nio.channels.ClosedChannelException.class)
+                || has(cause, io.netty.handler.ssl.SslClosedEngineException.class)) {
+            why = "the connection closed during the handshake";
+        } else if (has(cause, SSLHandshakeException.class)) {
+            why = "the peer refused it, or offered nothing this side accepts";
+        } else {
+            why = "the handshake did not complete";
+        }
+        return withCause(new SSLHandshakeException("TLS handshake with " + show(remote) + " failed: " + why), cause);
+    }
+
+    /** Whether {@code error} or one of its first causes is a {@code type}. */
+    private static boolean has(Throwable error, Class<? extends Throwable> type) {
+        Throwable t = error;
+        for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static String show(InetSocketAddress address) {

@@ -62,8 +62,10 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      *    held for a few lines and never while completing a future;
      *  - counters are atomics, flags the loop checks per message are volatile.
      * Handlers registered before open (Opener) are in place before the first read, so they see every message; one
-     * added later from another thread sees the messages read after it is added (one in delivery at that very instant
-     * may miss it: there is no waiting for the loop to make that exact).
+     * added later from another thread sees the messages read after it is added. One in delivery at that instant may
+     * reach only the handlers it started with, but is never lost: the catch-all queue the new handler replaces
+     * either takes it first (and then stays, for recv) or refuses it, and the loop hands it to the handlers added
+     * since (SubQueue.removeIfEmpty, Dispatcher.handOver).
      */
 
     private static final Logger LOG = LoggerFactory.getLogger(Pipe.class);
@@ -162,7 +164,8 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      * network unreachable), {@link java.net.PortUnreachableException}, or another {@link java.net.SocketException}.
      *
      * @throws IllegalArgumentException for a message too large for a datagram or a length prefix
-     * @throws IllegalStateException on a pipe without a default destination (a server)
+     * @throws IllegalStateException on a pipe without a default destination (a server), or after
+     *                               {@link #shutdownOutput()}
      */
     public abstract CompletableFuture<Void> send(byte[] data);
 
@@ -205,15 +208,14 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
 
     /**
      * Half-closes a TCP connection: what was sent before is written, then the peer reads end of stream, while this
-     * pipe still receives until the peer closes (which ends the pipe). Later sends fail with
-     * {@link PipeClosedException}. Completes once the end is handed to the OS; calling it again returns the same
-     * future.
+     * pipe still receives until the peer closes (which ends the pipe). Later sends are a misuse (the caller ended
+     * its own output): they throw {@link IllegalStateException}. Completes once the end is handed to the OS; calling
+     * it again returns the same future.
      *
-     * @throws UnsupportedOperationException on a UDP pipe, a TCP server (half-close its connections) or a TLS
-     *                                       connection
+     * @throws IllegalStateException on a UDP pipe, a TCP server (half-close its connections) or a TLS connection
      */
     public CompletableFuture<Void> shutdownOutput() {
-        throw new UnsupportedOperationException("shutdownOutput() half-closes a TCP connection, not " + this);
+        throw new IllegalStateException("shutdownOutput() half-closes a TCP connection, not " + this);
     }
 
     // ---- receiving ----
@@ -347,7 +349,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             }
         }
         if (removed != null && !removed.hasHandler()) {
-            removed.queue().close(() -> new PipeClosedException("unsubscribed from " + sub + " on " + this));
+            removed.queue().remove(() -> new PipeClosedException("unsubscribed from " + sub + " on " + this));
             onQueueRoom();
         }
         return this;
@@ -482,12 +484,13 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
 
     /**
      * Sends what the catch-all queue holds down {@code targets} (the links) and removes the queue; then, as for any
-     * forwarded message, a TCP pipe stops reading while a link cannot take more. Event loop only.
+     * forwarded message, a TCP pipe stops reading while a link cannot take more. With no link left (an off-loop link
+     * undone before this ran) the queue stays, for {@code recv}: there is nobody to send it to. Event loop only.
      */
     final void drainCatchAll(Pipe[] targets) {
         drainFirst = false;
         Sub catchAll = implicit;
-        if (catchAll == null) {
+        if (catchAll == null || targets.length == 0) {
             return;
         }
         implicit = null;
@@ -495,7 +498,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             if (s.sub().equals(catchAll)) {
                 for (Message queued : s.queue().drain()) {
                     for (Pipe target : targets) {
-                        target.send(queued.data());
+                        forwardQueued(target, queued);
                     }
                 }
                 unsubscribe(catchAll);
@@ -505,6 +508,26 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             if (!target.isWritable()) {
                 waitUntilWritable(target);
             }
+        }
+    }
+
+    /** One queued message down a link; what the link cannot carry is counted as dropped, never silently gone. */
+    private void forwardQueued(Pipe target, Message queued) {
+        if (!target.isOpen()) {
+            dropped.incrementAndGet();
+            return;
+        }
+        try {
+            target.send(queued.data()).whenComplete((ok, e) -> {
+                if (e != null) {
+                    dropped.incrementAndGet();
+                    linkFailed(target, e);
+                }
+            });
+        } catch (RuntimeException misfit) {
+            // A message the target refuses outright (too large for a datagram, say).
+            dropped.incrementAndGet();
+            linkFailed(target, misfit);
         }
     }
 
@@ -649,13 +672,16 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      */
     void handlerAdded() {
         // Decided here and now, on whatever thread added the handler, without waiting for the loop: the queue goes
-        // if it holds nothing, so messages read from now on reach the handler only and cannot fill it.
+        // if it holds nothing, so messages read from now on reach the handler only and cannot fill it. The check and
+        // the removal are one step under the queue's monitor, so a message the loop offers meanwhile is either
+        // queued first (the queue stays) or refused, and then the loop hands it to the new handler (Dispatcher).
         Sub catchAll = implicit;
         if (catchAll == null) {
             return;
         }
         for (Subscription s : subscriptions) {
-            if (s.sub().equals(catchAll) && !s.hasHandler() && s.queue().size() == 0) {
+            if (s.sub().equals(catchAll) && !s.hasHandler() && s.queue().removeIfEmpty(
+                    () -> new PipeClosedException("unsubscribed from " + catchAll + " on " + this))) {
                 implicit = null;
                 unsubscribe(catchAll);
             }
@@ -854,9 +880,12 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     /** Closes the channel(s); {@link #ended()} follows when they are closed. */
     abstract void doClose();
 
-    /** Records an error that ends the pipe and starts closing. */
+    /**
+     * Records an error that ends the pipe and starts closing. An error after closing began (by a close, the peer's
+     * end or an earlier error) did not end the pipe: the first end's cause, or none for a clean end, stays.
+     */
     final void fail(Throwable cause) {
-        if (closeCause == null) {
+        if (closeCause == null && isOpen()) {
             closeCause = cause;
         }
         closeAsync();

@@ -206,11 +206,16 @@ public final class Pipes {
                 return proto == Proto.TCP ? listenTcp(loop) : openUdp(loop, Optional.empty());
             }
             dest.literal().ifPresent(this::remoteFor); // a family mismatch known now is thrown now
-            return LoopSafeFuture.of(conf.resolver().resolve(dest.host(), conf.dnsTimeout(), loop))
-                    .thenCompose(ip -> {
-                        InetSocketAddress remote = remoteFor(ip);
+            return LoopSafeFuture.of(conf.resolver().resolveAll(dest.host(), conf.dnsTimeout(), loop))
+                    .thenCompose(answers -> {
+                        InetSocketAddress remote = remoteFor(answers);
                         return proto == Proto.TCP ? connectTcp(loop, remote) : openUdp(loop, Optional.of(remote));
                     });
+        }
+
+        /** The address to dial among a name's answers: the first of the bind address's family (see {@link #pick}). */
+        private InetSocketAddress remoteFor(List<InetAddress> answers) {
+            return remoteFor(pick(answers, bind == null ? null : bind.getAddress()));
         }
 
         /**
@@ -225,6 +230,21 @@ public final class Pipes {
                         + " and the destination " + familyName(to) + "; bind an address of the destination's family");
             }
             return new InetSocketAddress(to, dest.port());
+        }
+
+        /**
+         * A name's first answer of {@code local}'s family (a socket bound to one family can reach only that one), or
+         * its first answer when {@code local} is null or none fits, for the caller to refuse in its own words.
+         */
+        static InetAddress pick(List<InetAddress> answers, InetAddress local) {
+            if (local != null) {
+                for (InetAddress answer : answers) {
+                    if ((answer instanceof Inet6Address) == (local instanceof Inet6Address)) {
+                        return answer;
+                    }
+                }
+            }
+            return answers.get(0);
         }
 
         private static String familyName(InetAddress ip) {
@@ -260,8 +280,8 @@ public final class Pipes {
                 return BareSockets.open(proto, conf, Optional.empty(), bind);
             }
             dest.literal().ifPresent(this::remoteFor);
-            return LoopSafeFuture.of(conf.resolver().resolve(dest.host(), conf.dnsTimeout(), loop))
-                    .thenCompose(ip -> BareSockets.open(proto, conf, Optional.of(remoteFor(ip)), bind));
+            return LoopSafeFuture.of(conf.resolver().resolveAll(dest.host(), conf.dnsTimeout(), loop))
+                    .thenCompose(answers -> BareSockets.open(proto, conf, Optional.of(remoteFor(answers)), bind));
         }
 
         private void checkOptions() {

@@ -16,8 +16,11 @@ import java.util.function.Supplier;
  */
 final class SubQueue {
 
-    /** What {@link #offer} did with a message. */
-    enum Offer { DELIVERED, QUEUED, NOW_FULL, DROPPED_OLDEST }
+    /**
+     * What {@link #offer} did with a message. GONE: the queue was unsubscribed (no {@code recv} can reach it any
+     * more), so it took nothing and the message is still the caller's to deliver.
+     */
+    enum Offer { DELIVERED, QUEUED, NOW_FULL, DROPPED_OLDEST, GONE }
 
     final Sub sub;
     /** Called (from the taking thread) when a full queue gets room again: reading may resume. */
@@ -27,6 +30,8 @@ final class SubQueue {
     private final ArrayDeque<Message> messages = new ArrayDeque<>();
     private final ArrayDeque<CompletableFuture<Message>> waiters = new ArrayDeque<>();
     private Supplier<Throwable> closed;
+    /** Unsubscribed: offers are refused (GONE), since nothing could take what they queued. */
+    private boolean removed;
 
     SubQueue(Sub sub, int limit, boolean dropOldest, Runnable onRoom) {
         this.sub = sub;
@@ -40,6 +45,9 @@ final class SubQueue {
         while (true) {
             CompletableFuture<Message> waiter;
             synchronized (this) {
+                if (removed) {
+                    return Offer.GONE;
+                }
                 waiter = waiters.poll();
                 if (waiter == null) {
                     if (messages.size() >= limit && dropOldest) {
@@ -109,6 +117,29 @@ final class SubQueue {
 
     synchronized int size() {
         return messages.size();
+    }
+
+    /**
+     * Unsubscribes the queue, but only while it holds nothing: atomic with {@link #offer}, so every message is
+     * either queued before (and the queue stays, for {@code recv}) or refused after (GONE). Returns whether it went.
+     */
+    boolean removeIfEmpty(Supplier<Throwable> error) {
+        synchronized (this) {
+            if (!messages.isEmpty()) {
+                return false;
+            }
+            removed = true;
+        }
+        close(error);
+        return true;
+    }
+
+    /** Unsubscribes the queue: waiting takes fail, later offers are refused (GONE). */
+    void remove(Supplier<Throwable> error) {
+        synchronized (this) {
+            removed = true;
+        }
+        close(error);
     }
 
     /**

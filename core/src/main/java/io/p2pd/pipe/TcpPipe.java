@@ -163,7 +163,7 @@ final class TcpPipe extends Pipe {
     @Override
     public CompletableFuture<Void> shutdownOutput() {
         if (channel.pipeline().get(SslHandler.class) != null) {
-            throw new UnsupportedOperationException("shutdownOutput() on a TLS connection: " + this
+            throw new IllegalStateException("shutdownOutput() on a TLS connection: " + this
                     + " (TLS has no half-close here; close() it)");
         }
         CompletableFuture<Void> done = new LoopSafeFuture<>();
@@ -190,19 +190,19 @@ final class TcpPipe extends Pipe {
 
     /**
      * A closed pipe as a failed future (an I/O outcome); null when the message can go. A message its length prefix
-     * cannot carry is a misuse, thrown at once.
+     * cannot carry, or any send after {@link #shutdownOutput()}, is a misuse, thrown at once.
      */
     private CompletableFuture<Void> refusal(int size) {
         if (conf.framing() instanceof Framing.LengthPrefixed l && size > l.maxLength()) {
             throw new IllegalArgumentException("message of " + size + " bytes does not fit a " + l.lengthBytes()
                     + "-byte length prefix");
         }
+        if (outputShutdown.get() != null) {
+            // The caller ended its own output: sending after that is a misuse, whatever the peer did since.
+            throw new IllegalStateException("send after shutdownOutput(): the output of " + this + " is shut down");
+        }
         if (!channel.isActive()) {
             return LoopSafeFuture.failed(closedError());
-        }
-        if (outputShutdown.get() != null) {
-            return LoopSafeFuture.failed(new PipeClosedException("the output of " + this
-                    + " was shut down (shutdownOutput)"));
         }
         return null;
     }
@@ -495,7 +495,8 @@ final class TcpPipe extends Pipe {
                 cause = new FrameTooLongException(HostPort.of(remote) + " sent a frame over the readerLimit of "
                         + conf.readerLimit() + " bytes; connection closed");
             }
-            fail(cause);
+            // A reset or broken pipe in our words, naming the peer; Netty's or the OS's text stays in the cause.
+            fail(Errors.read(cause, remote));
         }
     }
 }

@@ -42,6 +42,10 @@ final class TcpServerPipe extends Pipe {
     /** When accept errors were last logged as a warning (System.nanoTime, 0 for never); listener's loop only. */
     private long lastAcceptWarning;
     private long pausesUnreported;
+    /** Whether an accept error other than running out of descriptors was logged as a warning; listener's loop only. */
+    private boolean otherAcceptErrorLogged;
+    /** How many times accepting paused (for tests). */
+    private final AtomicLong acceptPauses = new AtomicLong();
     /** Admitted channels not yet closed, in all and per peer IP, for the connection limits. */
     private final AtomicInteger open = new AtomicInteger();
     private final Map<InetAddress, Integer> openPerIp = new ConcurrentHashMap<>();
@@ -109,18 +113,25 @@ final class TcpServerPipe extends Pipe {
     }
 
     /**
-     * Handles accept errors on the listening channel: pauses accepting for {@link #ACCEPT_PAUSE_MS} and logs one
-     * line per pause, where Netty would log a stack trace per attempt. Accepting resumes by itself, so clients are
-     * served again once descriptors free up.
+     * Handles accept errors on the listening channel, where Netty would log a stack trace per attempt. Out of file
+     * descriptors, accepting pauses for {@link #ACCEPT_PAUSE_MS} (retrying at once would spin on a backlog it cannot
+     * take) with one line per pause, and resumes by itself, so clients are served again once descriptors free up.
+     * Any other error (a client that reset before it was accepted, say) concerns one connection: accepting goes on,
+     * and it is logged once as a warning, later ones at debug level.
      */
     ChannelHandler acceptErrors() {
         return new ChannelInboundHandlerAdapter() {
             @Override
             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
                 acceptErrors.incrementAndGet();
+                if (!mayBeOutOfDescriptors(cause)) {
+                    noteOtherAcceptError(cause);
+                    return;
+                }
                 ChannelConfig config = ctx.channel().config();
                 if (config.isAutoRead()) {
                     config.setAutoRead(false);
+                    acceptPauses.incrementAndGet();
                     notePause(cause);
                     ctx.channel().eventLoop().schedule(() -> config.setAutoRead(true), ACCEPT_PAUSE_MS,
                             TimeUnit.MILLISECONDS);
@@ -147,6 +158,28 @@ final class TcpServerPipe extends Pipe {
         }
     }
 
+    /**
+     * EMFILE or ENFILE by errno on the native transport; on NIO, which reports them as a bare IOException told apart
+     * only by its text, any I/O error may be.
+     */
+    static boolean mayBeOutOfDescriptors(Throwable cause) {
+        if (cause instanceof io.netty.channel.unix.Errors.NativeIoException e) {
+            int errno = -e.expectedErr();
+            return errno == 24 || errno == 23;
+        }
+        return cause instanceof java.io.IOException;
+    }
+
+    private void noteOtherAcceptError(Throwable cause) {
+        if (!otherAcceptErrorLogged) {
+            otherAcceptErrorLogged = true;
+            LOG.warn("{} could not accept a connection ({}); accepting goes on (later such errors at debug level)",
+                    this, acceptErrorText(cause));
+        } else {
+            LOG.debug("{} could not accept a connection ({})", this, acceptErrorText(cause));
+        }
+    }
+
     /** Why an accept failed, in our words (by errno, not by the OS's or Netty's text). */
     private static String acceptErrorText(Throwable cause) {
         if (cause instanceof io.netty.channel.unix.Errors.NativeIoException e) {
@@ -164,6 +197,16 @@ final class TcpServerPipe extends Pipe {
         return acceptErrors.get();
     }
 
+    /** How many times accepting paused for want of descriptors (for tests). */
+    long acceptPauseCount() {
+        return acceptPauses.get();
+    }
+
+    /** The listening channel's pipeline (for tests). */
+    io.netty.channel.ChannelPipeline listenerPipeline() {
+        return channel.pipeline();
+    }
+
     /**
      * Takes in a connection, before its first read. A server without handlers or subscriptions gives each
      * connection a queue for everything, so {@code accept().recv()} just works.
@@ -172,7 +215,13 @@ final class TcpServerPipe extends Pipe {
         if (msgHandlers().length == 0 && subscriptions().length == 0) {
             connection.subscribeImplicitly();
         }
+        beforeLive.run();
         live.add(connection);
+        // A handler added to the server since the check above walked `live` without this connection: look again,
+        // or the catch-all queue would stay for good and, full, stop the connection.
+        if (hasHandlers()) {
+            connection.handlerAdded();
+        }
         byPeer.put(connection.remoteAddress().orElseThrow(), connection);
         // An end handler, not a closeFuture callback: it runs before the connection's closeFuture completes, so
         // whoever waited for that future no longer finds the connection in connections().
@@ -245,6 +294,22 @@ final class TcpServerPipe extends Pipe {
     void handlerAdded() {
         live.forEach(Pipe::handlerAdded);
     }
+
+    /** Whether a message handler, or a subscription with one, takes the connections' messages. */
+    private boolean hasHandlers() {
+        if (msgHandlers().length > 0) {
+            return true;
+        }
+        for (Subscription s : subscriptions()) {
+            if (s.hasHandler()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** For tests: runs in adopt() between deciding on a connection's catch-all queue and making it live. */
+    volatile Runnable beforeLive = () -> { };
 
     @Override
     public CompletableFuture<Pipe> accept() {

@@ -80,8 +80,10 @@ final class UdpPipe extends Pipe {
             return refused;
         }
         if (dest.isUnresolved()) {
-            return LoopSafeFuture.of(conf.resolver().resolve(dest.getHostString(), conf.dnsTimeout(), loop))
-                    .thenCompose(ip -> send(data, new InetSocketAddress(ip, dest.getPort())));
+            // The answer of this socket's family, when the name has both.
+            return LoopSafeFuture.of(conf.resolver().resolveAll(dest.getHostString(), conf.dnsTimeout(), loop))
+                    .thenCompose(answers -> send(data, new InetSocketAddress(
+                            Pipes.Opener.pick(answers, localAddress().getAddress()), dest.getPort())));
         }
         return write(channel, new DatagramPacket(Unpooled.wrappedBuffer(data), dest), data.length);
     }

@@ -126,6 +126,8 @@ class TlsTest {
             client.send("anyway".getBytes(UTF_8)).join();
 
             assertThat(client.recv().join().text()).isEqualTo("anyway");
+            // No half-close over TLS here: a misuse, as accept() on a client.
+            assertThatThrownBy(client::shutdownOutput).isExactlyInstanceOf(IllegalStateException.class);
         }
     }
 

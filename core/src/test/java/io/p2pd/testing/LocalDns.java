@@ -20,6 +20,7 @@ import io.p2pd.internal.Channels;
 import io.p2pd.net.EventLoops;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -33,6 +34,16 @@ public final class LocalDns implements AutoCloseable {
     private final AtomicInteger queries = new AtomicInteger();
 
     public LocalDns(Map<String, InetAddress> names) {
+        this(names.entrySet().stream().collect(java.util.stream.Collectors.toMap(Map.Entry::getKey,
+                e -> List.of(e.getValue()))), true);
+    }
+
+    /** A server that answers each name with all of its addresses (those of the family asked for). */
+    public static LocalDns withAll(Map<String, List<InetAddress>> names) {
+        return new LocalDns(Map.copyOf(names), true);
+    }
+
+    private LocalDns(Map<String, List<InetAddress>> names, boolean all) {
         channel = new Bootstrap()
                 .group(EventLoops.shared())
                 .channel(Channels.datagramChannel(EventLoops.shared()))
@@ -61,9 +72,9 @@ public final class LocalDns implements AutoCloseable {
     }
 
     private final class Answer extends SimpleChannelInboundHandler<DatagramDnsQuery> {
-        private final Map<String, InetAddress> names;
+        private final Map<String, List<InetAddress>> names;
 
-        Answer(Map<String, InetAddress> names) {
+        Answer(Map<String, List<InetAddress>> names) {
             this.names = names;
         }
 
@@ -73,16 +84,19 @@ public final class LocalDns implements AutoCloseable {
             DnsQuestion question = query.recordAt(DnsSection.QUESTION);
             String name = question.name().endsWith(".") ? question.name().substring(0, question.name().length() - 1)
                     : question.name();
-            InetAddress ip = names.get(name);
-            boolean fits = ip != null && (ip.getAddress().length == 4) == (question.type() == DnsRecordType.A);
+            List<InetAddress> ips = names.get(name);
             DatagramDnsResponse response = new DatagramDnsResponse(query.recipient(), query.sender(), query.id());
             response.setRecursionAvailable(true);
             response.addRecord(DnsSection.QUESTION, new DefaultDnsQuestion(question.name(), question.type()));
-            if (ip == null) {
+            if (ips == null) {
                 response.setCode(DnsResponseCode.NXDOMAIN);
-            } else if (fits) {
-                response.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(question.name(), question.type(), 60,
-                        Unpooled.wrappedBuffer(ip.getAddress())));
+            } else {
+                for (InetAddress ip : ips) {
+                    if ((ip.getAddress().length == 4) == (question.type() == DnsRecordType.A)) {
+                        response.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(question.name(),
+                                question.type(), 60, Unpooled.wrappedBuffer(ip.getAddress())));
+                    }
+                }
             }
             ctx.writeAndFlush(response);
         }
