@@ -2,6 +2,7 @@ package io.p2pd.stun;
 
 import io.p2pd.internal.LoopSafeFuture;
 import io.p2pd.net.EventLoops;
+import io.p2pd.net.HostPort;
 import io.p2pd.pipe.Framing;
 import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
@@ -256,7 +257,7 @@ public final class StunClient {
                 return;
             }
             pipe.addEndHandler(ended -> out.completeExceptionally(ended.closeCause().orElseGet(() ->
-                    new StunProtocolException("connection to " + server + " closed before a STUN response"))));
+                    new StunProtocolException("connection to " + HostPort.of(server) + " closed before a STUN response"))));
             out.whenComplete((r, e) -> pipe.closeAsync()); // at once when out is already done
             pipe.send(request.encode()).whenComplete((v, e) -> {
                 if (e != null) {
@@ -279,12 +280,12 @@ public final class StunClient {
                 throw new StunProtocolException("bad FINGERPRINT in the response from " + server);
             }
             if (!authentic(m, config)) {
-                throw new StunProtocolException("the response from " + server + " is not signed with our "
+                throw new StunProtocolException("the response from " + HostPort.of(server) + " is not signed with our "
                         + "credentials (MESSAGE-INTEGRITY missing or wrong)");
             }
             out.complete(StunResult.of(server, pipe.localAddress(), pipe.remoteAddress().orElseThrow(), m));
         } catch (StunDecodeException e) {
-            out.completeExceptionally(new StunProtocolException("undecodable response from " + server + ": "
+            out.completeExceptionally(new StunProtocolException("undecodable response from " + HostPort.of(server) + ": "
                     + e.getMessage()));
         } catch (StunException e) {
             out.completeExceptionally(e);

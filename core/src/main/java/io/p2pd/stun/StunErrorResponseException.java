@@ -1,5 +1,6 @@
 package io.p2pd.stun;
 
+import io.p2pd.net.HostPort;
 import java.net.InetSocketAddress;
 
 /** The server answered with an error response (e.g. 420 Unknown Attribute, 400 Bad Request). */
@@ -9,7 +10,7 @@ public final class StunErrorResponseException extends StunException {
     private final StunErrorCode error;
 
     StunErrorResponseException(InetSocketAddress server, StunErrorCode error) {
-        super("STUN error response from " + server + ": " + error);
+        super("STUN error response from " + HostPort.of(server) + ": " + error);
         this.server = server;
         this.error = error;
     }

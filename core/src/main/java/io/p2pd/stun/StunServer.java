@@ -26,9 +26,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +62,10 @@ import org.slf4j.LoggerFactory;
  * ({@link StunServerConfig#idleTimeout()}), or when no whole request came for {@code idleTimeout} although bytes
  * trickle in (a request started and never finished must not hold its buffer for ever). The connection caps
  * {@link StunServerConfig#maxConnections()} and {@link StunServerConfig#maxConnectionsPerIp()} count over the whole
- * server, every TCP listener together (IPv6 clients per /64 prefix); a connection past them is closed at once.
+ * server, every TCP listener together (IPv6 clients per /64 prefix). Past {@code maxConnections}, a new connection
+ * takes the place of the oldest one that has not delivered a whole request yet (so a flood of idle connections cannot
+ * lock out clients that ask at once), and is closed at once only when every open connection has; past
+ * {@code maxConnectionsPerIp} it is closed at once. Both count in {@link #refusedConnectionCount()}.
  *
  * <p>The UDP listeners run on an event-loop thread of their own, away from the TCP connections, so that a TCP flood
  * does not delay UDP answers; their sockets ask for a receive buffer of {@link #UDP_RECEIVE_BUFFER} bytes to ride
@@ -126,6 +131,13 @@ public final class StunServer implements AutoCloseable {
     /** When each open TCP connection last delivered a whole request (or was accepted), System.nanoTime. */
     private final Map<Pipe, AtomicLong> lastRequest = new ConcurrentHashMap<>();
     private final AtomicLong refusedHere = new AtomicLong();
+    /**
+     * Open TCP connections that have not delivered a whole request yet, oldest first: at {@code maxConnections} a
+     * newcomer takes the place of the oldest, so a flood of idle connections cannot lock legitimate clients out.
+     * The set says who is still silent (claimed by removing); the queue keeps their order.
+     */
+    private final Set<Pipe> silent = ConcurrentHashMap.newKeySet();
+    private final Queue<Pipe> silentOrder = new ConcurrentLinkedQueue<>();
     private final AtomicLong unfinishedRequests = new AtomicLong();
     private final AtomicLong closedConnections = new AtomicLong();
     private final AtomicLong oversizedTcp = new AtomicLong();
@@ -235,7 +247,7 @@ public final class StunServer implements AutoCloseable {
     private void admit(Pipe conn) {
         Object client = clientKey(conn.remoteAddress().orElseThrow().getAddress());
         boolean admitted = false;
-        if (open.incrementAndGet() <= config.maxConnections()) {
+        if (open.incrementAndGet() <= config.maxConnections() || evictOldestSilent()) {
             admitted = openPerClient.merge(client, 1, Integer::sum) <= config.maxConnectionsPerIp();
             if (!admitted) {
                 release(client);
@@ -250,16 +262,42 @@ public final class StunServer implements AutoCloseable {
             return;
         }
         lastRequest.put(conn, new AtomicLong(System.nanoTime()));
+        silent.add(conn);
+        silentOrder.add(conn);
         // An end handler runs before the connection's closeFuture completes, so before the server's close completes.
         conn.addEndHandler(ended -> {
             if (ended.closeCause().orElse(null) instanceof FrameTooLongException) {
                 oversizedTcp.incrementAndGet();
             }
             lastRequest.remove(conn);
+            spoke(conn);
             open.decrementAndGet();
             release(client);
             closedConnections.incrementAndGet();
         });
+    }
+
+    /**
+     * At {@code maxConnections}: closes the oldest connection that has not delivered a whole request yet, to make
+     * room for a newcomer (counted as refused); false when every open connection has spoken.
+     */
+    private boolean evictOldestSilent() {
+        for (Pipe victim = silentOrder.poll(); victim != null; victim = silentOrder.poll()) {
+            if (silent.remove(victim)) {
+                refusedHere.incrementAndGet();
+                LOG.debug("closed {}: silent, and a new connection needed its place", victim);
+                victim.closeAsync();
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@code conn} delivered a whole request, or ended: it is no longer a candidate for eviction. */
+    private void spoke(Pipe conn) {
+        if (silent.remove(conn)) {
+            silentOrder.remove(conn);
+        }
     }
 
     private void release(Object client) {
@@ -326,6 +364,7 @@ public final class StunServer implements AutoCloseable {
             if (last != null) {
                 last.set(System.nanoTime());
             }
+            spoke(conn);
             Outcome o = handle(bytes(data), sender, true, i, j);
             if (o.garbage()) {
                 conn.closeAsync(); // garbage on a stream: the framing cannot be trusted any more

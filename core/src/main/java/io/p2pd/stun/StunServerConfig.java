@@ -25,9 +25,10 @@ import java.util.Optional;
  * @param idleTimeout      a TCP connection with no traffic either way for this long is closed (default 10 s)
  * @param writeStallTimeout a TCP connection whose answers stay backed up this long (a client that pipelines requests
  *                         and never reads them; it is not read meanwhile) is closed (default 3 s)
- * @param maxConnections   most TCP connections at once, over every TCP listener together; more are closed as they
- *                         come (default {@link #DEFAULT_MAX_CONNECTIONS}: half the process's descriptor limit, at
- *                         most 10,000)
+ * @param maxConnections   most TCP connections at once, over every TCP listener together; a new one past it takes
+ *                         the place of the oldest connection that has sent no whole request yet, or is closed when
+ *                         all have (default {@link #DEFAULT_MAX_CONNECTIONS}: half the process's descriptor limit,
+ *                         at most 10,000)
  * @param maxConnectionsPerIp most TCP connections at once from one IPv4 address, or one IPv6 /64 prefix, over every
  *                         TCP listener together (default 200)
  */

@@ -299,6 +299,59 @@ class StunServerHardeningTest {
                 .isNotEqualTo(StunServer.clientKey(InetAddress.getByName("192.0.2.2")));
     }
 
+    /**
+     * Item 5: at {@code maxConnections}, idle connections cannot lock a client out: a newcomer takes the place of the
+     * oldest connection that never sent a whole request; once every connection has asked, a newcomer is refused.
+     */
+    @Test
+    void atTheConnectionCapANewcomerReplacesTheOldestSilentConnection() throws Exception {
+        StunServerConfig config = StunServerConfig.builder(LO1).udp(false).maxConnections(3)
+                .firstMessageTimeout(Duration.ofMinutes(1)).idleTimeout(Duration.ofMinutes(1)).build();
+        try (StunServer s = await(StunServer.start(config));
+             Socket idle1 = new Socket(); Socket idle2 = new Socket(); Socket talker = new Socket();
+             Socket late = new Socket(); Socket refused = new Socket()) {
+            for (Socket raw : List.of(idle1, idle2, talker)) {
+                raw.connect(s.primaryAddress(), 10_000);
+                raw.setSoTimeout(10_000);
+            }
+            assertThat(ask(talker).messageClass()).isEqualTo(StunMessage.MessageClass.SUCCESS_RESPONSE);
+            // At the cap: a client that asks at once is answered, in the place of the oldest silent connection.
+            StunResult legit = await(StunClient.binding(Proto.TCP, new InetSocketAddress(LO2, 0), s.primaryAddress(),
+                    FAST));
+            assertThat(legit.mappedAddress().getAddress()).isEqualTo(LO2);
+            assertThat(idle1.getInputStream().read()).isEqualTo(-1);
+            assertThat(s.refusedConnectionCount()).isEqualTo(1);
+            // The legitimate client has closed its connection: idle2, talker and a new one that asks fill the cap.
+            awaitConnections(s, 2);
+            late.connect(s.primaryAddress(), 10_000);
+            late.setSoTimeout(10_000);
+            assertThat(ask(late).messageClass()).isEqualTo(StunMessage.MessageClass.SUCCESS_RESPONSE);
+            // The next newcomer takes idle2's place, and asks: now every open connection has spoken.
+            Socket extra = new Socket();
+            try (extra) {
+                extra.connect(s.primaryAddress(), 10_000);
+                extra.setSoTimeout(10_000);
+                assertThat(ask(extra).messageClass()).isEqualTo(StunMessage.MessageClass.SUCCESS_RESPONSE);
+                assertThat(idle2.getInputStream().read()).isEqualTo(-1);
+                // No silent connection left: the cap refuses the newcomer.
+                refused.connect(s.primaryAddress(), 10_000);
+                refused.setSoTimeout(10_000);
+                assertThat(refused.getInputStream().read()).isEqualTo(-1);
+            }
+            assertThat(s.refusedConnectionCount()).isEqualTo(3);
+            assertThat(ask(talker).messageClass()).isEqualTo(StunMessage.MessageClass.SUCCESS_RESPONSE); // still served
+        }
+    }
+
+    /** Waits, bounded, until the server counts {@code n} open TCP connections (an ended one is counted off later). */
+    private static void awaitConnections(StunServer s, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (s.connectionCount() != n && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(s.connectionCount()).isEqualTo(n);
+    }
+
     /** Item 5: a connection past the per-IP cap is closed at once; another IP is still served. */
     @Test
     void connectionsPastThePerIpCapAreRefused() throws Exception {
