@@ -246,14 +246,13 @@ public final class StunServer implements AutoCloseable {
      */
     private void admit(Pipe conn) {
         Object client = clientKey(conn.remoteAddress().orElseThrow().getAddress());
-        boolean admitted = false;
-        if (open.incrementAndGet() <= config.maxConnections() || evictOldestSilent()) {
-            admitted = openPerClient.merge(client, 1, Integer::sum) <= config.maxConnectionsPerIp();
-            if (!admitted) {
-                release(client);
-            }
-        }
+        int fromClient = openPerClient.merge(client, 1, Integer::sum);
+        int total = open.incrementAndGet();
+        // The per-IP cap first: a newcomer it refuses must not have cost a silent connection its place.
+        boolean admitted = fromClient <= config.maxConnectionsPerIp()
+                && (total <= config.maxConnections() || evictOldestSilent());
         if (!admitted) {
+            release(client);
             open.decrementAndGet();
             refusedHere.incrementAndGet();
             closedConnections.incrementAndGet();
