@@ -5,8 +5,6 @@
 module io.p2pd.cli {
     requires io.p2pd;
     requires info.picocli;
-    // forward's default client cap follows the process's descriptor limit (UnixOperatingSystemMXBean).
-    requires jdk.management;
 
     // picocli sets the annotated option fields and calls the commands by reflection.
     opens io.p2pd.cli to info.picocli;

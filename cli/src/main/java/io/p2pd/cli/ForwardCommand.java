@@ -1,13 +1,12 @@
 package io.p2pd.cli;
 
-import com.sun.management.UnixOperatingSystemMXBean;
+import io.p2pd.internal.Descriptors;
 import io.p2pd.net.HostPort;
 import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -100,10 +99,7 @@ final class ForwardCommand implements Callable<Integer> {
      * socket, the event loops and the JVM need some too.
      */
     static int defaultMaxClients() {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix) {
-            return (int) Math.max(16, Math.min(4096, unix.getMaxFileDescriptorCount() / 2));
-        }
-        return 4096;
+        return Descriptors.halfTheLimit(4096);
     }
 
     /** A running UDP forwarder: its server pipe and its table of upstreams (closed with the server). */

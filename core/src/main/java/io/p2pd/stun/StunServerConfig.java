@@ -1,5 +1,6 @@
 package io.p2pd.stun;
 
+import io.p2pd.internal.Descriptors;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Objects;
@@ -49,7 +50,7 @@ public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<
      * files and clients' sockets), between 16 and 10,000; 10,000 where the limit cannot be read. Past the
      * descriptor limit a server can accept no one, legitimate or not.
      */
-    public static final int DEFAULT_MAX_CONNECTIONS = fromDescriptorLimit(10_000);
+    public static final int DEFAULT_MAX_CONNECTIONS = Descriptors.halfTheLimit(10_000);
     /** Default of {@link #maxConnectionsPerIp()}. */
     public static final int DEFAULT_MAX_CONNECTIONS_PER_IP = 200;
 
@@ -79,22 +80,6 @@ public record StunServerConfig(InetAddress primaryIp, int primaryPort, Optional<
         if (alternateIp.isPresent() && alternateIp.get().getClass() != primaryIp.getClass()) {
             throw new IllegalArgumentException("primary and alternate IPs are of different families");
         }
-    }
-
-    /** Half the "Max open files" soft limit of this process (Linux), within 16 and {@code most}; else {@code most}. */
-    static int fromDescriptorLimit(int most) {
-        try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/limits"))) {
-                if (line.startsWith("Max open files")) {
-                    String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
-                    return soft.equals("unlimited") ? most
-                            : Math.clamp(Long.parseLong(soft) / 2, 16, most);
-                }
-            }
-        } catch (java.io.IOException | RuntimeException e) {
-            // not Linux, or a format we do not know: the fixed default
-        }
-        return most;
     }
 
     private static void positive(String name, Duration d) {
