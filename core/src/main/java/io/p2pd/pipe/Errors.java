@@ -24,6 +24,8 @@ final class Errors {
 
     // Linux errno values, negated as Netty reports them.
     private static final int EPERM = -1;
+    private static final int ENFILE = -23;
+    private static final int EMFILE = -24;
     private static final int EACCES = -13;
     private static final int EPIPE = -32;
     private static final int EMSGSIZE = -90;
@@ -61,6 +63,30 @@ final class Errors {
             return refused(remote, cause);
         }
         return withCause(new ConnectException("cannot connect to " + show(remote) + errnoSuffix(cause)), cause);
+    }
+
+    /**
+     * Whether a failed accept may mean the process or the system ran out of descriptors: EMFILE or ENFILE by errno on
+     * the native transport; on NIO, which reports them as a bare IOException told apart only by its text, any I/O
+     * error may.
+     */
+    static boolean mayBeOutOfDescriptors(Throwable cause) {
+        if (cause instanceof NativeIoException n) {
+            return n.expectedErr() == EMFILE || n.expectedErr() == ENFILE;
+        }
+        return cause instanceof java.io.IOException;
+    }
+
+    /** Why an accept failed, in our words. */
+    static String acceptFailure(Throwable cause) {
+        if (cause instanceof NativeIoException n) {
+            return switch (n.expectedErr()) {
+                case EMFILE -> "out of file descriptors for this process";
+                case ENFILE -> "out of file descriptors system-wide";
+                default -> "accept failed with errno " + -n.expectedErr();
+            };
+        }
+        return cause.getClass().getSimpleName();
     }
 
     /** The message a plain {@link java.net.Socket} gives, with the address it could not reach. */

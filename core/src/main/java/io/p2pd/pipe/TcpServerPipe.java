@@ -124,7 +124,7 @@ final class TcpServerPipe extends Pipe {
             @Override
             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
                 acceptErrors.incrementAndGet();
-                if (!mayBeOutOfDescriptors(cause)) {
+                if (!Errors.mayBeOutOfDescriptors(cause)) {
                     noteOtherAcceptError(cause);
                     return;
                 }
@@ -146,7 +146,7 @@ final class TcpServerPipe extends Pipe {
      */
     private void notePause(Throwable cause) {
         long now = System.nanoTime();
-        String why = acceptErrorText(cause);
+        String why = Errors.acceptFailure(cause);
         if (lastAcceptWarning == 0 || now - lastAcceptWarning >= TimeUnit.MINUTES.toNanos(1)) {
             LOG.warn("{} could not accept a connection ({}); accepting again in {} ms{}", this, why, ACCEPT_PAUSE_MS,
                     pausesUnreported == 0 ? "" : "; " + pausesUnreported + " pauses since the last warning");
@@ -158,38 +158,14 @@ final class TcpServerPipe extends Pipe {
         }
     }
 
-    /**
-     * EMFILE or ENFILE by errno on the native transport; on NIO, which reports them as a bare IOException told apart
-     * only by its text, any I/O error may be.
-     */
-    static boolean mayBeOutOfDescriptors(Throwable cause) {
-        if (cause instanceof io.netty.channel.unix.Errors.NativeIoException e) {
-            int errno = -e.expectedErr();
-            return errno == 24 || errno == 23;
-        }
-        return cause instanceof java.io.IOException;
-    }
-
     private void noteOtherAcceptError(Throwable cause) {
         if (!otherAcceptErrorLogged) {
             otherAcceptErrorLogged = true;
             LOG.warn("{} could not accept a connection ({}); accepting goes on (later such errors at debug level)",
-                    this, acceptErrorText(cause));
+                    this, Errors.acceptFailure(cause));
         } else {
-            LOG.debug("{} could not accept a connection ({})", this, acceptErrorText(cause));
+            LOG.debug("{} could not accept a connection ({})", this, Errors.acceptFailure(cause));
         }
-    }
-
-    /** Why an accept failed, in our words (by errno, not by the OS's or Netty's text). */
-    private static String acceptErrorText(Throwable cause) {
-        if (cause instanceof io.netty.channel.unix.Errors.NativeIoException e) {
-            int errno = -e.expectedErr();
-            if (errno == 24 || errno == 23) {
-                return "out of file descriptors" + (errno == 24 ? " for this process" : " system-wide");
-            }
-            return "accept failed with errno " + errno;
-        }
-        return cause.getClass().getSimpleName();
     }
 
     /** How many accepts the OS refused (for tests). */
