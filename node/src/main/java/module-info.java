@@ -6,6 +6,7 @@ module io.p2pd.node {
     requires transitive io.p2pd;
     requires org.bouncycastle.provider;
 
+    exports io.p2pd.node;
     exports io.p2pd.node.id;
     exports io.p2pd.node.addr;
 }
