@@ -4,6 +4,7 @@
  */
 module io.p2pd.cli {
     requires io.p2pd;
+    requires io.p2pd.node;
     requires info.picocli;
 
     // picocli sets the annotated option fields and calls the commands by reflection.

@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
 @Command(name = "p2pd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Pipes for TCP and UDP, interfaces and routes, STUN and NAT detection.",
         subcommands = {DemoCommand.class, InterfacesCommand.class, StunCommand.class, StunServerCommand.class,
-            NatCommand.class, EchoCommand.class, ConnectCommand.class, ForwardCommand.class,
+            NatCommand.class, EchoCommand.class, ConnectCommand.class, ForwardCommand.class, NodeCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main {
 
