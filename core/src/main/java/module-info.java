@@ -21,5 +21,5 @@ module io.p2pd {
     exports io.p2pd.stun;
     exports io.p2pd.nat;
     // The JSON writer is not API; the command line shares it.
-    exports io.p2pd.internal to io.p2pd.cli;
+    exports io.p2pd.internal to io.p2pd.cli, io.p2pd.node;
 }

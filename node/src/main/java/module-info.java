@@ -8,4 +8,5 @@ module io.p2pd.node {
 
     exports io.p2pd.node.id;
     exports io.p2pd.node.addr;
+    exports io.p2pd.node.signal;
 }
