@@ -15,4 +15,5 @@ module io.p2pd.node {
     exports io.p2pd.node.id;
     exports io.p2pd.node.addr;
     exports io.p2pd.node.mqtt;
+    exports io.p2pd.node.signal;
 }
