@@ -12,6 +12,7 @@ module io.p2pd.node {
     requires io.netty.codec.mqtt;
     requires org.slf4j;
 
+    exports io.p2pd.node;
     exports io.p2pd.node.id;
     exports io.p2pd.node.addr;
     exports io.p2pd.node.mqtt;
