@@ -5,6 +5,7 @@ import io.p2pd.nic.Interface;
 import io.p2pd.nic.Nics;
 import io.p2pd.node.Node;
 import io.p2pd.node.NodeInterface;
+import io.p2pd.node.mqtt.MqttBroker;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -36,7 +37,8 @@ final class NodeCommand implements java.util.concurrent.Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--broker", paramLabel = "HOST:PORT[,...]", description = "MQTT brokers for signalling "
-            + "(port 1883 when none is given); not wired into the node yet: giving one fails the start")
+            + "(port 1883 when none is given); the node subscribes to its id at each, and logs the signed "
+            + "messages it receives")
     String brokers;
 
     @Option(names = "--stun", paramLabel = "HOST[:PORT][,...]", description = "STUN servers with an alternate "
@@ -77,7 +79,7 @@ final class NodeCommand implements java.util.concurrent.Callable<Integer> {
             builder.stunServers(Addresses.servers(spec, stun));
         }
         if (brokers != null) {
-            builder.brokers(Addresses.list(brokers).stream().map(b -> Addresses.hostPort(spec, b, 1883)).toList());
+            builder.brokers(brokers(Addresses.list(brokers)));
         }
         if (key != null) {
             builder.keyFile(key);
@@ -89,6 +91,14 @@ final class NodeCommand implements java.util.concurrent.Callable<Integer> {
             builder.interfaces(interfaces(Addresses.list(interfaces)));
         }
         PrintWriter err = spec.commandLine().getErr();
+        builder.signalListener(receipt -> {
+            synchronized (err) {
+                err.println("  .. signal " + receipt.message().type() + " from "
+                        + receipt.message().source().nodeId().value() + " (id " + receipt.id()
+                        + (receipt.encrypted() ? ", encrypted" : "") + ")");
+                err.flush();
+            }
+        });
         builder.progress(line -> {
             if (!quiet) {
                 synchronized (err) {
@@ -103,11 +113,22 @@ final class NodeCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.println(json ? Json.write(describe(node)) : node.address().toString());
         out.flush();
-        // Signals received are logged here once the node has signalling (issue 14: h3's Signalling).
         waitForEndOfInput(System.in);
         Runtime.getRuntime().removeShutdownHook(closer);
         close(node, err);
         return 0;
+    }
+
+    private List<MqttBroker> brokers(List<String> texts) {
+        List<MqttBroker> out = new ArrayList<>();
+        for (String text : texts) {
+            try {
+                out.add(MqttBroker.parse(text));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--broker: " + e.getMessage());
+            }
+        }
+        return out;
     }
 
     private Duration positiveMillis(long ms) {
