@@ -87,4 +87,23 @@ class NodeCommandTest {
             assertThat(r.out()).startsWith("{\"error\":\"listenPort: port " + taken.getLocalPort() + " is taken");
         }
     }
+
+    @Test
+    void noUsableBrokerIsAnErrorNamingTheOption() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        P2pd.Result r = P2pd.run("", "node", "--interface", "lo", "--port", "0", "--broker", "127.0.0.1:" + port,
+                "--json", "--quiet");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.out()).startsWith("{\"error\":\"brokers: no broker could be used");
+    }
+
+    @Test
+    void aMalformedBrokerIsAUsageError() throws Exception {
+        P2pd.Result r = P2pd.run("", "node", "--interface", "lo", "--broker", "127.0.0.1:99999");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--broker: broker port");
+    }
 }
