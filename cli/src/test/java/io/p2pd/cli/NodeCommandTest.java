@@ -106,4 +106,11 @@ class NodeCommandTest {
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("--broker: broker port");
     }
+
+    @Test
+    void nodeHasHelp() throws Exception {
+        P2pd.Result r = P2pd.run("", "node", "--help");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).startsWith("Usage: p2pd node").contains("--broker").contains("--stun");
+    }
 }
