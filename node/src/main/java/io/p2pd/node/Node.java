@@ -330,7 +330,8 @@ public final class Node {
 
         /**
          * Starts a node with these options (see {@link Node} for the steps). Fails with a {@link NodeStartException}
-         * naming the option at fault; whatever was opened is closed first.
+         * naming the option at fault; whatever was opened is closed first. Cancelling the future does not stop a
+         * start under way, but a node that finishes starting after that is closed at once.
          */
         public CompletableFuture<Node> start() {
             return NodeStart.start(this);

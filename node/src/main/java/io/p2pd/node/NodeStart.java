@@ -46,6 +46,7 @@ final class NodeStart {
     private final Node.Config config;
     private final List<Pipe> opened = new ArrayList<>();
     private NodeSignals signals;
+    private List<CompletableFuture<Detection>> detections = List.of();
 
     private NodeStart(Node.Config config) {
         this.config = config;
@@ -56,8 +57,12 @@ final class NodeStart {
         Thread.ofVirtual().name("p2pd-node-start").start(() -> {
             NodeStart run = new NodeStart(config);
             try {
-                out.complete(run.run());
+                Node node = run.run();
+                if (!out.complete(node)) {
+                    node.close(); // the caller cancelled while it started: nobody else will close it
+                }
             } catch (Throwable e) {
+                run.detections.forEach(d -> d.cancel(true));
                 run.closeOpened();
                 out.completeExceptionally(e);
             }
@@ -87,7 +92,7 @@ final class NodeStart {
 
         port = listen(ifs, port);
 
-        List<CompletableFuture<Detection>> detections = ifs.stream().map(this::detect).toList();
+        detections = ifs.stream().map(this::detect).toList();
         List<Measured> measured = new ArrayList<>();
         List<NodeInterface> described = new ArrayList<>();
         List<String> allNames = Nics.list().stream().map(Interface::name).toList();
