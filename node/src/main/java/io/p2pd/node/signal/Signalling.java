@@ -1,11 +1,13 @@
 package io.p2pd.node.signal;
 
+import io.p2pd.node.id.NodeId;
 import io.p2pd.node.id.NodeKey;
 import io.p2pd.node.id.NodePublicKey;
 import io.p2pd.node.mqtt.MqttBroker;
 import io.p2pd.node.mqtt.MqttClient;
 import io.p2pd.node.mqtt.MqttClientConf;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -40,6 +42,7 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class Signalling implements AutoCloseable {
 
     static final int QUEUE = 1024;
+    static final int KNOWN_KEYS = 4096;
 
     private final NodeKey key;
     private final List<MqttBroker> brokers;
@@ -51,6 +54,12 @@ public final class Signalling implements AutoCloseable {
     private final ThreadPoolExecutor checker;
     private final Map<Integer, CompletableFuture<MqttClient>> clients = new ConcurrentHashMap<>();
     private final List<Integer> listening = new ArrayList<>();
+    private final Map<NodeId, NodePublicKey> knownKeys = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<NodeId, NodePublicKey> eldest) {
+            return size() > KNOWN_KEYS;
+        }
+    };
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong overloaded = new AtomicLong();
@@ -94,15 +103,33 @@ public final class Signalling implements AutoCloseable {
      *     or the destination lists no broker in our list
      */
     public CompletableFuture<Integer> send(SignalMessage message, NodePublicKey recipientKey) {
-        return publish(message, sealer.seal(message, recipientKey));
+        byte[] sealed = sealer.seal(message, recipientKey);
+        learn(recipientKey);
+        return publish(message, sealed);
     }
 
     /**
-     * Sends {@code message} signed but in plaintext: only for a first message to a peer whose key we do not know.
-     * Otherwise as {@link #send}.
+     * Sends {@code message} to the node of its destination address, encrypted to that node's key when it is known
+     * (given to {@link #send(SignalMessage, NodePublicKey)} before, or learned from a signed message it sent us:
+     * the first message to a peer whose key is known is never plaintext), else signed in plaintext (a first
+     * message to a peer we only know by address). Otherwise as {@link #send(SignalMessage, NodePublicKey)}.
      */
-    public CompletableFuture<Integer> sendPlaintext(SignalMessage message) {
-        return publish(message, sealer.sealPlaintext(message));
+    public CompletableFuture<Integer> send(SignalMessage message) {
+        NodePublicKey known = knownKey(message.destination().nodeId());
+        return known != null ? send(message, known) : publish(message, sealer.sealPlaintext(message));
+    }
+
+    /** The key of node {@code id} when known (bounded memory: the {@value #KNOWN_KEYS} most recent peers). */
+    NodePublicKey knownKey(NodeId id) {
+        synchronized (knownKeys) {
+            return knownKeys.get(id);
+        }
+    }
+
+    private void learn(NodePublicKey key) {
+        synchronized (knownKeys) {
+            knownKeys.put(key.nodeId(), key);
+        }
     }
 
     /** Counts so far. */
@@ -228,6 +255,10 @@ public final class Signalling implements AutoCloseable {
     private void deliver(SignalResult r) {
         try {
             if (r instanceof SignalResult.Accepted a) {
+                if (a.receipt().signed()) {
+                    // The inbox checked that this key hashes to the sender's node id.
+                    a.receipt().message().senderKey().ifPresent(this::learn);
+                }
                 listener.accepted(a.receipt());
             } else if (r instanceof SignalResult.Dropped d) {
                 listener.dropped(d.reason(), d.detail());

@@ -96,20 +96,31 @@ class SignallingTest {
                 assertThat(a.listening()).containsExactly(0, 1);
                 assertThat(b.listening()).containsExactly(0, 1);
 
-                // A to B, encrypted and signed: accepted once, the second broker's copy a duplicate.
+                // A to B, first message: A does not know B's key (an address carries only its hash), so it goes
+                // signed in plaintext; accepted once, the second broker's copy a duplicate.
+                assertThat(a.knownKey(KEY_B.nodeId())).isNull();
                 SignalMessage hello = SignalMessage.of(SignalType.GET_ADDRESS, now() + 30, "hello1", addrA, addrB);
-                assertThat(await(a.send(hello, KEY_B.publicKey()))).isIn(0, 1);
+                assertThat(await(a.send(hello))).isIn(0, 1);
                 SignalReceipt got = heardB.nextAccepted();
                 assertThat(got.message()).isEqualTo(hello.withSenderKey(KEY_A.publicKey()));
-                assertThat(got.encrypted()).isTrue();
+                assertThat(got.encrypted()).isFalse();
                 assertThat(got.mayDial()).isTrue();
                 assertThat(heardB.nextDropped()).isEqualTo(SignalDrop.DUPLICATE);
 
-                // B answers A the same way, with the key the question carried.
+                // B answers with the key it learned from A's signed message: encrypted, never plaintext.
+                assertThat(b.knownKey(KEY_A.nodeId())).isEqualTo(KEY_A.publicKey());
                 SignalMessage answer = SignalMessage.of(SignalType.RETURN_ADDRESS, now() + 30, "hello1", addrB, addrA);
-                await(b.send(answer, got.message().senderKey().orElseThrow()));
-                assertThat(heardA.nextAccepted().message()).isEqualTo(answer.withSenderKey(KEY_B.publicKey()));
+                await(b.send(answer));
+                SignalReceipt answered = heardA.nextAccepted();
+                assertThat(answered.message()).isEqualTo(answer.withSenderKey(KEY_B.publicKey()));
+                assertThat(answered.encrypted()).isTrue();
                 assertThat(heardA.nextDropped()).isEqualTo(SignalDrop.DUPLICATE);
+
+                // And A, now knowing B's key, encrypts too.
+                SignalMessage again = SignalMessage.of(SignalType.CONNECT, now() + 30, "again", addrA, addrB);
+                await(a.send(again));
+                assertThat(heardB.nextAccepted().encrypted()).isTrue();
+                assertThat(heardB.nextDropped()).isEqualTo(SignalDrop.DUPLICATE);
 
                 // A third party publishes straight to B's topic.
                 MqttClient third = await(MqttClient.connect(brokers.get(0), conf()));
@@ -128,14 +139,11 @@ class SignallingTest {
                     // Expired: C's own, honestly signed, but its ttl passed a minute ago.
                     attacks.add(new SignalSealer(KEY_C).seal(
                             SignalMessage.of(SignalType.CONNECT, now() - 60, "old", addrC, addrB), KEY_B.publicKey()));
-                    // Replayed: a signed plaintext message A sent, captured and re-wrapped (encrypted to B) by C.
-                    SignalMessage plainFromA = SignalMessage.of(SignalType.GET_ADDRESS, now() + 30, "plain1", addrA,
-                            addrB);
-                    await(a.sendPlaintext(plainFromA));
-                    assertThat(heardB.nextAccepted().encrypted()).isFalse();
-                    assertThat(heardB.nextDropped()).isEqualTo(SignalDrop.DUPLICATE);
-                    byte[] captured = SignalCodec.signedPlain(plainFromA.withSenderKey(KEY_A.publicKey()), KEY_A);
+                    // Replayed: A's first message (plaintext, so C could read it on the way), re-wrapped by C:
+                    // encrypted to B, and as it was.
+                    byte[] captured = SignalCodec.signedPlain(hello.withSenderKey(KEY_A.publicKey()), KEY_A);
                     attacks.add(SignalCodec.wire(true, KEY_B.publicKey().encrypt(captured)));
+                    attacks.add(SignalCodec.wire(false, captured));
                     for (byte[] attack : attacks) {
                         await(third.publish(topicB, attack));
                     }
@@ -145,7 +153,7 @@ class SignallingTest {
                     }
                     assertThat(seen).containsExactlyInAnyOrderEntriesOf(Map.of(SignalDrop.WRONG_SENDER_KEY, 1,
                             SignalDrop.BAD_SIGNATURE, 1, SignalDrop.UNSIGNED, 1, SignalDrop.STALE, 1,
-                            SignalDrop.REPLAYED, 1));
+                            SignalDrop.REPLAYED, 1, SignalDrop.DUPLICATE, 1));
                     assertThat(heardB.accepted).isEmpty();
                 } finally {
                     await(third.close());
@@ -153,14 +161,15 @@ class SignallingTest {
 
                 SignallingStats statsB = b.stats();
                 assertThat(statsB.inbox().accepted()).isEqualTo(2);
-                assertThat(statsB.inbox().dropped(SignalDrop.DUPLICATE)).isEqualTo(2);
+                assertThat(statsB.inbox().dropped(SignalDrop.DUPLICATE)).isEqualTo(3);
                 assertThat(statsB.inbox().dropped(SignalDrop.WRONG_SENDER_KEY)).isEqualTo(1);
                 assertThat(statsB.inbox().dropped(SignalDrop.BAD_SIGNATURE)).isEqualTo(1);
                 assertThat(statsB.inbox().dropped(SignalDrop.UNSIGNED)).isEqualTo(1);
                 assertThat(statsB.inbox().dropped(SignalDrop.STALE)).isEqualTo(1);
                 assertThat(statsB.inbox().dropped(SignalDrop.REPLAYED)).isEqualTo(1);
-                assertThat(statsB.received()).isEqualTo(9);
+                assertThat(statsB.received()).isEqualTo(10);
                 assertThat(a.stats().sent()).isEqualTo(2);
+                assertThat(a.stats().published()).isEqualTo(4);
 
                 // Broker 0 dies mid-session: messages still arrive, both ways, through broker 1.
                 broker0.kill();
