@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
         description = "Pipes for TCP and UDP, interfaces and routes, STUN and NAT detection, peer addresses and an "
                 + "MQTT broker for signalling.",
         subcommands = {DemoCommand.class, InterfacesCommand.class, StunCommand.class, StunServerCommand.class,
-            NatCommand.class, EchoCommand.class, ConnectCommand.class, ForwardCommand.class,
+            NatCommand.class, EchoCommand.class, ConnectCommand.class, ForwardCommand.class, NodeCommand.class,
             BrokerCommand.class, AddressCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
