@@ -162,4 +162,39 @@ class NodeBrokerTest {
             client.close().orTimeout(30, TimeUnit.SECONDS).join();
         }
     }
+
+    @Test
+    void twoNodesOnOneBrokerExchangeSignedEncryptedMessagesBothWays() throws Exception {
+        LinkedBlockingQueue<SignalReceipt> atA = new LinkedBlockingQueue<>();
+        LinkedBlockingQueue<SignalReceipt> atB = new LinkedBlockingQueue<>();
+        Node a = await(Node.builder().interfaces(List.of(lo())).listenPort(0).machineId(MACHINE)
+                .brokers(List.of(broker)).signalListener(atA::add).start());
+        try {
+            Node b = await(Node.builder().interfaces(List.of(lo())).listenPort(0).machineId(MACHINE)
+                    .brokers(List.of(broker)).signalListener(atB::add).start());
+            try {
+                long ttl = System.currentTimeMillis() / 1000 + 20;
+                int via = await(a.signalling().orElseThrow().send(
+                        SignalMessage.of(SignalType.GET_ADDRESS, ttl, "ab", a.address(), b.address()), b.publicKey()));
+                assertThat(via).isZero();
+                SignalReceipt r = atB.poll(30, TimeUnit.SECONDS);
+                assertThat(r).isNotNull();
+                assertThat(r.message().source()).isEqualTo(a.address());
+                assertThat(r.encrypted()).isTrue();
+                assertThat(r.signed()).isTrue();
+                // B learned A's key from that signed message: its reply is encrypted without being told the key.
+                await(b.signalling().orElseThrow().send(
+                        SignalMessage.of(SignalType.RETURN_ADDRESS, ttl, "ab", b.address(), a.address())));
+                SignalReceipt back = atA.poll(30, TimeUnit.SECONDS);
+                assertThat(back).isNotNull();
+                assertThat(back.message().source()).isEqualTo(b.address());
+                assertThat(back.message().type()).isEqualTo(SignalType.RETURN_ADDRESS);
+                assertThat(back.encrypted()).isTrue();
+            } finally {
+                await(b.close());
+            }
+        } finally {
+            await(a.close());
+        }
+    }
 }
