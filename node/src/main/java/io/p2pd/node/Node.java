@@ -245,7 +245,10 @@ public final class Node {
             return this;
         }
 
-        /** The machine id. Default: this machine's ({@link MachineId#ofThisMachine()}, else the original's fallback). */
+        /**
+         * The machine id. Default: this machine's ({@link MachineId#ofThisMachine()}, else the original's fallback);
+         * a start fails naming {@code machineId} when there is neither.
+         */
         public Builder machineId(MachineId id) {
             this.machineId = Objects.requireNonNull(id, "machineId");
             return this;
