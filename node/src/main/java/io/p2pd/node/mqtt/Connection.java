@@ -124,8 +124,9 @@ final class Connection extends ChannelInboundHandlerAdapter {
         long keepAliveMs = keepAlive.toMillis();
         ctx.pipeline().addBefore(ctx.name(), "keep-alive", new IdleStateHandler(keepAliveMs * 3 / 2,
                 keepAliveMs, 0, TimeUnit.MILLISECONDS));
-        established.complete(this);
+        // The client's state first: whoever waits on the connect sees it connected.
         client.onConnected(this);
+        established.complete(this);
     }
 
     @Override
