@@ -341,6 +341,9 @@ public final class MqttClient {
                         if (ssl != null) {
                             ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), broker.host(), broker.port()));
                         }
+                        if (version == MqttProtocol.V5) {
+                            ch.pipeline().addLast("v311-connack", new V311ConnAckGuard(conn));
+                        }
                         ch.pipeline().addLast("decoder", new MqttDecoder(decoderLimit));
                         ch.pipeline().addLast("encoder", MqttEncoder.INSTANCE);
                         ch.pipeline().addLast("mqtt", conn);
