@@ -19,6 +19,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.security.cert.CertificateException;
 import javax.net.ssl.SSLException;
 
 /**
@@ -112,6 +113,15 @@ final class Connection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** A 3.1.1 CONNACK answered our MQTT 5 CONNECT ({@link V311ConnAckGuard}). */
+    void answeredAs311(int returnCode) {
+        fail(returnCode == 0
+                ? new MqttException.Protocol("the MQTT broker " + client.broker().hostPort() + " accepted an MQTT 5 "
+                        + "CONNECT with an MQTT 3.1.1 CONNACK", null)
+                : new MqttException.Refused("the MQTT broker " + client.broker().hostPort() + " speaks MQTT 3.1.1 "
+                        + "and refused the connection", returnCode));
+    }
+
     private void onConnAck(ChannelHandlerContext ctx, MqttConnAckMessage ack) {
         int code = ack.variableHeader().connectReturnCode().byteValue() & 0xff;
         if (code != 0) {
@@ -124,8 +134,9 @@ final class Connection extends ChannelInboundHandlerAdapter {
         long keepAliveMs = keepAlive.toMillis();
         ctx.pipeline().addBefore(ctx.name(), "keep-alive", new IdleStateHandler(keepAliveMs * 3 / 2,
                 keepAliveMs, 0, TimeUnit.MILLISECONDS));
-        established.complete(this);
+        // The client's state first: whoever waits on the connect sees it connected.
         client.onConnected(this);
+        established.complete(this);
     }
 
     @Override
@@ -192,11 +203,16 @@ final class Connection extends ChannelInboundHandlerAdapter {
                 ? " (reason code 0x" + Integer.toHexString(h.reasonCode() & 0xff) + ")" : "";
     }
 
-    private static String tlsReason(Throwable t) {
-        // The JDK's wording of a handshake failure is all there is; it names no Netty internals.
-        SSLException ssl = find(t, SSLException.class);
-        String m = ssl != null ? ssl.getMessage() : null;
-        return m == null || m.isBlank() ? "the handshake did not complete" : m;
+    /** In our words: the engine's text names its internals. */
+    private String tlsReason(Throwable t) {
+        if (find(t, CertificateException.class) != null) {
+            return client.broker().trusted().isEmpty()
+                    ? "its certificate is not trusted by the system's trust store, or does not name "
+                            + client.broker().host()
+                    : "its certificate is not one of the trusted certificates given, or does not name "
+                            + client.broker().host();
+        }
+        return "the handshake did not complete";
     }
 
     private static <T extends Throwable> T find(Throwable t, Class<T> type) {

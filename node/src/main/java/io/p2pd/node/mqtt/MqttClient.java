@@ -71,8 +71,11 @@ import org.slf4j.LoggerFactory;
 public final class MqttClient {
 
     private static final Logger LOG = LoggerFactory.getLogger(MqttClient.class);
-    /** Room in a packet for a topic, packet id and MQTT 5 properties, on top of the payload limit. */
-    private static final int HEADER_ROOM = 65_535 + 2 + 2 + 1024;
+    /**
+     * Room in a packet for a topic, packet id and MQTT 5 properties, on top of the payload limit: a packet larger
+     * than both cannot be read, and costs the connection.
+     */
+    static final int HEADER_ROOM = 4096;
     /** A 3.1.1 CONNACK's "unacceptable protocol version", and MQTT 5's "unsupported protocol version". */
     private static final int REFUSED_VERSION_311 = 0x01;
     private static final int REFUSED_VERSION_5 = 0x84;
@@ -337,6 +340,9 @@ public final class MqttClient {
                     protected void initChannel(Channel ch) {
                         if (ssl != null) {
                             ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), broker.host(), broker.port()));
+                        }
+                        if (version == MqttProtocol.V5) {
+                            ch.pipeline().addLast("v311-connack", new V311ConnAckGuard(conn));
                         }
                         ch.pipeline().addLast("decoder", new MqttDecoder(decoderLimit));
                         ch.pipeline().addLast("encoder", MqttEncoder.INSTANCE);
