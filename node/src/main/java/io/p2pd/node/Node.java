@@ -3,13 +3,16 @@ package io.p2pd.node;
 import io.p2pd.nat.DeltaType;
 import io.p2pd.nat.NatType;
 import io.p2pd.nat.PortDelta;
-import io.p2pd.net.HostPort;
 import io.p2pd.nic.Interface;
 import io.p2pd.node.addr.PeerAddress;
 import io.p2pd.node.id.MachineId;
 import io.p2pd.node.id.NodeId;
 import io.p2pd.node.id.NodeKey;
 import io.p2pd.node.id.NodePublicKey;
+import io.p2pd.node.mqtt.MqttBroker;
+import io.p2pd.node.signal.SignalPolicy;
+import io.p2pd.node.signal.SignalReceipt;
+import io.p2pd.node.signal.SignalStats;
 import io.p2pd.pipe.Pipe;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -23,7 +26,7 @@ import java.util.function.Consumer;
 
 /**
  * A P2PD node: its interfaces with their measured NAT, a listening TCP server on each, a key pair that names it,
- * and (soon) its channels to signalling brokers. Its {@link #address()} is what another node needs to reach it, in
+ * and its subscriptions at signalling brokers. Its {@link #address()} is what another node needs to reach it, in
  * the original P2PD's text format.
  *
  * <pre>{@code
@@ -48,8 +51,11 @@ import java.util.function.Consumer;
  *       external IP. The failure is reported to the progress listener and in {@link NodeInterface#detectionError()}.
  *       No STUN servers at all means no detection: every interface is recorded the same way. No answer from any
  *       server is a result, not a failure: {@link NatType#BLOCKED};</li>
- *   <li>connects to the brokers (not yet: see {@link Builder#brokers});</li>
- *   <li>makes the peer address. Nothing is published.</li>
+ *   <li>connects to the brokers, all at once, and subscribes at each to the node id (the original's topic). A
+ *       broker that cannot be reached or refuses is reported and left out of the address; the start fails (naming
+ *       {@code brokers}) only when brokers were given and none could be used;</li>
+ *   <li>makes the peer address: its signalling indexes are the positions, in the broker list, of the brokers
+ *       used. Nothing is published.</li>
  * </ol>
  * If any step fails, everything opened so far is closed before the future fails.
  */
@@ -65,14 +71,17 @@ public final class Node {
     private final PeerAddress address;
     private final List<NodeInterface> interfaces;
     private final List<Pipe> servers;
+    private final NodeSignals signals;
     private final AtomicReference<CompletableFuture<Void>> closing = new AtomicReference<>();
 
-    Node(NodeKey key, MachineId machineId, PeerAddress address, List<NodeInterface> interfaces, List<Pipe> servers) {
+    Node(NodeKey key, MachineId machineId, PeerAddress address, List<NodeInterface> interfaces, List<Pipe> servers,
+            NodeSignals signals) {
         this.key = key;
         this.machineId = machineId;
         this.address = address;
         this.interfaces = List.copyOf(interfaces);
         this.servers = List.copyOf(servers);
+        this.signals = signals;
     }
 
     /** A builder with the defaults documented on each option. */
@@ -115,6 +124,16 @@ public final class Node {
         return servers.stream().map(Pipe::localAddress).toList();
     }
 
+    /** The brokers the node is subscribed at, as their indexes in the builder's list (the address's signal field). */
+    public List<Integer> brokerIndexes() {
+        return signals.connected().stream().map(NodeSignals.Connected::index).toList();
+    }
+
+    /** Signalling messages received: accepted, and dropped by reason. */
+    public SignalStats signalStats() {
+        return signals.inbox().stats();
+    }
+
     /**
      * Closes everything the node opened and completes when all of it is closed. Idempotent: later calls return the
      * same future.
@@ -124,7 +143,7 @@ public final class Node {
         if (!closing.compareAndSet(null, mine)) {
             return closing.get();
         }
-        closeAll(servers).whenComplete((v, e) -> mine.complete(null));
+        CompletableFuture.allOf(closeAll(servers), signals.close()).whenComplete((v, e) -> mine.complete(null));
         return mine;
     }
 
@@ -146,7 +165,9 @@ public final class Node {
     public static final class Builder {
         private List<Interface> interfaces;
         private List<InetSocketAddress> stunServers = List.of();
-        private List<HostPort> brokers = List.of();
+        private List<MqttBroker> brokers = List.of();
+        private SignalPolicy signalPolicy = SignalPolicy.defaults();
+        private Consumer<SignalReceipt> signalListener = receipt -> { };
         private NodeKey key;
         private Path keyFile;
         private MachineId machineId;
@@ -180,12 +201,24 @@ public final class Node {
         /**
          * MQTT brokers for signalling, in order: a broker's position is its index in the address. Default: none
          * (the address lists no broker, written {@code None}).
-         *
-         * <p>Not wired yet: starting a node with brokers fails with a {@link NodeStartException} naming
-         * {@code brokers} until the signalling client is connected here (issue 14).
          */
-        public Builder brokers(List<HostPort> brokers) {
+        public Builder brokers(List<MqttBroker> brokers) {
             this.brokers = List.copyOf(brokers);
+            return this;
+        }
+
+        /** How received signalling messages are checked. Default: {@link SignalPolicy#defaults()} (signed only). */
+        public Builder signalPolicy(SignalPolicy policy) {
+            this.signalPolicy = Objects.requireNonNull(policy, "signalPolicy");
+            return this;
+        }
+
+        /**
+         * Told each signalling message accepted (signed, fresh, not seen before, from any broker). Called on an event
+         * loop: it must not block. Default: nothing.
+         */
+        public Builder signalListener(Consumer<SignalReceipt> listener) {
+            this.signalListener = Objects.requireNonNull(listener, "signalListener");
             return this;
         }
 
@@ -261,7 +294,7 @@ public final class Node {
             }
             return new Config(Optional.ofNullable(interfaces), stunServers, brokers, Optional.ofNullable(key),
                     Optional.ofNullable(keyFile), Optional.ofNullable(machineId), Optional.ofNullable(listenPort),
-                    detectionTimeLimit, progress);
+                    detectionTimeLimit, progress, signalPolicy, signalListener);
         }
 
         /** {@code build().start()}. */
@@ -277,8 +310,9 @@ public final class Node {
      * @param listenPort empty: derived from the machine id
      */
     public record Config(Optional<List<Interface>> interfaces, List<InetSocketAddress> stunServers,
-            List<HostPort> brokers, Optional<NodeKey> key, Optional<Path> keyFile, Optional<MachineId> machineId,
-            Optional<Integer> listenPort, Duration detectionTimeLimit, Consumer<String> progress) {
+            List<MqttBroker> brokers, Optional<NodeKey> key, Optional<Path> keyFile, Optional<MachineId> machineId,
+            Optional<Integer> listenPort, Duration detectionTimeLimit, Consumer<String> progress,
+            SignalPolicy signalPolicy, Consumer<SignalReceipt> signalListener) {
 
         public Config {
             Objects.requireNonNull(interfaces, "interfaces");
@@ -290,11 +324,14 @@ public final class Node {
             Objects.requireNonNull(listenPort, "listenPort");
             Objects.requireNonNull(detectionTimeLimit, "detectionTimeLimit");
             Objects.requireNonNull(progress, "progress");
+            Objects.requireNonNull(signalPolicy, "signalPolicy");
+            Objects.requireNonNull(signalListener, "signalListener");
         }
 
         /**
          * Starts a node with these options (see {@link Node} for the steps). Fails with a {@link NodeStartException}
-         * naming the option at fault; whatever was opened is closed first.
+         * naming the option at fault; whatever was opened is closed first. Cancelling the future does not stop a
+         * start under way, but a node that finishes starting after that is closed at once.
          */
         public CompletableFuture<Node> start() {
             return NodeStart.start(this);

@@ -17,6 +17,7 @@ import io.p2pd.node.AddressRecords.Pair;
 import io.p2pd.node.addr.PeerAddress;
 import io.p2pd.node.id.MachineId;
 import io.p2pd.node.id.NodeKey;
+import io.p2pd.node.signal.SignalInbox;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
@@ -44,6 +45,8 @@ final class NodeStart {
 
     private final Node.Config config;
     private final List<Pipe> opened = new ArrayList<>();
+    private NodeSignals signals;
+    private List<CompletableFuture<Detection>> detections = List.of();
 
     private NodeStart(Node.Config config) {
         this.config = config;
@@ -54,8 +57,12 @@ final class NodeStart {
         Thread.ofVirtual().name("p2pd-node-start").start(() -> {
             NodeStart run = new NodeStart(config);
             try {
-                out.complete(run.run());
+                Node node = run.run();
+                if (!out.complete(node)) {
+                    node.close(); // the caller cancelled while it started: nobody else will close it
+                }
             } catch (Throwable e) {
+                run.detections.forEach(d -> d.cancel(true));
                 run.closeOpened();
                 out.completeExceptionally(e);
             }
@@ -85,7 +92,7 @@ final class NodeStart {
 
         port = listen(ifs, port);
 
-        List<CompletableFuture<Detection>> detections = ifs.stream().map(this::detect).toList();
+        detections = ifs.stream().map(this::detect).toList();
         List<Measured> measured = new ArrayList<>();
         List<NodeInterface> described = new ArrayList<>();
         List<String> allNames = Nics.list().stream().map(Interface::name).toList();
@@ -104,18 +111,19 @@ final class NodeStart {
                     externals, d.error()));
         }
 
-        if (!config.brokers().isEmpty()) {
-            // SEAM (issue 14): connect to config.brokers() through the signalling client (io.p2pd.node.signal) once
-            // it is on main, keep the connected brokers' indexes for the address, and close them in Node.close().
-            // Until then a node with brokers refuses to start rather than print an address naming brokers it is not
-            // listening on. NodeTest.connectsToItsBrokersAndClosesThem fails until this is done.
-            throw new NodeStartException("brokers", "signalling through MQTT brokers is not available yet", null);
+        try {
+            signals = NodeSignals.connect(config.brokers(), key, new SignalInbox(key, config.signalPolicy()),
+                    config.signalListener(), this::progress).get();
+        } catch (ExecutionException e) {
+            Throwable cause = NodeSignals.unwrap(e.getCause());
+            throw cause instanceof NodeStartException n ? n
+                    : new NodeStartException("brokers", NodeSignals.message(cause), cause);
         }
-        List<Integer> signal = List.of();
+        List<Integer> signal = signals.connected().stream().map(NodeSignals.Connected::index).toList();
 
         PeerAddress address = AddressRecords.make(key.nodeId(), machine, signal, port, measured);
         progress("address " + address);
-        return new Node(key, machine, address, described, opened);
+        return new Node(key, machine, address, described, opened, signals);
     }
 
     private NodeKey key() throws NodeStartException {
@@ -291,7 +299,8 @@ final class NodeStart {
 
     private void closeOpened() {
         try {
-            Node.closeAll(opened).get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            CompletableFuture.allOf(Node.closeAll(opened),
+                    signals == null ? CompletableFuture.completedFuture(null) : signals.close()).get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException e) {

@@ -6,13 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.p2pd.nat.DeltaType;
 import io.p2pd.nat.NatType;
-import io.p2pd.net.HostPort;
 import io.p2pd.nic.Interface;
 import io.p2pd.nic.Nics;
 import io.p2pd.node.addr.PeerAddress;
 import io.p2pd.node.addr.PeerInterface;
 import io.p2pd.node.id.MachineId;
 import io.p2pd.node.id.NodeKey;
+import io.p2pd.node.mqtt.MqttBroker;
 import io.p2pd.node.testing.Original;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
@@ -280,7 +280,7 @@ class NodeTest {
                 .hasMessageStartingWith("key:");
         assertThatThrownBy(() -> Node.builder().stunServers(List.of(InetSocketAddress.createUnresolved("x", 1)))
                 .build()).hasMessageStartingWith("stunServers:");
-        assertThatThrownBy(() -> Node.builder().brokers(Collections.nCopies(7, new HostPort("127.0.0.1", 1883)))
+        assertThatThrownBy(() -> Node.builder().brokers(Collections.nCopies(7, MqttBroker.of("127.0.0.1", 1883)))
                 .build()).hasMessageStartingWith("brokers:");
         assertThat(Node.builder().listenPort(0).build().listenPort()).contains(0);
     }
