@@ -63,6 +63,8 @@ final class EmbeddedBroker implements AutoCloseable {
         // Moquette 0.17 otherwise reports to its authors' server, through a public what-is-my-IP service.
         p.setProperty("telemetry_enabled", "false");
         p.setProperty("allow_anonymous", "true");
+        // MQTT 3.1.1 lets a clean-session client leave its id to the broker; mosquitto's clients do by default.
+        p.setProperty("allow_zero_byte_client_id", "true");
         p.setProperty("netty.epoll", "false");
         Server server = new Server();
         try {

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -34,6 +35,8 @@ class EmbeddedBrokerTest {
             assertThat(got.topic()).isEqualTo("p2pd/test/a");
             assertThat(got.payload()).isEqualTo(PAYLOAD);
             assertThat(got.qos()).isEqualTo(1);
+            // In memory: Moquette's default store folder (data/, under the working directory) is not made.
+            assertThat(Path.of("data")).doesNotExist();
         } finally {
             broker.close();
         }
