@@ -1,5 +1,5 @@
 /**
- * P2PD for Java: pipes over TCP and UDP, interfaces and routes, STUN and NAT detection.
+ * P2PD for Java: pipes over TCP and UDP, interfaces and routes, STUN and NAT detection, TURN relays.
  */
 @SuppressWarnings("module") // the qualified export names io.p2pd.cli, which is built after this module
 module io.p2pd {
@@ -20,6 +20,7 @@ module io.p2pd {
     exports io.p2pd.nic;
     exports io.p2pd.stun;
     exports io.p2pd.nat;
+    exports io.p2pd.turn;
     // The JSON writer is not API; the command line shares it.
     exports io.p2pd.internal to io.p2pd.cli;
 }

@@ -57,6 +57,15 @@ public final class Pipes {
         }
     };
 
+    static {
+        // io.p2pd.turn's relayed pipes are UDP pipes over a channel of its own (see UdpPipeFactory).
+        io.p2pd.internal.UdpPipeFactory.register((ch, conf) -> {
+            Opener opener = opener(Proto.UDP).conf(conf);
+            opener.checkOptions(); // the options a UDP pipe cannot take are refused here as by open()
+            return opener.newUdpPipe(ch, Optional.empty());
+        });
+    }
+
     private Pipes() {
     }
 
