@@ -43,6 +43,7 @@ import org.slf4j.LoggerFactory;
 final class Allocation {
     private static final Logger LOG = LoggerFactory.getLogger(Allocation.class);
     private static final int UDP = 17;
+    private static final int CONTROL_RECEIVE_BUFFER = 1 << 20;
 
     private final TurnConfig config;
     private final InetSocketAddress server;
@@ -84,6 +85,7 @@ final class Allocation {
     private final AtomicLong refreshes = new AtomicLong();
     private final AtomicLong permissionRefreshes = new AtomicLong();
     private final AtomicLong channelRefreshes = new AtomicLong();
+    private final AtomicLong staleNonces = new AtomicLong();
 
     private Allocation(TurnConfig config, InetSocketAddress server, EventLoop loop) {
         this.config = config;
@@ -98,7 +100,8 @@ final class Allocation {
         InetSocketAddress bind = config.bind().orElseGet(() -> new InetSocketAddress(
                 server.getAddress() instanceof Inet6Address ? "::" : "0.0.0.0", 0));
         // The control socket runs on the relayed pipe's loop, so the allocation's state has one thread.
-        PipeConf controlConf = PipeConf.builder().loop(loop).build();
+        // Its receive buffer takes the bursts of every peer at once (the OS caps it at its maximum).
+        PipeConf controlConf = PipeConf.builder().loop(loop).receiveBuffer(CONTROL_RECEIVE_BUFFER).build();
         return Pipes.opener(Proto.UDP).bind(bind).conf(controlConf)
                 .msgHandler(MsgHandler.plain((msg, p) -> a.onControl(msg)))
                 .open()
@@ -439,6 +442,7 @@ final class Allocation {
         return transact(() -> sign(request.get()), what).thenCompose(first -> {
             if (first.messageClass() == MessageClass.ERROR_RESPONSE
                     && errorOf(first).code() == StunErrorCode.STALE_NONCE && first.nonce().isPresent()) {
+                staleNonces.incrementAndGet();
                 nonce = first.nonce().get();
                 first.realm().ifPresent(r -> realm = r);
                 return transact(() -> sign(request.get()), what);
@@ -606,7 +610,7 @@ final class Allocation {
     TurnStats stats() {
         return new TurnStats(sentChannelData.get(), sentIndications.get(), receivedChannelData.get(),
                 receivedIndications.get(), dropped.get(), ignored.get(), unsigned.get(), refreshes.get(),
-                permissionRefreshes.get(), channelRefreshes.get());
+                permissionRefreshes.get(), channelRefreshes.get(), staleNonces.get());
     }
 
     /** Completes once the counters satisfy {@code condition}, checked after each refresh of any kind. */

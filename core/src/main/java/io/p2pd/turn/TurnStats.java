@@ -15,8 +15,9 @@ package io.p2pd.turn;
  * @param refreshes               allocation refreshes the server accepted
  * @param permissionRefreshes     permission refreshes the server accepted (CreatePermission after the first)
  * @param channelRefreshes        channel binding refreshes the server accepted (ChannelBind after the first)
+ * @param staleNonces             438 Stale Nonce answers, each retried once with the server's new nonce
  */
 public record TurnStats(long sentChannelData, long sentIndications, long receivedChannelData,
                         long receivedIndications, long dropped, long ignored, long unsignedResponses, long refreshes,
-                        long permissionRefreshes, long channelRefreshes) {
+                        long permissionRefreshes, long channelRefreshes, long staleNonces) {
 }

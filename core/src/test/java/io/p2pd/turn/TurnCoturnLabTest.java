@@ -14,6 +14,12 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import io.p2pd.pipe.MsgHandler;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -99,6 +105,177 @@ class TurnCoturnLabTest {
             Message m = await(relayed.recv(WAIT));
             assertThat(m.data()).isEqualTo(back);
             assertThat(m.sender()).isEqualTo(peerAddress);
+        }
+    }
+
+    /** Sends from the relayed pipe and echoes back from the peer until {@code done} holds; at most 50 rounds. */
+    static void exchangeUntil(TurnAllocation a, DatagramSocket peer, java.util.function.Predicate<TurnStats> done)
+            throws Exception {
+        InetSocketAddress peerAddress = (InetSocketAddress) peer.getLocalSocketAddress();
+        for (int i = 0; i < 50 && !done.test(a.stats()); i++) {
+            byte[] out = ("round " + i).getBytes(UTF_8);
+            await(a.pipe().send(out, peerAddress));
+            DatagramPacket got = receive(peer);
+            assertThat(Arrays.copyOf(got.getData(), got.getLength())).isEqualTo(out);
+            byte[] back = ("echo " + i).getBytes(UTF_8);
+            peer.send(new DatagramPacket(back, back.length, a.relayedAddress()));
+            Message m = await(a.pipe().recv(WAIT));
+            assertThat(m.data()).isEqualTo(back);
+            assertThat(m.sender()).isEqualTo(peerAddress);
+        }
+    }
+
+    @Test
+    void withChannelsOffEveryDatagramTravelsInSendAndDataIndications() throws Exception {
+        try (TurnAllocation a = await(TurnClient.allocate(coturn.address(), config().channels(false).build()));
+             DatagramSocket peer = peer()) {
+            exchangeUntil(a, peer, s -> s.sentIndications() >= 5);
+            TurnStats s = a.stats();
+            assertThat(s.sentIndications()).isEqualTo(5);
+            assertThat(s.receivedIndications()).isEqualTo(5);
+            assertThat(s.sentChannelData()).isZero();
+            assertThat(s.receivedChannelData()).isZero();
+        }
+    }
+
+    @Test
+    void aChannelIsBoundToAPeerThatGetsTrafficAndThenCarriesItBothWays() throws Exception {
+        try (TurnAllocation a = await(TurnClient.allocate(coturn.address(), config().build()));
+             DatagramSocket peer = peer()) {
+            exchangeUntil(a, peer, s -> s.sentChannelData() >= 3 && s.receivedChannelData() >= 3);
+            TurnStats s = a.stats();
+            // The first datagram goes in a Send indication: the channel is bound once the permission is in place.
+            assertThat(s.sentIndications()).isGreaterThanOrEqualTo(1);
+            assertThat(s.sentChannelData()).isGreaterThanOrEqualTo(3);
+            assertThat(s.receivedChannelData()).isGreaterThanOrEqualTo(3);
+            assertThat(s.dropped()).isZero();
+        }
+    }
+
+    @Test
+    void coturnsOwnTestPeerEchoesEveryByteThroughTheRelay() throws Exception {
+        int port = Coturn.freePort();
+        Process echo = new ProcessBuilder("turnutils_peer", "-L", "127.0.0.1", "-p", Integer.toString(port))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("peer-" + port + ".log").toFile()).start();
+        try (TurnAllocation a = await(TurnClient.allocate(coturn.address(), config().build()))) {
+            InetSocketAddress peerAddress = new InetSocketAddress(LO, port);
+            Pipe relayed = a.pipe();
+            java.util.Random random = new java.util.Random(13);
+            for (int size : new int[] {1, 3, 100, 1200, 4000}) {
+                byte[] out = new byte[size];
+                random.nextBytes(out);
+                Message m = await(relayed.request(out, io.p2pd.pipe.Sub.from(peerAddress)));
+                assertThat(m.data()).isEqualTo(out);
+                assertThat(m.sender()).isEqualTo(peerAddress);
+            }
+        } finally {
+            echo.destroy();
+            echo.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void tenThousandDatagramsEachWayWithTheLossCounted() throws Exception {
+        int count = 10_000;
+        ExecutorService reader = Executors.newSingleThreadExecutor();
+        try (TurnAllocation a = await(TurnClient.allocate(coturn.address(), config().build()));
+             DatagramSocket peer = peer()) {
+            peer.setReceiveBufferSize(4 << 20);
+            InetSocketAddress peerAddress = (InetSocketAddress) peer.getLocalSocketAddress();
+            exchangeUntil(a, peer, s -> s.sentChannelData() >= 1 && s.receivedChannelData() >= 1);
+            // Relay to peer: the peer reads on its own thread until all came or nothing more comes for 3 s.
+            CompletableFuture<Set<Integer>> arrived = CompletableFuture.supplyAsync(() -> readAll(peer, count), reader);
+            for (int i = 0; i < count; i++) {
+                await(a.pipe().send(datagram(i), peerAddress));
+            }
+            Set<Integer> atPeer = arrived.get(120, TimeUnit.SECONDS);
+            // Peer to relay: counted by a handler, every datagram checked.
+            Set<Integer> atPipe = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            AtomicInteger bad = new AtomicInteger();
+            java.util.concurrent.Semaphore windowIn = new java.util.concurrent.Semaphore(0);
+            a.pipe().addMsgHandler(MsgHandler.plain((m, p) -> {
+                int seq = seqOf(m.data());
+                if (seq < 0 || !m.sender().equals(peerAddress)) {
+                    bad.incrementAndGet();
+                } else if (atPipe.add(seq)) {
+                    windowIn.release();
+                }
+            }));
+            // In windows of 100, as an application with any flow control sends: a window waits (at most 2 s) for
+            // what it sent before the next goes; what does not come in that time is lost.
+            for (int window = 0; window < count; window += 100) {
+                for (int i = window; i < window + 100; i++) {
+                    byte[] d = datagram(i);
+                    peer.send(new DatagramPacket(d, d.length, a.relayedAddress()));
+                }
+                windowIn.tryAcquire(100, 2, TimeUnit.SECONDS);
+                windowIn.drainPermits();
+            }
+            int lostOut = count - atPeer.size();
+            int lostIn = count - atPipe.size();
+            System.out.printf("TURN 10,000 datagrams: lost %d relay->peer, %d peer->relay; stats %s%n", lostOut,
+                    lostIn, a.stats());
+            assertThat(bad.get()).isZero();
+            // Loopback loses little; most must arrive intact for the relay to be of any use.
+            assertThat(atPeer.size()).isGreaterThan(count / 2);
+            assertThat(atPipe.size()).isGreaterThan(count / 2);
+            assertThat(a.stats().sentChannelData()).isGreaterThanOrEqualTo(count);
+        } finally {
+            reader.shutdownNow();
+        }
+    }
+
+    static byte[] datagram(int seq) {
+        byte[] d = new byte[200];
+        java.nio.ByteBuffer.wrap(d).putInt(seq).putInt(~seq);
+        for (int i = 8; i < d.length; i++) {
+            d[i] = (byte) (seq * 31 + i);
+        }
+        return d;
+    }
+
+    /** The sequence number of an intact datagram of {@link #datagram}, -1 for anything else. */
+    static int seqOf(byte[] d) {
+        if (d.length != 200) {
+            return -1;
+        }
+        int seq = java.nio.ByteBuffer.wrap(d).getInt();
+        return Arrays.equals(d, datagram(seq)) ? seq : -1;
+    }
+
+    static Set<Integer> readAll(DatagramSocket peer, int count) {
+        Set<Integer> seen = new HashSet<>();
+        try {
+            peer.setSoTimeout(3_000);
+            while (seen.size() < count) {
+                DatagramPacket p = receive(peer);
+                int seq = seqOf(Arrays.copyOf(p.getData(), p.getLength()));
+                if (seq < 0) {
+                    throw new AssertionError("a damaged datagram reached the peer");
+                }
+                seen.add(seq);
+            }
+        } catch (java.net.SocketTimeoutException nothingMore) {
+            // the rest were lost
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        return seen;
+    }
+
+    @Test
+    void closingDeletesTheAllocationSoTheSameFiveTupleCanAllocateAgain() throws Exception {
+        int port = Coturn.freePort();
+        TurnConfig sameTuple = config().bind(new InetSocketAddress(LO, port)).build();
+        TurnAllocation first = await(TurnClient.allocate(coturn.address(), sameTuple));
+        InetSocketAddress relayed = first.relayedAddress();
+        first.close();
+        assertThat(first.pipe().isOpen()).isFalse();
+        // Had the allocation stayed, coturn would answer this Allocate with 437 Allocation Mismatch.
+        try (TurnAllocation second = await(TurnClient.allocate(coturn.address(), sameTuple))) {
+            assertThat(second.localAddress()).isEqualTo(new InetSocketAddress(LO, port));
+            assertThat(second.relayedAddress()).isNotNull();
+            assertThat(relayed).isNotNull();
         }
     }
 }
