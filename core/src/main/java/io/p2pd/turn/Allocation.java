@@ -118,7 +118,7 @@ final class Allocation {
     // ---------------------------------------------------------------- allocating
 
     private CompletableFuture<TurnAllocation> allocate() {
-        return transact(this::allocateRequest, "Allocate").thenCompose(first -> {
+        return notTurnIfSilent(transact(this::allocateRequest, "Allocate")).thenCompose(first -> {
             if (first.messageClass() == MessageClass.SUCCESS_RESPONSE) {
                 return LoopSafeFuture.failed(new TurnProtocolException("TURN server " + HostPort.of(server)
                         + " allocated without asking for credentials; refused (this client authenticates)"));
@@ -134,6 +134,24 @@ final class Allocation {
             learnCredentials(first);
             return signed(this::allocateRequest, "Allocate");
         }).thenCompose(this::allocated);
+    }
+
+    /**
+     * A server that never answers Allocate may be a STUN server that drops what it does not know (coturn with
+     * --stun-only does): one Binding request tells that apart from a server that is not there.
+     */
+    private CompletableFuture<StunMessage> notTurnIfSilent(CompletableFuture<StunMessage> allocate) {
+        return allocate.exceptionallyCompose(e -> {
+            Throwable cause = unwrap(e);
+            if (!(cause instanceof TurnTimeoutException)) {
+                return LoopSafeFuture.failed(cause);
+            }
+            return transact(StunMessage::bindingRequest, "Binding").handle((binding, none) -> binding != null
+                    && binding.messageClass() == MessageClass.SUCCESS_RESPONSE
+                    ? new TurnNotSupportedException("server " + HostPort.of(server) + " is not a TURN server: it "
+                            + "answers STUN Binding requests but never answered Allocate", 0)
+                    : cause).thenCompose(t -> LoopSafeFuture.<StunMessage>failed(t));
+        });
     }
 
     private StunMessage.Builder allocateRequest() {
