@@ -1,7 +1,7 @@
 /**
  * P2PD for Java: pipes over TCP and UDP, interfaces and routes, STUN and NAT detection, TURN relays.
  */
-@SuppressWarnings("module") // the qualified export names io.p2pd.cli, which is built after this module
+@SuppressWarnings("module") // the qualified export names io.p2pd.cli and io.p2pd.node, built after this module
 module io.p2pd {
     requires io.netty.common;
     requires io.netty.buffer;
@@ -21,6 +21,7 @@ module io.p2pd {
     exports io.p2pd.stun;
     exports io.p2pd.nat;
     exports io.p2pd.turn;
-    // The JSON writer is not API; the command line shares it.
-    exports io.p2pd.internal to io.p2pd.cli;
+    // Not API: the JSON writer (shared with the command line), the loop-safe futures and channel factories (shared
+    // with the node module).
+    exports io.p2pd.internal to io.p2pd.cli, io.p2pd.node;
 }

@@ -5,7 +5,16 @@
 module io.p2pd.node {
     requires transitive io.p2pd;
     requires org.bouncycastle.provider;
+    requires io.netty.common;
+    requires io.netty.buffer;
+    requires io.netty.codec;
+    requires io.netty.handler;
+    requires io.netty.codec.mqtt;
+    requires org.slf4j;
 
+    exports io.p2pd.node;
     exports io.p2pd.node.id;
     exports io.p2pd.node.addr;
+    exports io.p2pd.node.mqtt;
+    exports io.p2pd.node.signal;
 }

@@ -5,7 +5,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
-import io.p2pd.pipe.Proto;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
@@ -36,7 +35,7 @@ public final class AcceptChild {
         };
         Side.Open server;
         if (impl.equals("pipes")) {
-            Pipe pipe = Pipes.opener(Proto.TCP).bind(PipeSide.LOOPBACK)
+            Pipe pipe = Pipes.tcp().bind(PipeSide.LOOPBACK)
                     .msgHandler(MsgHandler.plain((msg, p) -> p.send(msg.data())))
                     .upHandler(p -> counted.run())
                     .open().get(5, TimeUnit.SECONDS);

@@ -48,8 +48,8 @@ final class PipeRelay {
      * catch-all queue and go first once linked.
      */
     static Side.Open link(InetSocketAddress sink) throws Exception {
-        Pipe server = Pipes.opener(Proto.TCP).bind(PipeSide.LOOPBACK)
-                .upHandler(conn -> Pipes.opener(Proto.TCP).dest(sink).eventLoopOf(conn).open()
+        Pipe server = Pipes.tcp().bind(PipeSide.LOOPBACK)
+                .upHandler(conn -> Pipes.tcp().dest(sink).eventLoopOf(conn).open()
                         .thenAccept(out -> {
                             conn.link(out);
                             out.link(conn);
@@ -67,7 +67,7 @@ final class PipeRelay {
      */
     static Side.Open handlers(InetSocketAddress sink) throws Exception {
         Map<Pipe, CompletableFuture<Pipe>> outs = new ConcurrentHashMap<>();
-        Pipe server = Pipes.opener(Proto.TCP).bind(PipeSide.LOOPBACK)
+        Pipe server = Pipes.tcp().bind(PipeSide.LOOPBACK)
                 .upHandler(conn -> {
                     CompletableFuture<Pipe> out = Pipes.open(Proto.TCP, sink);
                     outs.put(conn, out);

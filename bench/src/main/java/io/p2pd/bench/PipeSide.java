@@ -4,7 +4,6 @@ import io.p2pd.pipe.Message;
 import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
-import io.p2pd.pipe.Proto;
 import io.p2pd.pipe.Sub;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -35,7 +34,7 @@ final class PipeSide implements Side {
         MsgHandler echo = inPlace
                 ? MsgHandler.inPlace((data, sender, pipe) -> pipe.send(data))
                 : MsgHandler.plain((msg, pipe) -> pipe.send(msg.data()));
-        return wrap(Pipes.opener(Proto.TCP).bind(LOOPBACK).msgHandler(echo).open().get(5, TimeUnit.SECONDS));
+        return wrap(Pipes.tcp().bind(LOOPBACK).msgHandler(echo).open().get(5, TimeUnit.SECONDS));
     }
 
     @Override
@@ -43,7 +42,7 @@ final class PipeSide implements Side {
         MsgHandler echo = inPlace
                 ? MsgHandler.inPlace((data, sender, pipe) -> pipe.send(data, sender))
                 : MsgHandler.plain((msg, pipe) -> pipe.send(msg.data(), msg.sender()));
-        Pipe pipe = Pipes.opener(Proto.UDP).bind(LOOPBACK).msgHandler(echo).open().get(5, TimeUnit.SECONDS);
+        Pipe pipe = Pipes.udp().bind(LOOPBACK).msgHandler(echo).open().get(5, TimeUnit.SECONDS);
         MsgHandler none = MsgHandler.plain((msg, p) -> { });
         for (int i = 0; i < regexSubs; i++) {
             pipe.subscribe(Sub.matching(SubPatterns.pattern(i)), none);
@@ -60,7 +59,7 @@ final class PipeSide implements Side {
 
     @Override
     public Open tcpClient(InetSocketAddress server, EchoFlow flow) throws Exception {
-        Pipe pipe = Pipes.opener(Proto.TCP).dest(server).msgHandler(counter(flow)).open().get(5, TimeUnit.SECONDS);
+        Pipe pipe = Pipes.tcp().dest(server).msgHandler(counter(flow)).open().get(5, TimeUnit.SECONDS);
         byte[][] batches = Payload.batches(flow.size(), flow.window());
         flow.start(count -> pipe.send(batches[count]));
         return wrap(pipe);
@@ -68,7 +67,7 @@ final class PipeSide implements Side {
 
     @Override
     public Open udpClient(InetSocketAddress server, EchoFlow flow) throws Exception {
-        Pipe pipe = Pipes.opener(Proto.UDP).dest(server).msgHandler(counter(flow)).open().get(5, TimeUnit.SECONDS);
+        Pipe pipe = Pipes.udp().dest(server).msgHandler(counter(flow)).open().get(5, TimeUnit.SECONDS);
         byte[] one = Payload.batches(flow.size(), 1)[1];
         flow.start(count -> {
             for (int i = 0; i < count; i++) {

@@ -46,7 +46,7 @@ final class DemoCommand implements Callable<Integer> {
 
     private static void tcpEcho(PrintWriter out, String ip) {
         out.printf("%nTCP echo on %s%n", ip);
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(new InetSocketAddress(ip, 0))
+        try (Pipe server = Pipes.tcp().bind(new InetSocketAddress(ip, 0))
                 .msgHandler((msg, pipe) -> pipe.send(msg.data(), msg.sender())).open().join()) {
             out.printf("  server pipe listening on %s%n", Addresses.show(server.localAddress()));
             try (Pipe client = Pipes.open(Proto.TCP, server.localAddress()).join()) {

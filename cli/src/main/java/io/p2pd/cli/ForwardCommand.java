@@ -77,8 +77,8 @@ final class ForwardCommand implements Callable<Integer> {
     }
 
     private static Pipe tcp(InetSocketAddress local, HostPort to) {
-        return Pipes.opener(Proto.TCP).bind(local)
-                .upHandler(in -> Pipes.opener(Proto.TCP).dest(to).eventLoopOf(in).open().whenComplete((out, e) -> {
+        return Pipes.tcp().bind(local)
+                .upHandler(in -> Pipes.tcp().dest(to).eventLoopOf(in).open().whenComplete((out, e) -> {
                     if (e != null) {
                         System.err.println("p2pd forward: " + Main.describe(e));
                         in.closeAsync();
@@ -112,11 +112,11 @@ final class ForwardCommand implements Callable<Integer> {
      */
     static UdpForwarder udp(InetSocketAddress local, HostPort to, int maxClients, Duration idle,
                             Consumer<InetSocketAddress> released) {
-        Pipe server = Pipes.opener(Proto.UDP).bind(local).open().join();
+        Pipe server = Pipes.udp().bind(local).open().join();
         DropReport drops = new DropReport();
         // The table is made after its opener, whose reply handler marks the client as used in it.
         AtomicReference<UdpUpstreams> table = new AtomicReference<>();
-        UdpUpstreams upstreams = new UdpUpstreams(client -> Pipes.opener(Proto.UDP).dest(to).eventLoopOf(server)
+        UdpUpstreams upstreams = new UdpUpstreams(client -> Pipes.udp().dest(to).eventLoopOf(server)
                 .msgHandler(MsgHandler.plain((reply, upstream) -> {
                     table.get().used(client);
                     server.send(reply.data(), client)

@@ -16,10 +16,11 @@ import picocli.CommandLine.Command;
  * names the problem and points to {@code --help} rather than printing the whole usage.
  */
 @Command(name = "p2pd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Pipes for TCP and UDP, interfaces and routes, STUN and NAT detection.",
+        description = "Pipes for TCP and UDP, interfaces and routes, STUN and NAT detection, peer addresses and an "
+                + "MQTT broker for signalling.",
         subcommands = {DemoCommand.class, InterfacesCommand.class, StunCommand.class, StunServerCommand.class,
-            NatCommand.class, EchoCommand.class, ConnectCommand.class, ForwardCommand.class,
-            CommandLine.HelpCommand.class})
+            NatCommand.class, EchoCommand.class, ConnectCommand.class, ForwardCommand.class, NodeCommand.class,
+            BrokerCommand.class, AddressCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

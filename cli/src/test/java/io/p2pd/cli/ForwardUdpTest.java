@@ -36,7 +36,7 @@ class ForwardUdpTest {
 
     @BeforeEach
     void startTarget() {
-        target = Pipes.opener(Proto.UDP).bind(new InetSocketAddress(LOOPBACK, 0))
+        target = Pipes.udp().bind(new InetSocketAddress(LOOPBACK, 0))
                 .msgHandler((msg, pipe) -> pipe.send(msg.data(), msg.sender())).open().join();
     }
 

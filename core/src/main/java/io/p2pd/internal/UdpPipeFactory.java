@@ -3,6 +3,8 @@ package io.p2pd.internal;
 import io.netty.channel.Channel;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.PipeConf;
+import java.net.InetSocketAddress;
+import java.util.Optional;
 
 /**
  * Makes the library's UDP pipe over a datagram channel of another package's making: how io.p2pd.turn turns a TURN
@@ -15,7 +17,7 @@ public final class UdpPipeFactory {
     /** Builds the pipe; called on {@code channel}'s event loop, with the channel registered and active. */
     @FunctionalInterface
     public interface Maker {
-        Pipe over(Channel channel, PipeConf conf);
+        Pipe over(Channel channel, PipeConf conf, Optional<InetSocketAddress> defaultDest);
     }
 
     private static volatile Maker maker;
@@ -28,8 +30,11 @@ public final class UdpPipeFactory {
         maker = m;
     }
 
-    /** A server-style UDP pipe (no default destination) reading and writing {@code DatagramPacket}s on channel. */
-    public static Pipe over(Channel channel, PipeConf conf) {
+    /**
+     * A UDP pipe reading and writing {@code DatagramPacket}s on {@code channel}; with a default destination it is a
+     * client pipe (send(data), request and links go there), without one a server-style pipe.
+     */
+    public static Pipe over(Channel channel, PipeConf conf, Optional<InetSocketAddress> defaultDest) {
         if (maker == null) {
             try {
                 Class.forName("io.p2pd.pipe.Pipes", true, UdpPipeFactory.class.getClassLoader());
@@ -37,6 +42,6 @@ public final class UdpPipeFactory {
                 throw new IllegalStateException("io.p2pd.pipe is missing", e);
             }
         }
-        return maker.over(channel, conf);
+        return maker.over(channel, conf, defaultDest);
     }
 }

@@ -24,13 +24,14 @@ final class BareSockets {
     private BareSockets() {
     }
 
-    static CompletableFuture<NetworkChannel> open(Proto proto, PipeConf conf, Optional<InetSocketAddress> remote,
+    static CompletableFuture<NetworkChannel> open(Pipes.Opener<?> opener, Optional<InetSocketAddress> remote,
             InetSocketAddress bind) {
         CompletableFuture<NetworkChannel> result = new LoopSafeFuture<>();
+        PipeConf conf = opener.conf();
         Thread.ofVirtual().name("p2pd-bare-socket").start(() -> {
             try {
-                result.complete(proto == Proto.UDP ? udp(conf, bind) : remote.isPresent()
-                        ? tcpClient(conf, remote.get(), bind) : tcpServer(conf, bind));
+                result.complete(opener.proto() == Proto.UDP ? udp(conf, opener.broadcast, bind) : remote.isPresent()
+                        ? tcpClient(conf, opener.tcp, remote.get(), bind) : tcpServer(conf, bind));
             } catch (IOException | RuntimeException e) {
                 result.completeExceptionally(e);
             }
@@ -38,20 +39,21 @@ final class BareSockets {
         return result;
     }
 
-    private static SocketChannel tcpClient(PipeConf conf, InetSocketAddress remote, InetSocketAddress bind)
+    private static SocketChannel tcpClient(PipeConf conf, TcpOptions tcp, InetSocketAddress remote,
+            InetSocketAddress bind)
             throws IOException {
         return prepared(SocketChannel.open(remote.getAddress() instanceof java.net.Inet6Address
                 ? java.net.StandardProtocolFamily.INET6 : java.net.StandardProtocolFamily.INET), ch -> {
             common(ch, conf);
-            conf.linger().ifPresent(l -> set(ch, StandardSocketOptions.SO_LINGER, (int) l.toSeconds()));
+            tcp.linger().ifPresent(l -> set(ch, StandardSocketOptions.SO_LINGER, (int) l.toSeconds()));
             if (bind != null) {
                 bindOrExplain(ch, bind, Proto.TCP);
             }
             try {
-                ch.socket().connect(remote, (int) Math.min(Integer.MAX_VALUE, conf.conTimeout().toMillis()));
+                ch.socket().connect(remote, (int) Math.min(Integer.MAX_VALUE, tcp.conTimeout().toMillis()));
             } catch (SocketTimeoutException e) {
                 throw new ConnectTimeoutException("connect to " + Errors.show(remote) + " timed out after "
-                        + conf.conTimeout().toMillis() + " ms");
+                        + tcp.conTimeout().toMillis() + " ms");
             } catch (ConnectException e) {
                 throw Errors.refused(remote, e);
             }
@@ -65,10 +67,11 @@ final class BareSockets {
         });
     }
 
-    private static DatagramChannel udp(PipeConf conf, InetSocketAddress bind) throws IOException {
+    private static DatagramChannel udp(PipeConf conf, boolean broadcast, InetSocketAddress bind)
+            throws IOException {
         return prepared(DatagramChannel.open(), ch -> {
             common(ch, conf);
-            if (conf.broadcast()) {
+            if (broadcast) {
                 ch.setOption(StandardSocketOptions.SO_BROADCAST, true);
             }
             bindOrExplain(ch, orWildcard(bind), Proto.UDP);

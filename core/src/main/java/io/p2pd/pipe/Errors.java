@@ -11,6 +11,7 @@ import java.net.NetworkInterface;
 import java.net.NoRouteToHostException;
 import java.net.PortUnreachableException;
 import java.net.SocketException;
+import java.time.Duration;
 import javax.net.ssl.SSLHandshakeException;
 
 /**
@@ -42,10 +43,11 @@ final class Errors {
     private Errors() {
     }
 
-    static Throwable connect(Throwable cause, InetSocketAddress remote, InetSocketAddress local, PipeConf conf) {
+    static Throwable connect(Throwable cause, InetSocketAddress remote, InetSocketAddress local,
+            Duration conTimeout) {
         if (cause instanceof ConnectTimeoutException) {
             return withCause(new io.p2pd.pipe.ConnectTimeoutException("connect to " + show(remote) + " timed out after "
-                    + conf.conTimeout().toMillis() + " ms"), cause);
+                    + conTimeout.toMillis() + " ms"), cause);
         }
         if (cause instanceof NoRouteToHostException) {
             return withCause(new NoRouteToHostException("No route to host: " + show(remote)), cause);

@@ -16,10 +16,10 @@ package io.p2pd.pipe;
  *                       writers respect back-pressure (linked pipes do); for a TCP server, the most of any one
  *                       connection
  * @param acceptedConnections TCP servers: connections accepted and kept (zero for other pipes)
- * @param refusedConnections  TCP servers: connections closed at once because of {@link PipeConf#maxConnections()} or
- *                       {@link PipeConf#maxConnectionsPerIp()}
- * @param timedOutConnections TCP servers: connections closed by {@link PipeConf#firstMessageTimeout()},
- *                       {@link PipeConf#idleTimeout()} or {@link PipeConf#writeStallTimeout()}
+ * @param refusedConnections  TCP servers: connections closed at once because of
+ *                       {@link ServerLimits#maxConnections()} or {@link ServerLimits#maxConnectionsPerIp()}
+ * @param timedOutConnections TCP servers: connections closed by {@link ServerLimits#firstMessageTimeout()},
+ *                       {@link ServerLimits#idleTimeout()} or {@link ServerLimits#writeStallTimeout()}
  *
  * <p>A TCP server's counts are the sums over its connections, those still open and those that ended.
  */

@@ -47,6 +47,13 @@ import javax.net.ssl.SSLException;
  * a local address it binds the wildcard address (of the destination's family for clients, IPv4 for servers) on a
  * free port; a host name is looked up once, within {@code dnsTimeout}. A client opened without a message handler
  * queues everything, so {@code open} then {@code recv} just works.
+ *
+ * <p>Options of one transport are set on its own opener, so they cannot be given to the other:
+ * <pre>{@code
+ * Pipe server = Pipes.tcp().bind(local).tcp(TcpOptions.framed(Framing.lines()))
+ *         .limits(ServerLimits.builder().maxConnectionsPerIp(8).build()).open().join();
+ * Pipe udp = Pipes.udp().bind(local).broadcast(true).open().join();
+ * }</pre>
  */
 public final class Pipes {
 
@@ -59,11 +66,7 @@ public final class Pipes {
 
     static {
         // io.p2pd.turn's relayed pipes are UDP pipes over a channel of its own (see UdpPipeFactory).
-        io.p2pd.internal.UdpPipeFactory.register((ch, conf) -> {
-            Opener opener = opener(Proto.UDP).conf(conf);
-            opener.checkOptions(); // the options a UDP pipe cannot take are refused here as by open()
-            return opener.newUdpPipe(ch, Optional.empty());
-        });
+        io.p2pd.internal.UdpPipeFactory.register((ch, conf, dest) -> udp().conf(conf).newUdpPipe(ch, dest));
     }
 
     private Pipes() {
@@ -84,13 +87,67 @@ public final class Pipes {
         return opener(proto).conf(conf).msgHandler(handler).open();
     }
 
-    /** Every argument of the original {@code pipe_open}, each optional but the protocol. */
-    public static Opener opener(Proto proto) {
-        return new Opener(Objects.requireNonNull(proto, "proto"));
+    /**
+     * Every argument of the original {@code pipe_open}, each optional but the protocol, with the options every
+     * transport takes. For TCP-only or UDP-only options, open with {@link #tcp()} or {@link #udp()}.
+     */
+    public static Opener<?> opener(Proto proto) {
+        return Objects.requireNonNull(proto, "proto") == Proto.TCP ? tcp() : udp();
     }
 
-    /** Collects what a pipe is opened with; {@link #open()} may be called more than once. */
-    public static final class Opener {
+    /** A TCP opener: the shared options plus {@link TcpOptions} and, for servers, {@link ServerLimits}. */
+    public static TcpOpener tcp() {
+        return new TcpOpener();
+    }
+
+    /** A UDP opener: the shared options plus {@code broadcast}. */
+    public static UdpOpener udp() {
+        return new UdpOpener();
+    }
+
+    /**
+     * A TCP opener's own options. A client of {@code dest} connects within {@code conTimeout}; without a destination
+     * the pipe is a server, which {@link #limits} may bound.
+     */
+    public static final class TcpOpener extends Opener<TcpOpener> {
+        private TcpOpener() {
+            super(Proto.TCP);
+        }
+
+        /** Connect and TLS time limits, framing, TLS ({@code use_ssl}) and SO_LINGER; replaces those given before. */
+        public TcpOpener tcp(TcpOptions options) {
+            this.tcp = Objects.requireNonNull(options, "options");
+            return this;
+        }
+
+        /**
+         * Bounds of a server pipe: connection caps and timeouts. A client (a destination, or a wrapped connected
+         * socket) opened with them throws {@link IllegalArgumentException}.
+         */
+        public TcpOpener limits(ServerLimits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+    }
+
+    /** A UDP opener's own option. */
+    public static final class UdpOpener extends Opener<UdpOpener> {
+        private UdpOpener() {
+            super(Proto.UDP);
+        }
+
+        /** The original's {@code broadcast}: SO_BROADCAST. */
+        public UdpOpener broadcast(boolean on) {
+            this.broadcast = on;
+            return this;
+        }
+    }
+
+    /**
+     * Collects what a pipe is opened with; {@link #open()} may be called more than once. {@code O} is the opener's
+     * own type, {@link TcpOpener} or {@link UdpOpener}, so each setter returns it for chaining.
+     */
+    public abstract static sealed class Opener<O extends Opener<O>> permits TcpOpener, UdpOpener {
         private final Proto proto;
         private HostPort dest;
         private InetSocketAddress bind;
@@ -99,18 +156,29 @@ public final class Pipes {
         private final List<UpHandler> upHandlers = new ArrayList<>();
         private PipeConf conf = PipeConf.defaults();
         private EventLoop sameLoop;
+        /** TCP only; the subclass sets them. */
+        TcpOptions tcp = TcpOptions.defaults();
+        /** TCP servers only; null when not given (unbounded). */
+        ServerLimits limits;
+        /** UDP only. */
+        boolean broadcast;
 
         private Opener(Proto proto) {
             this.proto = proto;
         }
 
-        /** Makes the pipe a client of {@code dest}. */
-        public Opener dest(HostPort dest) {
-            this.dest = Objects.requireNonNull(dest, "dest");
-            return this;
+        @SuppressWarnings("unchecked")
+        private O self() {
+            return (O) this;
         }
 
-        public Opener dest(InetSocketAddress dest) {
+        /** Makes the pipe a client of {@code dest}. */
+        public O dest(HostPort dest) {
+            this.dest = Objects.requireNonNull(dest, "dest");
+            return self();
+        }
+
+        public O dest(InetSocketAddress dest) {
             return dest(HostPort.of(dest));
         }
 
@@ -118,13 +186,13 @@ public final class Pipes {
          * The local address (and port, 0 for any) to bind: a route's bind address. Binding an address this machine
          * lacks fails the open with a {@link java.net.BindException}.
          */
-        public Opener bind(InetSocketAddress local) {
+        public O bind(InetSocketAddress local) {
             this.bind = Objects.requireNonNull(local, "local");
-            return this;
+            return self();
         }
 
         /** Binds the address of a bound route: the original's {@code route} argument. */
-        public Opener route(BoundRoute route) {
+        public O route(BoundRoute route) {
             return bind(route.bindAddress());
         }
 
@@ -135,30 +203,30 @@ public final class Pipes {
          * channels run on an NIO event loop: the library's NIO group, or the NIO loop that {@link #eventLoopOf} or
          * {@code conf.loop} asks for (a loop of another kind is refused).
          */
-        public Opener channel(NetworkChannel channel) {
+        public O channel(NetworkChannel channel) {
             this.wrapped = Objects.requireNonNull(channel, "channel");
-            return this;
+            return self();
         }
 
         /** A message handler installed before the pipe starts, so no message arrives unhandled. */
-        public Opener msgHandler(MsgHandler handler) {
+        public O msgHandler(MsgHandler handler) {
             msgHandlers.add(Objects.requireNonNull(handler, "handler"));
-            return this;
+            return self();
         }
 
         /** Run when the pipe is up (for a TCP server: for each accepted connection). */
-        public Opener upHandler(UpHandler handler) {
+        public O upHandler(UpHandler handler) {
             upHandlers.add(Objects.requireNonNull(handler, "handler"));
-            return this;
+            return self();
         }
 
         /**
          * Runs the new pipe on the event loop of {@code other}. Pipes that will be linked hand data over without
          * crossing threads when they share a loop: how a relay should open its outgoing pipe.
          */
-        public Opener eventLoopOf(Pipe other) {
+        public O eventLoopOf(Pipe other) {
             this.sameLoop = Objects.requireNonNull(other, "other").loop;
-            return this;
+            return self();
         }
 
         /**
@@ -181,9 +249,10 @@ public final class Pipes {
             return conf.loop().orElseGet(EventLoops::nio).next();
         }
 
-        public Opener conf(PipeConf conf) {
+        /** The options every transport takes. */
+        public O conf(PipeConf conf) {
             this.conf = Objects.requireNonNull(conf, "conf");
-            return this;
+            return self();
         }
 
         /**
@@ -196,8 +265,9 @@ public final class Pipes {
          * {@link Pipe#localAddress()} shows when it bound the wildcard) is dialled at the loopback address of its
          * family, as Go's dialer does.
          *
-         * @throws IllegalArgumentException when an option cannot apply to this pipe, or when the bind address and an
-         *     IP-literal destination are of different families (IPv4 and IPv6); a host name that resolves to the
+         * @throws IllegalArgumentException when {@code sockProto} names the other transport, server limits are
+         *     given to a client, TLS on a server lacks an identity, or when the bind address and an IP-literal
+         *     destination are of different families (IPv4 and IPv6); a host name that resolves to the
          *     other family fails the future with the same exception, since that is only known after the lookup
          */
         public CompletableFuture<Pipe> open() {
@@ -281,47 +351,34 @@ public final class Pipes {
                 throw new IllegalArgumentException("openSocket() opens a socket; this opener wraps one already");
             }
             checkSocketOptions();
-            if (conf.tls().isPresent() || !(conf.framing() instanceof Framing.Raw)) {
-                throw new IllegalArgumentException("tls and framing apply to pipes, not to a bare socket");
+            if (tcp.tls().isPresent() || !(tcp.framing() instanceof Framing.Raw) || limits != null) {
+                throw new IllegalArgumentException("tls, framing and server limits apply to pipes, not to a bare "
+                        + "socket");
             }
             EventLoop loop = conf.group().next();
             if (dest == null) {
-                return BareSockets.open(proto, conf, Optional.empty(), bind);
+                return BareSockets.open(this, Optional.empty(), bind);
             }
             dest.literal().ifPresent(this::remoteFor);
             return LoopSafeFuture.of(conf.resolver().resolveAll(dest.host(), conf.dnsTimeout(), loop))
-                    .thenCompose(answers -> BareSockets.open(proto, conf, Optional.of(remoteFor(answers)), bind));
+                    .thenCompose(answers -> BareSockets.open(this, Optional.of(remoteFor(answers)), bind));
         }
 
+        /** What types cannot say: which role the pipe has, and what the opener was given in values. */
         private void checkOptions() {
             checkSocketOptions();
-            if (conf.tls().isPresent() && proto != Proto.TCP) {
-                throw new IllegalArgumentException("tls applies to TCP pipes only (DTLS is not supported)");
+            boolean server = dest == null && !(wrapped instanceof SocketChannel);
+            if (limits != null && !server) {
+                throw new IllegalArgumentException("limits apply to TCP servers; this pipe is a client");
             }
-            if (conf.tls().isPresent() && dest == null && !(wrapped instanceof SocketChannel)
-                    && !conf.tls().get().canServe()) {
+            if (tcp.tls().isPresent() && server && !tcp.tls().get().canServe()) {
                 throw new IllegalArgumentException("tls on a server pipe needs an identity: "
-                        + "PipeConf.builder().tls(Tls.server(...))");
+                        + "TcpOptions.builder().tls(Tls.server(...))");
             }
         }
 
-        /** The options a socket of this protocol cannot take, for pipes and bare sockets alike. */
+        /** The protocol number a socket of this transport cannot take, for pipes and bare sockets alike. */
         private void checkSocketOptions() {
-            if (conf.broadcast() && proto != Proto.UDP) {
-                throw new IllegalArgumentException("broadcast applies to UDP pipes only");
-            }
-            if (!(conf.framing() instanceof Framing.Raw) && proto != Proto.TCP) {
-                throw new IllegalArgumentException("framing applies to TCP pipes only: a datagram is a message");
-            }
-            if (conf.linger().isPresent() && proto != Proto.TCP) {
-                throw new IllegalArgumentException("linger applies to TCP pipes only");
-            }
-            if (proto != Proto.TCP && (conf.maxConnections() != Integer.MAX_VALUE
-                    || conf.maxConnectionsPerIp() != Integer.MAX_VALUE || conf.firstMessageTimeout().isPresent()
-                    || conf.idleTimeout().isPresent() || conf.writeStallTimeout().isPresent())) {
-                throw new IllegalArgumentException("maxConnections, maxConnectionsPerIp, firstMessageTimeout, "
-                        + "idleTimeout and writeStallTimeout apply to TCP servers only");
-            }
             if (conf.sockProto() != 0 && conf.sockProto() != (proto == Proto.TCP ? 6 : 17)) {
                 throw new IllegalArgumentException("sockProto " + conf.sockProto() + " cannot be applied to a "
                         + proto + " pipe");
@@ -345,14 +402,14 @@ public final class Pipes {
                     .group(loop)
                     .channelFactory(Channels.tcpClient(loop, Channels.familyOf(remote.getAddress())))
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
-                            conf.conTimeout().toMillis()))
+                            tcp.conTimeout().toMillis()))
                     .option(ChannelOption.AUTO_READ, false)
                     .handler(NO_HANDLER);
             applyTo(b, loop);
             ChannelFuture connect = bind == null ? b.connect(remote) : b.connect(remote, bind);
             connect.addListener(f -> {
                 if (!f.isSuccess()) {
-                    result.completeExceptionally(Errors.connect(f.cause(), remote, bind, conf));
+                    result.completeExceptionally(Errors.connect(f.cause(), remote, bind, tcp.conTimeout()));
                     return;
                 }
                 upTcp(connect.channel(), Optional.of(dest), true).whenComplete((pipe, e) -> {
@@ -376,14 +433,14 @@ public final class Pipes {
             boolean closeOnFailure = own || conf.doClose();
             Optional<SslHandler> tls;
             try {
-                tls = StreamSetup.install(ch, conf, dialled);
+                tls = StreamSetup.install(ch, conf, tcp, dialled);
             } catch (SSLException e) {
                 if (closeOnFailure) {
                     ch.close();
                 }
                 return LoopSafeFuture.failed(e);
             }
-            TcpPipe pipe = new TcpPipe(ch, conf, null);
+            TcpPipe pipe = new TcpPipe(ch, conf, tcp, null);
             install(pipe);
             ch.pipeline().addLast("p2pd-inbound", pipe.inbound());
             if (tls.isEmpty()) {
@@ -413,8 +470,8 @@ public final class Pipes {
             if (!server.admit(ch)) {
                 return;
             }
-            Optional<SslHandler> tls = StreamSetup.install(ch, conf, Optional.empty());
-            TcpPipe connection = new TcpPipe(ch, conf, server);
+            Optional<SslHandler> tls = StreamSetup.install(ch, conf, tcp, Optional.empty());
+            TcpPipe connection = new TcpPipe(ch, conf, tcp, server);
             ch.pipeline().addLast("p2pd-inbound", connection.inbound());
             if (tls.isEmpty()) {
                 server.adopt(connection);
@@ -448,7 +505,7 @@ public final class Pipes {
          */
         CompletableFuture<Pipe> listen(EventLoop loop, ServerChannel adopted) {
             CompletableFuture<Pipe> result = new LoopSafeFuture<>();
-            TcpServerPipe server = new TcpServerPipe(conf, loop);
+            TcpServerPipe server = new TcpServerPipe(conf, limits != null ? limits : ServerLimits.none(), loop);
             install(server);
             InetSocketAddress local = bind != null ? bind : new InetSocketAddress("0.0.0.0", 0);
             ServerBootstrap b = new ServerBootstrap()
@@ -466,7 +523,7 @@ public final class Pipes {
                 b.option(ChannelOption.SO_REUSEADDR, true);
                 b.option(reusePort(loop), true);
             }
-            conf.linger().ifPresent(l -> b.childOption(ChannelOption.SO_LINGER, (int) l.toSeconds()));
+            tcp.linger().ifPresent(l -> b.childOption(ChannelOption.SO_LINGER, (int) l.toSeconds()));
             b.childOption(ChannelOption.RECVBUF_ALLOCATOR, streamAllocator());
             if (conf.sendBuffer() > 0) {
                 b.childOption(ChannelOption.SO_SNDBUF, conf.sendBuffer());
@@ -538,13 +595,13 @@ public final class Pipes {
                 options.put(reusePort(loop), true);
             }
             if (proto == Proto.UDP) {
-                if (conf.broadcast()) {
+                if (broadcast) {
                     options.put(ChannelOption.SO_BROADCAST, true);
                 }
                 // One byte over the limit: a datagram that fills the buffer was too large (see UdpPipe).
                 options.put(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(conf.readerLimit() + 1));
             } else {
-                conf.linger().ifPresent(l -> options.put(ChannelOption.SO_LINGER, (int) l.toSeconds()));
+                tcp.linger().ifPresent(l -> options.put(ChannelOption.SO_LINGER, (int) l.toSeconds()));
                 options.put(ChannelOption.RECVBUF_ALLOCATOR, streamAllocator());
             }
             return options;

@@ -22,22 +22,23 @@ final class StreamSetup {
     }
 
     /**
-     * Adds the handlers {@code conf} asks for. {@code dialled} is the destination a client dialled (for SNI and
+     * Adds the handlers {@code tcp} asks for. {@code dialled} is the destination a client dialled (for SNI and
      * host-name checks); empty on the server side. Returns the TLS handler, if any, to await its handshake.
      */
-    static Optional<SslHandler> install(Channel ch, PipeConf conf, Optional<HostPort> dialled) throws SSLException {
+    static Optional<SslHandler> install(Channel ch, PipeConf conf, TcpOptions tcp, Optional<HostPort> dialled)
+            throws SSLException {
         Optional<SslHandler> tls = Optional.empty();
-        if (conf.tls().isPresent()) {
-            Tls settings = conf.tls().get();
-            SslHandler ssl = dialled.isPresent() ? clientHandler(ch, conf, settings, dialled.get())
+        if (tcp.tls().isPresent()) {
+            Tls settings = tcp.tls().get();
+            SslHandler ssl = dialled.isPresent() ? clientHandler(ch, settings, dialled.get())
                     : settings.serverContext().newHandler(ch.alloc());
-            ssl.setHandshakeTimeoutMillis(conf.sslHandshake().toMillis());
+            ssl.setHandshakeTimeoutMillis(tcp.sslHandshake().toMillis());
             ch.pipeline().addLast("p2pd-tls", ssl);
             tls = Optional.of(ssl);
         }
-        switch (conf.framing()) {
+        switch (tcp.framing()) {
             case Framing.Raw raw -> {
-                if (conf.tls().isPresent()) {
+                if (tcp.tls().isPresent()) {
                     ch.pipeline().addLast("p2pd-chunks", new ChunkLimit(conf.readerLimit()));
                 }
             }
@@ -107,7 +108,7 @@ final class StreamSetup {
         }
     }
 
-    private static SslHandler clientHandler(Channel ch, PipeConf conf, Tls tls, HostPort dest) throws SSLException {
+    private static SslHandler clientHandler(Channel ch, Tls tls, HostPort dest) throws SSLException {
         SslHandler ssl = tls.clientContext().newHandler(ch.alloc(), dest.host(), dest.port());
         SSLEngine engine = ssl.engine();
         SSLParameters params = engine.getSSLParameters();

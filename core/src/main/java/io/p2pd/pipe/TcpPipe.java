@@ -43,6 +43,7 @@ final class TcpPipe extends Pipe {
     /** Pipes (linked ones, or this one with its writes backed up) to wait on before reading again. Event loop only. */
     private int blockedOnWrites;
     /** What send appends (delimited framing) or empty. */
+    private final Framing framing;
     private final byte[] suffix;
     private final Reads reads;
     private static final long NOT_STALLED = Long.MIN_VALUE;
@@ -57,14 +58,15 @@ final class TcpPipe extends Pipe {
     /** How often reading was resumed by registering again after a FIN (for tests: a few, not a spin). */
     private int reregistrations;
 
-    TcpPipe(Channel channel, PipeConf conf, TcpServerPipe server) {
+    TcpPipe(Channel channel, PipeConf conf, TcpOptions tcp, TcpServerPipe server) {
         super(conf, channel.eventLoop());
         this.channel = channel;
         this.local = (InetSocketAddress) channel.localAddress();
         this.remote = (InetSocketAddress) channel.remoteAddress();
         this.server = server;
         this.dispatcher = new Dispatcher(this, server);
-        this.suffix = conf.framing() instanceof Framing.Delimited d ? d.delimiter() : new byte[0];
+        this.framing = tcp.framing();
+        this.suffix = framing instanceof Framing.Delimited d ? d.delimiter() : new byte[0];
         this.reads = new Reads(conf.readerLimit());
         // Before the first read, so the channel's read handle is one of ours.
         channel.config().setRecvByteBufAllocator(reads);
@@ -76,11 +78,11 @@ final class TcpPipe extends Pipe {
 
     /**
      * A server's connection is closed when it sends no whole message in time, stays idle, or leaves its writes
-     * backed up (see {@link PipeConf#firstMessageTimeout()} and the others); the write stall is watched in
+     * backed up (see {@link ServerLimits#firstMessageTimeout()} and the others); the write stall is watched in
      * {@link Inbound#channelWritabilityChanged}.
      */
     private void watchTimeouts() {
-        conf.firstMessageTimeout().ifPresent(limit -> {
+        server.limits.firstMessageTimeout().ifPresent(limit -> {
             ScheduledFuture<?> check = loop.schedule(() -> {
                 if (received.get() == 0) {
                     timedOut("no whole message within " + limit.toMillis() + " ms of accept (firstMessageTimeout)");
@@ -89,7 +91,7 @@ final class TcpPipe extends Pipe {
             channel.closeFuture().addListener(f -> check.cancel(false));
         });
         // First in the pipeline: it sees the raw traffic, TLS records included.
-        conf.idleTimeout().ifPresent(limit -> channel.pipeline().addFirst("p2pd-idle",
+        server.limits.idleTimeout().ifPresent(limit -> channel.pipeline().addFirst("p2pd-idle",
                 new IdleStateHandler(false, 0, 0, limit.toNanos(), TimeUnit.NANOSECONDS)));
     }
 
@@ -193,7 +195,7 @@ final class TcpPipe extends Pipe {
      * cannot carry, or any send after {@link #shutdownOutput()}, is a misuse, thrown at once.
      */
     private CompletableFuture<Void> refusal(int size) {
-        if (conf.framing() instanceof Framing.LengthPrefixed l && size > l.maxLength()) {
+        if (framing instanceof Framing.LengthPrefixed l && size > l.maxLength()) {
             throw new IllegalArgumentException("message of " + size + " bytes does not fit a " + l.lengthBytes()
                     + "-byte length prefix");
         }
@@ -250,7 +252,7 @@ final class TcpPipe extends Pipe {
 
     /** The message as this pipe's framing writes it: with its length prefix or delimiter, if any. */
     private ByteBuf framed(ByteBuf payload) {
-        if (conf.framing() instanceof Framing.LengthPrefixed l) {
+        if (framing instanceof Framing.LengthPrefixed l) {
             ByteBuf header = channel.alloc().buffer(l.lengthBytes());
             if (l.lengthBytes() == 2) {
                 header.writeShort(payload.readableBytes());
@@ -265,7 +267,7 @@ final class TcpPipe extends Pipe {
     @Override
     void write(ByteBuf buf) {
         int size = buf.readableBytes();
-        if (conf.framing() instanceof Framing.LengthPrefixed l && size > l.maxLength()) {
+        if (framing instanceof Framing.LengthPrefixed l && size > l.maxLength()) {
             buf.release();
             fail(new FrameTooLongException("a forwarded message of " + size + " bytes does not fit a "
                     + l.lengthBytes() + "-byte length prefix"));
@@ -474,8 +476,8 @@ final class TcpPipe extends Pipe {
             if (channel.isWritable()) {
                 writableSince = System.nanoTime();
                 writable();
-            } else if (server != null && conf.writeStallTimeout().isPresent()) {
-                watchStall(conf.writeStallTimeout().get().toNanos());
+            } else if (server != null && server.limits.writeStallTimeout().isPresent()) {
+                watchStall(server.limits.writeStallTimeout().get().toNanos());
             }
             ctx.fireChannelWritabilityChanged();
         }
@@ -483,7 +485,8 @@ final class TcpPipe extends Pipe {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof IdleStateEvent) {
-                timedOut("no traffic for " + conf.idleTimeout().orElseThrow().toMillis() + " ms (idleTimeout)");
+                timedOut("no traffic for " + server.limits.idleTimeout().orElseThrow().toMillis()
+                        + " ms (idleTimeout)");
                 return;
             }
             ctx.fireUserEventTriggered(evt);

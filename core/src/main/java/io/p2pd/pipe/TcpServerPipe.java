@@ -53,6 +53,8 @@ final class TcpServerPipe extends Pipe {
     private final Map<InetSocketAddress, TcpPipe> byPeer = new ConcurrentHashMap<>();
     /** What connections that ended had counted; guarded by itself being replaced under {@link #totalsLock}. */
     private final Object totalsLock = new Object();
+    /** Bounds of this server and its connections. */
+    final ServerLimits limits;
     private PipeStats endedTotals = NONE;
 
     private Channel channel;
@@ -62,8 +64,9 @@ final class TcpServerPipe extends Pipe {
     private final ArrayDeque<Pipe> unclaimed = new ArrayDeque<>();
     private final ArrayDeque<CompletableFuture<Pipe>> claimers = new ArrayDeque<>();
 
-    TcpServerPipe(PipeConf conf, EventLoop loop) {
+    TcpServerPipe(PipeConf conf, ServerLimits limits, EventLoop loop) {
         super(conf, loop);
+        this.limits = limits;
     }
 
     /** Called once the listening channel is bound. */
@@ -84,14 +87,14 @@ final class TcpServerPipe extends Pipe {
      */
     boolean admit(Channel ch) {
         InetAddress ip = ((InetSocketAddress) ch.remoteAddress()).getAddress();
-        if (open.incrementAndGet() > conf.maxConnections()) {
+        if (open.incrementAndGet() > limits.maxConnections()) {
             open.decrementAndGet();
-            return refuse(ch, "maxConnections " + conf.maxConnections());
+            return refuse(ch, "maxConnections " + limits.maxConnections());
         }
-        if (openPerIp.merge(ip, 1, Integer::sum) > conf.maxConnectionsPerIp()) {
+        if (openPerIp.merge(ip, 1, Integer::sum) > limits.maxConnectionsPerIp()) {
             release(ip);
             open.decrementAndGet();
-            return refuse(ch, "maxConnectionsPerIp " + conf.maxConnectionsPerIp());
+            return refuse(ch, "maxConnectionsPerIp " + limits.maxConnectionsPerIp());
         }
         ch.closeFuture().addListener(f -> {
             open.decrementAndGet();

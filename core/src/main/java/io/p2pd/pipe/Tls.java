@@ -13,7 +13,7 @@ import java.util.Optional;
 import javax.net.ssl.SSLException;
 
 /**
- * TLS settings of a pipe: setting them ({@link PipeConf.Builder#tls(Tls)}) turns TLS on, the original's
+ * TLS settings of a pipe: setting them ({@link TcpOptions.Builder#tls(Tls)}) turns TLS on, the original's
  * {@code use_ssl}.
  *
  * <p>Clients verify the server by default: the certificate chain against the system's trust store, and that the
@@ -89,7 +89,7 @@ public final class Tls {
 
     SslContext serverContext() {
         return serverContext.orElseThrow(() -> new IllegalArgumentException(
-                "tls on a server pipe needs an identity: PipeConf.builder().tls(Tls.server(...))"));
+                "tls on a server pipe needs an identity: TcpOptions.builder().tls(Tls.server(...))"));
     }
 
     SslContext clientContext() throws SSLException {

@@ -28,7 +28,7 @@ final class Wrapping {
     private Wrapping() {
     }
 
-    static CompletableFuture<Pipe> wrap(Pipes.Opener opener) {
+    static CompletableFuture<Pipe> wrap(Pipes.Opener<?> opener) {
         Channel channel;
         Optional<InetSocketAddress> udpDest;
         EventLoop loop;
@@ -76,8 +76,8 @@ final class Wrapping {
     }
 
     /** A TCP server pipe on a listening socket other code bound. */
-    private static CompletableFuture<Pipe> listening(Pipes.Opener opener, EventLoop loop, ServerSocketChannel listener)
-            throws IOException {
+    private static CompletableFuture<Pipe> listening(Pipes.Opener<?> opener, EventLoop loop,
+            ServerSocketChannel listener) throws IOException {
         if (opener.proto() != Proto.TCP || opener.dest().isPresent()) {
             throw new IllegalArgumentException("a ServerSocketChannel becomes a TCP server pipe: no destination, "
                     + "Proto.TCP");
@@ -103,7 +103,7 @@ final class Wrapping {
         });
     }
 
-    private static void closeIfOwned(Pipes.Opener opener) {
+    private static void closeIfOwned(Pipes.Opener<?> opener) {
         if (opener.conf().doClose()) {
             try {
                 opener.wrapped().close();
@@ -113,7 +113,7 @@ final class Wrapping {
         }
     }
 
-    private static Channel adopt(Pipes.Opener opener) throws IOException {
+    private static Channel adopt(Pipes.Opener<?> opener) throws IOException {
         if (opener.proto() == Proto.TCP) {
             if (!(opener.wrapped() instanceof SocketChannel socket)) {
                 throw new IllegalArgumentException("a TCP pipe wraps a java.nio.channels.SocketChannel, got "
@@ -137,7 +137,7 @@ final class Wrapping {
     }
 
     /** A wrapped UDP pipe's default destination must be an address: there is no lookup step here. */
-    private static Optional<InetSocketAddress> destination(Pipes.Opener opener) {
+    private static Optional<InetSocketAddress> destination(Pipes.Opener<?> opener) {
         return opener.dest().map(d -> new InetSocketAddress(d.literal().orElseThrow(() ->
                 new IllegalArgumentException("a wrapped UDP pipe needs an IP literal destination, got " + d)),
                 d.port()));

@@ -7,6 +7,7 @@ import io.p2pd.pipe.Framing;
 import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.PipeConf;
+import io.p2pd.pipe.TcpOptions;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
 import java.net.Inet6Address;
@@ -230,7 +231,7 @@ public final class StunClient {
     }
 
     /** STUN framing; the whole message, header included, as the 16-bit length allows. */
-    private static final PipeConf TCP_CONF = PipeConf.builder().framing(Framing.stun())
+    private static final PipeConf TCP_CONF = PipeConf.builder()
             .readerLimit(StunMessage.HEADER_LENGTH + 0xFFFF).build();
 
     /**
@@ -243,8 +244,9 @@ public final class StunClient {
         CompletableFuture<StunResult> out = new LoopSafeFuture<>();
         long limitMillis = config.timeLimit().toMillis();
         // our own deadline below fires first and names the server and the limit
-        PipeConf conf = TCP_CONF.toBuilder().conTimeout(Duration.ofMillis(limitMillis + 1000)).build();
-        Pipes.Opener opener = Pipes.opener(Proto.TCP).dest(server).conf(conf)
+        TcpOptions tcp = TcpOptions.builder().framing(Framing.stun())
+                .conTimeout(Duration.ofMillis(limitMillis + 1000)).build();
+        Pipes.TcpOpener opener = Pipes.tcp().dest(server).conf(TCP_CONF).tcp(tcp)
                 .msgHandler(MsgHandler.plain((msg, pipe) -> onTcpReply(msg.data(), pipe, request, config, server,
                         out)));
         local.ifPresent(opener::bind);

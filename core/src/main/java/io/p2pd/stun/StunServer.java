@@ -13,6 +13,8 @@ import io.p2pd.pipe.Framing;
 import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.PipeConf;
+import io.p2pd.pipe.ServerLimits;
+import io.p2pd.pipe.TcpOptions;
 import io.p2pd.pipe.PipeStats;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
@@ -103,16 +105,16 @@ public final class StunServer implements AutoCloseable {
             StunAttribute.RESPONSE_PORT);
     private static final PipeConf UDP_CONF = PipeConf.builder().readerLimit(MAX_UDP_REQUEST)
             .receiveBuffer(UDP_RECEIVE_BUFFER).build();
-    private static final PipeConf TCP_CONF = PipeConf.builder().framing(Framing.stun()).readerLimit(MAX_TCP_REQUEST)
+    private static final PipeConf TCP_CONF = PipeConf.builder().readerLimit(MAX_TCP_REQUEST)
             .sendBuffer(TCP_SEND_BUFFER).build();
+    private static final TcpOptions STUN_FRAMING = TcpOptions.builder().framing(Framing.stun()).build();
 
     /**
-     * The TCP listeners' options: STUN framing and the pipe's timeouts as the configuration sets them. The
-     * connection caps are not the pipe's: each listener would count on its own, so the server counts them
-     * ({@link #admit}).
+     * The TCP listeners' limits: the pipe's timeouts as the configuration sets them. The connection caps are not the
+     * pipe's: each listener would count on its own, so the server counts them ({@link #admit}).
      */
-    private static PipeConf tcpConf(StunServerConfig config) {
-        return TCP_CONF.toBuilder().firstMessageTimeout(config.firstMessageTimeout())
+    private static ServerLimits tcpLimits(StunServerConfig config) {
+        return ServerLimits.builder().firstMessageTimeout(config.firstMessageTimeout())
                 .idleTimeout(config.idleTimeout()).writeStallTimeout(config.writeStallTimeout()).build();
     }
 
@@ -222,12 +224,10 @@ public final class StunServer implements AutoCloseable {
 
     /** Opens one listener; fails with the pipe's {@link BindException}, which names the protocol and address. */
     private Pipe listen(Proto proto, InetSocketAddress at, MsgHandler handler) throws Exception {
-        var opener = Pipes.opener(proto).bind(at)
-                .conf(proto == Proto.TCP ? tcpConf(config) : UDP_CONF.toBuilder().loop(ownLoop).build())
-                .msgHandler(handler);
-        if (proto == Proto.TCP) {
-            opener.upHandler(this::admit);
-        }
+        Pipes.Opener<?> opener = proto == Proto.TCP
+                ? Pipes.tcp().conf(TCP_CONF).tcp(STUN_FRAMING).limits(tcpLimits(config)).upHandler(this::admit)
+                : Pipes.udp().conf(UDP_CONF.toBuilder().loop(ownLoop).build());
+        opener.bind(at).msgHandler(handler);
         try {
             Pipe p = opener.open().get();
             listeners.add(p);

@@ -102,7 +102,7 @@ final class Allocation {
         // The control socket runs on the relayed pipe's loop, so the allocation's state has one thread.
         // Its receive buffer takes the bursts of every peer at once (the OS caps it at its maximum).
         PipeConf controlConf = PipeConf.builder().loop(loop).receiveBuffer(CONTROL_RECEIVE_BUFFER).build();
-        return Pipes.opener(Proto.UDP).bind(bind).conf(controlConf)
+        return Pipes.udp().bind(bind).conf(controlConf)
                 .msgHandler(MsgHandler.plain((msg, p) -> a.onControl(msg)))
                 .open()
                 .thenComposeAsync(control -> {
@@ -206,7 +206,7 @@ final class Allocation {
                 return;
             }
             try {
-                pipe = UdpPipeFactory.over(relay, config.pipeConf());
+                pipe = UdpPipeFactory.over(relay, config.pipeConf(), config.peer());
             } catch (RuntimeException e) {
                 relay.close();
                 result.completeExceptionally(e);

@@ -28,12 +28,14 @@ import java.util.Optional;
  * @param fingerprint       add FINGERPRINT to every request and indication
  * @param bind              the control socket's local address; empty: the wildcard address of the server's family
  * @param pipeConf          the options of the relayed pipe (queue sizes, receive timeout, duplicate suppression, loop)
+ * @param peer              the relayed pipe's default destination: {@code send(data)}, {@code request} and links into
+ *                          the pipe go to this peer; empty: every send names its peer
  */
 public record TurnConfig(StunCredentials credentials, Family family, Duration lifetime, boolean channels,
                          Duration permissionRefresh, Duration channelRefresh, Duration initialRto,
                          int maxTransmissions, Duration timeLimit, Duration closeTimeout, int maxQueuedPerPeer,
                          Optional<String> software, boolean fingerprint, Optional<InetSocketAddress> bind,
-                         PipeConf pipeConf) {
+                         PipeConf pipeConf, Optional<InetSocketAddress> peer) {
 
     public TurnConfig {
         Objects.requireNonNull(credentials, "credentials");
@@ -41,6 +43,10 @@ public record TurnConfig(StunCredentials credentials, Family family, Duration li
         Objects.requireNonNull(software, "software");
         Objects.requireNonNull(bind, "bind");
         Objects.requireNonNull(pipeConf, "pipeConf");
+        Objects.requireNonNull(peer, "peer");
+        if (peer.isPresent() && peer.get().isUnresolved()) {
+            throw new IllegalArgumentException("peer must be an IP address, got " + peer.get());
+        }
         positive(lifetime, "lifetime");
         positive(permissionRefresh, "permissionRefresh");
         positive(channelRefresh, "channelRefresh");
@@ -92,6 +98,7 @@ public record TurnConfig(StunCredentials credentials, Family family, Duration li
                 .maxQueuedPerPeer(maxQueuedPerPeer).fingerprint(fingerprint).pipeConf(pipeConf);
         software.ifPresent(b::software);
         bind.ifPresent(b::bind);
+        peer.ifPresent(b::peer);
         return b;
     }
 
@@ -116,6 +123,7 @@ public record TurnConfig(StunCredentials credentials, Family family, Duration li
         private boolean fingerprint = true;
         private InetSocketAddress bind;
         private PipeConf pipeConf = PipeConf.defaults();
+        private InetSocketAddress peer;
 
         private Builder(StunCredentials credentials) {
             this.credentials = credentials;
@@ -135,11 +143,13 @@ public record TurnConfig(StunCredentials credentials, Family family, Duration li
         public Builder fingerprint(boolean v) { fingerprint = v; return this; }
         public Builder bind(InetSocketAddress v) { bind = Objects.requireNonNull(v, "bind"); return this; }
         public Builder pipeConf(PipeConf v) { pipeConf = v; return this; }
+        public Builder peer(InetSocketAddress v) { peer = Objects.requireNonNull(v, "peer"); return this; }
 
         public TurnConfig build() {
             return new TurnConfig(credentials, family, lifetime, channels, permissionRefresh, channelRefresh,
                     initialRto, maxTransmissions, timeLimit, closeTimeout, maxQueuedPerPeer,
-                    Optional.ofNullable(software), fingerprint, Optional.ofNullable(bind), pipeConf);
+                    Optional.ofNullable(software), fingerprint, Optional.ofNullable(bind), pipeConf,
+                    Optional.ofNullable(peer));
         }
     }
 }

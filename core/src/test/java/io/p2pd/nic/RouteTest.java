@@ -14,7 +14,6 @@ import java.net.ServerSocket;
 import java.util.List;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
-import io.p2pd.pipe.Proto;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -94,7 +93,7 @@ class RouteTest {
     @Test
     void theReadmeDefaultRouteOneLinerCompilesAndBinds() {
         Assumptions.assumeTrue(Nics.defaultRoute(Family.V4).isPresent(), "this machine has no IPv4 default route");
-        try (Pipe pipe = Pipes.opener(Proto.UDP)
+        try (Pipe pipe = Pipes.udp()
                 .route(Nics.defaultRoute(Family.V4).orElseThrow().bind(0))
                 .open().join()) {
             assertThat(Nics.defaultRoute(Family.V4).orElseThrow().contains(pipe.localAddress().getAddress())).isTrue();

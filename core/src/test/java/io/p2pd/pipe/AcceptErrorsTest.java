@@ -32,7 +32,7 @@ class AcceptErrorsTest {
     /** The child: an echo server; prints its port, then its accept error count for each line read, until EOF. */
     public static final class Probe {
         public static void main(String[] args) throws Exception {
-            try (Pipe server = Pipes.opener(Proto.TCP).bind(new InetSocketAddress("127.0.0.1", 0))
+            try (Pipe server = Pipes.tcp().bind(new InetSocketAddress("127.0.0.1", 0))
                     .msgHandler((msg, pipe) -> pipe.send(msg.data(), msg.sender())).open().join()) {
                 System.out.println(server.localAddress().getPort());
                 BufferedReader in = new BufferedReader(new InputStreamReader(System.in, UTF_8));

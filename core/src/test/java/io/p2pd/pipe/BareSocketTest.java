@@ -15,7 +15,6 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** The original's sock_only: the socket a pipe would use, handed over bare. */
@@ -25,9 +24,9 @@ class BareSocketTest {
 
     @Test
     void aTcpClientSocketComesConnected() throws Exception {
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).msgHandler((m, p) -> p.send(m.data()))
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).msgHandler((m, p) -> p.send(m.data()))
                 .open().join();
-             NetworkChannel bare = Pipes.opener(Proto.TCP).dest(server.localAddress()).openSocket().join()) {
+             NetworkChannel bare = Pipes.tcp().dest(server.localAddress()).openSocket().join()) {
             SocketChannel socket = (SocketChannel) bare;
             assertThat(socket.isConnected()).isTrue();
             assertThat(socket.isBlocking()).isTrue();
@@ -42,9 +41,9 @@ class BareSocketTest {
 
     @Test
     void serverAndUdpSocketsComeBound() throws Exception {
-        try (NetworkChannel server = Pipes.opener(Proto.TCP).bind(LOOPBACK).openSocket().join();
-             NetworkChannel udp = Pipes.opener(Proto.UDP).bind(LOOPBACK)
-                     .conf(PipeConf.builder().broadcast(true).reuseAddr(true).build()).openSocket().join()) {
+        try (NetworkChannel server = Pipes.tcp().bind(LOOPBACK).openSocket().join();
+             NetworkChannel udp = Pipes.udp().bind(LOOPBACK).broadcast(true)
+                     .conf(PipeConf.builder().reuseAddr(true).build()).openSocket().join()) {
             assertThat(server).isInstanceOf(ServerSocketChannel.class);
             assertThat(((InetSocketAddress) server.getLocalAddress()).getPort()).isPositive();
             assertThat(udp).isInstanceOf(DatagramChannel.class);
@@ -57,28 +56,26 @@ class BareSocketTest {
     void failuresAreTheSameAsForPipes() throws Exception {
         try (Socket closedPort = Net.boundNotListening()) {
             InetSocketAddress target = (InetSocketAddress) closedPort.getLocalSocketAddress();
-            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).dest(target).openSocket().join())
+            assertThatThrownBy(() -> Pipes.tcp().dest(target).openSocket().join())
                     .cause().isExactlyInstanceOf(ConnectException.class)
                     .hasMessage("Connection refused: 127.0.0.1:" + target.getPort());
         }
         InetSocketAddress absent = new InetSocketAddress(InetAddress.getByName("192.0.2.1"), 0);
-        assertThatThrownBy(() -> Pipes.opener(Proto.UDP).bind(absent).openSocket().join())
+        assertThatThrownBy(() -> Pipes.udp().bind(absent).openSocket().join())
                 .cause().isExactlyInstanceOf(BindException.class).hasMessageContaining("address not on this machine");
     }
 
     @Test
     void optionsTheSocketCannotTakeAreRefusedNotIgnored() {
-        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).bind(LOOPBACK)
-                .conf(PipeConf.builder().broadcast(true).build()).openSocket())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("broadcast");
-        assertThatThrownBy(() -> Pipes.opener(Proto.UDP).bind(LOOPBACK)
-                .conf(PipeConf.builder().linger(Duration.ZERO).build()).openSocket())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("linger");
-        assertThatThrownBy(() -> Pipes.opener(Proto.UDP).bind(LOOPBACK)
+        // broadcast on TCP and linger on UDP do not compile: each is on its own transport's opener.
+        assertThatThrownBy(() -> Pipes.udp().bind(LOOPBACK)
                 .conf(PipeConf.builder().sockProto(6).build()).openSocket())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sockProto");
-        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).bind(LOOPBACK)
-                .conf(PipeConf.builder().framing(Framing.lines()).build()).openSocket())
+        assertThatThrownBy(() -> Pipes.tcp().bind(LOOPBACK)
+                .tcp(TcpOptions.builder().framing(Framing.lines()).build()).openSocket())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bare socket");
+        assertThatThrownBy(() -> Pipes.tcp().bind(LOOPBACK)
+                .limits(ServerLimits.builder().maxConnections(1).build()).openSocket())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bare socket");
     }
 }

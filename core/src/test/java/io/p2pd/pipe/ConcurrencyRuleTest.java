@@ -16,10 +16,10 @@ class ConcurrencyRuleTest {
 
     @Test
     void linkReturnsAtOnceWhileThePipesLoopIsBusyAndWhatWasQueuedGoesFirst() throws Exception {
-        try (Pipe sink = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
-             Pipe a = Pipes.opener(Proto.UDP).dest(sink.localAddress()).open().join();
-             Pipe b = Pipes.opener(Proto.UDP).dest(sink.localAddress()).open().join();
-             Pipe peer = Pipes.opener(Proto.UDP).dest(a.localAddress()).open().join()) {
+        try (Pipe sink = Pipes.udp().bind(LOOPBACK).open().join();
+             Pipe a = Pipes.udp().dest(sink.localAddress()).open().join();
+             Pipe b = Pipes.udp().dest(sink.localAddress()).open().join();
+             Pipe peer = Pipes.udp().dest(a.localAddress()).open().join()) {
             sink.subscribe(Sub.ALL);
             // Queued in a's catch-all queue before the link: it must go down b first.
             peer.send("early".getBytes(UTF_8)).join();
@@ -55,9 +55,9 @@ class ConcurrencyRuleTest {
 
     @Test
     void linkWithoutACatchAllQueueIsInPlaceWhenItReturns() {
-        try (Pipe sink = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
-             Pipe a = Pipes.opener(Proto.UDP).bind(LOOPBACK).msgHandler((m, p) -> null).open().join();
-             Pipe b = Pipes.opener(Proto.UDP).dest(sink.localAddress()).open().join()) {
+        try (Pipe sink = Pipes.udp().bind(LOOPBACK).open().join();
+             Pipe a = Pipes.udp().bind(LOOPBACK).msgHandler((m, p) -> null).open().join();
+             Pipe b = Pipes.udp().dest(sink.localAddress()).open().join()) {
             a.link(b);
             assertThat(a.links()).containsExactly(b);
         }

@@ -15,7 +15,7 @@ class EchoTest {
     @ParameterizedTest
     @ValueSource(strings = {"127.0.0.1", "::1"})
     void tcpEchoLikeTheSeed(String ip) {
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(new InetSocketAddress(ip, 0))
+        try (Pipe server = Pipes.tcp().bind(new InetSocketAddress(ip, 0))
                 .msgHandler((msg, pipe) -> pipe.send(msg.data(), msg.sender())).open().join();
              Pipe client = Pipes.open(Proto.TCP, server.localAddress()).join()) {
             client.send("test msg.".getBytes(UTF_8)).join();
@@ -31,7 +31,7 @@ class EchoTest {
     @ParameterizedTest
     @ValueSource(strings = {"127.0.0.1", "::1"})
     void udpRequestResponseWithRetriesLikeTheSeed(String ip) {
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(new InetSocketAddress(ip, 0))
+        try (Pipe server = Pipes.udp().bind(new InetSocketAddress(ip, 0))
                 .msgHandler((msg, pipe) -> pipe.send(("re: " + msg.text()).getBytes(UTF_8), msg.sender()))
                 .open().join();
              Pipe client = Pipes.open(Proto.UDP, server.localAddress()).join()) {

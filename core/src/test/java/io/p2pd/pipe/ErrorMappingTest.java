@@ -26,7 +26,7 @@ class ErrorMappingTest {
         try (Socket closedPort = Net.boundNotListening()) {
             InetSocketAddress target = (InetSocketAddress) closedPort.getLocalSocketAddress();
             for (PipeConf conf : List.of(PipeConf.defaults(), PipeConf.builder().loop(EventLoops.nio()).build())) {
-                assertThatThrownBy(() -> Pipes.opener(Proto.TCP).dest(target).conf(conf).open().join())
+                assertThatThrownBy(() -> Pipes.tcp().dest(target).conf(conf).open().join())
                         .as("on %s", conf.loop().map(l -> "NIO").orElse("the shared group"))
                         .cause().isExactlyInstanceOf(ConnectException.class)
                         .hasMessage("Connection refused: 127.0.0.1:" + target.getPort());
@@ -36,15 +36,15 @@ class ErrorMappingTest {
 
     @Test
     void aFamilyMismatchBetweenBindAndAnIpDestinationIsRefusedAtOnce() {
-        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).bind(new InetSocketAddress("127.0.0.1", 0))
+        assertThatThrownBy(() -> Pipes.tcp().bind(new InetSocketAddress("127.0.0.1", 0))
                 .dest(new InetSocketAddress("::1", 9)).open())
                 .isExactlyInstanceOf(IllegalArgumentException.class)
                 .hasMessage("cannot reach [::1]:9 from 127.0.0.1:0: the bind address is IPv4 and the destination "
                         + "IPv6; bind an address of the destination's family");
-        assertThatThrownBy(() -> Pipes.opener(Proto.UDP).bind(new InetSocketAddress("::1", 0))
+        assertThatThrownBy(() -> Pipes.udp().bind(new InetSocketAddress("::1", 0))
                 .dest(new InetSocketAddress("127.0.0.1", 9)).open())
                 .isExactlyInstanceOf(IllegalArgumentException.class).hasMessageContaining("bind address is IPv6");
-        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).bind(new InetSocketAddress("127.0.0.1", 0))
+        assertThatThrownBy(() -> Pipes.tcp().bind(new InetSocketAddress("127.0.0.1", 0))
                 .dest(new InetSocketAddress("::1", 9)).openSocket())
                 .isExactlyInstanceOf(IllegalArgumentException.class).hasMessageContaining("bind address is IPv4");
     }
@@ -53,7 +53,7 @@ class ErrorMappingTest {
     void aNameThatResolvesToTheOtherFamilyFailsTheFutureWithTheSameError() throws Exception {
         try (LocalDns dns = new LocalDns(Map.of("six.test", InetAddress.getByName("::1")))) {
             PipeConf conf = PipeConf.builder().resolver(Resolver.using(List.of(dns.address()))).build();
-            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).bind(new InetSocketAddress("127.0.0.1", 0))
+            assertThatThrownBy(() -> Pipes.tcp().bind(new InetSocketAddress("127.0.0.1", 0))
                     .dest(new HostPort("six.test", 9)).conf(conf).open().join())
                     .cause().isExactlyInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("cannot reach [::1]:9 from 127.0.0.1:0");

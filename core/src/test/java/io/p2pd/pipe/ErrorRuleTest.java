@@ -15,9 +15,9 @@ class ErrorRuleTest {
 
     @Test
     void misusesThrowAtOnceInsteadOfFailingTheirFuture() {
-        try (Pipe udpServer = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
-             Pipe tcpServer = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join();
-             Pipe client = Pipes.opener(Proto.TCP).dest(tcpServer.localAddress()).open().join()) {
+        try (Pipe udpServer = Pipes.udp().bind(LOOPBACK).open().join();
+             Pipe tcpServer = Pipes.tcp().bind(LOOPBACK).open().join();
+             Pipe client = Pipes.tcp().dest(tcpServer.localAddress()).open().join()) {
             assertThatThrownBy(udpServer::accept).isExactlyInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("accept() needs a TCP server");
             assertThatThrownBy(() -> tcpServer.send("x".getBytes(UTF_8)))

@@ -41,12 +41,12 @@ class EventLoopSafetyTest {
 
     @Test
     void joiningARecvInsideAContinuationFailsAtOnce() throws Exception {
-        Pipe server = Pipes.opener(Proto.UDP).bind(new InetSocketAddress("127.0.0.1", 0)).conf(conf).open()
+        Pipe server = Pipes.udp().bind(new InetSocketAddress("127.0.0.1", 0)).conf(conf).open()
                 .get(5, TimeUnit.SECONDS);
         try {
             server.subscribe(Sub.ALL);
             CompletableFuture<Message> nested = server.recv().thenApply(first -> server.recv().join());
-            Pipe client = Pipes.opener(Proto.UDP).dest(server.localAddress()).conf(conf).open()
+            Pipe client = Pipes.udp().dest(server.localAddress()).conf(conf).open()
                     .get(5, TimeUnit.SECONDS);
             client.send("one".getBytes(UTF_8)).get(5, TimeUnit.SECONDS);
             client.closeAsync();
@@ -63,7 +63,7 @@ class EventLoopSafetyTest {
 
     @Test
     void everyWaitingCallAndDerivedStageChecksButDoneFuturesAndOtherThreadsDoNot() throws Exception {
-        Pipe server = Pipes.opener(Proto.UDP).bind(new InetSocketAddress("127.0.0.1", 0)).conf(conf).open()
+        Pipe server = Pipes.udp().bind(new InetSocketAddress("127.0.0.1", 0)).conf(conf).open()
                 .get(5, TimeUnit.SECONDS);
         try {
             server.subscribe(Sub.ALL);
@@ -91,7 +91,7 @@ class EventLoopSafetyTest {
             assertThat(onLoop.get(5, TimeUnit.SECONDS)).isEqualTo("6 x done");
 
             // Off the loop, waiting is what it always was.
-            try (Pipe client = Pipes.opener(Proto.UDP).dest(server.localAddress()).conf(conf).open()
+            try (Pipe client = Pipes.udp().dest(server.localAddress()).conf(conf).open()
                     .get(5, TimeUnit.SECONDS)) {
                 client.send("two".getBytes(UTF_8)).join();
             }

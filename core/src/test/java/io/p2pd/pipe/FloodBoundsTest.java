@@ -42,7 +42,7 @@ class FloodBoundsTest {
         int bound = PipeConf.defaults().maxQsize();
         CountDownLatch endSeen = new CountDownLatch(1);
         AtomicInteger maxQueued = new AtomicInteger();
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
+        try (Pipe server = Pipes.udp().bind(LOOPBACK).open().join();
              DatagramSocket flooder = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             server.subscribe(Sub.ALL);
             SubQueue queue = queueOf(server, Sub.ALL);
@@ -90,12 +90,12 @@ class FloodBoundsTest {
     void aTcpFloodStopsReadingAtTheBoundAndLosesNothing() throws Exception {
         int bound = PipeConf.defaults().maxQsize();
         int readerLimit = PipeConf.defaults().readerLimit();
-        PipeConf conf = PipeConf.builder().framing(Framing.lines()).build(); // otherwise defaults
+        TcpOptions conf = TcpOptions.builder().framing(Framing.lines()).build(); // otherwise defaults
         int lines = 200_000;
         CountDownLatch full = new CountDownLatch(1);
         AtomicInteger maxQueued = new AtomicInteger();
         LinkedBlockingQueue<Pipe> accepted = new LinkedBlockingQueue<>();
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(conf).upHandler(p -> {
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).tcp(conf).upHandler(p -> {
                     p.subscribe(Sub.ALL);
                     SubQueue q = queueOf(p, Sub.ALL);
                     p.addMsgHandler(MsgHandler.plain((m, x) -> {

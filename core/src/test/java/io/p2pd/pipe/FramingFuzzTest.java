@@ -48,7 +48,8 @@ class FramingFuzzTest {
         List<byte[]> frames = new ArrayList<>();
         Throwable error = null;
         try {
-            StreamSetup.install(ch, PipeConf.builder().framing(framing).readerLimit(limit).build(), Optional.empty());
+            StreamSetup.install(ch, PipeConf.builder().readerLimit(limit).build(),
+                    TcpOptions.builder().framing(framing).build(), Optional.empty());
             for (int at = 0; at < stream.length && error == null; ) {
                 int n = Math.min(stream.length - at, chunk);
                 try {

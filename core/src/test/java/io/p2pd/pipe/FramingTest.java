@@ -28,8 +28,8 @@ class FramingTest {
 
     @Test
     void linesArriveWholeWhateverTheWritesWere() throws Exception {
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
-                .conf(PipeConf.builder().framing(Framing.lines()).build()).open().join();
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK)
+                .tcp(TcpOptions.builder().framing(Framing.lines()).build()).open().join();
              Socket peer = new Socket(LOOPBACK.getAddress(), server.localAddress().getPort())) {
             OutputStream out = peer.getOutputStream();
             out.write("first li".getBytes(UTF_8));
@@ -47,10 +47,10 @@ class FramingTest {
     @Test
     void lengthPrefixedPipesExchangeExactlyTheMessagesSent() {
         for (int prefix : new int[] {2, 4}) {
-            PipeConf framed = PipeConf.builder().framing(Framing.lengthPrefixed(prefix)).build();
-            try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(framed)
+            TcpOptions framed = TcpOptions.builder().framing(Framing.lengthPrefixed(prefix)).build();
+            try (Pipe server = Pipes.tcp().bind(LOOPBACK).tcp(framed)
                     .msgHandler((m, p) -> p.send(m.data())).open().join();
-                 Pipe client = Pipes.opener(Proto.TCP).dest(server.localAddress()).conf(framed).open().join()) {
+                 Pipe client = Pipes.tcp().dest(server.localAddress()).tcp(framed).open().join()) {
                 List<String> sent = List.of("a", "", "bb", "c".repeat(5000), "newline\ninside");
                 sent.forEach(s -> client.send(s.getBytes(UTF_8)));
 
@@ -61,9 +61,9 @@ class FramingTest {
 
     @Test
     void aFrameTooLargeForItsPrefixIsRefusedOnSend() {
-        PipeConf framed = PipeConf.builder().framing(Framing.lengthPrefixed(2)).build();
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(framed).open().join();
-             Pipe client = Pipes.opener(Proto.TCP).dest(server.localAddress()).conf(framed).open().join()) {
+        TcpOptions framed = TcpOptions.builder().framing(Framing.lengthPrefixed(2)).build();
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).tcp(framed).open().join();
+             Pipe client = Pipes.tcp().dest(server.localAddress()).tcp(framed).open().join()) {
             assertThatThrownBy(() -> client.send(new byte[70_000])).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("2-byte length prefix");
         }
@@ -71,8 +71,8 @@ class FramingTest {
 
     @Test
     void aFrameOverReaderLimitClosesTheConnectionWithAReason() throws Exception {
-        PipeConf framed = PipeConf.builder().framing(Framing.lines()).readerLimit(100).build();
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(framed).open().join();
+        PipeConf small = PipeConf.builder().readerLimit(100).build();
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).conf(small).tcp(TcpOptions.framed(Framing.lines())).open().join();
              Socket peer = new Socket(LOOPBACK.getAddress(), server.localAddress().getPort())) {
             peer.getOutputStream().write(("ok\n" + "x".repeat(500) + "\n").getBytes(UTF_8));
             Pipe connection = server.accept().join();
@@ -97,8 +97,8 @@ class FramingTest {
                 reply = s.recv(4)
                 print(struct.unpack('>I', reply)[0], s.recv(100).decode())
                 """;
-        PipeConf framed = PipeConf.builder().framing(Framing.lengthPrefixed(4)).build();
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(framed).open().join();
+        TcpOptions framed = TcpOptions.builder().framing(Framing.lengthPrefixed(4)).build();
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).tcp(framed).open().join();
              Python python = Python.run(script, Integer.toString(server.localAddress().getPort()))) {
             Pipe connection = server.accept().join();
             List<String> got = receive(connection, 3);

@@ -43,7 +43,7 @@ class HalfCloseTest {
         PipeConf conf = PipeConf.builder().maxQsize(qsize).readerLimit(limit).build();
         byte[] data = pattern(total);
         try (ServerSocket listener = new ServerSocket(0, 1, LOOPBACK.getAddress());
-             Pipe pipe = Pipes.opener(Proto.TCP).dest((InetSocketAddress) listener.getLocalSocketAddress())
+             Pipe pipe = Pipes.tcp().dest((InetSocketAddress) listener.getLocalSocketAddress())
                      .conf(conf).open().join();
              Socket peer = listener.accept()) {
             CompletableFuture.runAsync(() -> {
@@ -107,8 +107,8 @@ class HalfCloseTest {
 
     @Test
     void shutdownOutputOnUdpOrAServerIsMisuse() throws Exception {
-        try (Pipe udp = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
-             Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join()) {
+        try (Pipe udp = Pipes.udp().bind(LOOPBACK).open().join();
+             Pipe server = Pipes.tcp().bind(LOOPBACK).open().join()) {
             assertThatThrownBy(udp::shutdownOutput).isExactlyInstanceOf(IllegalStateException.class);
             assertThatThrownBy(server::shutdownOutput).isExactlyInstanceOf(IllegalStateException.class);
         }
@@ -119,7 +119,7 @@ class HalfCloseTest {
     void aRelayLinkedWithEndTargetPassesTheSourcesEndOnAfterEverythingForwarded() throws Exception {
         byte[] data = pattern(1 << 20);
         try (ServerSocket sinkListener = new ServerSocket(0, 1, LOOPBACK.getAddress());
-             Pipe front = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join();
+             Pipe front = Pipes.tcp().bind(LOOPBACK).open().join();
              Socket source = new Socket(LOOPBACK.getAddress(), front.localAddress().getPort())) {
             Pipe in = front.accept().get(5, TimeUnit.SECONDS);
             Pipe out = Pipes.open(Proto.TCP, (InetSocketAddress) sinkListener.getLocalSocketAddress()).join();
@@ -153,7 +153,7 @@ class HalfCloseTest {
     void unlinkTakesOffTheEndHandlersLinkAdded() throws Exception {
         try (ServerSocket sinkListener = new ServerSocket(0, 2, LOOPBACK.getAddress());
              // With a handler: no catch-all queue, whose draining would put the link in place on the loop, later.
-             Pipe source = Pipes.opener(Proto.TCP).dest((InetSocketAddress) sinkListener.getLocalSocketAddress())
+             Pipe source = Pipes.tcp().dest((InetSocketAddress) sinkListener.getLocalSocketAddress())
                      .msgHandler(MsgHandler.plain((m, p) -> { })).open().join();
              Pipe target = Pipes.open(Proto.TCP, (InetSocketAddress) sinkListener.getLocalSocketAddress()).join();
              Socket a = sinkListener.accept();
@@ -180,7 +180,7 @@ class HalfCloseTest {
     void aRelayToASlowReaderKeepsItsMemoryBoundedWhenTheSenderHalfClosesAtTheEnd() throws Exception {
         long total = 8L << 20;
         try (ServerSocket sinkListener = new ServerSocket(0, 1, LOOPBACK.getAddress());
-             Pipe front = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join();
+             Pipe front = Pipes.tcp().bind(LOOPBACK).open().join();
              Socket source = new Socket(LOOPBACK.getAddress(), front.localAddress().getPort())) {
             Pipe in = front.accept().get(5, TimeUnit.SECONDS);
             Pipe out = Pipes.open(Proto.TCP, (InetSocketAddress) sinkListener.getLocalSocketAddress()).join();

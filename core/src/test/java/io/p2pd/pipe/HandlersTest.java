@@ -22,7 +22,7 @@ class HandlersTest {
         List<String> seen = new ArrayList<>();
         List<CompletableFuture<Void>> gates = new ArrayList<>();
         CountDownLatch all = new CountDownLatch(n);
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK)
+        try (Pipe server = Pipes.udp().bind(LOOPBACK)
                 .msgHandler((msg, pipe) -> {
                     synchronized (seen) {
                         seen.add(msg.text());
@@ -63,7 +63,7 @@ class HandlersTest {
 
     @Test
     void aThrowingHandlerIsCountedAndThePipeCarriesOn() {
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK)
                 .msgHandler(MsgHandler.plain((msg, pipe) -> {
                     if (msg.text().contains("boom")) {
                         throw new IllegalStateException("handler bug");
@@ -87,14 +87,14 @@ class HandlersTest {
 
     @Test
     void aStageThatWouldHangIsBoundedWithOrTimeoutCountedAndDeliveryGoesOn() {
-        PipeConf lines = PipeConf.builder().framing(Framing.lines()).build(); // whole messages however TCP cuts
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(lines)
+        TcpOptions lines = TcpOptions.builder().framing(Framing.lines()).build(); // whole messages however TCP cuts
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).tcp(lines)
                 // The first message's work never finishes by itself; orTimeout fails it, which frees delivery.
                 .msgHandler((msg, pipe) -> msg.text().equals("hang")
                         ? new CompletableFuture<Void>().orTimeout(50, TimeUnit.MILLISECONDS)
                         : pipe.send(msg.data()))
                 .open().join();
-             Pipe client = Pipes.opener(Proto.TCP).dest(server.localAddress()).conf(lines).open().join()) {
+             Pipe client = Pipes.tcp().dest(server.localAddress()).tcp(lines).open().join()) {
             client.send("hang".getBytes(UTF_8)).join();
             Pipe connection = server.accept().join();
             client.send("next".getBytes(UTF_8)).join();
@@ -110,7 +110,7 @@ class HandlersTest {
         List<String> ended = new java.util.concurrent.CopyOnWriteArrayList<>();
         EndHandler removed = p -> ended.add("removed");
         CompletableFuture<Void> kept = new CompletableFuture<>();
-        Pipe pipe = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
+        Pipe pipe = Pipes.udp().bind(LOOPBACK).open().join();
         pipe.addEndHandler(removed).addEndHandler(p -> {
             ended.add("kept");
             kept.complete(null);
@@ -126,10 +126,10 @@ class HandlersTest {
     @Test
     void aSlowHandlerOnOnePipeDoesNotHoldUpAnother() {
         CompletableFuture<Void> never = new CompletableFuture<>();
-        try (Pipe slow = Pipes.opener(Proto.UDP).bind(LOOPBACK).msgHandler((m, p) -> never).open().join();
-             Pipe fast = Pipes.opener(Proto.UDP).bind(LOOPBACK)
+        try (Pipe slow = Pipes.udp().bind(LOOPBACK).msgHandler((m, p) -> never).open().join();
+             Pipe fast = Pipes.udp().bind(LOOPBACK)
                      .msgHandler((m, p) -> p.send(m.data(), m.sender())).open().join();
-             Pipe client = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join()) {
+             Pipe client = Pipes.udp().bind(LOOPBACK).open().join()) {
             client.send("stuck".getBytes(UTF_8), slow.localAddress()).join();
             client.send("flows".getBytes(UTF_8), fast.localAddress()).join();
 
@@ -145,7 +145,7 @@ class HandlersTest {
     void removedHandlersAreNotCalled() {
         List<String> calls = new ArrayList<>();
         MsgHandler first = MsgHandler.plain((m, p) -> calls.add("first"));
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
+        try (Pipe server = Pipes.udp().bind(LOOPBACK).open().join();
              Pipe client = Pipes.open(Proto.UDP, server.localAddress()).join()) {
             server.addMsgHandler(first);
             server.removeMsgHandler(first);
@@ -162,8 +162,8 @@ class HandlersTest {
     @Test
     void upHandlerRunsOnceForAClientAndAtOnceWhenAddedLater() {
         List<Pipe> ups = new ArrayList<>();
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
-             Pipe client = Pipes.opener(Proto.UDP).dest(server.localAddress())
+        try (Pipe server = Pipes.udp().bind(LOOPBACK).open().join();
+             Pipe client = Pipes.udp().dest(server.localAddress())
                      .upHandler(ups::add).open().join()) {
             assertThat(ups).containsExactly(client);
             client.addUpHandler(ups::add);

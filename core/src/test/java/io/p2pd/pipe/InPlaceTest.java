@@ -49,7 +49,7 @@ class InPlaceTest {
     void tcpEchoOfEightMegabytesKeepsEveryByte(String ip) throws Exception {
         byte[] sent = new byte[8 << 20];
         new Random(42).nextBytes(sent);
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(new InetSocketAddress(ip, 0))
+        try (Pipe server = Pipes.tcp().bind(new InetSocketAddress(ip, 0))
                 .msgHandler(MsgHandler.inPlace((data, sender, pipe) -> pipe.send(data))).open().join();
              Pipe client = Pipes.open(Proto.TCP, server.localAddress()).join()) {
             for (int off = 0; off < sent.length; off += 65536) {
@@ -74,7 +74,7 @@ class InPlaceTest {
     @ParameterizedTest
     @ValueSource(strings = {"127.0.0.1", "::1"})
     void udpEchoRepliesToEachSenderWithItsDatagram(String ip) {
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(new InetSocketAddress(ip, 0))
+        try (Pipe server = Pipes.udp().bind(new InetSocketAddress(ip, 0))
                 .msgHandler(MsgHandler.inPlace((data, sender, pipe) -> pipe.send(data, sender))).open().join();
              Pipe a = Pipes.open(Proto.UDP, server.localAddress()).join();
              Pipe b = Pipes.open(Proto.UDP, server.localAddress()).join()) {
@@ -89,7 +89,7 @@ class InPlaceTest {
     @Test
     void anInPlaceEchoToASlowReaderHoldsBoundedMemoryAndLosesNothing() throws Exception {
         long total = 64L << 20;
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK)
                 .msgHandler(MsgHandler.inPlace((data, sender, pipe) -> pipe.send(data))).open().join();
              Socket client = new Socket(LOOPBACK.getAddress(), server.localAddress().getPort())) {
             CompletableFuture<String> sent = CompletableFuture.supplyAsync(() -> Streams.write(client, total, 42));
@@ -115,7 +115,7 @@ class InPlaceTest {
                 write.complete(e);
             }
         });
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK).msgHandler(recording(seen))
+        try (Pipe server = Pipes.udp().bind(LOOPBACK).msgHandler(recording(seen))
                 .msgHandler(tryToWrite).open().join();
              Pipe client = Pipes.open(Proto.UDP, server.localAddress()).join()) {
             client.send("abc".getBytes(UTF_8)).join();
@@ -134,7 +134,7 @@ class InPlaceTest {
     @Test
     void aSubscriptionBesideThemMakesTheArrayAndBothGetTheMessage() {
         List<Seen> seen = new CopyOnWriteArrayList<>();
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK).msgHandler(recording(seen)).open().join();
+        try (Pipe server = Pipes.udp().bind(LOOPBACK).msgHandler(recording(seen)).open().join();
              Pipe client = Pipes.open(Proto.UDP, server.localAddress()).join()) {
             server.subscribe(Sub.ALL);
             client.send("both".getBytes(UTF_8)).join();
@@ -154,7 +154,7 @@ class InPlaceTest {
         List<String> order = new CopyOnWriteArrayList<>();
         MsgHandler array = MsgHandler.plain((msg, pipe) -> order.add("array:" + msg.text()));
         MsgHandler view = MsgHandler.inPlace((data, sender, pipe) -> order.add("view:" + UTF_8.decode(data)));
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK).msgHandler(array).msgHandler(view).open().join();
+        try (Pipe server = Pipes.udp().bind(LOOPBACK).msgHandler(array).msgHandler(view).open().join();
              Pipe client = Pipes.open(Proto.UDP, server.localAddress()).join()) {
             server.subscribe(Sub.ALL); // a queue after the handlers, so the test can wait for the message
             client.send("x".getBytes(UTF_8)).join();
@@ -182,7 +182,7 @@ class InPlaceTest {
                 whole.complete(read.toString());
             }
         });
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).msgHandler(consumeAndNarrow).msgHandler(reader)
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).msgHandler(consumeAndNarrow).msgHandler(reader)
                 .open().join();
              Pipe client = Pipes.open(Proto.TCP, server.localAddress()).join()) {
             client.send("whole".getBytes(UTF_8)).join();
@@ -198,10 +198,10 @@ class InPlaceTest {
             throw new IllegalStateException("handler bug");
         });
         MsgHandler onServer = MsgHandler.inPlace((data, sender, pipe) -> order.add("server"));
-        PipeConf lines = PipeConf.builder().framing(Framing.lines()).build(); // one message however TCP cuts it
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(lines).msgHandler(failing)
+        TcpOptions lines = TcpOptions.builder().framing(Framing.lines()).build(); // one message however TCP cuts it
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).tcp(lines).msgHandler(failing)
                 .msgHandler(onServer).open().join();
-             Pipe client = Pipes.opener(Proto.TCP).dest(server.localAddress()).conf(lines).open().join()) {
+             Pipe client = Pipes.tcp().dest(server.localAddress()).tcp(lines).open().join()) {
             Pipe connection = server.accept().get(10, TimeUnit.SECONDS);
             CompletableFuture<String> reply = new CompletableFuture<>();
             connection.addMsgHandler(MsgHandler.inPlace((data, sender, pipe) -> {
@@ -219,10 +219,10 @@ class InPlaceTest {
 
     @Test
     void sendOfAByteBufferCopiesFromPositionToLimitAndLeavesTheBufferAsItWas() {
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
-                .conf(PipeConf.builder().framing(Framing.lengthPrefixed(2)).build()).open().join();
-             Pipe client = Pipes.opener(Proto.TCP).dest(server.localAddress())
-                     .conf(PipeConf.builder().framing(Framing.lengthPrefixed(2)).build()).open().join()) {
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK)
+                .tcp(TcpOptions.builder().framing(Framing.lengthPrefixed(2)).build()).open().join();
+             Pipe client = Pipes.tcp().dest(server.localAddress())
+                     .tcp(TcpOptions.builder().framing(Framing.lengthPrefixed(2)).build()).open().join()) {
             server.subscribe(Sub.ALL);
             ByteBuffer heap = ByteBuffer.wrap("..middle..".getBytes(UTF_8)).position(2).limit(8);
             ByteBuffer direct = ByteBuffer.allocateDirect(16).put("direct".getBytes(UTF_8)).flip();
@@ -240,10 +240,10 @@ class InPlaceTest {
     @ParameterizedTest
     @ValueSource(ints = {2, 4})
     void aFramedPipeShowsWholeFramesAndEchoesThemFramed(int prefix) {
-        PipeConf framed = PipeConf.builder().framing(Framing.lengthPrefixed(prefix)).build();
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(framed)
+        TcpOptions framed = TcpOptions.builder().framing(Framing.lengthPrefixed(prefix)).build();
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).tcp(framed)
                 .msgHandler(MsgHandler.inPlace((data, sender, pipe) -> pipe.send(data))).open().join();
-             Pipe client = Pipes.opener(Proto.TCP).dest(server.localAddress()).conf(framed).open().join()) {
+             Pipe client = Pipes.tcp().dest(server.localAddress()).tcp(framed).open().join()) {
             byte[] big = new byte[60_000];
             new Random(7).nextBytes(big);
             client.send("one".getBytes(UTF_8));
@@ -260,7 +260,7 @@ class InPlaceTest {
 
     @Test
     void aServerPipeSendsAByteBufferToTheConnectionFromThatAddress() throws Exception {
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join();
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).open().join();
              Pipe client = Pipes.open(Proto.TCP, server.localAddress()).join()) {
             server.accept().get(10, TimeUnit.SECONDS);
             server.send(ByteBuffer.wrap("to you".getBytes(UTF_8)), client.localAddress()).join();
@@ -276,10 +276,10 @@ class InPlaceTest {
     @SuppressWarnings("try") // the test closes a resource early on purpose
     void refusedByteBufferSendsFailWithTheSameErrorsAsArrays() {
         try (Pipe udp = Pipes.open(Proto.UDP, new InetSocketAddress("127.0.0.1", 9)).join();
-             Pipe tcpServer = Pipes.opener(Proto.TCP).bind(LOOPBACK)
-                     .conf(PipeConf.builder().framing(Framing.lengthPrefixed(2)).build()).open().join();
-             Pipe framed = Pipes.opener(Proto.TCP).dest(tcpServer.localAddress())
-                     .conf(PipeConf.builder().framing(Framing.lengthPrefixed(2)).build()).open().join()) {
+             Pipe tcpServer = Pipes.tcp().bind(LOOPBACK)
+                     .tcp(TcpOptions.builder().framing(Framing.lengthPrefixed(2)).build()).open().join();
+             Pipe framed = Pipes.tcp().dest(tcpServer.localAddress())
+                     .tcp(TcpOptions.builder().framing(Framing.lengthPrefixed(2)).build()).open().join()) {
             // Too large is a misuse, thrown at once; a closed pipe is an outcome, in the future.
             assertThatThrownBy(() -> udp.send(ByteBuffer.allocate(PipeConf.MAX_DATAGRAM + 1)))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("exceeds the UDP limit");

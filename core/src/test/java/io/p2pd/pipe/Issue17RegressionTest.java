@@ -31,8 +31,8 @@ class Issue17RegressionTest {
 
     @Test
     void aMessageInDeliveryWhenAHandlerReplacesTheCatchAllQueueReachesThatHandler() throws Exception {
-        PipeConf lines = PipeConf.builder().framing(Framing.lines()).build();
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(lines).open().join();
+        TcpOptions lines = TcpOptions.builder().framing(Framing.lines()).build();
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).tcp(lines).open().join();
              Socket peer = new Socket(LOOPBACK.getAddress(), server.localAddress().getPort())) {
             Pipe connection = server.accept().join();
             OutputStream out = peer.getOutputStream();
@@ -76,11 +76,11 @@ class Issue17RegressionTest {
 
     @Test
     void aLinkUndoneBeforeItsDrainRanKeepsTheQueuedMessages() throws Exception {
-        PipeConf lines = PipeConf.builder().framing(Framing.lines()).build();
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(lines).open().join();
+        TcpOptions lines = TcpOptions.builder().framing(Framing.lines()).build();
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).tcp(lines).open().join();
              Socket peer = new Socket(LOOPBACK.getAddress(), server.localAddress().getPort());
-             Pipe sink = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
-             Pipe target = Pipes.opener(Proto.UDP).dest(sink.localAddress()).open().join()) {
+             Pipe sink = Pipes.udp().bind(LOOPBACK).open().join();
+             Pipe target = Pipes.udp().dest(sink.localAddress()).open().join()) {
             Pipe connection = holdingTwo(server, peer.getOutputStream());
             // The loop is held while the link is made and undone off it, so its drain task runs after the unlink.
             java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
@@ -106,11 +106,11 @@ class Issue17RegressionTest {
 
     @Test
     void aQueuedMessageTheLinkCannotCarryIsCountedAsDropped() throws Exception {
-        PipeConf lines = PipeConf.builder().framing(Framing.lines()).readerLimit(100_000).build();
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(lines).open().join();
+        PipeConf large = PipeConf.builder().readerLimit(100_000).build();
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).conf(large).tcp(TcpOptions.framed(Framing.lines())).open().join();
              Socket peer = new Socket(LOOPBACK.getAddress(), server.localAddress().getPort());
-             Pipe sink = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
-             Pipe target = Pipes.opener(Proto.UDP).dest(sink.localAddress()).open().join()) {
+             Pipe sink = Pipes.udp().bind(LOOPBACK).open().join();
+             Pipe target = Pipes.udp().dest(sink.localAddress()).open().join()) {
             Pipe connection = server.accept().join();
             // The catch-all queue takes both lines; "end", queued for recv as well, says both are in.
             Sub end = Sub.matching("^end");
@@ -129,8 +129,8 @@ class Issue17RegressionTest {
 
     @Test
     void aFailureAfterACleanEndDoesNotBecomeItsCause() throws Exception {
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join()) {
-            Pipe client = Pipes.opener(Proto.TCP).dest(server.localAddress()).open().join();
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).open().join()) {
+            Pipe client = Pipes.tcp().dest(server.localAddress()).open().join();
             client.close();
             client.fail(new java.io.IOException("late"));
 
@@ -148,8 +148,8 @@ class Issue17RegressionTest {
         try (LocalDns dns = LocalDns.withAll(Map.of("both.test", List.of(v6, v4)))) {
             PipeConf conf = PipeConf.builder().resolver(Resolver.using(List.of(dns.address()))).build();
             for (InetAddress family : List.of(v4, v6)) {
-                try (Pipe server = Pipes.opener(Proto.TCP).bind(new InetSocketAddress(family, 0)).open().join();
-                     Pipe client = Pipes.opener(Proto.TCP).bind(new InetSocketAddress(family, 0)).conf(conf)
+                try (Pipe server = Pipes.tcp().bind(new InetSocketAddress(family, 0)).open().join();
+                     Pipe client = Pipes.tcp().bind(new InetSocketAddress(family, 0)).conf(conf)
                              .dest(new HostPort("both.test", server.localAddress().getPort())).open().join()) {
                     assertThat(client.remoteAddress().orElseThrow().getAddress()).isEqualTo(family);
                 }
@@ -176,10 +176,10 @@ class Issue17RegressionTest {
     @Test
     void aTlsPeerThatDoesNotSpeakTlsIsToldInOurWords() {
         byte[] http = "HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(UTF_8);
-        try (Pipe plain = Pipes.opener(Proto.TCP).bind(LOOPBACK).upHandler(p -> p.send(http)).open().join()) {
-            PipeConf tls = PipeConf.builder().tls(Tls.insecure()).build();
+        try (Pipe plain = Pipes.tcp().bind(LOOPBACK).upHandler(p -> p.send(http)).open().join()) {
+            TcpOptions tls = TcpOptions.builder().tls(Tls.insecure()).build();
 
-            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).dest(plain.localAddress()).conf(tls).open().join())
+            assertThatThrownBy(() -> Pipes.tcp().dest(plain.localAddress()).tcp(tls).open().join())
                     .cause().isExactlyInstanceOf(javax.net.ssl.SSLHandshakeException.class)
                     .hasMessageContaining("does not speak TLS").hasMessageNotContaining("SSL/TLS record")
                     .hasCauseInstanceOf(io.netty.handler.ssl.NotSslRecordException.class);
@@ -188,7 +188,7 @@ class Issue17RegressionTest {
 
     @Test
     void aResetByThePeerEndsThePipeWithOurWords() throws Exception {
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join()) {
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).open().join()) {
             Socket peer = new Socket(LOOPBACK.getAddress(), server.localAddress().getPort());
             Pipe connection = server.accept().join();
             InetSocketAddress from = (InetSocketAddress) peer.getLocalSocketAddress();
@@ -208,7 +208,7 @@ class Issue17RegressionTest {
 
     @Test
     void aHandlerAddedToTheServerWhileAConnectionIsAdoptedReplacesItsCatchAllQueue() throws Exception {
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join();
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).open().join();
              Socket peer = new Socket()) {
             CompletableFuture<String> handled = new CompletableFuture<>();
             // The handler comes after adopt() decided on the catch-all queue, before the connection is live.
@@ -230,7 +230,7 @@ class Issue17RegressionTest {
 
     @Test
     void onlyRunningOutOfDescriptorsPausesAccepting() throws Exception {
-        try (Pipe opened = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join()) {
+        try (Pipe opened = Pipes.tcp().bind(LOOPBACK).open().join()) {
             TcpServerPipe server = (TcpServerPipe) opened;
             var listener = server.listenerPipeline();
             // A client that reset before it was accepted: that connection's trouble, not the listener's.

@@ -23,7 +23,7 @@ class LinkTest {
     void aTwoWayTcpRelayCarries500MbIntactWithBoundedMemory() throws Exception {
         long total = 500L << 20;
         try (ServerSocket sinkListener = new ServerSocket(0, 1, LOOPBACK.getAddress());
-             Pipe front = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join()) {
+             Pipe front = Pipes.tcp().bind(LOOPBACK).open().join()) {
             // The relay: whatever connects to `front` is linked both ways to a new connection to the sink.
             CompletableFuture<Pipe[]> relay = front.accept().thenCompose(in ->
                     Pipes.open(Proto.TCP, (InetSocketAddress) sinkListener.getLocalSocketAddress())
@@ -63,7 +63,7 @@ class LinkTest {
             // The marker (first byte 1) comes after the flood; its handler sees the source's counts once every
             // datagram before it was forwarded or dropped (one connection, one order).
             CompletableFuture<PipeStats> atMarker = new CompletableFuture<>();
-            Pipe source = Pipes.opener(Proto.UDP).bind(LOOPBACK)
+            Pipe source = Pipes.udp().bind(LOOPBACK)
                     .msgHandler(MsgHandler.plain((m, p) -> {
                         if (m.data()[0] == 1) {
                             atMarker.complete(p.stats());
@@ -98,12 +98,12 @@ class LinkTest {
 
     @Test
     void tcpToUdpAndBack() {
-        try (Pipe udpEcho = Pipes.opener(Proto.UDP).bind(LOOPBACK)
+        try (Pipe udpEcho = Pipes.udp().bind(LOOPBACK)
                 .msgHandler((m, p) -> p.send(m.data(), m.sender())).open().join();
-             Pipe tcpFront = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join();
+             Pipe tcpFront = Pipes.tcp().bind(LOOPBACK).open().join();
              Pipe client = Pipes.open(Proto.TCP, tcpFront.localAddress()).join()) {
             Pipe connection = tcpFront.accept().join();
-            Pipe udpSide = Pipes.opener(Proto.UDP).dest(udpEcho.localAddress()).open().join();
+            Pipe udpSide = Pipes.udp().dest(udpEcho.localAddress()).open().join();
             connection.link(udpSide);
             udpSide.link(connection);
 
@@ -117,10 +117,10 @@ class LinkTest {
 
     @Test
     void forwardedDataIsNotFedBackIntoTheLinkedPipe() {
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
-             Pipe a = Pipes.opener(Proto.UDP).dest(server.localAddress()).open().join();
-             Pipe b = Pipes.opener(Proto.UDP).dest(server.localAddress()).open().join();
-             Pipe peer = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join()) {
+        try (Pipe server = Pipes.udp().bind(LOOPBACK).open().join();
+             Pipe a = Pipes.udp().dest(server.localAddress()).open().join();
+             Pipe b = Pipes.udp().dest(server.localAddress()).open().join();
+             Pipe peer = Pipes.udp().bind(LOOPBACK).open().join()) {
             a.link(b);
             b.link(a);
             peer.send("once".getBytes(UTF_8), a.localAddress()).join();
@@ -144,13 +144,13 @@ class LinkTest {
 
     @Test
     void aRelayBetweenFramingsReframesEachMessage() throws Exception {
-        PipeConf lines = PipeConf.builder().framing(Framing.lines()).build();
-        PipeConf prefixed = PipeConf.builder().framing(Framing.lengthPrefixed(2)).build();
-        try (Pipe sink = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(prefixed).open().join();
-             Pipe front = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(lines).open().join();
+        TcpOptions lines = TcpOptions.builder().framing(Framing.lines()).build();
+        TcpOptions prefixed = TcpOptions.builder().framing(Framing.lengthPrefixed(2)).build();
+        try (Pipe sink = Pipes.tcp().bind(LOOPBACK).tcp(prefixed).open().join();
+             Pipe front = Pipes.tcp().bind(LOOPBACK).tcp(lines).open().join();
              Socket source = new Socket(LOOPBACK.getAddress(), front.localAddress().getPort())) {
             Pipe in = front.accept().join();
-            Pipe out = Pipes.opener(Proto.TCP).dest(sink.localAddress()).conf(prefixed).open().join();
+            Pipe out = Pipes.tcp().dest(sink.localAddress()).tcp(prefixed).open().join();
             in.link(out);
             source.getOutputStream().write("one\ntwo\n".getBytes(UTF_8));
             Pipe sinkSide = sink.accept().join();
@@ -164,7 +164,7 @@ class LinkTest {
     @Test
     void whatArrivedBeforeLinkingGoesFirstInOrder() throws Exception {
         try (ServerSocket sinkListener = new ServerSocket(0, 1, LOOPBACK.getAddress());
-             Pipe front = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join();
+             Pipe front = Pipes.tcp().bind(LOOPBACK).open().join();
              Socket source = new Socket(LOOPBACK.getAddress(), front.localAddress().getPort())) {
             Pipe in = front.accept().join();
             source.getOutputStream().write("early ".getBytes(UTF_8));
@@ -174,7 +174,7 @@ class LinkTest {
             while (!in.hasQueuedMessages()) {
                 Thread.onSpinWait();
             }
-            Pipe out = Pipes.opener(Proto.TCP).dest((InetSocketAddress) sinkListener.getLocalSocketAddress())
+            Pipe out = Pipes.tcp().dest((InetSocketAddress) sinkListener.getLocalSocketAddress())
                     .eventLoopOf(in).open().join();
             try (Socket sink = sinkListener.accept()) {
                 in.link(out);
@@ -188,8 +188,8 @@ class LinkTest {
 
     @Test
     void linkingNeedsADefaultDestination() {
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join();
-             Pipe udp = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join()) {
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).open().join();
+             Pipe udp = Pipes.udp().bind(LOOPBACK).open().join()) {
             assertThatThrownBy(() -> udp.link(server)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("default destination");
             assertThatThrownBy(() -> udp.link(udp)).isInstanceOf(IllegalArgumentException.class);
@@ -198,9 +198,9 @@ class LinkTest {
 
     @Test
     void aClosedTargetIsUnlinked() {
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
-             Pipe a = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join()) {
-            Pipe b = Pipes.opener(Proto.UDP).dest(server.localAddress()).open().join();
+        try (Pipe server = Pipes.udp().bind(LOOPBACK).open().join();
+             Pipe a = Pipes.udp().bind(LOOPBACK).open().join()) {
+            Pipe b = Pipes.udp().dest(server.localAddress()).open().join();
             a.link(b);
             b.close();
 

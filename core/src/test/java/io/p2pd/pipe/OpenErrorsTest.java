@@ -32,7 +32,7 @@ class OpenErrorsTest {
         try (LocalDns dns = new LocalDns(Map.of())) {
             PipeConf conf = PipeConf.builder().resolver(Resolver.using(List.of(dns.address()))).build();
 
-            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).dest(new io.p2pd.net.HostPort("nowhere.test", 80))
+            assertThatThrownBy(() -> Pipes.tcp().dest(new io.p2pd.net.HostPort("nowhere.test", 80))
                     .conf(conf).open().join())
                     .isInstanceOf(CompletionException.class)
                     .cause().isExactlyInstanceOf(UnknownHostException.class)
@@ -44,10 +44,10 @@ class OpenErrorsTest {
     @Test
     void aNameIsLookedUpThroughTheConfiguredServer() throws Exception {
         try (LocalDns dns = new LocalDns(Map.of("echo.test", InetAddress.getByName("127.0.0.1")));
-             Pipe server = Pipes.opener(Proto.UDP).bind(new InetSocketAddress("127.0.0.1", 0))
+             Pipe server = Pipes.udp().bind(new InetSocketAddress("127.0.0.1", 0))
                      .msgHandler((m, p) -> p.send(m.data(), m.sender())).open().join()) {
             PipeConf conf = PipeConf.builder().resolver(Resolver.using(List.of(dns.address()))).build();
-            try (Pipe client = Pipes.opener(Proto.UDP)
+            try (Pipe client = Pipes.udp()
                     .dest(new io.p2pd.net.HostPort("echo.test", server.localAddress().getPort()))
                     .conf(conf).open().join()) {
                 client.send("hi".getBytes(UTF_8)).join();
@@ -65,7 +65,7 @@ class OpenErrorsTest {
                     .resolver(Resolver.using(List.of((InetSocketAddress) silent.getLocalSocketAddress())))
                     .dnsTimeout(Duration.ofMillis(300)).build();
 
-            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).dest(new io.p2pd.net.HostPort("slow.test", 80))
+            assertThatThrownBy(() -> Pipes.tcp().dest(new io.p2pd.net.HostPort("slow.test", 80))
                     .conf(conf).open().join())
                     .cause().isExactlyInstanceOf(LookupTimeoutException.class)
                     .hasMessageContaining("slow.test").hasMessageContaining("300 ms");
@@ -98,10 +98,10 @@ class OpenErrorsTest {
                         break;
                     }
                 }
-                PipeConf conf = PipeConf.builder().conTimeout(Duration.ofMillis(250)).build();
+                TcpOptions conf = TcpOptions.builder().conTimeout(Duration.ofMillis(250)).build();
                 InetSocketAddress target = (InetSocketAddress) full.getLocalSocketAddress();
 
-                assertThatThrownBy(() -> Pipes.opener(Proto.TCP).dest(target).conf(conf).open().join())
+                assertThatThrownBy(() -> Pipes.tcp().dest(target).tcp(conf).open().join())
                         .cause().isExactlyInstanceOf(ConnectTimeoutException.class)
                         .isInstanceOf(ConnectException.class)
                         .hasMessage("connect to " + io.p2pd.net.HostPort.of(target) + " timed out after 250 ms");
@@ -115,17 +115,17 @@ class OpenErrorsTest {
 
     @Test
     void bindingAnAddressInUseFails() throws Exception {
-        try (Pipe first = Pipes.opener(Proto.TCP).bind(new InetSocketAddress("127.0.0.1", 0)).open().join()) {
+        try (Pipe first = Pipes.tcp().bind(new InetSocketAddress("127.0.0.1", 0)).open().join()) {
             InetSocketAddress taken = first.localAddress();
 
-            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).bind(taken).open().join())
+            assertThatThrownBy(() -> Pipes.tcp().bind(taken).open().join())
                     .cause().isExactlyInstanceOf(BindException.class)
                     .hasMessage("cannot bind TCP to " + io.p2pd.net.HostPort.of(taken) + ": address already in use");
         }
-        try (Pipe first = Pipes.opener(Proto.UDP).bind(new InetSocketAddress("127.0.0.1", 0)).open().join()) {
+        try (Pipe first = Pipes.udp().bind(new InetSocketAddress("127.0.0.1", 0)).open().join()) {
             InetSocketAddress taken = first.localAddress();
 
-            assertThatThrownBy(() -> Pipes.opener(Proto.UDP).bind(taken).open().join())
+            assertThatThrownBy(() -> Pipes.udp().bind(taken).open().join())
                     .cause().isExactlyInstanceOf(BindException.class)
                     .hasMessage("cannot bind UDP to " + io.p2pd.net.HostPort.of(taken) + ": address already in use");
         }
@@ -141,7 +141,7 @@ class OpenErrorsTest {
                     .hasMessage("cannot bind " + proto + " to " + io.p2pd.net.HostPort.of(absent) + ": address not on this machine");
         }
         try (Socket closedPort = Net.boundNotListening()) {
-            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).dest((InetSocketAddress) closedPort
+            assertThatThrownBy(() -> Pipes.tcp().dest((InetSocketAddress) closedPort
                     .getLocalSocketAddress()).bind(absent).open().join())
                     .cause().isExactlyInstanceOf(BindException.class)
                     .hasMessageContaining("192.0.2.1");
@@ -165,7 +165,7 @@ class OpenErrorsTest {
 
     @Test
     void recvTimesOutWithItsOwnError() {
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(new InetSocketAddress("127.0.0.1", 0)).open().join()) {
+        try (Pipe server = Pipes.udp().bind(new InetSocketAddress("127.0.0.1", 0)).open().join()) {
             assertThatThrownBy(() -> server.recv(Duration.ofMillis(50)).join())
                     .cause().isExactlyInstanceOf(RecvTimeoutException.class)
                     .hasMessage("no message for Sub[all] within 50 ms");
@@ -174,7 +174,7 @@ class OpenErrorsTest {
 
     @Test
     void recvOnAnUnknownSubscriptionThrowsAtOnce() {
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(new InetSocketAddress("127.0.0.1", 0)).open().join()) {
+        try (Pipe server = Pipes.udp().bind(new InetSocketAddress("127.0.0.1", 0)).open().join()) {
             assertThatThrownBy(() -> server.recv(Sub.matching("^x")))
                     .isExactlyInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("no queue subscribed for Sub[/^x/]");
@@ -182,12 +182,9 @@ class OpenErrorsTest {
     }
 
     @Test
-    void optionsTheTransportCannotApplyAreRejected() {
-        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).conf(PipeConf.builder().broadcast(true).build())
-                .open()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("broadcast");
-        assertThatThrownBy(() -> Pipes.opener(Proto.UDP).conf(PipeConf.builder().linger(Duration.ZERO).build())
-                .open()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("linger");
-        assertThatThrownBy(() -> Pipes.opener(Proto.UDP).conf(PipeConf.builder().sockProto(6).build())
+    void aProtocolNumberOfTheOtherTransportIsRejected() {
+        // broadcast on TCP, linger or framing on UDP do not compile: each is on its own transport's opener.
+        assertThatThrownBy(() -> Pipes.udp().conf(PipeConf.builder().sockProto(6).build())
                 .open()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sockProto");
     }
 
@@ -201,10 +198,10 @@ class OpenErrorsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("readerLimit");
         assertThatThrownBy(() -> PipeConf.builder().sockProto(99).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sockProto");
-        assertThatThrownBy(() -> PipeConf.builder().linger(Duration.ofSeconds(-1)).build())
+        assertThatThrownBy(() -> TcpOptions.builder().linger(Duration.ofSeconds(-1)).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("linger");
         // Not rounded down to 0 (a reset on close) behind the caller's back.
-        assertThatThrownBy(() -> PipeConf.builder().linger(Duration.ofMillis(500)).build())
+        assertThatThrownBy(() -> TcpOptions.builder().linger(Duration.ofMillis(500)).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("whole seconds");
         assertThat(PipeConf.defaults().maxQsize()).isEqualTo(PipeConf.DEFAULT_MAX_QSIZE);
         assertThat(PipeConf.defaults().readerLimit()).isEqualTo(65536);

@@ -33,12 +33,12 @@ class OptionsTest {
     @Test
     void reuseAddrLetsTwoUdpPipesShareAPort() {
         PipeConf reuse = PipeConf.builder().reuseAddr(true).build();
-        try (Pipe first = Pipes.opener(Proto.UDP).bind(LOOPBACK).conf(reuse).open().join();
-             Pipe second = Pipes.opener(Proto.UDP).bind(first.localAddress()).conf(reuse).open().join()) {
+        try (Pipe first = Pipes.udp().bind(LOOPBACK).conf(reuse).open().join();
+             Pipe second = Pipes.udp().bind(first.localAddress()).conf(reuse).open().join()) {
             assertThat(second.localAddress()).isEqualTo(first.localAddress());
         }
-        try (Pipe first = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join()) {
-            assertThatThrownBy(() -> Pipes.opener(Proto.UDP).bind(first.localAddress()).open().join())
+        try (Pipe first = Pipes.udp().bind(LOOPBACK).open().join()) {
+            assertThatThrownBy(() -> Pipes.udp().bind(first.localAddress()).open().join())
                     .cause().isInstanceOf(BindException.class);
         }
     }
@@ -47,8 +47,8 @@ class OptionsTest {
     void reuseAddrLetsTwoTcpServersShareAPortAndBothAccept() throws Exception {
         PipeConf reuse = PipeConf.builder().reuseAddr(true).build();
         List<Pipe> clients = new ArrayList<>();
-        try (Pipe first = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(reuse).open().join();
-             Pipe second = Pipes.opener(Proto.TCP).bind(first.localAddress()).conf(reuse).open().join()) {
+        try (Pipe first = Pipes.tcp().bind(LOOPBACK).conf(reuse).open().join();
+             Pipe second = Pipes.tcp().bind(first.localAddress()).conf(reuse).open().join()) {
             assertThat(second.localAddress()).isEqualTo(first.localAddress());
             // SO_REUSEPORT: the kernel spreads connections over both listeners (by a hash of the source port).
             CompletableFuture<Pipe> nextFirst = first.accept();
@@ -72,8 +72,8 @@ class OptionsTest {
         } finally {
             clients.forEach(Pipe::close);
         }
-        try (Pipe first = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join()) {
-            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).bind(first.localAddress()).open().join())
+        try (Pipe first = Pipes.tcp().bind(LOOPBACK).open().join()) {
+            assertThatThrownBy(() -> Pipes.tcp().bind(first.localAddress()).open().join())
                     .cause().isInstanceOf(BindException.class).hasMessageContaining("already in use");
         }
     }
@@ -83,12 +83,11 @@ class OptionsTest {
         // 127.255.255.255 is loopback's own broadcast address: the kernel refuses to send there (EACCES)
         // unless the socket has SO_BROADCAST.
         InetSocketAddress loopbackBroadcast = new InetSocketAddress("127.255.255.255", 9);
-        try (Pipe plain = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join()) {
+        try (Pipe plain = Pipes.udp().bind(LOOPBACK).open().join()) {
             assertThatThrownBy(() -> plain.send("b".getBytes(UTF_8), loopbackBroadcast).join())
                     .rootCause().hasMessageContaining("Permission denied");
         }
-        try (Pipe pipe = Pipes.opener(Proto.UDP).bind(LOOPBACK)
-                .conf(PipeConf.builder().broadcast(true).build()).open().join()) {
+        try (Pipe pipe = Pipes.udp().bind(LOOPBACK).broadcast(true).open().join()) {
             assertThat(pipe.send("b".getBytes(UTF_8), loopbackBroadcast)).succeedsWithin(Duration.ofSeconds(5));
         }
     }
@@ -96,8 +95,8 @@ class OptionsTest {
     @Test
     void lingerZeroResetsTheConnectionOnClose() throws Exception {
         try (ServerSocket listener = new ServerSocket(0, 10, LOOPBACK.getAddress())) {
-            Pipe client = Pipes.opener(Proto.TCP).dest((InetSocketAddress) listener.getLocalSocketAddress())
-                    .conf(PipeConf.builder().linger(Duration.ZERO).build()).open().join();
+            Pipe client = Pipes.tcp().dest((InetSocketAddress) listener.getLocalSocketAddress())
+                    .tcp(TcpOptions.builder().linger(Duration.ZERO).build()).open().join();
             try (Socket accepted = listener.accept()) {
                 client.close();
                 InputStream in = accepted.getInputStream();
@@ -116,7 +115,7 @@ class OptionsTest {
             big[i] = (byte) i;
         }
         ChunkCollector chunks = new ChunkCollector(big.length);
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK)
                 .conf(PipeConf.builder().readerLimit(limit).build()).msgHandler(chunks.handler()).open().join();
              Pipe client = Pipes.open(Proto.TCP, server.localAddress()).join()) {
             client.send(big).join();
@@ -129,7 +128,7 @@ class OptionsTest {
 
     @Test
     void datagramsOverReaderLimitAreDroppedAndCounted() throws Exception {
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK)
+        try (Pipe server = Pipes.udp().bind(LOOPBACK)
                 .conf(PipeConf.builder().readerLimit(100).build()).open().join();
              DatagramSocket peer = new DatagramSocket(LOOPBACK)) {
             peer.send(new DatagramPacket(new byte[101], 101, server.localAddress()));
@@ -144,7 +143,7 @@ class OptionsTest {
 
     @Test
     void sendingADatagramLargerThanUdpAllowsFails() {
-        try (Pipe pipe = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join()) {
+        try (Pipe pipe = Pipes.udp().bind(LOOPBACK).open().join()) {
             assertThatThrownBy(() -> pipe.send(new byte[PipeConf.MAX_DATAGRAM + 1], pipe.localAddress()))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("65507");
         }
@@ -156,7 +155,7 @@ class OptionsTest {
                 NioIoHandler.newFactory());
         try {
             CompletableFuture<String> thread = new CompletableFuture<>();
-            try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK).conf(PipeConf.builder().loop(mine).build())
+            try (Pipe server = Pipes.udp().bind(LOOPBACK).conf(PipeConf.builder().loop(mine).build())
                     .msgHandler(MsgHandler.plain((m, p) -> thread.complete(Thread.currentThread().getName())))
                     .open().join();
                  Pipe client = Pipes.open(Proto.UDP, server.localAddress()).join()) {
@@ -172,7 +171,7 @@ class OptionsTest {
     @Test
     void aFullTcpQueueStopsReadingAndLosesNothing() throws IOException {
         int total = 2_000_000;
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK)
                 .conf(PipeConf.builder().maxQsize(4).readerLimit(1024).build()).open().join();
              Socket peer = new Socket(server.localAddress().getAddress(), server.localAddress().getPort())) {
             Pipe connection = server.accept().join();
@@ -208,7 +207,7 @@ class OptionsTest {
     @Test
     void twoHundredMegabytesIntoASlowReaderLoseNoByte() throws Exception {
         long total = 200L << 20;
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK)
                 .conf(PipeConf.builder().maxQsize(8).build()).open().join();
              Socket peer = new Socket(server.localAddress().getAddress(), server.localAddress().getPort())) {
             Pipe connection = server.accept().join();
@@ -230,9 +229,9 @@ class OptionsTest {
 
     @Test
     void aFullUdpQueueDropsTheOldestAndCountsIt() throws Exception {
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK)
+        try (Pipe server = Pipes.udp().bind(LOOPBACK)
                 .conf(PipeConf.builder().maxQsize(10).build()).open().join();
-             Pipe client = Pipes.opener(Proto.UDP).bind(LOOPBACK).msgHandler((m, p) -> null).open().join()) {
+             Pipe client = Pipes.udp().bind(LOOPBACK).msgHandler((m, p) -> null).open().join()) {
             CompletableFuture<Void> lastSeen = new CompletableFuture<>();
             // Subscribed by name, the catch-all queue stays when the handler comes; being first, it has the
             // message before the handler sees it.

@@ -77,7 +77,7 @@ class PythonInteropTest {
     @ParameterizedTest
     @ValueSource(strings = {"127.0.0.1", "::1"})
     void pythonTcpClientAgainstOurEchoServer(String ip) throws Exception {
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(new InetSocketAddress(ip, 0))
+        try (Pipe server = Pipes.tcp().bind(new InetSocketAddress(ip, 0))
                 .msgHandler((msg, pipe) -> pipe.send(msg.data(), msg.sender())).open().join();
              Python client = Python.run(TCP_CLIENT, ip, Integer.toString(server.localAddress().getPort()))) {
             assertThat(client.readLine()).isEqualTo("match");
@@ -88,7 +88,7 @@ class PythonInteropTest {
     @ParameterizedTest
     @ValueSource(strings = {"127.0.0.1", "::1"})
     void pythonUdpClientAgainstOurServer(String ip) throws Exception {
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(new InetSocketAddress(ip, 0))
+        try (Pipe server = Pipes.udp().bind(new InetSocketAddress(ip, 0))
                 .msgHandler((msg, pipe) -> pipe.send(("pipe got " + msg.text()).getBytes(UTF_8), msg.sender()))
                 .open().join();
              Python client = Python.run(UDP_CLIENT, ip, Integer.toString(server.localAddress().getPort()))) {

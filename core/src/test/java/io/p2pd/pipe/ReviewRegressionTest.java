@@ -32,8 +32,8 @@ class ReviewRegressionTest {
     void aHandlerAddedAfterOpenSeesEveryMessage() throws Exception {
         int lines = 3000;
         CountDownLatch all = new CountDownLatch(lines);
-        PipeConf framed = PipeConf.builder().framing(Framing.lines()).maxQsize(16).build();
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(framed).open().join();
+        PipeConf small = PipeConf.builder().maxQsize(16).build();
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).conf(small).tcp(TcpOptions.framed(Framing.lines())).open().join();
              Socket peer = new Socket(LOOPBACK.getAddress(), server.localAddress().getPort())) {
             Pipe connection = server.accept().join();
             // Opened without a handler, the connection had a catch-all queue of 16: it must not stop the pipe.
@@ -56,8 +56,8 @@ class ReviewRegressionTest {
         IoEventLoopGroup two = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("two", true),
                 NioIoHandler.newFactory());
         try {
-            Pipe a = Pipes.opener(Proto.UDP).bind(LOOPBACK).conf(PipeConf.builder().loop(one).build()).open().join();
-            Pipe b = Pipes.opener(Proto.UDP).bind(LOOPBACK).conf(PipeConf.builder().loop(two).build()).open().join();
+            Pipe a = Pipes.udp().bind(LOOPBACK).conf(PipeConf.builder().loop(one).build()).open().join();
+            Pipe b = Pipes.udp().bind(LOOPBACK).conf(PipeConf.builder().loop(two).build()).open().join();
             a.addEndHandler(p -> b.close());
             b.addEndHandler(p -> a.close());
             a.closeAsync();
@@ -73,7 +73,7 @@ class ReviewRegressionTest {
     @Test
     void aWrappedUdpPipeTakesItsOptions() throws Exception {
         DatagramChannel datagram = DatagramChannel.open().bind(LOOPBACK);
-        try (Pipe pipe = Pipes.opener(Proto.UDP).channel(datagram).open().join();
+        try (Pipe pipe = Pipes.udp().channel(datagram).open().join();
              DatagramSocket peer = new DatagramSocket(LOOPBACK)) {
             peer.send(new DatagramPacket(new byte[5000], 5000, pipe.localAddress()));
 
@@ -85,7 +85,7 @@ class ReviewRegressionTest {
     @Test
     void aWrappedUdpPipeWithAHostNameFailsAtOnce() throws Exception {
         DatagramChannel datagram = DatagramChannel.open().bind(LOOPBACK);
-        assertThatThrownBy(() -> Pipes.opener(Proto.UDP).channel(datagram)
+        assertThatThrownBy(() -> Pipes.udp().channel(datagram)
                 .dest(new io.p2pd.net.HostPort("example.test", 9)).open())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("IP literal");
         assertThat(datagram.isOpen()).isFalse();
@@ -95,8 +95,8 @@ class ReviewRegressionTest {
     void linesQueuedBehindASlowHandlerAreReceivableAfterThePeerCloses() throws Exception {
         CompletableFuture<Void> gate = new CompletableFuture<>();
         AtomicInteger first = new AtomicInteger();
-        PipeConf framed = PipeConf.builder().framing(Framing.lines()).build();
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(framed).open().join()) {
+        TcpOptions framed = TcpOptions.builder().framing(Framing.lines()).build();
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).tcp(framed).open().join()) {
             Socket peer = new Socket(LOOPBACK.getAddress(), server.localAddress().getPort());
             Pipe connection = server.accept().join();
             connection.subscribe(Sub.matching("^slow"), (m, p) -> first.incrementAndGet() == 1 ? gate : null);
@@ -119,7 +119,7 @@ class ReviewRegressionTest {
 
     @Test
     void aConnectionIsNotLostToAnAcceptThatGaveUp() throws Exception {
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join()) {
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).open().join()) {
             CompletableFuture<Pipe> abandoned = server.accept();
             abandoned.cancel(false);
             try (Pipe client = Pipes.open(Proto.TCP, server.localAddress()).join()) {
@@ -131,7 +131,7 @@ class ReviewRegressionTest {
 
     @Test
     void requestRefusesASubTakenByAHandler() {
-        try (Pipe pipe = Pipes.opener(Proto.UDP).dest(new InetSocketAddress("127.0.0.1", 9)).open().join()) {
+        try (Pipe pipe = Pipes.udp().dest(new InetSocketAddress("127.0.0.1", 9)).open().join()) {
             pipe.subscribe(Sub.matching("^re:"), (m, p) -> null);
             assertThatThrownBy(() -> pipe.request("q".getBytes(UTF_8), Sub.matching("^re:")))
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("handler");
@@ -139,16 +139,9 @@ class ReviewRegressionTest {
     }
 
     @Test
-    void framingOnUdpIsRefused() {
-        assertThatThrownBy(() -> Pipes.opener(Proto.UDP).bind(LOOPBACK)
-                .conf(PipeConf.builder().framing(Framing.lines()).build()).open())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("framing");
-    }
-
-    @Test
     void duplicatesAreCaughtAcrossConnectionsOfOneServer() throws Exception {
-        PipeConf dedup = PipeConf.builder().enableMsgIds(true).framing(Framing.lines()).build();
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(dedup).open().join();
+        PipeConf dedup = PipeConf.builder().enableMsgIds(true).build();
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).conf(dedup).tcp(TcpOptions.framed(Framing.lines())).open().join();
              Socket a = new Socket(LOOPBACK.getAddress(), server.localAddress().getPort());
              Socket b = new Socket(LOOPBACK.getAddress(), server.localAddress().getPort())) {
             server.subscribe(Sub.ALL);

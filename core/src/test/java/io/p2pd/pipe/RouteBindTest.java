@@ -21,9 +21,9 @@ class RouteBindTest {
         BoundRoute serverRoute = route.bind(0, InetAddress.getByName("127.0.0.1"));
         BoundRoute clientRoute = route.bind(0, InetAddress.getByName("127.0.0.1"));
 
-        try (Pipe server = Pipes.opener(Proto.TCP).route(serverRoute)
+        try (Pipe server = Pipes.tcp().route(serverRoute)
                 .msgHandler((m, p) -> p.send(m.data())).open().join();
-             Pipe client = Pipes.opener(Proto.TCP).route(clientRoute).dest(server.localAddress()).open().join()) {
+             Pipe client = Pipes.tcp().route(clientRoute).dest(server.localAddress()).open().join()) {
             client.send("routed".getBytes(UTF_8)).join();
 
             assertThat(client.recv().join().text()).isEqualTo("routed");

@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,8 +29,8 @@ class ServerBoundsTest {
     private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
     private static final MsgHandler ECHO = (msg, pipe) -> pipe.send(msg.data(), msg.sender());
 
-    private static Pipe echoServer(PipeConf conf) {
-        return Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(conf).msgHandler(ECHO).open().join();
+    private static Pipe echoServer(ServerLimits limits) {
+        return Pipes.tcp().bind(LOOPBACK).limits(limits).msgHandler(ECHO).open().join();
     }
 
     private static Socket connect(Pipe server) throws IOException {
@@ -54,7 +55,7 @@ class ServerBoundsTest {
 
     @Test
     void aServersStatsAreTheSumsOverItsConnectionsOpenAndEnded() throws Exception {
-        try (Pipe server = echoServer(PipeConf.defaults())) {
+        try (Pipe server = echoServer(ServerLimits.none())) {
             List<Pipe> ended = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 try (Socket client = connect(server)) {
@@ -88,7 +89,7 @@ class ServerBoundsTest {
     @Test
     @SuppressWarnings("try") // the test closes a resource early on purpose
     void connectionsBeyondMaxConnectionsAreClosedAtOnceAndCounted() throws Exception {
-        try (Pipe server = echoServer(PipeConf.builder().maxConnections(2).build());
+        try (Pipe server = echoServer(ServerLimits.builder().maxConnections(2).build());
              Socket first = connect(server);
              Socket second = connect(server)) {
             // Connections on different event loops are handed out in any order: pick the first socket's.
@@ -114,7 +115,7 @@ class ServerBoundsTest {
 
     @Test
     void maxConnectionsPerIpRefusesASecondConnectionFromOneAddressOnly() throws Exception {
-        try (Pipe server = echoServer(PipeConf.builder().maxConnectionsPerIp(1).build());
+        try (Pipe server = echoServer(ServerLimits.builder().maxConnectionsPerIp(1).build());
              Socket one = connect(server)) {
             server.accept().get(5, TimeUnit.SECONDS);
             try (Socket again = connect(server)) {
@@ -133,7 +134,7 @@ class ServerBoundsTest {
 
     @Test
     void aSilentConnectionIsClosedByFirstMessageTimeoutAndATalkingOneIsNot() throws Exception {
-        try (Pipe server = echoServer(PipeConf.builder().firstMessageTimeout(Duration.ofSeconds(1)).build());
+        try (Pipe server = echoServer(ServerLimits.builder().firstMessageTimeout(Duration.ofSeconds(1)).build());
              Socket talking = connect(server)) {
             assertThat(roundTrip(talking, "early")).isEqualTo("early");
             Pipe talkingPipe = server.accept().get(5, TimeUnit.SECONDS);
@@ -151,7 +152,7 @@ class ServerBoundsTest {
 
     @Test
     void anIdleConnectionIsClosedByIdleTimeout() throws Exception {
-        try (Pipe server = echoServer(PipeConf.builder().idleTimeout(Duration.ofMillis(300)).build());
+        try (Pipe server = echoServer(ServerLimits.builder().idleTimeout(Duration.ofMillis(300)).build());
              Socket client = connect(server)) {
             assertThat(roundTrip(client, "once")).isEqualTo("once");
             assertClosedByServer(client);
@@ -161,7 +162,7 @@ class ServerBoundsTest {
 
     @Test
     void aPipeliningClientThatNeverReadsIsClosedByWriteStallTimeoutWithBoundedPendingBytes() throws Exception {
-        try (Pipe server = echoServer(PipeConf.builder().writeStallTimeout(Duration.ofMillis(500)).build());
+        try (Pipe server = echoServer(ServerLimits.builder().writeStallTimeout(Duration.ofMillis(500)).build());
              Socket client = new Socket()) {
             client.setReceiveBufferSize(4096);
             client.connect(new InetSocketAddress(LOOPBACK.getAddress(), server.localAddress().getPort()));
@@ -197,7 +198,7 @@ class ServerBoundsTest {
         int resets = 50;
         PrintStream err = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        try (Pipe server = echoServer(PipeConf.defaults())) {
+        try (Pipe server = echoServer(ServerLimits.none())) {
             System.setErr(new PrintStream(captured, true, UTF_8));
             try {
                 for (int i = 0; i < resets; i++) {
@@ -221,14 +222,20 @@ class ServerBoundsTest {
     }
 
     @Test
-    void theServerBoundsAreRefusedOnUdpPipes() {
-        for (PipeConf conf : List.of(PipeConf.builder().maxConnections(5).build(),
-                PipeConf.builder().maxConnectionsPerIp(5).build(),
-                PipeConf.builder().firstMessageTimeout(Duration.ofSeconds(3)).build(),
-                PipeConf.builder().idleTimeout(Duration.ofSeconds(3)).build(),
-                PipeConf.builder().writeStallTimeout(Duration.ofSeconds(3)).build())) {
-            assertThatThrownBy(() -> Pipes.opener(Proto.UDP).bind(LOOPBACK).conf(conf).open())
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TCP servers only");
+    void serverLimitsAreRefusedOnAClientAndTheirValuesChecked() throws Exception {
+        // On a UDP pipe they do not compile: only Pipes.tcp() has limits(). A TCP client is known only at open.
+        ServerLimits one = ServerLimits.builder().maxConnections(1).build();
+        try (Pipe server = echoServer(ServerLimits.none())) {
+            assertThatThrownBy(() -> Pipes.tcp().dest(server.localAddress()).limits(one).open())
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("limits apply to TCP servers");
+            try (SocketChannel connected = SocketChannel.open(server.localAddress())) {
+                assertThatThrownBy(() -> Pipes.tcp().channel(connected).limits(one).open())
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("client");
+            }
         }
+        assertThatThrownBy(() -> ServerLimits.builder().maxConnections(0).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxConnections");
+        assertThatThrownBy(() -> ServerLimits.builder().idleTimeout(Duration.ZERO).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("idleTimeout");
     }
 }

@@ -20,9 +20,9 @@ class SubscriptionsTest {
 
     @Test
     void everyMatchingSubscriptionGetsTheMessage() {
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
-             Pipe a = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join();
-             Pipe b = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join()) {
+        try (Pipe server = Pipes.udp().bind(LOOPBACK).open().join();
+             Pipe a = Pipes.udp().bind(LOOPBACK).open().join();
+             Pipe b = Pipes.udp().bind(LOOPBACK).open().join()) {
             Sub hello = Sub.matching("hel+o");
             Sub fromA = Sub.from(a.localAddress());
             Sub anyPortOfLoopback = Sub.from(new InetSocketAddress("127.0.0.1", 0));
@@ -49,8 +49,8 @@ class SubscriptionsTest {
 
     @Test
     void ipv6SendersCompareByValueNotSpelling() throws Exception {
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(new InetSocketAddress("::1", 0)).open().join();
-             Pipe client = Pipes.opener(Proto.UDP).bind(new InetSocketAddress("::1", 0)).open().join()) {
+        try (Pipe server = Pipes.udp().bind(new InetSocketAddress("::1", 0)).open().join();
+             Pipe client = Pipes.udp().bind(new InetSocketAddress("::1", 0)).open().join()) {
             Sub spelledLong = Sub.from(new InetSocketAddress(InetAddress.getByName("0:0:0:0:0:0:0:1"),
                     client.localAddress().getPort()));
             server.subscribe(spelledLong);
@@ -77,7 +77,7 @@ class SubscriptionsTest {
     @Test
     void aHandlerSubscriptionCallsInsteadOfQueueing() {
         List<String> handled = new ArrayList<>();
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK).msgHandler((m, p) -> null).open().join();
+        try (Pipe server = Pipes.udp().bind(LOOPBACK).msgHandler((m, p) -> null).open().join();
              Pipe client = Pipes.open(Proto.UDP, server.localAddress()).join()) {
             server.subscribe(Sub.matching("^cmd:"), MsgHandler.plain((m, p) -> {
                 synchronized (handled) {
@@ -102,7 +102,7 @@ class SubscriptionsTest {
 
     @Test
     void unsubscribingFailsWaitingRecvs() {
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK).open().join()) {
+        try (Pipe server = Pipes.udp().bind(LOOPBACK).open().join()) {
             Sub sub = Sub.matching("never");
             server.subscribe(sub);
             var waiting = server.recv(sub, Duration.ofSeconds(30));
@@ -117,7 +117,7 @@ class SubscriptionsTest {
     void aUdpFloodIntoAnUnreadPipeStaysBoundedAndCountsDrops() throws Exception {
         int maxQsize = 256;
         int flood = 100_000;
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK)
+        try (Pipe server = Pipes.udp().bind(LOOPBACK)
                 .conf(PipeConf.builder().maxQsize(maxQsize).build()).open().join();
              DatagramChannel sender = DatagramChannel.open().bind(LOOPBACK)) {
             Sub marker = Sub.matching("^last$");
@@ -157,7 +157,7 @@ class SubscriptionsTest {
     @Test
     void duplicatesAreDroppedPerSenderIpAndTheOldestIdIsEvicted() throws Exception {
         PipeConf dedup = PipeConf.builder().enableMsgIds(true).maxMsgIds(2).build();
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK).conf(dedup).open().join();
+        try (Pipe server = Pipes.udp().bind(LOOPBACK).conf(dedup).open().join();
              DatagramChannel one = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
              DatagramChannel other = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.2", 0))) {
             for (String text : List.of("A", "A", "A")) {
@@ -185,18 +185,18 @@ class SubscriptionsTest {
     void requestResendsUntilAReplyComes() {
         int[] seen = {0};
         PipeConf quick = PipeConf.builder().recvTimeout(Duration.ofMillis(200)).sendRetry(2).build();
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK)
+        try (Pipe server = Pipes.udp().bind(LOOPBACK)
                 .msgHandler((m, p) -> ++seen[0] < 2 ? null : p.send(("re:" + m.text()).getBytes(UTF_8),
                         m.sender())).open().join();
-             Pipe client = Pipes.opener(Proto.UDP).dest(server.localAddress()).conf(quick)
+             Pipe client = Pipes.udp().dest(server.localAddress()).conf(quick)
                      .msgHandler((m, p) -> null).open().join()) {
             Message reply = client.request("q".getBytes(UTF_8), Sub.matching("^re:")).join();
 
             assertThat(reply.text()).isEqualTo("re:q");
             assertThat(server.stats().received()).isEqualTo(2);
         }
-        try (Pipe silent = Pipes.opener(Proto.UDP).bind(LOOPBACK).msgHandler((m, p) -> null).open().join();
-             Pipe client = Pipes.opener(Proto.UDP).dest(silent.localAddress()).conf(quick)
+        try (Pipe silent = Pipes.udp().bind(LOOPBACK).msgHandler((m, p) -> null).open().join();
+             Pipe client = Pipes.udp().dest(silent.localAddress()).conf(quick)
                      .msgHandler((m, p) -> null).open().join()) {
             assertThatThrownBy(() -> client.request("q".getBytes(UTF_8), Sub.matching("^re:")).join())
                     .cause().isInstanceOf(RecvTimeoutException.class).hasMessageContaining("after 3 attempts");

@@ -24,7 +24,7 @@ class TcpServerTest {
 
     @Test
     void fiftyClientsEachEchoTwoHundredMessagesWithEveryByteAccountedFor() throws Exception {
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(new InetSocketAddress("127.0.0.1", 0))
+        try (Pipe server = Pipes.tcp().bind(new InetSocketAddress("127.0.0.1", 0))
                 .msgHandler((msg, pipe) -> pipe.send(msg.data(), msg.sender())).open().join()) {
             List<CompletableFuture<byte[]>> results = new ArrayList<>();
             List<Pipe> clients = new ArrayList<>();
@@ -79,7 +79,7 @@ class TcpServerTest {
 
     @Test
     void acceptHandsOutOnePipePerConnection() {
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(new InetSocketAddress("::1", 0)).open().join();
+        try (Pipe server = Pipes.tcp().bind(new InetSocketAddress("::1", 0)).open().join();
              Pipe a = Pipes.open(Proto.TCP, server.localAddress()).join();
              Pipe b = Pipes.open(Proto.TCP, server.localAddress()).join()) {
             Pipe first = server.accept().join();
@@ -107,7 +107,7 @@ class TcpServerTest {
     void upHandlersRunForEachAcceptedConnection() throws Exception {
         List<Pipe> ups = new ArrayList<>();
         CountDownLatch twoUp = new CountDownLatch(2);
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(new InetSocketAddress("127.0.0.1", 0))
+        try (Pipe server = Pipes.tcp().bind(new InetSocketAddress("127.0.0.1", 0))
                 .upHandler(p -> {
                     synchronized (ups) {
                         ups.add(p);
@@ -126,7 +126,7 @@ class TcpServerTest {
 
     @Test
     void closingAServerEndsEveryClientOnceAndFailsPendingRecvs() throws Exception {
-        Pipe server = Pipes.opener(Proto.TCP).bind(new InetSocketAddress("127.0.0.1", 0)).open().join();
+        Pipe server = Pipes.tcp().bind(new InetSocketAddress("127.0.0.1", 0)).open().join();
         AtomicInteger serverEnds = new AtomicInteger();
         server.addEndHandler(p -> serverEnds.incrementAndGet());
         int n = 5;
@@ -170,7 +170,7 @@ class TcpServerTest {
 
     @Test
     void dataThatArrivedBeforeThePeerClosedCanStillBeReceived() {
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(new InetSocketAddress("127.0.0.1", 0))
+        try (Pipe server = Pipes.tcp().bind(new InetSocketAddress("127.0.0.1", 0))
                 .msgHandler((msg, pipe) -> pipe.send(msg.data()).thenRun(pipe::closeAsync)).open().join();
              Pipe client = Pipes.open(Proto.TCP, server.localAddress()).join()) {
             client.send("last words".getBytes(UTF_8)).join();

@@ -39,20 +39,20 @@ class TlsTest {
     }
 
     private static Pipe echoServer(Certificates identity) {
-        return Pipes.opener(Proto.TCP).bind(LOOPBACK)
-                .conf(PipeConf.builder().tls(Tls.server(identity.certificate(), identity.key())).build())
+        return Pipes.tcp().bind(LOOPBACK)
+                .tcp(TcpOptions.builder().tls(Tls.server(identity.certificate(), identity.key())).build())
                 .msgHandler((m, p) -> p.send(m.data())).open().join();
     }
 
-    private static PipeConf trusting(Certificates cert) throws Exception {
-        return PipeConf.builder().tls(Tls.trusting(cert.x509())).build();
+    private static TcpOptions trusting(Certificates cert) throws Exception {
+        return TcpOptions.builder().tls(Tls.trusting(cert.x509())).build();
     }
 
     @Test
     void aClientTrustingTheCertificateTalksToTheServerByName() throws Exception {
         try (Pipe server = echoServer(localhost);
-             Pipe client = Pipes.opener(Proto.TCP).dest(new io.p2pd.net.HostPort("localhost",
-                     server.localAddress().getPort())).conf(trusting(localhost)).open().join()) {
+             Pipe client = Pipes.tcp().dest(new io.p2pd.net.HostPort("localhost",
+                     server.localAddress().getPort())).tcp(trusting(localhost)).open().join()) {
             client.send("secret".getBytes(UTF_8)).join();
 
             assertThat(client.recv().join().text()).isEqualTo("secret");
@@ -63,10 +63,10 @@ class TlsTest {
     void inPlaceHandlersEchoOverTlsEveryByteOfAMegabyte() throws Exception {
         byte[] sent = new byte[1 << 20];
         new Random(3).nextBytes(sent);
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
-                .conf(PipeConf.builder().tls(Tls.server(localhost.certificate(), localhost.key())).build())
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK)
+                .tcp(TcpOptions.builder().tls(Tls.server(localhost.certificate(), localhost.key())).build())
                 .msgHandler(MsgHandler.inPlace((data, sender, pipe) -> pipe.send(data))).open().join();
-             Pipe client = Pipes.opener(Proto.TCP).dest(server.localAddress()).conf(trusting(localhost))
+             Pipe client = Pipes.tcp().dest(server.localAddress()).tcp(trusting(localhost))
                      .open().join()) {
             client.send(sent);
             ByteArrayOutputStream back = new ByteArrayOutputStream();
@@ -84,11 +84,11 @@ class TlsTest {
         byte[] big = new byte[50_000];
         new Random(5).nextBytes(big);
         ChunkCollector chunks = new ChunkCollector(big.length);
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
-                .conf(PipeConf.builder().readerLimit(limit)
-                        .tls(Tls.server(localhost.certificate(), localhost.key())).build())
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK)
+                .conf(PipeConf.builder().readerLimit(limit).build())
+                .tcp(TcpOptions.builder().tls(Tls.server(localhost.certificate(), localhost.key())).build())
                 .msgHandler(chunks.handler()).open().join();
-             Pipe client = Pipes.opener(Proto.TCP).dest(server.localAddress()).conf(trusting(localhost))
+             Pipe client = Pipes.tcp().dest(server.localAddress()).tcp(trusting(localhost))
                      .open().join()) {
             client.send(big).join();
 
@@ -100,9 +100,9 @@ class TlsTest {
     @Test
     void verificationIsOnByDefault() {
         try (Pipe server = echoServer(localhost)) {
-            PipeConf defaults = PipeConf.builder().tls(Tls.verifying()).build();
+            TcpOptions defaults = TcpOptions.builder().tls(Tls.verifying()).build();
 
-            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).dest(server.localAddress()).conf(defaults)
+            assertThatThrownBy(() -> Pipes.tcp().dest(server.localAddress()).tcp(defaults)
                     .open().join())
                     .cause().isInstanceOf(SSLHandshakeException.class)
                     .hasMessageContaining("TLS handshake with 127.0.0.1:" + server.localAddress().getPort());
@@ -112,8 +112,8 @@ class TlsTest {
     @Test
     void aTrustedCertificateForAnotherNameIsRefused() throws Exception {
         try (Pipe server = echoServer(stranger)) {
-            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).dest(new io.p2pd.net.HostPort("localhost",
-                    server.localAddress().getPort())).conf(trusting(stranger)).open().join())
+            assertThatThrownBy(() -> Pipes.tcp().dest(new io.p2pd.net.HostPort("localhost",
+                    server.localAddress().getPort())).tcp(trusting(stranger)).open().join())
                     .cause().isInstanceOf(SSLHandshakeException.class);
         }
     }
@@ -121,8 +121,8 @@ class TlsTest {
     @Test
     void insecureIsAnExplicitChoice() {
         try (Pipe server = echoServer(stranger);
-             Pipe client = Pipes.opener(Proto.TCP).dest(server.localAddress())
-                     .conf(PipeConf.builder().tls(Tls.insecure()).build()).open().join()) {
+             Pipe client = Pipes.tcp().dest(server.localAddress())
+                     .tcp(TcpOptions.builder().tls(Tls.insecure()).build()).open().join()) {
             client.send("anyway".getBytes(UTF_8)).join();
 
             assertThat(client.recv().join().text()).isEqualTo("anyway");
@@ -134,10 +134,10 @@ class TlsTest {
     @Test
     void aServerThatNeverSpeaksTlsHitsTheHandshakeLimit() throws Exception {
         try (ServerSocket mute = new ServerSocket(0, 10, LOOPBACK.getAddress())) {
-            PipeConf conf = PipeConf.builder().tls(Tls.insecure()).sslHandshake(Duration.ofMillis(300)).build();
+            TcpOptions conf = TcpOptions.builder().tls(Tls.insecure()).sslHandshake(Duration.ofMillis(300)).build();
 
-            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).dest((InetSocketAddress) mute.getLocalSocketAddress())
-                    .conf(conf).open().join())
+            assertThatThrownBy(() -> Pipes.tcp().dest((InetSocketAddress) mute.getLocalSocketAddress())
+                    .tcp(conf).open().join())
                     .cause().isInstanceOf(SSLHandshakeException.class).hasMessageContaining("timed out");
         }
     }
@@ -156,8 +156,8 @@ class TlsTest {
                 }
                 assertThat(read).isEqualTo(-1);
             }
-            try (Pipe client = Pipes.opener(Proto.TCP).dest(server.localAddress())
-                    .conf(trusting(localhost)).open().join()) {
+            try (Pipe client = Pipes.tcp().dest(server.localAddress())
+                    .tcp(trusting(localhost)).open().join()) {
                 client.send("still serving".getBytes(UTF_8)).join();
                 assertThat(client.recv().join().text()).isEqualTo("still serving");
             }
@@ -167,12 +167,10 @@ class TlsTest {
 
     @Test
     void aTlsServerNeedsAnIdentity() {
-        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).bind(LOOPBACK)
-                .conf(PipeConf.builder().tls(Tls.verifying()).build()).open())
+        assertThatThrownBy(() -> Pipes.tcp().bind(LOOPBACK)
+                .tcp(TcpOptions.builder().tls(Tls.verifying()).build()).open())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Tls.server");
-        assertThatThrownBy(() -> Pipes.opener(Proto.UDP).bind(LOOPBACK)
-                .conf(PipeConf.builder().tls(Tls.insecure()).build()).open())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TCP pipes only");
+        // TLS on UDP does not compile: only Pipes.tcp() takes TcpOptions.
     }
 
     @Test
@@ -189,8 +187,8 @@ class TlsTest {
             // s_server starts in its own time: retry the connect until it listens (bounded).
             for (int attempt = 0; attempt < 100 && client == null; attempt++) {
                 try {
-                    client = Pipes.opener(Proto.TCP).dest(new io.p2pd.net.HostPort("localhost", port))
-                            .conf(trusting(localhost)).open().get(5, TimeUnit.SECONDS);
+                    client = Pipes.tcp().dest(new io.p2pd.net.HostPort("localhost", port))
+                            .tcp(trusting(localhost)).open().get(5, TimeUnit.SECONDS);
                 } catch (java.util.concurrent.ExecutionException refused) {
                     assertThat(server.isAlive()).isTrue();
                     server.waitFor(50, TimeUnit.MILLISECONDS);

@@ -22,10 +22,10 @@ class WrapTest {
 
     @Test
     void wrapsAConnectedSocketChannel() throws Exception {
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK)
                 .msgHandler((m, p) -> p.send(m.data())).open().join()) {
             SocketChannel socket = SocketChannel.open(server.localAddress());
-            try (Pipe pipe = Pipes.opener(Proto.TCP).channel(socket).open().join()) {
+            try (Pipe pipe = Pipes.tcp().channel(socket).open().join()) {
                 pipe.send("wrapped".getBytes(UTF_8)).join();
 
                 assertThat(pipe.recv().join().text()).isEqualTo("wrapped");
@@ -40,21 +40,21 @@ class WrapTest {
     void aWrappedChannelRunsOnTheNioGroupAskedForAndAnotherKindIsRefused() throws Exception {
         IoEventLoopGroup nio = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         IoEventLoopGroup epoll = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).open().join()) {
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).open().join()) {
             SocketChannel first = SocketChannel.open(server.localAddress());
-            try (Pipe pipe = Pipes.opener(Proto.TCP).channel(first)
+            try (Pipe pipe = Pipes.tcp().channel(first)
                     .conf(PipeConf.builder().loop(nio).build()).open().join()) {
                 assertThat(pipe.loop.parent()).isSameAs(nio);
             }
 
             SocketChannel second = SocketChannel.open(server.localAddress());
-            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(second)
+            assertThatThrownBy(() -> Pipes.tcp().channel(second)
                     .conf(PipeConf.builder().loop(epoll).build()).open())
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("NIO event loop");
             assertThat(second.isOpen()).as("closed, as a failed open of a channel it owns").isFalse();
 
             SocketChannel third = SocketChannel.open(server.localAddress());
-            assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(third).eventLoopOf(server).open())
+            assertThatThrownBy(() -> Pipes.tcp().channel(third).eventLoopOf(server).open())
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("eventLoopOf");
             assertThat(third.isOpen()).isFalse();
         } finally {
@@ -67,7 +67,7 @@ class WrapTest {
     void wrapsABoundServerSocketChannelAsATcpServer() throws Exception {
         ServerSocketChannel listener = ServerSocketChannel.open().bind(LOOPBACK);
         InetSocketAddress at = (InetSocketAddress) listener.getLocalAddress();
-        try (Pipe server = Pipes.opener(Proto.TCP).channel(listener)
+        try (Pipe server = Pipes.tcp().channel(listener)
                 .msgHandler((m, p) -> p.send(m.data())).open().join();
              Pipe client = Pipes.open(Proto.TCP, at).join()) {
             client.send("to a wrapped listener".getBytes(UTF_8)).join();
@@ -80,17 +80,17 @@ class WrapTest {
         assertThat(listener.isOpen()).isFalse();
 
         ServerSocketChannel unbound = ServerSocketChannel.open();
-        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(unbound).open())
+        assertThatThrownBy(() -> Pipes.tcp().channel(unbound).open())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not bound");
         assertThat(unbound.isOpen()).isFalse();
     }
 
     @Test
     void wrapsABoundDatagramChannelWithADefaultDestination() throws Exception {
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK)
+        try (Pipe server = Pipes.udp().bind(LOOPBACK)
                 .msgHandler((m, p) -> p.send(m.data(), m.sender())).open().join()) {
             DatagramChannel datagram = DatagramChannel.open().bind(LOOPBACK);
-            try (Pipe pipe = Pipes.opener(Proto.UDP).channel(datagram).dest(server.localAddress()).open().join()) {
+            try (Pipe pipe = Pipes.udp().channel(datagram).dest(server.localAddress()).open().join()) {
                 pipe.send("dgram".getBytes(UTF_8)).join();
 
                 Message reply = pipe.recv().join();
@@ -103,17 +103,17 @@ class WrapTest {
     @Test
     void doCloseDecidesWhetherAFailedWrapClosesTheChannel() throws Exception {
         SocketChannel unconnected = SocketChannel.open();
-        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(unconnected)
+        assertThatThrownBy(() -> Pipes.tcp().channel(unconnected)
                 .conf(PipeConf.builder().doClose(false).build()).open())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not connected");
         assertThat(unconnected.isOpen()).isTrue();
 
-        assertThatThrownBy(() -> Pipes.opener(Proto.TCP).channel(unconnected).open())
+        assertThatThrownBy(() -> Pipes.tcp().channel(unconnected).open())
                 .isInstanceOf(IllegalArgumentException.class);
         assertThat(unconnected.isOpen()).isFalse();
 
         DatagramChannel unbound = DatagramChannel.open();
-        assertThatThrownBy(() -> Pipes.opener(Proto.UDP).channel(unbound).open())
+        assertThatThrownBy(() -> Pipes.udp().channel(unbound).open())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not bound");
         assertThat(unbound.isOpen()).isFalse();
     }

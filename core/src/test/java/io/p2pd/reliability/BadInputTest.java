@@ -11,6 +11,7 @@ import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.PipeClosedException;
 import io.p2pd.pipe.PipeConf;
+import io.p2pd.pipe.TcpOptions;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
 import io.p2pd.pipe.Sub;
@@ -60,8 +61,8 @@ class BadInputTest {
     }
 
     /** A TCP server pipe on loopback that puts each accepted connection in {@code accepted}. */
-    static Pipe server(PipeConf conf, LinkedBlockingQueue<Pipe> accepted, MsgHandler handler) {
-        Pipes.Opener o = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(conf).upHandler(accepted::add);
+    static Pipe server(PipeConf conf, TcpOptions tcp, LinkedBlockingQueue<Pipe> accepted, MsgHandler handler) {
+        Pipes.TcpOpener o = Pipes.tcp().bind(LOOPBACK).conf(conf).tcp(tcp).upHandler(accepted::add);
         if (handler != null) {
             o.msgHandler(handler);
         }
@@ -77,7 +78,7 @@ class BadInputTest {
     @Test
     void oversizedDatagramsAreDroppedAndCountedAndTheRestDelivered() throws Exception {
         PipeConf conf = PipeConf.builder().readerLimit(1024).build();
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK).conf(conf).open().join();
+        try (Pipe server = Pipes.udp().bind(LOOPBACK).conf(conf).open().join();
              DatagramSocket peer = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             server.subscribe(Sub.ALL);
             InetSocketAddress to = server.localAddress();
@@ -99,11 +100,12 @@ class BadInputTest {
 
     @Test
     void aFrameOverReaderLimitClosesThatConnectionWithFrameTooLongAndTheServerStaysUp() throws Exception {
-        PipeConf conf = PipeConf.builder().framing(Framing.lines()).readerLimit(64).build();
+        PipeConf conf = PipeConf.builder().readerLimit(64).build();
+        TcpOptions lines = TcpOptions.framed(Framing.lines());
         LinkedBlockingQueue<Pipe> accepted = new LinkedBlockingQueue<>();
-        try (Pipe server = server(conf, accepted, MsgHandler.plain((m, p) -> p.send(m.data())))) {
+        try (Pipe server = server(conf, lines, accepted, MsgHandler.plain((m, p) -> p.send(m.data())))) {
             InetSocketAddress at = server.localAddress();
-            try (Pipe bad = Pipes.opener(Proto.TCP).dest(at).conf(conf).open().join()) {
+            try (Pipe bad = Pipes.tcp().dest(at).conf(conf).tcp(lines).open().join()) {
                 Pipe conn = take(accepted);
                 bad.send("ok".getBytes(UTF_8)).join();
                 assertThat(bad.recv().join().text()).isEqualTo("ok");
@@ -115,7 +117,7 @@ class BadInputTest {
                 assertThat(bad.isOpen()).isFalse();
             }
             assertThat(server.isOpen()).isTrue();
-            try (Pipe good = Pipes.opener(Proto.TCP).dest(at).conf(conf).open().join()) {
+            try (Pipe good = Pipes.tcp().dest(at).conf(conf).tcp(lines).open().join()) {
                 good.send("x".repeat(64).getBytes(UTF_8)).join();
                 assertThat(good.recv().join().text()).isEqualTo("x".repeat(64));
             }
@@ -125,8 +127,8 @@ class BadInputTest {
     @Test
     void garbageBeforeATlsHandshakeDropsThatConnectionAndTheServerStaysUp(@TempDir Path dir) throws Exception {
         Certificates cert = Certificates.selfSigned(dir, "localhost", "DNS:localhost,IP:127.0.0.1");
-        PipeConf serverConf = PipeConf.builder().tls(Tls.server(cert.certificate(), cert.key())).build();
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(serverConf)
+        TcpOptions serverConf = TcpOptions.builder().tls(Tls.server(cert.certificate(), cert.key())).build();
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).tcp(serverConf)
                 .msgHandler(MsgHandler.plain((m, p) -> p.send(m.data()))).open().join()) {
             int port = server.localAddress().getPort();
             byte[] garbage = new byte[4096];
@@ -154,8 +156,8 @@ class BadInputTest {
                 }
             }
             assertThat(server.isOpen()).isTrue();
-            PipeConf clientConf = PipeConf.builder().tls(Tls.trusting(cert.x509())).build();
-            try (Pipe client = Pipes.opener(Proto.TCP).dest(new HostPort("localhost", port)).conf(clientConf)
+            TcpOptions clientConf = TcpOptions.builder().tls(Tls.trusting(cert.x509())).build();
+            try (Pipe client = Pipes.tcp().dest(new HostPort("localhost", port)).tcp(clientConf)
                     .open().join()) {
                 client.send("still up".getBytes(UTF_8)).join();
                 assertThat(client.recv().join().text()).isEqualTo("still up");
@@ -181,7 +183,7 @@ class BadInputTest {
         // One transmission and a long RTO: no retransmission can add replies, so the counts are exact.
         StunClientConfig cfg = StunClientConfig.builder().initialRto(Duration.ofSeconds(10)).maxTransmissions(1)
                 .timeLimit(Duration.ofSeconds(10)).build();
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(LOOPBACK).msgHandler(fake).open().join();
+        try (Pipe server = Pipes.udp().bind(LOOPBACK).msgHandler(fake).open().join();
              StunSession session = StunSession.open(new InetSocketAddress("127.0.0.1", 0), cfg).join()) {
             StunResult r = session.binding(server.localAddress()).get(15, TimeUnit.SECONDS);
 
@@ -197,7 +199,7 @@ class BadInputTest {
     void aPeerResetMidStreamEndsThePipeOnceFailsPendingRecvAndSetsCloseCause() throws Exception {
         LinkedBlockingQueue<Pipe> accepted = new LinkedBlockingQueue<>();
         AtomicInteger ends = new AtomicInteger();
-        try (Pipe server = server(PipeConf.defaults(), accepted, null)) {
+        try (Pipe server = server(PipeConf.defaults(), TcpOptions.defaults(), accepted, null)) {
             server.addUpHandler(p -> {
                 p.subscribe(Sub.ALL);
                 p.addEndHandler(x -> ends.incrementAndGet());
@@ -227,10 +229,11 @@ class BadInputTest {
     @Test
     @SuppressWarnings("try") // the test closes a resource early on purpose
     void messagesQueuedBeforeAResetCanStillBeReceived() throws Exception {
-        PipeConf lines = PipeConf.builder().framing(Framing.lines()).build();
+        TcpOptions lines = TcpOptions.builder().framing(Framing.lines()).build();
         LinkedBlockingQueue<Pipe> accepted = new LinkedBlockingQueue<>();
         CountDownLatch arrived = new CountDownLatch(2);
-        try (Pipe server = server(lines, accepted, MsgHandler.plain((m, p) -> arrived.countDown()))) {
+        try (Pipe server = server(PipeConf.defaults(), lines, accepted,
+                MsgHandler.plain((m, p) -> arrived.countDown()))) {
             server.addUpHandler(p -> p.subscribe(Sub.ALL));
             try (Socket peer = new Socket("127.0.0.1", server.localAddress().getPort())) {
                 Pipe conn = take(accepted);
@@ -255,7 +258,7 @@ class BadInputTest {
         LinkedBlockingQueue<Pipe> accepted = new LinkedBlockingQueue<>();
         byte[] sent = new byte[1 << 20];
         new Random(11).nextBytes(sent);
-        try (Pipe server = server(conf, accepted, null)) {
+        try (Pipe server = server(conf, TcpOptions.defaults(), accepted, null)) {
             server.addUpHandler(p -> p.subscribe(Sub.ALL));
             try (Socket peer = new Socket("127.0.0.1", server.localAddress().getPort())) {
                 Pipe conn = take(accepted);
@@ -292,7 +295,8 @@ class BadInputTest {
     @Test
     void aClientThatConnectsAndNeverSendsDoesNotHoldUpOthers() throws Exception {
         LinkedBlockingQueue<Pipe> accepted = new LinkedBlockingQueue<>();
-        try (Pipe server = server(PipeConf.defaults(), accepted, MsgHandler.plain((m, p) -> p.send(m.data())))) {
+        try (Pipe server = server(PipeConf.defaults(), TcpOptions.defaults(), accepted,
+                MsgHandler.plain((m, p) -> p.send(m.data())))) {
             InetSocketAddress at = server.localAddress();
             List<Socket> silent = new ArrayList<>();
             try {

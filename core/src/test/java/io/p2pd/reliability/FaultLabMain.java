@@ -5,7 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import io.p2pd.pipe.Message;
 import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
-import io.p2pd.pipe.PipeConf;
+import io.p2pd.pipe.TcpOptions;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
 import io.p2pd.pipe.RecvTimeoutException;
@@ -50,7 +50,7 @@ public final class FaultLabMain {
     }
 
     private static void udpEcho(String ip) throws Exception {
-        try (Pipe server = Pipes.opener(Proto.UDP).bind(new InetSocketAddress(ip, 0))
+        try (Pipe server = Pipes.udp().bind(new InetSocketAddress(ip, 0))
                 .msgHandler(MsgHandler.plain((m, p) -> p.send(m.data(), m.sender()))).open().join()) {
             System.out.println("ready " + server.localAddress().getPort());
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, UTF_8));
@@ -120,12 +120,12 @@ public final class FaultLabMain {
     }
 
     private static void connect(String ip, int port, int timeoutMs, int count) {
-        PipeConf conf = PipeConf.builder().conTimeout(Duration.ofMillis(timeoutMs)).build();
+        TcpOptions conf = TcpOptions.builder().conTimeout(Duration.ofMillis(timeoutMs)).build();
         for (int i = 0; i < count; i++) {
             long start = System.nanoTime();
             String result;
             try {
-                Pipes.opener(Proto.TCP).dest(new InetSocketAddress(ip, port)).conf(conf).open().join().close();
+                Pipes.tcp().dest(new InetSocketAddress(ip, port)).tcp(conf).open().join().close();
                 result = "connected";
             } catch (CompletionException e) {
                 result = e.getCause().getClass().getName();

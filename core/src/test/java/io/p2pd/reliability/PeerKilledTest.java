@@ -9,7 +9,6 @@ import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.PipeClosedException;
 import io.p2pd.pipe.Pipes;
-import io.p2pd.pipe.Proto;
 import io.p2pd.pipe.Sub;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -101,7 +100,7 @@ class PeerKilledTest {
                 aMegabyte.countDown();
             }
         });
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK).msgHandler(count).upHandler(p -> {
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).msgHandler(count).upHandler(p -> {
             p.subscribe(NEVER);
             p.addEndHandler(x -> ends.incrementAndGet());
             accepted.add(p);
@@ -134,7 +133,7 @@ class PeerKilledTest {
         Child child = Child.start(0);
         try {
             int port = Integer.parseInt(child.line());
-            try (Pipe client = Pipes.opener(Proto.TCP).dest(new java.net.InetSocketAddress("127.0.0.1", port))
+            try (Pipe client = Pipes.tcp().dest(new java.net.InetSocketAddress("127.0.0.1", port))
                     .msgHandler(MsgHandler.plain((m, p) -> {
                         if (bytes.addAndGet(m.data().length) >= 1 << 20) {
                             aMegabyte.countDown();

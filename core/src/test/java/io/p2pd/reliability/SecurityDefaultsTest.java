@@ -11,6 +11,7 @@ import io.p2pd.pipe.Message;
 import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.PipeConf;
+import io.p2pd.pipe.TcpOptions;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
 import io.p2pd.pipe.Tls;
@@ -38,21 +39,21 @@ class SecurityDefaultsTest {
     void aClientWithDefaultOptionsRefusesASelfSignedServer(@TempDir Path dir) throws Exception {
         Certificates cert = Certificates.selfSigned(dir, "localhost", "DNS:localhost,IP:127.0.0.1");
         AtomicInteger messages = new AtomicInteger();
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
-                .conf(PipeConf.builder().tls(Tls.server(cert.certificate(), cert.key())).build())
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK)
+                .tcp(TcpOptions.builder().tls(Tls.server(cert.certificate(), cert.key())).build())
                 .msgHandler(MsgHandler.plain((m, p) -> messages.incrementAndGet())).open().join()) {
             int port = server.localAddress().getPort();
-            assertThat(PipeConf.defaults().tls()).as("TLS is off unless asked for").isEmpty();
+            assertThat(TcpOptions.defaults().tls()).as("TLS is off unless asked for").isEmpty();
 
             // The original's use_ssl alone: the default trust (the system store), which does not know this certificate.
-            PipeConf tlsOn = PipeConf.builder().tls(Tls.verifying()).build();
+            TcpOptions tlsOn = TcpOptions.builder().tls(Tls.verifying()).build();
             for (HostPort dest : new HostPort[] {new HostPort("localhost", port), new HostPort("127.0.0.1", port)}) {
-                Throwable e = failure(Pipes.opener(Proto.TCP).dest(dest).conf(tlsOn).open());
+                Throwable e = failure(Pipes.tcp().dest(dest).tcp(tlsOn).open());
                 assertThat(e).as("refused %s", dest).isInstanceOf(SSLException.class);
             }
             // The same server is fine once its certificate is trusted explicitly: the refusal was the verification.
-            try (Pipe ok = Pipes.opener(Proto.TCP).dest(new HostPort("localhost", port))
-                    .conf(PipeConf.builder().tls(Tls.trusting(cert.x509())).build()).open().join()) {
+            try (Pipe ok = Pipes.tcp().dest(new HostPort("localhost", port))
+                    .tcp(TcpOptions.builder().tls(Tls.trusting(cert.x509())).build()).open().join()) {
                 ok.send("hi".getBytes(UTF_8)).join();
             }
             assertThat(server.isOpen()).isTrue();
@@ -74,12 +75,13 @@ class SecurityDefaultsTest {
             failures.countDown();
             throw new IllegalStateException("handler refuses " + m); // Message.toString: size and sender only
         });
-        PipeConf lines = PipeConf.builder().framing(Framing.lines()).readerLimit(64).build();
+        PipeConf small = PipeConf.builder().readerLimit(64).build();
+        TcpOptions lines = TcpOptions.framed(Framing.lines());
         System.setErr(new PrintStream(captured, true, UTF_8));
-        try (Pipe udp = Pipes.opener(Proto.UDP).bind(LOOPBACK).msgHandler(throwing).open().join();
-             Pipe tcp = Pipes.opener(Proto.TCP).bind(LOOPBACK).conf(lines).msgHandler(throwing).open().join()) {
+        try (Pipe udp = Pipes.udp().bind(LOOPBACK).msgHandler(throwing).open().join();
+             Pipe tcp = Pipes.tcp().bind(LOOPBACK).conf(small).tcp(lines).msgHandler(throwing).open().join()) {
             try (Pipe u = Pipes.open(Proto.UDP, udp.localAddress()).join();
-                 Pipe t = Pipes.opener(Proto.TCP).dest(tcp.localAddress()).conf(lines).open().join()) {
+                 Pipe t = Pipes.tcp().dest(tcp.localAddress()).conf(small).tcp(lines).open().join()) {
                 u.send(("udp " + SECRET).getBytes(UTF_8)).join();
                 t.send(("tcp " + SECRET).getBytes(UTF_8)).join();
                 t.send(("again " + SECRET).getBytes(UTF_8)).join();

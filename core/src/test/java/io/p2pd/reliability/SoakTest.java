@@ -9,7 +9,7 @@ import io.p2pd.net.EventLoops;
 import io.p2pd.net.HostPort;
 import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
-import io.p2pd.pipe.PipeConf;
+import io.p2pd.pipe.TcpOptions;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
 import io.p2pd.pipe.Tls;
@@ -123,7 +123,7 @@ class SoakTest {
     @Test
     void failedOpensLeakNoFileDescriptor(@TempDir Path dir) throws Exception {
         Certificates cert = Certificates.selfSigned(dir, "localhost", "DNS:localhost,IP:127.0.0.1");
-        PipeConf verifying = PipeConf.builder().tls(Tls.verifying()).build(); // refuses the self-signed server
+        TcpOptions verifying = TcpOptions.builder().tls(Tls.verifying()).build(); // refuses the self-signed server
         Process tlsServer = new ProcessBuilder("python3", "-u", "-c", TLS_SERVER, cert.certificate().toString(),
                 cert.key().toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try (Socket closedPort = Net.boundNotListening();
@@ -135,7 +135,7 @@ class SoakTest {
                 List<CompletableFuture<Pipe>> untrusted = new ArrayList<>();
                 for (int i = 0; i < 50; i++) {
                     refusals.add(Pipes.open(Proto.TCP, refused));
-                    untrusted.add(Pipes.opener(Proto.TCP).dest(tls).conf(verifying).open());
+                    untrusted.add(Pipes.tcp().dest(tls).tcp(verifying).open());
                 }
                 refusals.forEach(f -> assertThat(f).failsWithin(Duration.ofSeconds(30)).withThrowableThat()
                         .havingCause().isInstanceOf(java.net.ConnectException.class));
@@ -163,7 +163,7 @@ class SoakTest {
         long seconds = Long.getLong("p2pd.soak.seconds", 20);
         List<CompletableFuture<Void>> serverEnds = new ArrayList<>();
         AtomicInteger accepted = new AtomicInteger();
-        try (Pipe server = Pipes.opener(Proto.TCP).bind(LOOPBACK)
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK)
                 .msgHandler(MsgHandler.plain((m, p) -> p.send(m.data())))
                 .upHandler(p -> {
                     accepted.incrementAndGet();

@@ -122,6 +122,94 @@ OPS = {"make_addr": make_addr, "parse_addr": parse_addr, "key_info": key_info, "
        "ecies_encrypt": ecies_encrypt, "ecies_decrypt": ecies_decrypt, "sign": sign, "verify": verify,
        "machine": machine}
 
+# ---- signalling (helper h3): the original's signalling messages (p2p_defs.py, p2p_protocol.py), made and read
+# by its own classes. Randomness (ECIES ephemeral key and IV) is pinned as in ecies_encrypt.
+def _signal_classes():
+    from p2pd.node.p2p_protocol import SIG_PROTO
+    return {code: info[0] for code, info in SIG_PROTO.items()}
+
+
+def signal_make(req):
+    """The MQTT payload text the original's node sends (await_peer_con): hex(flag || [ECIES](enum || json))."""
+    d = json.loads(req["fields"])
+    msg = _signal_classes()[req["type"]](d)
+    if req.get("vk"):
+        msg.cipher.vk = req["vk"]  # route_msg sets it as hex text: to_h(vk.to_string("compressed"))
+    plain = msg.pack()
+    if req.get("to"):
+        body = b"\1" + binascii.unhexlify(ecies_encrypt({"to": req["to"], "message": plain.hex(),
+                                                         "ephemeral": req["ephemeral"], "iv": req["iv"]}))
+    else:
+        body = b"\0" + plain
+    return body.hex()
+
+
+class _Clock:
+    def __init__(self, now):
+        self.now = now
+
+    def time(self):
+        return self.now
+
+
+class _Recorder:
+    def __init__(self, out):
+        self.out = out
+
+    def set_result(self, msg):
+        self.out.append(msg)
+
+
+class _AnyPipe(dict):
+    """addr_futures that expect every pipe id, so a ReturnAddr reaches the recorder."""
+
+    def __init__(self, out):
+        super().__init__()
+        self.out = out
+
+    def __contains__(self, key):
+        return True
+
+    def __getitem__(self, key):
+        return _Recorder(self.out)
+
+
+class _FakeNode:
+    def __init__(self, req, out):
+        from p2pd.node.p2p_addr import parse_peer_addr
+        self.sk = SigningKey.from_string(binascii.unhexlify(req["key"]), curve=SECP256k1)
+        self.addr_bytes = req["addr"].encode()
+        self.p2p_addr = parse_peer_addr(self.addr_bytes)
+        self.sys_clock = _Clock(req["now"])
+        self.ifs = [object()] * 8
+        self.stun_clients = {socket.AF_INET: [None] * 8, socket.AF_INET6: [None] * 8}
+        self.addr_futures = _AnyPipe(out)
+
+    def log(self, kind, text):
+        pass
+
+
+def signal_read(req):
+    """What the original's SigProtoHandlers.proto makes of an MQTT payload: the message it acts on, or None."""
+    import asyncio
+    from p2pd.node.p2p_protocol import SigProtoHandlers
+    out = []
+
+    class Handlers(SigProtoHandlers):
+        async def handle_msg(self, info, msg, conf):
+            out.append(msg)
+
+    handlers = Handlers(_FakeNode(req, out))
+    asyncio.run(handlers.proto(req["payload"].encode()))
+    if not out:
+        return "None"
+    m = out[0]
+    return "\n".join([type(m).__name__, str(m.enum), json.dumps(m.to_dict()), m.meta.src_buf, m.routing.dest_buf])
+
+
+OPS.update({"signal_make": signal_make, "signal_read": signal_read})
+# ---- end of signalling (h3)
+
 if __name__ == "__main__":
     answers = [OPS[r["op"]](r) for r in json.load(sys.stdin)]
     json.dump(answers, sys.stdout)

@@ -1,0 +1,191 @@
+package io.p2pd.cli;
+
+import io.p2pd.internal.Json;
+import io.p2pd.nic.Interface;
+import io.p2pd.nic.Nics;
+import io.p2pd.node.Node;
+import io.p2pd.node.NodeInterface;
+import io.p2pd.node.mqtt.MqttBroker;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * Runs a P2PD node: prints its peer address as the first line of standard output, progress on standard error, and
+ * runs until standard input ends or the process gets SIGINT/SIGTERM, then closes the node and exits.
+ */
+@Command(name = "node", mixinStandardHelpOptions = true,
+        description = {"Run a P2PD node and print its peer address as the first line of output.",
+            "It runs until standard input ends (Ctrl-D) or it is interrupted (Ctrl-C, SIGTERM), then closes "
+                + "everything it opened. To run it detached, keep its standard input open."})
+final class NodeCommand implements java.util.concurrent.Callable<Integer> {
+    /** How long closing the node may take at exit. */
+    private static final Duration CLOSE_LIMIT = Duration.ofSeconds(5);
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--broker", paramLabel = "HOST:PORT[,...]", description = "MQTT brokers for signalling "
+            + "(port 1883 when none is given); the node subscribes to its id at each, and logs the signed "
+            + "messages it receives")
+    String brokers;
+
+    @Option(names = "--stun", paramLabel = "HOST[:PORT][,...]", description = "STUN servers with an alternate "
+            + "address (RFC 5780 or 3489) to detect each interface's NAT (port 3478 when none is given); without "
+            + "them the NAT is not measured and the address says port restricted, random delta")
+    String stun;
+
+    @Option(names = "--key", paramLabel = "FILE", description = "the node's key file (hex or PEM), created when "
+            + "missing so the node id stays across runs; default: a new key each run")
+    Path key;
+
+    @Option(names = "--port", description = "TCP listen port, 0 for any free one; default: derived from the "
+            + "machine id as the original P2PD derives it")
+    String port;
+
+    @Option(names = "--interface", paramLabel = "NAME[,...]", description = "interfaces to use; default: those "
+            + "holding the default route")
+    String interfaces;
+
+    @Option(names = "--timeout-ms", defaultValue = "5000", description = "NAT detection limit per interface "
+            + "(default: ${DEFAULT-VALUE})")
+    long timeoutMs;
+
+    @Option(names = "--json", description = "print the address and interfaces as one JSON object")
+    boolean json;
+
+    @Option(names = "--quiet", description = "no progress lines")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws Exception {
+        return Main.jsonOnFailure(spec.commandLine(), json, this::run);
+    }
+
+    private int run() throws IOException {
+        Node.Builder builder = Node.builder().detectionTimeLimit(positiveMillis(timeoutMs));
+        if (stun != null) {
+            builder.stunServers(Addresses.servers(spec, stun));
+        }
+        if (brokers != null) {
+            builder.brokers(brokers(Addresses.list(brokers)));
+        }
+        if (key != null) {
+            builder.keyFile(key);
+        }
+        if (port != null) {
+            builder.listenPort(Addresses.port(spec, port));
+        }
+        if (interfaces != null) {
+            builder.interfaces(interfaces(Addresses.list(interfaces)));
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        builder.signalListener(receipt -> {
+            synchronized (err) {
+                err.println("  .. signal " + receipt.message().type() + " from "
+                        + receipt.message().source().nodeId().value() + " (id " + receipt.id()
+                        + (receipt.encrypted() ? ", encrypted" : "") + ")");
+                err.flush();
+            }
+        });
+        builder.progress(line -> {
+            if (!quiet) {
+                synchronized (err) {
+                    err.println("  .. " + line);
+                    err.flush();
+                }
+            }
+        });
+        Node node = builder.start().join();
+        Thread closer = new Thread(() -> close(node, err), "p2pd-node-close");
+        Runtime.getRuntime().addShutdownHook(closer);
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(json ? Json.write(describe(node)) : node.address().toString());
+        out.flush();
+        waitForEndOfInput(System.in);
+        Runtime.getRuntime().removeShutdownHook(closer);
+        close(node, err);
+        return 0;
+    }
+
+    private List<MqttBroker> brokers(List<String> texts) {
+        List<MqttBroker> out = new ArrayList<>();
+        for (String text : texts) {
+            try {
+                out.add(MqttBroker.parse(text));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--broker: " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    private Duration positiveMillis(long ms) {
+        if (ms <= 0) {
+            throw new ParameterException(spec.commandLine(), "--timeout-ms must be positive");
+        }
+        return Duration.ofMillis(ms);
+    }
+
+    private List<Interface> interfaces(List<String> names) {
+        if (names.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--interface: give at least one name");
+        }
+        List<Interface> out = new ArrayList<>();
+        for (String name : names) {
+            out.add(Nics.byName(name).orElseThrow(() -> new ParameterException(spec.commandLine(),
+                    "--interface: no interface named '" + name + "' (see p2pd interfaces)")));
+        }
+        return out;
+    }
+
+    /** Reads and drops input until its end: the node's lifetime is tied to its parent's pipe. */
+    private static void waitForEndOfInput(InputStream in) throws IOException {
+        byte[] sink = new byte[4096];
+        while (in.read(sink) >= 0) {
+            // input is not a command channel; it only keeps the node alive
+        }
+    }
+
+    private void close(Node node, PrintWriter err) {
+        String outcome = "node closed";
+        try {
+            node.close().get(CLOSE_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            outcome = "node not closed within " + CLOSE_LIMIT.toSeconds() + " s: exiting anyway";
+        }
+        if (!quiet) {
+            synchronized (err) {
+                err.println("  .. " + outcome);
+                err.flush();
+            }
+        }
+    }
+
+    static Map<String, Object> describe(Node node) {
+        List<Object> ifs = new ArrayList<>();
+        for (NodeInterface i : node.interfaces()) {
+            ifs.add(JsonFields.of("name", i.name(), "netifaceIndex", i.netifaceIndex(),
+                    "natType", i.natType().number(), "natName", i.natType().label(),
+                    "deltaType", i.delta().type().number(), "deltaName", i.delta().type().label(),
+                    "deltaValue", i.delta().value(), "measured", i.measured(),
+                    "externals", i.externals().stream().map(Addresses::show).toList(),
+                    "detectionError", i.detectionError().orElse(null)));
+        }
+        return JsonFields.of("address", node.address().toString(), "nodeId", node.id().value(),
+                "machineId", node.machineId().value(), "listenPort", node.listenPort(),
+                "signal", node.address().signal(),
+                "listen", node.listenAddresses().stream().map(Addresses::show).toList(), "interfaces", ifs);
+    }
+}

@@ -1,0 +1,116 @@
+package io.p2pd.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.p2pd.internal.Json;
+import io.p2pd.nat.NatType;
+import io.p2pd.node.addr.PeerAddress;
+import io.p2pd.stun.StunServer;
+import io.p2pd.stun.StunServerConfig;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class NodeCommandTest {
+    static StunServer stun;
+    static String stunAt;
+
+    @BeforeAll
+    static void start() throws Exception {
+        stun = StunServer.start(StunServerConfig.rfc5780(InetAddress.getByName("127.0.0.1"), 0,
+                InetAddress.getByName("127.0.0.2"), 0)).join();
+        stunAt = Addresses.show(stun.primaryAddress());
+    }
+
+    @AfterAll
+    static void stop() {
+        stun.close();
+    }
+
+    @Test
+    void nodePrintsAParseableAddressFirstAndEndsWithItsInput() throws Exception {
+        P2pd.Result r = P2pd.run("", "node", "--interface", "lo", "--stun", stunAt, "--port", "0");
+        assertThat(r.exit()).as(r.err()).isZero();
+        PeerAddress address = PeerAddress.parse(r.out().lines().findFirst().orElseThrow());
+        assertThat(address.v4()).singleElement().satisfies(v4 -> {
+            assertThat(v4.externalIp()).isEqualTo(InetAddress.getByName("127.0.0.1"));
+            assertThat(v4.nat()).isEqualTo(NatType.OPEN_INTERNET);
+        });
+        assertThat(address.signal()).isEmpty();
+        assertThat(r.err()).contains("interface lo: NAT open internet").contains("node closed");
+    }
+
+    @Test
+    void jsonIsOneObjectWithTheAddressAndInterfaces() throws Exception {
+        P2pd.Result r = P2pd.run("", "node", "--interface", "lo", "--stun", stunAt, "--port", "0", "--json",
+                "--quiet");
+        assertThat(r.exit()).as(r.err()).isZero();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = (Map<String, Object>) Json.parse(r.out().lines().findFirst().orElseThrow());
+        PeerAddress address = PeerAddress.parse((String) m.get("address"));
+        assertThat(m.get("nodeId")).isEqualTo(address.nodeId().value());
+        assertThat(m.get("machineId")).isEqualTo(address.machineId().value());
+        assertThat(((Number) m.get("listenPort")).intValue()).isEqualTo(address.v4().get(0).port());
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> ifs = (List<Map<String, Object>>) m.get("interfaces");
+        assertThat(ifs).singleElement().satisfies(i -> {
+            assertThat(i.get("name")).isEqualTo("lo");
+            assertThat(((Number) i.get("natType")).intValue()).isEqualTo(1);
+            assertThat(i.get("measured")).isEqualTo(true);
+            assertThat(i.get("externals")).isEqualTo(List.of("127.0.0.1", "::1"));
+        });
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void sigtermClosesTheNodeAndEndsTheProcess() throws Exception {
+        try (P2pd p = P2pd.start("node", "--interface", "lo", "--port", "0")) {
+            PeerAddress.parse(p.readLine());
+            p.process.toHandle().destroy(); // SIGTERM, leaving the streams open (Process.destroy closes them)
+            assertThat(p.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            String err = new String(p.process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(err).contains("node closed");
+        }
+    }
+
+    @Test
+    void aTakenPortIsAnErrorNamingTheOption() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            P2pd.Result r = P2pd.run("", "node", "--interface", "lo", "--port", String.valueOf(taken.getLocalPort()),
+                    "--json", "--quiet");
+            assertThat(r.exit()).isEqualTo(1);
+            assertThat(r.out()).startsWith("{\"error\":\"listenPort: port " + taken.getLocalPort() + " is taken");
+        }
+    }
+
+    @Test
+    void noUsableBrokerIsAnErrorNamingTheOption() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        P2pd.Result r = P2pd.run("", "node", "--interface", "lo", "--port", "0", "--broker", "127.0.0.1:" + port,
+                "--json", "--quiet");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.out()).startsWith("{\"error\":\"brokers: no broker could be used");
+    }
+
+    @Test
+    void aMalformedBrokerIsAUsageError() throws Exception {
+        P2pd.Result r = P2pd.run("", "node", "--interface", "lo", "--broker", "127.0.0.1:99999");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--broker: broker port");
+    }
+
+    @Test
+    void nodeHasHelp() throws Exception {
+        P2pd.Result r = P2pd.run("", "node", "--help");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).startsWith("Usage: p2pd node").contains("--broker").contains("--stun");
+    }
+}

@@ -1,0 +1,340 @@
+package io.p2pd.node;
+
+import io.p2pd.nat.DeltaType;
+import io.p2pd.nat.NatType;
+import io.p2pd.nat.PortDelta;
+import io.p2pd.nic.Interface;
+import io.p2pd.node.addr.PeerAddress;
+import io.p2pd.node.id.MachineId;
+import io.p2pd.node.id.NodeId;
+import io.p2pd.node.id.NodeKey;
+import io.p2pd.node.id.NodePublicKey;
+import io.p2pd.node.mqtt.MqttBroker;
+import io.p2pd.node.signal.SignalPolicy;
+import io.p2pd.node.signal.SignalReceipt;
+import io.p2pd.node.signal.SignalStats;
+import io.p2pd.pipe.Pipe;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * A P2PD node: its interfaces with their measured NAT, a listening TCP server on each, a key pair that names it,
+ * and its subscriptions at signalling brokers. Its {@link #address()} is what another node needs to reach it, in
+ * the original P2PD's text format.
+ *
+ * <pre>{@code
+ * Node node = Node.builder().stunServers(List.of(stun)).listenPort(0).build().start().join();
+ * System.out.println(node.address());
+ * node.close().join();
+ * }</pre>
+ *
+ * <p>What {@link Builder#start()} does, in order:
+ * <ol>
+ *   <li>takes the interfaces (given, or those holding a default route), sorted by name as the original sorts
+ *       them, the machine id, the listen port and the key;</li>
+ *   <li>opens a TCP server on each interface's first route of each family, on the listen port. A taken port fails
+ *       the start with a {@link NodeStartException} naming {@code listenPort}: the port is derived from the machine
+ *       id so that a restarted node keeps the address peers know, and silently moving to another port would break
+ *       that; pass {@code listenPort(0)} for any free port. The servers open before detection, so a taken port
+ *       fails at once rather than after seconds of STUN;</li>
+ *   <li>detects each interface's NAT type and delta, all interfaces in parallel, each bounded by the detection
+ *       time limit. An interface whose detection fails (time limit, broken servers) is kept, not dropped as the
+ *       original drops it: it stays reachable from its LAN and by reverse connections, and its records carry the
+ *       original's "not measured" defaults {@link #UNMEASURED_NAT} and {@link #UNMEASURED_DELTA} with its NIC IP as
+ *       external IP. The failure is reported to the progress listener and in {@link NodeInterface#detectionError()}.
+ *       No STUN servers at all means no detection: every interface is recorded the same way. No answer from any
+ *       server is a result, not a failure: {@link NatType#BLOCKED};</li>
+ *   <li>connects to the brokers, all at once, and subscribes at each to the node id (the original's topic). A
+ *       broker that cannot be reached or refuses is reported and left out of the address; the start fails (naming
+ *       {@code brokers}) only when brokers were given and none could be used;</li>
+ *   <li>makes the peer address: its signalling indexes are the positions, in the broker list, of the brokers
+ *       used. Nothing is published.</li>
+ * </ol>
+ * If any step fails, everything opened so far is closed before the future fails.
+ */
+public final class Node {
+
+    /** The NAT type an interface's records carry when it was not measured: the original's default. */
+    public static final NatType UNMEASURED_NAT = NatType.PORT_RESTRICTED;
+    /** The delta an interface's records carry when it was not measured: the original's default. */
+    public static final PortDelta UNMEASURED_DELTA = PortDelta.of(DeltaType.RANDOM);
+
+    private final NodeKey key;
+    private final MachineId machineId;
+    private final PeerAddress address;
+    private final List<NodeInterface> interfaces;
+    private final List<Pipe> servers;
+    private final NodeSignals signals;
+    private final AtomicReference<CompletableFuture<Void>> closing = new AtomicReference<>();
+
+    Node(NodeKey key, MachineId machineId, PeerAddress address, List<NodeInterface> interfaces, List<Pipe> servers,
+            NodeSignals signals) {
+        this.key = key;
+        this.machineId = machineId;
+        this.address = address;
+        this.interfaces = List.copyOf(interfaces);
+        this.servers = List.copyOf(servers);
+        this.signals = signals;
+    }
+
+    /** A builder with the defaults documented on each option. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The node's peer address. */
+    public PeerAddress address() {
+        return address;
+    }
+
+    /** The node's id (its signalling topic). */
+    public NodeId id() {
+        return key.nodeId();
+    }
+
+    /** The public half of the node's key, which peers check its signatures with. */
+    public NodePublicKey publicKey() {
+        return key.publicKey();
+    }
+
+    /** The id of the machine the node runs on. */
+    public MachineId machineId() {
+        return machineId;
+    }
+
+    /** The interfaces the node uses, in the order of its address records (by name). */
+    public List<NodeInterface> interfaces() {
+        return interfaces;
+    }
+
+    /** The port the node's TCP servers listen on (the one picked when the listen port was 0). */
+    public int listenPort() {
+        return servers.get(0).localAddress().getPort();
+    }
+
+    /** Where the node's TCP servers listen, one per interface and family. */
+    public List<InetSocketAddress> listenAddresses() {
+        return servers.stream().map(Pipe::localAddress).toList();
+    }
+
+    /** The brokers the node is subscribed at, as their indexes in the builder's list (the address's signal field). */
+    public List<Integer> brokerIndexes() {
+        return signals.connected().stream().map(NodeSignals.Connected::index).toList();
+    }
+
+    /** Signalling messages received: accepted, and dropped by reason. */
+    public SignalStats signalStats() {
+        return signals.inbox().stats();
+    }
+
+    /**
+     * Closes everything the node opened and completes when all of it is closed. Idempotent: later calls return the
+     * same future.
+     */
+    public CompletableFuture<Void> close() {
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        if (!closing.compareAndSet(null, mine)) {
+            return closing.get();
+        }
+        CompletableFuture.allOf(closeAll(servers), signals.close()).whenComplete((v, e) -> mine.complete(null));
+        return mine;
+    }
+
+    /** True once {@link #close()} was called. */
+    public boolean isClosed() {
+        return closing.get() != null;
+    }
+
+    static CompletableFuture<Void> closeAll(List<Pipe> pipes) {
+        return CompletableFuture.allOf(pipes.stream().map(Pipe::closeAsync).toArray(CompletableFuture[]::new));
+    }
+
+    @Override
+    public String toString() {
+        return "Node " + id().value() + " " + address;
+    }
+
+    /** The options of a node: immutable once built, checked at {@link #build()}. */
+    public static final class Builder {
+        private List<Interface> interfaces;
+        private List<InetSocketAddress> stunServers = List.of();
+        private List<MqttBroker> brokers = List.of();
+        private SignalPolicy signalPolicy = SignalPolicy.defaults();
+        private Consumer<SignalReceipt> signalListener = receipt -> { };
+        private NodeKey key;
+        private Path keyFile;
+        private MachineId machineId;
+        private Integer listenPort;
+        private Duration detectionTimeLimit = Duration.ofSeconds(5);
+        private Consumer<String> progress = line -> { };
+
+        private Builder() {
+        }
+
+        /**
+         * The interfaces to use, with their route pools (e.g. the loopback interface from {@code Nics.byName("lo")}
+         * in tests). Default: the interfaces holding the IPv4 or IPv6 default route, as {@code io.p2pd.nic.Nics}
+         * decides.
+         */
+        public Builder interfaces(List<Interface> interfaces) {
+            this.interfaces = List.copyOf(interfaces);
+            return this;
+        }
+
+        /**
+         * STUN servers (their primary addresses) that detect each interface's NAT; an interface uses those of the
+         * family it is measured in (IPv4 when it has an IPv4 route). They need an alternate address (RFC 5780
+         * OTHER-ADDRESS or RFC 3489 CHANGED-ADDRESS). Default: none, so nothing is detected (see {@link Node}).
+         */
+        public Builder stunServers(List<InetSocketAddress> servers) {
+            this.stunServers = List.copyOf(servers);
+            return this;
+        }
+
+        /**
+         * MQTT brokers for signalling, in order: a broker's position is its index in the address. Default: none
+         * (the address lists no broker, written {@code None}).
+         */
+        public Builder brokers(List<MqttBroker> brokers) {
+            this.brokers = List.copyOf(brokers);
+            return this;
+        }
+
+        /** How received signalling messages are checked. Default: {@link SignalPolicy#defaults()} (signed only). */
+        public Builder signalPolicy(SignalPolicy policy) {
+            this.signalPolicy = Objects.requireNonNull(policy, "signalPolicy");
+            return this;
+        }
+
+        /**
+         * Told each signalling message accepted (signed, fresh, not seen before, from any broker). Called on an event
+         * loop: it must not block. Default: nothing.
+         */
+        public Builder signalListener(Consumer<SignalReceipt> listener) {
+            this.signalListener = Objects.requireNonNull(listener, "signalListener");
+            return this;
+        }
+
+        /** The node's key. Default: the one in {@link #keyFile}, else a new key for this run only. */
+        public Builder key(NodeKey key) {
+            this.key = Objects.requireNonNull(key, "key");
+            return this;
+        }
+
+        /**
+         * A file holding the node's key (the original's hex, or PEM), created with a new key in hex when it does
+         * not exist, so the node keeps its id across runs.
+         */
+        public Builder keyFile(Path file) {
+            this.keyFile = Objects.requireNonNull(file, "keyFile");
+            return this;
+        }
+
+        /** The machine id. Default: this machine's ({@link MachineId#ofThisMachine()}, else the original's fallback). */
+        public Builder machineId(MachineId id) {
+            this.machineId = Objects.requireNonNull(id, "machineId");
+            return this;
+        }
+
+        /**
+         * The TCP port to listen on, 1 to 65535, or 0 for any free port. Default: derived from the machine id as the
+         * original derives it ({@link MachineId#defaultListenPort()}), 10000 to 60000.
+         */
+        public Builder listenPort(int port) {
+            this.listenPort = port;
+            return this;
+        }
+
+        /** How long the NAT detection of each interface may take (they run in parallel). Default: 5 s. */
+        public Builder detectionTimeLimit(Duration limit) {
+            this.detectionTimeLimit = Objects.requireNonNull(limit, "detectionTimeLimit");
+            return this;
+        }
+
+        /**
+         * Told one line per step of the start, e.g. {@code "interface eth0: NAT restricted, delta independent +1"};
+         * called from start threads (never an event loop); must not block. Default: nothing.
+         */
+        public Builder progress(Consumer<String> listener) {
+            this.progress = Objects.requireNonNull(listener, "progress");
+            return this;
+        }
+
+        /**
+         * Checks the options and freezes them.
+         *
+         * @throws IllegalArgumentException naming the option at fault
+         */
+        public Config build() {
+            if (interfaces != null && interfaces.isEmpty()) {
+                throw new IllegalArgumentException("interfaces: an empty list; leave it unset for the default ones");
+            }
+            if (listenPort != null && (listenPort < 0 || listenPort > 65535)) {
+                throw new IllegalArgumentException("listenPort: " + listenPort + " is outside 0..65535");
+            }
+            if (detectionTimeLimit.isNegative() || detectionTimeLimit.isZero()) {
+                throw new IllegalArgumentException("detectionTimeLimit: must be positive, not " + detectionTimeLimit);
+            }
+            if (key != null && keyFile != null) {
+                throw new IllegalArgumentException("key: give a key or a key file, not both");
+            }
+            if (brokers.size() > PeerAddress.MAX_SIGNALS) {
+                throw new IllegalArgumentException("brokers: " + brokers.size() + " given, at most "
+                        + PeerAddress.MAX_SIGNALS + " fit in an address");
+            }
+            if (stunServers.stream().anyMatch(s -> s.isUnresolved() || s.getPort() == 0)) {
+                throw new IllegalArgumentException("stunServers: each needs a resolved IP and a port");
+            }
+            return new Config(Optional.ofNullable(interfaces), stunServers, brokers, Optional.ofNullable(key),
+                    Optional.ofNullable(keyFile), Optional.ofNullable(machineId), Optional.ofNullable(listenPort),
+                    detectionTimeLimit, progress, signalPolicy, signalListener);
+        }
+
+        /** {@code build().start()}. */
+        public CompletableFuture<Node> start() {
+            return build().start();
+        }
+    }
+
+    /**
+     * A node's checked options (see {@link Builder} for each).
+     *
+     * @param interfaces empty: the default interfaces
+     * @param listenPort empty: derived from the machine id
+     */
+    public record Config(Optional<List<Interface>> interfaces, List<InetSocketAddress> stunServers,
+            List<MqttBroker> brokers, Optional<NodeKey> key, Optional<Path> keyFile, Optional<MachineId> machineId,
+            Optional<Integer> listenPort, Duration detectionTimeLimit, Consumer<String> progress,
+            SignalPolicy signalPolicy, Consumer<SignalReceipt> signalListener) {
+
+        public Config {
+            Objects.requireNonNull(interfaces, "interfaces");
+            stunServers = List.copyOf(stunServers);
+            brokers = List.copyOf(brokers);
+            Objects.requireNonNull(key, "key");
+            Objects.requireNonNull(keyFile, "keyFile");
+            Objects.requireNonNull(machineId, "machineId");
+            Objects.requireNonNull(listenPort, "listenPort");
+            Objects.requireNonNull(detectionTimeLimit, "detectionTimeLimit");
+            Objects.requireNonNull(progress, "progress");
+            Objects.requireNonNull(signalPolicy, "signalPolicy");
+            Objects.requireNonNull(signalListener, "signalListener");
+        }
+
+        /**
+         * Starts a node with these options (see {@link Node} for the steps). Fails with a {@link NodeStartException}
+         * naming the option at fault; whatever was opened is closed first. Cancelling the future does not stop a
+         * start under way, but a node that finishes starting after that is closed at once.
+         */
+        public CompletableFuture<Node> start() {
+            return NodeStart.start(this);
+        }
+    }
+}

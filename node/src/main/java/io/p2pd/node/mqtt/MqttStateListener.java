@@ -1,0 +1,27 @@
+package io.p2pd.node.mqtt;
+
+import java.time.Duration;
+
+/**
+ * Hears a client's connection come and go ({@link MqttClient#stateListener}). Called on the client's event loop; it
+ * must not block. Every method does nothing unless overridden.
+ */
+public interface MqttStateListener {
+
+    /** A CONNACK accepted the connection (the first one, or after a reconnect). */
+    default void connected(MqttProtocol protocol) {
+    }
+
+    /**
+     * The connection was lost. Not called for {@link MqttClient#close()}.
+     *
+     * @param cause why: an {@link MqttException} (for example {@link MqttException.TimedOut} for a broker silent
+     *              past the keep-alive), or the I/O error that ended the socket
+     */
+    default void disconnected(Throwable cause) {
+    }
+
+    /** The next connect attempt starts after {@code delay} (attempt 1 is the first after a loss). */
+    default void reconnecting(int attempt, Duration delay) {
+    }
+}

@@ -1,0 +1,61 @@
+package io.p2pd.node.signal;
+
+import io.p2pd.node.id.NodeKey;
+import io.p2pd.node.id.NodePublicKey;
+import java.util.Objects;
+
+/**
+ * The sending side of signalling: a message and the recipient's key in, the MQTT payload out. No network I/O;
+ * immutable and thread-safe.
+ *
+ * <p>Every message is signed by this node's key: the {@code cipher.vk} field is set to our public key, and the
+ * signature (secp256k1 ECDSA, SHA-256, low s, 64 bytes r || s, in hex) covers a fixed context string, the type
+ * byte and the whole JSON before the signature member, which is added last as {@code "sig"}. The original reads
+ * members by name and ignores it, so Python nodes read our messages. The payload is the original's: hex of a flag
+ * byte (1 encrypted, 0 plaintext) and the body, ECIES-encrypted to the recipient's key with the original's cipher.
+ *
+ * <p>A message to a peer whose key we know is always encrypted ({@link #seal}); {@link #sealPlaintext} is only for
+ * a first message to a peer whose key we do not know yet (its address carries only the hash of it).
+ */
+public final class SignalSealer {
+
+    private final NodeKey key;
+
+    /** A sealer signing as the node with {@code key}. */
+    public SignalSealer(NodeKey key) {
+        this.key = Objects.requireNonNull(key, "key");
+    }
+
+    /**
+     * Signs the message and encrypts it to {@code recipient}.
+     *
+     * @throws IllegalArgumentException if the message's source address is not this node's (its node id), or the
+     *     recipient key does not hash to the node id of the message's destination
+     */
+    public byte[] seal(SignalMessage message, NodePublicKey recipient) {
+        Objects.requireNonNull(recipient, "recipient");
+        byte[] plain = signed(message);
+        if (!message.destination().nodeId().matches(recipient)) {
+            throw new IllegalArgumentException("recipient key does not belong to " + message.destination().nodeId());
+        }
+        return SignalCodec.wire(true, recipient.encrypt(plain));
+    }
+
+    /**
+     * Signs the message and leaves it readable by anyone: only for a peer whose key is not known yet.
+     *
+     * @throws IllegalArgumentException if the message's source address is not this node's
+     */
+    public byte[] sealPlaintext(SignalMessage message) {
+        return SignalCodec.wire(false, signed(message));
+    }
+
+    private byte[] signed(SignalMessage message) {
+        Objects.requireNonNull(message, "message");
+        if (!message.source().nodeId().equals(key.nodeId())) {
+            throw new IllegalArgumentException("the message's source address is " + message.source().nodeId()
+                    + ", not this node (" + key.nodeId() + ")");
+        }
+        return SignalCodec.signedPlain(message.withSenderKey(key.publicKey()), key);
+    }
+}

@@ -1,0 +1,386 @@
+package io.p2pd.node.signal;
+
+import io.p2pd.node.id.NodeId;
+import io.p2pd.node.id.NodeKey;
+import io.p2pd.node.id.NodePublicKey;
+import io.p2pd.node.mqtt.MqttBroker;
+import io.p2pd.node.mqtt.MqttClient;
+import io.p2pd.node.mqtt.MqttClientConf;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The signalling channel between nodes, through several MQTT brokers: a node's topic is its node id, and it is
+ * subscribed to it on every broker it listens on.
+ *
+ * <p>Brokers are named by their index in one list that every node shares, as the original's {@code MQTT_SERVERS}: a
+ * peer address lists the indexes of the brokers its node listens on ({@link io.p2pd.node.addr.PeerAddress#signal()}).
+ * {@link #send} seals a message once ({@link SignalSealer}: signed, and encrypted when the peer's key is known) and
+ * publishes the same bytes through up to {@link Builder#fanout} (default 2) of the peer's brokers, those we are
+ * connected to first, connecting to the others when needed (as the original loads a signal pipe for a broker it
+ * has not). Messages arriving on our topic, from any broker, go through one {@link SignalInbox}, so a message that
+ * came through two brokers is accepted once (the second copy is a {@link SignalDrop#DUPLICATE}).
+ *
+ * <p>Checking (ECIES, ECDSA) runs on one thread of its own, off the MQTT event loops, behind a bounded queue
+ * ({@value #QUEUE} messages); beyond it messages are dropped and counted ({@link SignallingStats#overloaded()}).
+ * The listener runs on that thread. Thread-safe. Reconnecting to a broker is the MQTT client's
+ * ({@link MqttClient}): the subscription is made again after each reconnect.
+ */
+public final class Signalling implements AutoCloseable {
+
+    static final int QUEUE = 1024;
+    static final int KNOWN_KEYS = 4096;
+
+    private final NodeKey key;
+    private final List<MqttBroker> brokers;
+    private final MqttClientConf clientConf;
+    private final int fanout;
+    private final SignalInbox inbox;
+    private final SignalSealer sealer;
+    private final SignalListener listener;
+    private final ThreadPoolExecutor checker;
+    private final Map<Integer, CompletableFuture<MqttClient>> clients = new ConcurrentHashMap<>();
+    private final List<Integer> listening = new ArrayList<>();
+    private final Map<NodeId, NodePublicKey> knownKeys = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<NodeId, NodePublicKey> eldest) {
+            return size() > KNOWN_KEYS;
+        }
+    };
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicLong received = new AtomicLong();
+    private final AtomicLong overloaded = new AtomicLong();
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong published = new AtomicLong();
+    private final AtomicLong publishFailed = new AtomicLong();
+
+    private Signalling(Builder b) {
+        this.key = b.key;
+        this.brokers = List.copyOf(b.brokers);
+        this.clientConf = b.clientConf;
+        this.fanout = b.fanout;
+        this.inbox = new SignalInbox(b.key, b.policy, b.clock);
+        this.sealer = new SignalSealer(b.key);
+        this.listener = b.listener;
+        this.checker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
+            Thread t = new Thread(r, "p2pd-signalling-" + b.key.nodeId());
+            t.setDaemon(true);
+            return t;
+        }, (r, pool) -> overloaded.incrementAndGet());
+    }
+
+    /** A builder for the node with {@code key}. */
+    public static Builder builder(NodeKey key) {
+        return new Builder(key);
+    }
+
+    /** The broker indexes this node listens on (subscribed to its topic): what its peer address lists. */
+    public List<Integer> listening() {
+        synchronized (listening) {
+            return List.copyOf(listening);
+        }
+    }
+
+    /**
+     * Sends {@code message}, signed and encrypted to {@code recipientKey}, to the node of its destination address.
+     *
+     * @return completes with the index of the first broker that acknowledged it (the other copies go on in the
+     *     background); fails with {@link SignallingException} when none of the chosen brokers took it
+     * @throws IllegalArgumentException if the message's source is not this node, the key is not the destination's,
+     *     or the destination lists no broker in our list
+     */
+    public CompletableFuture<Integer> send(SignalMessage message, NodePublicKey recipientKey) {
+        byte[] sealed = sealer.seal(message, recipientKey);
+        learn(recipientKey);
+        return publish(message, sealed);
+    }
+
+    /**
+     * Sends {@code message} to the node of its destination address, encrypted to that node's key when it is known
+     * (given to {@link #send(SignalMessage, NodePublicKey)} before, or learned from a signed message it sent us:
+     * the first message to a peer whose key is known is never plaintext), else signed in plaintext (a first
+     * message to a peer we only know by address). Otherwise as {@link #send(SignalMessage, NodePublicKey)}.
+     */
+    public CompletableFuture<Integer> send(SignalMessage message) {
+        NodePublicKey known = knownKey(message.destination().nodeId());
+        return known != null ? send(message, known) : publish(message, sealer.sealPlaintext(message));
+    }
+
+    /** The key of node {@code id} when known (bounded memory: the {@value #KNOWN_KEYS} most recent peers). */
+    NodePublicKey knownKey(NodeId id) {
+        synchronized (knownKeys) {
+            return knownKeys.get(id);
+        }
+    }
+
+    private void learn(NodePublicKey key) {
+        synchronized (knownKeys) {
+            knownKeys.put(key.nodeId(), key);
+        }
+    }
+
+    /** Counts so far. */
+    public SignallingStats stats() {
+        return new SignallingStats(inbox.stats(), received.get(), overloaded.get(), sent.get(), published.get(),
+                publishFailed.get());
+    }
+
+    /** Closes every broker connection and the checking thread. Idempotent; completes when the clients are closed. */
+    public CompletableFuture<Void> closeAsync() {
+        if (!closed.compareAndSet(false, true)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        List<CompletableFuture<Void>> closing = new ArrayList<>();
+        for (CompletableFuture<MqttClient> c : clients.values()) {
+            closing.add(c.handle((client, e) -> client).thenCompose(client ->
+                    client == null ? CompletableFuture.<Void>completedFuture(null) : client.close()));
+        }
+        checker.shutdownNow();
+        return CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new));
+    }
+
+    /** {@link #closeAsync()}, waiting for it (at most 10 seconds). */
+    @Override
+    public void close() {
+        try {
+            closeAsync().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // Closing is best effort: each client has closed its socket or will on its own loop.
+        }
+    }
+
+    private CompletableFuture<Integer> publish(SignalMessage message, byte[] sealed) {
+        if (closed.get()) {
+            return CompletableFuture.failedFuture(new SignallingException("signalling is closed", null));
+        }
+        List<Integer> candidates = new ArrayList<>();
+        for (int index : message.destination().signal()) {
+            if (index < brokers.size()) {
+                candidates.add(index);
+            }
+        }
+        if (candidates.isEmpty()) {
+            throw new IllegalArgumentException("the destination lists brokers " + message.destination().signal()
+                    + ", none in our list of " + brokers.size());
+        }
+        // Brokers we are connected to first, keeping the peer's order otherwise.
+        List<Integer> ordered = new ArrayList<>();
+        for (int index : candidates) {
+            if (isConnected(index)) {
+                ordered.add(index);
+            }
+        }
+        for (int index : candidates) {
+            if (!ordered.contains(index)) {
+                ordered.add(index);
+            }
+        }
+        sent.incrementAndGet();
+        String topic = message.destination().nodeId().value();
+        CompletableFuture<Integer> first = new CompletableFuture<>();
+        AtomicInteger next = new AtomicInteger(Math.min(fanout, ordered.size()));
+        AtomicInteger pending = new AtomicInteger(Math.min(fanout, ordered.size()));
+        AtomicReference<Throwable> lastError = new AtomicReference<>();
+        for (int i = 0; i < Math.min(fanout, ordered.size()); i++) {
+            publishVia(ordered, i, topic, sealed, first, next, pending, lastError);
+        }
+        return first;
+    }
+
+    /** One copy through broker {@code ordered[at]}; on failure the next unused broker takes its place. */
+    private void publishVia(List<Integer> ordered, int at, String topic, byte[] sealed,
+            CompletableFuture<Integer> first, AtomicInteger next, AtomicInteger pending,
+            AtomicReference<Throwable> lastError) {
+        int index = ordered.get(at);
+        client(index).thenCompose(c -> c.publish(topic, sealed)).whenComplete((v, e) -> {
+            if (e == null) {
+                published.incrementAndGet();
+                first.complete(index);
+                pending.decrementAndGet();
+                return;
+            }
+            publishFailed.incrementAndGet();
+            lastError.set(e);
+            int replacement = next.getAndIncrement();
+            if (replacement < ordered.size() && !closed.get()) {
+                publishVia(ordered, replacement, topic, sealed, first, next, pending, lastError);
+            } else if (pending.decrementAndGet() == 0) {
+                first.completeExceptionally(new SignallingException(
+                        "no broker of " + ordered + " took the message", lastError.get()));
+            }
+        });
+    }
+
+    private boolean isConnected(int index) {
+        CompletableFuture<MqttClient> c = clients.get(index);
+        return c != null && c.isDone() && !c.isCompletedExceptionally() && c.join().isConnected();
+    }
+
+    /** The client of broker {@code index}, connected once and kept; a failed connect is tried again next time. */
+    private CompletableFuture<MqttClient> client(int index) {
+        CompletableFuture<MqttClient> c = clients.computeIfAbsent(index,
+                i -> MqttClient.connect(brokers.get(i), clientConf));
+        if (c.isCompletedExceptionally()) {
+            clients.remove(index, c);
+            c = clients.computeIfAbsent(index, i -> MqttClient.connect(brokers.get(i), clientConf));
+        }
+        if (closed.get()) {
+            c.thenAccept(MqttClient::close);
+        }
+        return c;
+    }
+
+    private void onMessage(byte[] payload) {
+        received.incrementAndGet();
+        try {
+            checker.execute(() -> deliver(inbox.receive(payload)));
+        } catch (RejectedExecutionException e) {
+            overloaded.incrementAndGet(); // closed
+        }
+    }
+
+    private void deliver(SignalResult r) {
+        try {
+            if (r instanceof SignalResult.Accepted a) {
+                if (a.receipt().signed()) {
+                    // The inbox checked that this key hashes to the sender's node id.
+                    a.receipt().message().senderKey().ifPresent(this::learn);
+                }
+                listener.accepted(a.receipt());
+            } else if (r instanceof SignalResult.Dropped d) {
+                listener.dropped(d.reason(), d.detail());
+            }
+        } catch (RuntimeException e) {
+            // A listener's failure loses only its own message.
+        }
+    }
+
+    private CompletableFuture<Signalling> start(List<Integer> listenOn) {
+        String topic = key.nodeId().value();
+        List<CompletableFuture<Void>> subscribed = new ArrayList<>();
+        AtomicReference<Throwable> lastError = new AtomicReference<>();
+        for (int index : listenOn) {
+            subscribed.add(client(index).thenCompose(c -> c.subscribe(topic, (t, payload) -> onMessage(payload)))
+                    .handle((v, e) -> {
+                        if (e == null) {
+                            synchronized (listening) {
+                                listening.add(index);
+                                listening.sort(null);
+                            }
+                        } else {
+                            lastError.set(e);
+                        }
+                        return null;
+                    }));
+        }
+        return CompletableFuture.allOf(subscribed.toArray(CompletableFuture[]::new)).thenCompose(v -> {
+            if (listening().isEmpty()) {
+                closeAsync();
+                return CompletableFuture.failedFuture(
+                        new SignallingException("no broker of " + listenOn + " took our subscription", lastError.get()));
+            }
+            return CompletableFuture.completedFuture(this);
+        });
+    }
+
+    /** How signalling is made; {@link #start()} connects. */
+    public static final class Builder {
+        private final NodeKey key;
+        private List<MqttBroker> brokers = List.of();
+        private List<Integer> listenOn;
+        private MqttClientConf clientConf = MqttClientConf.builder().build();
+        private SignalPolicy policy = SignalPolicy.defaults();
+        private java.time.InstantSource clock = java.time.InstantSource.system();
+        private int fanout = 2;
+        private SignalListener listener = receipt -> { };
+
+        private Builder(NodeKey key) {
+            this.key = Objects.requireNonNull(key, "key");
+        }
+
+        /** The shared broker list: a broker's index here is the index peer addresses use. Required, not empty. */
+        public Builder brokers(List<MqttBroker> brokers) {
+            this.brokers = List.copyOf(brokers);
+            return this;
+        }
+
+        /** The indexes of the brokers to listen on; default all of them. */
+        public Builder listenOn(List<Integer> indexes) {
+            this.listenOn = List.copyOf(indexes);
+            return this;
+        }
+
+        /** How each broker is connected (keep-alive, reconnect backoff, MQTT version); default the client's. */
+        public Builder clientConf(MqttClientConf conf) {
+            this.clientConf = Objects.requireNonNull(conf, "conf");
+            return this;
+        }
+
+        /** What is accepted; default {@link SignalPolicy#defaults()}. */
+        public Builder policy(SignalPolicy policy) {
+            this.policy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /** The clock ttls are checked against; default the system's. */
+        public Builder clock(java.time.InstantSource clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Through how many of the peer's brokers a message goes (1 to 6); default 2. */
+        public Builder fanout(int fanout) {
+            if (fanout < 1 || fanout > 6) {
+                throw new IllegalArgumentException("fanout must be 1 to 6, got " + fanout);
+            }
+            this.fanout = fanout;
+            return this;
+        }
+
+        /** Who hears accepted and dropped messages. */
+        public Builder listener(SignalListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * Connects to the brokers to listen on and subscribes to this node's topic on each.
+         *
+         * @return completes once every broker answered (subscribed or failed), with signalling listening on those
+         *     that took the subscription ({@link #listening()}); fails with {@link SignallingException} when none did
+         * @throws IllegalArgumentException if there is no broker, or a listen index is not in the list
+         */
+        public CompletableFuture<Signalling> start() {
+            if (brokers.isEmpty()) {
+                throw new IllegalArgumentException("brokers: none given");
+            }
+            List<Integer> indexes = listenOn;
+            if (indexes == null) {
+                indexes = new ArrayList<>();
+                for (int i = 0; i < brokers.size(); i++) {
+                    indexes.add(i);
+                }
+            }
+            for (int i : indexes) {
+                if (i < 0 || i >= brokers.size()) {
+                    throw new IllegalArgumentException("listenOn: index " + i + " is not in the " + brokers.size()
+                            + " brokers");
+                }
+            }
+            return new Signalling(this).start(indexes);
+        }
+    }
+}
