@@ -17,7 +17,7 @@ import io.p2pd.node.AddressRecords.Pair;
 import io.p2pd.node.addr.PeerAddress;
 import io.p2pd.node.id.MachineId;
 import io.p2pd.node.id.NodeKey;
-import io.p2pd.node.signal.SignalInbox;
+import io.p2pd.node.signal.Signalling;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
@@ -45,7 +45,7 @@ final class NodeStart {
 
     private final Node.Config config;
     private final List<Pipe> opened = new ArrayList<>();
-    private NodeSignals signals;
+    private Optional<Signalling> signalling = Optional.empty();
     private List<CompletableFuture<Detection>> detections = List.of();
 
     private NodeStart(Node.Config config) {
@@ -112,18 +112,18 @@ final class NodeStart {
         }
 
         try {
-            signals = NodeSignals.connect(config.brokers(), key, new SignalInbox(key, config.signalPolicy()),
-                    config.signalListener(), this::progress).get();
+            signalling = NodeSignals.start(config.brokers(), key, config.signalPolicy(), config.signalListener(),
+                    this::progress).get();
         } catch (ExecutionException e) {
             Throwable cause = NodeSignals.unwrap(e.getCause());
             throw cause instanceof NodeStartException n ? n
                     : new NodeStartException("brokers", NodeSignals.message(cause), cause);
         }
-        List<Integer> signal = signals.connected().stream().map(NodeSignals.Connected::index).toList();
+        List<Integer> signal = signalling.map(Signalling::listening).orElse(List.of());
 
         PeerAddress address = AddressRecords.make(key.nodeId(), machine, signal, port, measured);
         progress("address " + address);
-        return new Node(key, machine, address, described, opened, signals);
+        return new Node(key, machine, address, described, opened, signalling);
     }
 
     private NodeKey key() throws NodeStartException {
@@ -299,8 +299,7 @@ final class NodeStart {
 
     private void closeOpened() {
         try {
-            CompletableFuture.allOf(Node.closeAll(opened),
-                    signals == null ? CompletableFuture.completedFuture(null) : signals.close()).get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            CompletableFuture.allOf(Node.closeAll(opened), Node.closeSignalling(signalling)).get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException e) {
