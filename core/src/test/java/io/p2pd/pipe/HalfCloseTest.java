@@ -3,6 +3,7 @@ package io.p2pd.pipe;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.p2pd.net.EventLoops;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -72,10 +73,11 @@ class HalfCloseTest {
             assertThat(pipe.loop.submit(((TcpPipe) pipe)::readsWhilePaused).get(5, TimeUnit.SECONDS)).isZero();
             assertThat(got.toByteArray()).isEqualTo(data);
             assertThat(pipe.stats().receivedBytes()).isEqualTo(total);
-            // Each resume after the FIN registers the channel again once; a resume that never turned reading on
-            // would register again and again (hundreds of thousands of times, and one chunk a second).
+            // With epoll, each resume after the FIN registers the channel again once; a resume that never turned
+            // reading on would register again and again (hundreds of thousands of times, and one chunk a second).
+            // NIO stops reading by itself after a FIN, so it never needs to.
             int reregistered = pipe.loop.submit(((TcpPipe) pipe)::reregistrations).get(5, TimeUnit.SECONDS);
-            assertThat(reregistered).isBetween(1, total / limit + 2);
+            assertThat(reregistered).isBetween(EventLoops.isEpoll(pipe.loop) ? 1 : 0, total / limit + 2);
             pipe.closeFuture().get(5, TimeUnit.SECONDS); // the peer's end, once everything was taken
         }
     }
