@@ -286,7 +286,7 @@ class MqttClientTest {
                 await(second);
                 assertThat(got).hasSize(1);
                 assertThat(c.stats().dropped(MqttStats.Drop.HANDLER_FAILED)).isEqualTo(1);
-                assertThat(c.stats().delivered()).isEqualTo(1);
+                assertThat(c.stats().delivered()).isEqualTo(2);
             } finally {
                 await(c.close());
             }
