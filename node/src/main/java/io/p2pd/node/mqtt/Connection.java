@@ -64,6 +64,12 @@ final class Connection extends ChannelInboundHandlerAdapter {
                 connectTimeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+        }
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         if (ctx.pipeline().get("tls") == null) {
@@ -130,7 +136,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
             return;
         }
         accepted = true;
-        timer.cancel(false);
+        cancelTimer();
         long keepAliveMs = keepAlive.toMillis();
         ctx.pipeline().addBefore(ctx.name(), "keep-alive", new IdleStateHandler(keepAliveMs * 3 / 2,
                 keepAliveMs, 0, TimeUnit.MILLISECONDS));
@@ -173,9 +179,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        if (timer != null) {
-            timer.cancel(false);
-        }
+        cancelTimer();
         Throwable why = cause != null ? cause : accepted
                 ? new MqttException.Unreachable("the MQTT broker " + client.broker().hostPort()
                         + " closed the connection", null)

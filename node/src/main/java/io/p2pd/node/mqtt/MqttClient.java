@@ -360,6 +360,7 @@ public final class MqttClient {
             }
         });
         conn.established.whenComplete((c, e) -> {
+            conn.cancelTimer();
             if (attemptChannel == cf.channel()) {
                 attemptChannel = null;
             }
@@ -577,20 +578,18 @@ public final class MqttClient {
             dropped.get(MqttStats.Drop.NO_HANDLER).incrementAndGet();
             return;
         }
-        boolean handled = false;
+        // Counted before the handlers run: whoever a handler wakes sees the count that includes its message.
+        delivered.incrementAndGet();
         boolean failed = false;
         for (int i = 0; i < matching.size(); i++) {
             try {
                 matching.get(i).handler.onMessage(topic, i == matching.size() - 1 ? payload : payload.clone());
-                handled = true;
             } catch (RuntimeException e) {
                 failed = true;
                 LOG.warn("MQTT message handler for {} failed", matching.get(i).filter, e);
             }
         }
-        if (handled) {
-            delivered.incrementAndGet();
-        } else if (failed) {
+        if (failed) {
             dropped.get(MqttStats.Drop.HANDLER_FAILED).incrementAndGet();
         }
     }

@@ -8,6 +8,7 @@ import static io.p2pd.node.mqtt.MqttClientTest.into;
 import static io.p2pd.node.mqtt.MqttClientTest.next;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.p2pd.node.mqtt.MqttClientTest.Events;
 import io.p2pd.node.mqtt.MqttClientTest.Received;
 import io.p2pd.node.testing.Mosquitto;
 import io.p2pd.testing.LeakCheck;
@@ -258,23 +259,61 @@ class MqttProtocolTest {
     }
 
     @Test
+    void aPublishUnacknowledgedWhenTheConnectionIsLostIsSentAgainWithDup() throws Exception {
+        CompletableFuture<Void> script = new CompletableFuture<>();
+        try (ServerSocket server = new ServerSocket(0, 2, InetAddress.getByName("127.0.0.1"))) {
+            Thread peer = new Thread(() -> {
+                try {
+                    byte[] firstId = new byte[2];
+                    try (Socket s = server.accept()) {
+                        DataInputStream in = new DataInputStream(s.getInputStream());
+                        assertThat(skipPacket(in)).isEqualTo(0x10); // CONNECT
+                        s.getOutputStream().write(HEX.parseHex("20020000"));
+                        assertThat(in.readUnsignedByte()).isEqualTo(0x32); // PUBLISH QoS 1, no DUP
+                        byte[] rest = new byte[in.readUnsignedByte()];
+                        in.readFully(rest);
+                        System.arraycopy(rest, 2 + 1, firstId, 0, 2); // after the topic "t"
+                        // No PUBACK: the connection ends here.
+                    }
+                    try (Socket s = server.accept()) {
+                        DataInputStream in = new DataInputStream(s.getInputStream());
+                        assertThat(skipPacket(in)).isEqualTo(0x10);
+                        s.getOutputStream().write(HEX.parseHex("20020000"));
+                        assertThat(in.readUnsignedByte()).isEqualTo(0x3a); // PUBLISH QoS 1 with DUP
+                        byte[] rest = new byte[in.readUnsignedByte()];
+                        in.readFully(rest);
+                        assertThat(new byte[] {rest[3], rest[4]}).isEqualTo(firstId);
+                        assertThat(rest[5]).isEqualTo((byte) 'p');
+                        s.getOutputStream().write(new byte[] {0x40, 2, firstId[0], firstId[1]}); // PUBACK
+                        script.complete(null);
+                        s.getInputStream().read(); // until the client closes
+                    }
+                } catch (Throwable e) {
+                    script.completeExceptionally(e);
+                }
+            }, "scripted-broker");
+            peer.setDaemon(true);
+            peer.start();
+            MqttClient c = await(MqttClient.connect(MqttBroker.of("127.0.0.1", server.getLocalPort()),
+                    conf().protocol(MqttProtocol.V3_1_1).build()));
+            try {
+                await(c.publish("t", new byte[] {'p'}));
+                await(script);
+                assertThat(c.stats().published()).isEqualTo(1);
+                assertThat(c.stats().reconnects()).isEqualTo(1);
+            } finally {
+                await(c.close());
+            }
+        }
+    }
+
+    @Test
     void anOversizedInboundMessageIsDroppedAndCountedAndOneTooLargeToSkipCostsOnlyTheConnection()
             throws Exception {
         try (Mosquitto broker = Mosquitto.start(dir)) {
             MqttBroker where = MqttBroker.of(broker.host(), broker.port());
-            BlockingQueue<Object> events = new LinkedBlockingQueue<>();
             MqttClient receiver = await(MqttClient.connect(where, conf().maxInboundPayload(1000).build()));
-            receiver.stateListener(new MqttStateListener() {
-                @Override
-                public void connected(MqttProtocol protocol) {
-                    events.add("connected");
-                }
-
-                @Override
-                public void disconnected(Throwable cause) {
-                    events.add(cause);
-                }
-            });
+            Events events = Events.of(receiver);
             MqttClient sender = await(MqttClient.connect(where, conf().build()));
             try {
                 BlockingQueue<Received> got = new LinkedBlockingQueue<>();
@@ -287,9 +326,9 @@ class MqttProtocolTest {
 
                 // Past the limit and the header room: the packet cannot be read past, so the connection goes.
                 await(sender.publish("big", new byte[1000 + MqttClient.HEADER_ROOM + 1]));
-                Object lost = events.poll(WAIT, TimeUnit.SECONDS);
-                assertThat(lost).isInstanceOf(MqttException.PayloadTooLarge.class);
-                assertThat(events.poll(WAIT, TimeUnit.SECONDS)).isEqualTo("connected");
+                assertThat(events.next()).isInstanceOf(MqttException.PayloadTooLarge.class);
+                assertThat(events.next()).isEqualTo("reconnecting 1");
+                assertThat(events.next()).isEqualTo("connected V5");
                 // Resubscribed: the next message arrives (its SUBACK may follow the CONNACK by a moment, so publish
                 // until one gets through, boundedly).
                 Received after = null;
@@ -311,20 +350,14 @@ class MqttProtocolTest {
     @Test
     void reconnectDelaysGrowAndStayWithinTheBackoffBounds() throws Exception {
         try (Mosquitto broker = Mosquitto.start(dir)) {
-            BlockingQueue<Duration> delays = new LinkedBlockingQueue<>();
             MqttClient c = await(MqttClient.connect(MqttBroker.of(broker.host(), broker.port()),
                     conf().reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(160)).build()));
-            c.stateListener(new MqttStateListener() {
-                @Override
-                public void reconnecting(int attempt, Duration delay) {
-                    delays.add(delay);
-                }
-            });
+            Events events = Events.of(c);
             try {
                 broker.kill();
                 long[] ceilings = {20, 40, 80, 160, 160, 160};
                 for (long ceiling : ceilings) {
-                    Duration d = delays.poll(WAIT, TimeUnit.SECONDS);
+                    Duration d = events.delays.poll(WAIT, TimeUnit.SECONDS);
                     assertThat(d).isNotNull();
                     // Jitter: between half the ceiling and the ceiling.
                     assertThat(d.toNanos()).isBetween(Duration.ofMillis(ceiling).toNanos() / 2,
