@@ -265,6 +265,43 @@ class TurnCoturnLabTest {
     }
 
     @Test
+    void theRelayedPipeQueuesWithCountedDropsAndCarriesALink() throws Exception {
+        try (DatagramSocket peer = peer()) {
+            InetSocketAddress peerAddress = (InetSocketAddress) peer.getLocalSocketAddress();
+            TurnConfig conf = config().peer(peerAddress)
+                    .pipeConf(io.p2pd.pipe.PipeConf.builder().maxQsize(4).build()).build();
+            try (TurnAllocation a = await(TurnClient.allocate(coturn.address(), conf));
+                 Pipe local = await(io.p2pd.pipe.Pipes.udp().bind(new InetSocketAddress(LO, 0)).open())) {
+                exchangeUntil(a, peer, s -> s.sentChannelData() >= 1 && s.receivedChannelData() >= 1);
+                // A full queue of a UDP pipe drops its oldest message and counts it, here as anywhere.
+                java.util.concurrent.CountDownLatch all = new java.util.concurrent.CountDownLatch(20);
+                // The catch-all queue, claimed so it stays beside a handler, is offered each message before the handler
+                // that counts them.
+                a.pipe().subscribe(io.p2pd.pipe.Sub.ALL);
+                a.pipe().subscribe(io.p2pd.pipe.Sub.from(peerAddress), MsgHandler.plain((m, p) -> all.countDown()));
+                for (int i = 0; i < 20; i++) {
+                    byte[] d = ("n" + i).getBytes(UTF_8);
+                    peer.send(new DatagramPacket(d, d.length, a.relayedAddress()));
+                }
+                assertThat(all.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+                assertThat(a.pipe().stats().dropped()).isEqualTo(16);
+                for (int i = 16; i < 20; i++) {
+                    assertThat(new String(await(a.pipe().recv(WAIT)).data(), UTF_8)).isEqualTo("n" + i);
+                }
+                // A link into the relayed pipe: what reaches the local pipe goes on to the peer through the relay.
+                local.link(a.pipe());
+                byte[] linked = "through a link".getBytes(UTF_8);
+                try (DatagramSocket sender = new DatagramSocket(new InetSocketAddress(LO, 0))) {
+                    sender.send(new DatagramPacket(linked, linked.length, local.localAddress()));
+                }
+                DatagramPacket got = receive(peer);
+                assertThat(Arrays.copyOf(got.getData(), got.getLength())).isEqualTo(linked);
+                assertThat(got.getSocketAddress()).isEqualTo(a.relayedAddress());
+            }
+        }
+    }
+
+    @Test
     void closingDeletesTheAllocationOnTheServer() throws Exception {
         // Verbose, so coturn logs each request it handles. (It frees the 5-tuple on its own timer after the delete,
         // so an immediate second Allocate from the same port may still get 437: its log is the evidence.)
