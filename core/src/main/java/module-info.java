@@ -1,5 +1,5 @@
 /**
- * P2PD for Java: pipes over TCP and UDP, interfaces and routes, STUN and NAT detection.
+ * P2PD for Java: pipes over TCP and UDP, interfaces and routes, STUN and NAT detection, TURN relays.
  */
 @SuppressWarnings("module") // the qualified export names io.p2pd.cli and io.p2pd.node, built after this module
 module io.p2pd {
@@ -20,6 +20,7 @@ module io.p2pd {
     exports io.p2pd.nic;
     exports io.p2pd.stun;
     exports io.p2pd.nat;
+    exports io.p2pd.turn;
     // Not API: the JSON writer (shared with the command line), the loop-safe futures and channel factories (shared
     // with the node module).
     exports io.p2pd.internal to io.p2pd.cli, io.p2pd.node;

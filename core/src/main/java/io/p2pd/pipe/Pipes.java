@@ -64,6 +64,11 @@ public final class Pipes {
         }
     };
 
+    static {
+        // io.p2pd.turn's relayed pipes are UDP pipes over a channel of its own (see UdpPipeFactory).
+        io.p2pd.internal.UdpPipeFactory.register((ch, conf, dest) -> udp().conf(conf).newUdpPipe(ch, dest));
+    }
+
     private Pipes() {
     }
 

@@ -26,6 +26,26 @@ public final class StunAttribute {
     public static final int FINGERPRINT = 0x8028;
     public static final int RESPONSE_ORIGIN = 0x802B;
     public static final int OTHER_ADDRESS = 0x802C;
+    // TURN (RFC 8656, RFC 6062) and RFC 8489's newer integrity attributes
+    public static final int CHANNEL_NUMBER = 0x000C;
+    public static final int LIFETIME = 0x000D;
+    public static final int XOR_PEER_ADDRESS = 0x0012;
+    public static final int DATA = 0x0013;
+    public static final int XOR_RELAYED_ADDRESS = 0x0016;
+    public static final int REQUESTED_ADDRESS_FAMILY = 0x0017;
+    public static final int EVEN_PORT = 0x0018;
+    public static final int REQUESTED_TRANSPORT = 0x0019;
+    public static final int DONT_FRAGMENT = 0x001A;
+    public static final int MESSAGE_INTEGRITY_SHA256 = 0x001C;
+    public static final int PASSWORD_ALGORITHM = 0x001D;
+    public static final int USERHASH = 0x001E;
+    public static final int RESERVATION_TOKEN = 0x0022;
+    public static final int CONNECTION_ID = 0x002A;
+    public static final int ADDITIONAL_ADDRESS_FAMILY = 0x8000;
+    public static final int ADDRESS_ERROR_CODE = 0x8001;
+    public static final int PASSWORD_ALGORITHMS = 0x8002;
+    public static final int ALTERNATE_DOMAIN = 0x8003;
+    public static final int ICMP = 0x8004;
 
     private final int type;
     private final byte[] value;

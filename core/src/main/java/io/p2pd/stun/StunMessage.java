@@ -32,6 +32,19 @@ public final class StunMessage {
     /** The largest message: a 20-byte header and the 16-bit length field's maximum, rounded to 4. */
     public static final int MAX_LENGTH = HEADER_LENGTH + 0xFFFC;
     public static final int METHOD_BINDING = 0x001;
+    /** TURN methods (RFC 8656, RFC 6062). */
+    public static final int METHOD_ALLOCATE = 0x003;
+    public static final int METHOD_REFRESH = 0x004;
+    public static final int METHOD_SEND = 0x006;
+    public static final int METHOD_DATA = 0x007;
+    public static final int METHOD_CREATE_PERMISSION = 0x008;
+    public static final int METHOD_CHANNEL_BIND = 0x009;
+    public static final int METHOD_CONNECT = 0x00A;
+    public static final int METHOD_CONNECTION_BIND = 0x00B;
+    public static final int METHOD_CONNECTION_ATTEMPT = 0x00C;
+    /** PASSWORD-ALGORITHM values (RFC 8489 section 18.5). */
+    public static final int PASSWORD_ALGORITHM_MD5 = 0x0001;
+    public static final int PASSWORD_ALGORITHM_SHA256 = 0x0002;
     static final int FINGERPRINT_XOR = 0x5354554E;
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -107,7 +120,8 @@ public final class StunMessage {
             if (a.type() == type) {
                 return Optional.of(a);
             }
-            if (a.type() == StunAttribute.MESSAGE_INTEGRITY && type != StunAttribute.FINGERPRINT) {
+            if ((a.type() == StunAttribute.MESSAGE_INTEGRITY || a.type() == StunAttribute.MESSAGE_INTEGRITY_SHA256)
+                    && type != StunAttribute.FINGERPRINT) {
                 break;
             }
         }
@@ -172,6 +186,45 @@ public final class StunMessage {
         return attribute(StunAttribute.NONCE).map(a -> utf8(a.rawValue()));
     }
 
+    /** TURN: the peer of a permission, channel, Send or Data indication. */
+    public Optional<InetSocketAddress> xorPeerAddress() {
+        return attribute(StunAttribute.XOR_PEER_ADDRESS).map(a -> address(a.rawValue(), true));
+    }
+
+    /** TURN: the relayed transport address of an allocation (the first, when a server gives one per family). */
+    public Optional<InetSocketAddress> xorRelayedAddress() {
+        return attribute(StunAttribute.XOR_RELAYED_ADDRESS).map(a -> address(a.rawValue(), true));
+    }
+
+    /** TURN: LIFETIME in seconds (unsigned 32 bits). */
+    public Optional<Long> lifetime() {
+        return attribute(StunAttribute.LIFETIME).map(a -> be32(a.rawValue(), 0) & 0xFFFF_FFFFL);
+    }
+
+    /** TURN: the channel number of CHANNEL-NUMBER (the upper 16 bits; the rest is RFFU). */
+    public Optional<Integer> channelNumber() {
+        return attribute(StunAttribute.CHANNEL_NUMBER).map(a -> be16(a.rawValue(), 0));
+    }
+
+    /** TURN: a copy of the DATA attribute's bytes. */
+    public Optional<byte[]> data() {
+        return attribute(StunAttribute.DATA).map(StunAttribute::value);
+    }
+
+    /** The algorithm numbers of PASSWORD-ALGORITHMS (RFC 8489 section 14.11), in the server's order. */
+    public List<Integer> passwordAlgorithms() {
+        return attribute(StunAttribute.PASSWORD_ALGORITHMS).map(a -> {
+            byte[] v = a.rawValue();
+            List<Integer> out = new ArrayList<>();
+            for (int i = 0; i + 4 <= v.length; ) {
+                out.add(be16(v, i));
+                int params = be16(v, i + 2);
+                i += 4 + params + StunAttribute.padLength(params);
+            }
+            return List.copyOf(out);
+        }).orElse(List.of());
+    }
+
     /** The attribute types listed in UNKNOWN-ATTRIBUTES (in a 420 error response). */
     public List<Integer> unknownAttributes() {
         return attribute(StunAttribute.UNKNOWN_ATTRIBUTES).map(a -> {
@@ -209,6 +262,39 @@ public final class StunMessage {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("MD5 is missing from this JDK", e);
         }
+    }
+
+    /**
+     * The long-term credential key with the SHA-256 password algorithm (RFC 8489 sections 9.2.2 and 18.5):
+     * SHA-256(username ":" OpaqueString(realm) ":" OpaqueString(password)).
+     */
+    public static byte[] longTermKeySha256(String username, String realm, String password) {
+        try {
+            String s = username + ":" + OpaqueString.enforce(realm, "realm") + ":"
+                    + OpaqueString.enforce(password, "password");
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        }
+    }
+
+    /** True when the message carries MESSAGE-INTEGRITY-SHA256 (checked or not). */
+    public boolean hasIntegritySha256() {
+        return indexOf(StunAttribute.MESSAGE_INTEGRITY_SHA256) >= 0;
+    }
+
+    /**
+     * True when the message carries MESSAGE-INTEGRITY-SHA256 and its HMAC-SHA256 under {@code key} (truncated to the
+     * attribute's length, 16 to 32 bytes) matches.
+     */
+    public boolean checkIntegritySha256(byte[] key) {
+        int index = indexOf(StunAttribute.MESSAGE_INTEGRITY_SHA256);
+        if (index < 0) {
+            return false;
+        }
+        byte[] got = attributes.get(index).rawValue();
+        byte[] expected = hmacSha256(key, encodePrefix(index, 4 + got.length));
+        return MessageDigest.isEqual(Arrays.copyOf(expected, got.length), got);
     }
 
     /** True when the message carries MESSAGE-INTEGRITY (checked or not). */
@@ -347,7 +433,8 @@ public final class StunMessage {
     private static void validate(int type, byte[] v, int at) throws StunDecodeException {
         switch (type) {
             case StunAttribute.MAPPED_ADDRESS, StunAttribute.XOR_MAPPED_ADDRESS, StunAttribute.OTHER_ADDRESS,
-                 StunAttribute.CHANGED_ADDRESS, StunAttribute.RESPONSE_ORIGIN, StunAttribute.SOURCE_ADDRESS -> {
+                 StunAttribute.CHANGED_ADDRESS, StunAttribute.RESPONSE_ORIGIN, StunAttribute.SOURCE_ADDRESS,
+                 StunAttribute.XOR_PEER_ADDRESS, StunAttribute.XOR_RELAYED_ADDRESS -> {
                 if (v.length < 4) {
                     throw new StunDecodeException(String.format("address attribute 0x%04x too short: %d bytes",
                             type, v.length), at);
@@ -364,8 +451,28 @@ public final class StunMessage {
                             type, family == 1 ? "IPv4" : "IPv6", v.length, expected), at + 2);
                 }
             }
-            case StunAttribute.CHANGE_REQUEST, StunAttribute.FINGERPRINT, StunAttribute.RESPONSE_PORT ->
-                    exact(type, v, 4, at);
+            case StunAttribute.CHANGE_REQUEST, StunAttribute.FINGERPRINT, StunAttribute.RESPONSE_PORT,
+                 StunAttribute.LIFETIME, StunAttribute.CHANNEL_NUMBER, StunAttribute.REQUESTED_TRANSPORT,
+                 StunAttribute.REQUESTED_ADDRESS_FAMILY, StunAttribute.CONNECTION_ID -> exact(type, v, 4, at);
+            case StunAttribute.MESSAGE_INTEGRITY_SHA256 -> {
+                if (v.length < 16 || v.length > 32 || (v.length & 3) != 0) {
+                    throw new StunDecodeException("MESSAGE-INTEGRITY-SHA256 has " + v.length
+                            + " bytes, expected 16 to 32 in steps of 4", at + 2);
+                }
+            }
+            case StunAttribute.PASSWORD_ALGORITHMS -> {
+                int i = 0;
+                while (i < v.length) {
+                    if (v.length - i < 4) {
+                        throw new StunDecodeException("PASSWORD-ALGORITHMS ends inside an entry", at + 4 + i);
+                    }
+                    int params = be16(v, i + 2);
+                    i += 4 + params + StunAttribute.padLength(params);
+                    if (i > v.length) {
+                        throw new StunDecodeException("PASSWORD-ALGORITHMS parameters run past the end", at + 6 + i);
+                    }
+                }
+            }
             case StunAttribute.MESSAGE_INTEGRITY -> exact(type, v, 20, at);
             case StunAttribute.ERROR_CODE -> {
                 if (v.length < 4) {
@@ -463,6 +570,16 @@ public final class StunMessage {
         }
     }
 
+    static byte[] hmacSha256(byte[] key, byte[] data) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key.length == 0 ? new byte[1] : key, "HmacSHA256"));
+            return mac.doFinal(data);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is missing from this JDK", e);
+        }
+    }
+
     static int crc(byte[] data) {
         CRC32 crc = new CRC32();
         crc.update(data);
@@ -540,6 +657,7 @@ public final class StunMessage {
         private byte[] transactionId;
         private final List<Function<byte[], StunAttribute>> attributes = new ArrayList<>();
         private byte[] integrityKey;
+        private byte[] integritySha256Key;
         private boolean fingerprint;
 
         private Builder(int method, MessageClass messageClass) {
@@ -608,6 +726,62 @@ public final class StunMessage {
             return address(StunAttribute.SOURCE_ADDRESS, a);
         }
 
+        /** TURN: XOR-PEER-ADDRESS, XOR'd with the final transaction id at {@link #build()}. */
+        public Builder xorPeerAddress(InetSocketAddress a) {
+            Objects.requireNonNull(a, "address");
+            attributes.add(tid -> StunAttribute.of(StunAttribute.XOR_PEER_ADDRESS, encodeAddress(a, true, tid)));
+            return this;
+        }
+
+        /** TURN: XOR-RELAYED-ADDRESS (a server's answer to Allocate). */
+        public Builder xorRelayedAddress(InetSocketAddress a) {
+            Objects.requireNonNull(a, "address");
+            attributes.add(tid -> StunAttribute.of(StunAttribute.XOR_RELAYED_ADDRESS, encodeAddress(a, true, tid)));
+            return this;
+        }
+
+        /** TURN: LIFETIME in seconds, 0 to 2^32-1. */
+        public Builder lifetime(long seconds) {
+            if (seconds < 0 || seconds > 0xFFFF_FFFFL) {
+                throw new IllegalArgumentException("lifetime out of range 0-4294967295 s: " + seconds);
+            }
+            byte[] v = new byte[4];
+            put32(v, 0, (int) seconds);
+            return add(StunAttribute.of(StunAttribute.LIFETIME, v));
+        }
+
+        /** TURN: REQUESTED-TRANSPORT with an IP protocol number (17 UDP, 6 TCP). */
+        public Builder requestedTransport(int protocol) {
+            if (protocol < 0 || protocol > 0xFF) {
+                throw new IllegalArgumentException("protocol number out of range 0-255: " + protocol);
+            }
+            return add(StunAttribute.of(StunAttribute.REQUESTED_TRANSPORT, new byte[] {(byte) protocol, 0, 0, 0}));
+        }
+
+        /** TURN: REQUESTED-ADDRESS-FAMILY, 1 for IPv4, 2 for IPv6. */
+        public Builder requestedAddressFamily(int family) {
+            if (family != 1 && family != 2) {
+                throw new IllegalArgumentException("address family is 1 (IPv4) or 2 (IPv6), got " + family);
+            }
+            return add(StunAttribute.of(StunAttribute.REQUESTED_ADDRESS_FAMILY, new byte[] {(byte) family, 0, 0, 0}));
+        }
+
+        /** TURN: CHANNEL-NUMBER, 0x4000 to 0x4FFF (RFC 8656 section 12). */
+        public Builder channelNumber(int channel) {
+            if (channel < 0x4000 || channel > 0x4FFF) {
+                throw new IllegalArgumentException(String.format("channel number 0x%04x is outside 0x4000-0x4fff",
+                        channel));
+            }
+            byte[] v = new byte[4];
+            put16(v, 0, channel);
+            return add(StunAttribute.of(StunAttribute.CHANNEL_NUMBER, v));
+        }
+
+        /** TURN: the DATA attribute (copied). */
+        public Builder data(byte[] data) {
+            return add(StunAttribute.of(StunAttribute.DATA, data));
+        }
+
         private Builder address(int type, InetSocketAddress a) {
             return add(StunAttribute.of(type, encodeAddress(a, false, null)));
         }
@@ -672,6 +846,15 @@ public final class StunMessage {
             return this;
         }
 
+        /**
+         * Appends MESSAGE-INTEGRITY-SHA256 (32 bytes) with this key, after MESSAGE-INTEGRITY when both are asked for
+         * (RFC 8489 section 14.6).
+         */
+        public Builder messageIntegritySha256(byte[] key) {
+            this.integritySha256Key = key.clone();
+            return this;
+        }
+
         /** Appends FINGERPRINT as the last attribute. */
         public Builder fingerprint() {
             this.fingerprint = true;
@@ -687,6 +870,11 @@ public final class StunMessage {
             if (integrityKey != null) {
                 byte[] mac = hmac(integrityKey, m.encodePrefix(list.size(), 24));
                 list.add(StunAttribute.of(StunAttribute.MESSAGE_INTEGRITY, mac));
+                m = new StunMessage(method, messageClass, cookie, transactionId.clone(), list);
+            }
+            if (integritySha256Key != null) {
+                byte[] mac = hmacSha256(integritySha256Key, m.encodePrefix(list.size(), 36));
+                list.add(StunAttribute.of(StunAttribute.MESSAGE_INTEGRITY_SHA256, mac));
                 m = new StunMessage(method, messageClass, cookie, transactionId.clone(), list);
             }
             if (fingerprint) {

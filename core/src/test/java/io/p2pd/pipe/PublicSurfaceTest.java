@@ -43,7 +43,7 @@ class PublicSurfaceTest {
                 : Files.readAllLines(Path.of("src/main/java/module-info.java")).stream().map(String::strip)
                         .filter(l -> l.startsWith("exports ")).map(l -> l.substring(8, l.length() - 1)).toList();
         assertThat(exported).containsExactlyInAnyOrder("io.p2pd.pipe", "io.p2pd.net", "io.p2pd.nic", "io.p2pd.stun",
-                "io.p2pd.nat", "io.p2pd.internal to io.p2pd.cli, io.p2pd.node");
+                "io.p2pd.nat", "io.p2pd.turn", "io.p2pd.internal to io.p2pd.cli, io.p2pd.node");
     }
 
     private static String describe(ModuleDescriptor.Exports e) {

@@ -1,0 +1,722 @@
+package io.p2pd.turn;
+
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.p2pd.internal.LoopSafeFuture;
+import io.p2pd.internal.UdpPipeFactory;
+import io.p2pd.net.EventLoops;
+import io.p2pd.net.HostPort;
+import io.p2pd.nic.Family;
+import io.p2pd.pipe.Message;
+import io.p2pd.pipe.MsgHandler;
+import io.p2pd.pipe.Pipe;
+import io.p2pd.pipe.PipeConf;
+import io.p2pd.pipe.Pipes;
+import io.p2pd.pipe.Proto;
+import io.p2pd.stun.StunAttribute;
+import io.p2pd.stun.StunDecodeException;
+import io.p2pd.stun.StunErrorCode;
+import io.p2pd.stun.StunMessage;
+import io.p2pd.stun.StunMessage.MessageClass;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One TURN allocation over a UDP control socket: the long-term credential exchange, the transactions with their
+ * retransmissions, the refresh timers of the allocation, its permissions and its channels, and the data path both
+ * ways. Everything but the counters and {@link #start} belongs to the event loop of the control socket.
+ */
+final class Allocation {
+    private static final Logger LOG = LoggerFactory.getLogger(Allocation.class);
+    private static final int UDP = 17;
+    private static final int CONTROL_RECEIVE_BUFFER = 1 << 20;
+
+    private final TurnConfig config;
+    private final InetSocketAddress server;
+    private final EventLoop loop;
+    private Pipe control;
+    private RelayChannel relay;
+    private Pipe pipe;
+
+    // The long-term credential state (RFC 8489 section 9.2), learnt from the first 401.
+    private String realm;
+    private String nonce;
+    private byte[] key;
+    private StunAttribute passwordAlgorithms;
+
+    private InetSocketAddress relayed;
+    private Optional<InetSocketAddress> mapped = Optional.empty();
+    private volatile long lifetimeSeconds;
+    private Optional<String> software = Optional.empty();
+
+    private final Map<String, Transaction> transactions = new HashMap<>();
+    private final Map<InetAddress, Permission> permissions = new HashMap<>();
+    private final Map<InetSocketAddress, Binding> bindings = new HashMap<>();
+    private final Map<Integer, Binding> byChannel = new HashMap<>();
+    private int nextChannel = ChannelData.MIN_CHANNEL;
+    private ScheduledFuture<?> refreshTimer;
+    private CompletableFuture<Void> released;
+    private volatile Throwable failure;
+    /** Futures waiting for the counters to reach a state (tests of the refresh timers). On the loop. */
+    private final java.util.List<Map.Entry<java.util.function.Predicate<TurnStats>, CompletableFuture<TurnStats>>>
+            watchers = new java.util.ArrayList<>();
+
+    private final AtomicLong sentChannelData = new AtomicLong();
+    private final AtomicLong sentIndications = new AtomicLong();
+    private final AtomicLong receivedChannelData = new AtomicLong();
+    private final AtomicLong receivedIndications = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong ignored = new AtomicLong();
+    private final AtomicLong unsigned = new AtomicLong();
+    private final AtomicLong refreshes = new AtomicLong();
+    private final AtomicLong permissionRefreshes = new AtomicLong();
+    private final AtomicLong channelRefreshes = new AtomicLong();
+    private final AtomicLong staleNonces = new AtomicLong();
+
+    private Allocation(TurnConfig config, InetSocketAddress server, EventLoop loop) {
+        this.config = config;
+        this.server = server;
+        this.loop = loop;
+    }
+
+    /** Opens the control socket, allocates, and completes with the allocation and its relayed pipe. */
+    static CompletableFuture<TurnAllocation> start(InetSocketAddress server, TurnConfig config) {
+        EventLoop loop = config.pipeConf().loop().map(g -> g.next()).orElseGet(() -> EventLoops.shared().next());
+        Allocation a = new Allocation(config, server, loop);
+        InetSocketAddress bind = config.bind().orElseGet(() -> new InetSocketAddress(
+                server.getAddress() instanceof Inet6Address ? "::" : "0.0.0.0", 0));
+        // The control socket runs on the relayed pipe's loop, so the allocation's state has one thread.
+        // Its receive buffer takes the bursts of every peer at once (the OS caps it at its maximum).
+        PipeConf controlConf = PipeConf.builder().loop(loop).receiveBuffer(CONTROL_RECEIVE_BUFFER).build();
+        return Pipes.udp().bind(bind).conf(controlConf)
+                .msgHandler(MsgHandler.plain((msg, p) -> a.onControl(msg)))
+                .open()
+                .thenComposeAsync(control -> {
+                    a.control = control;
+                    return a.allocate().whenComplete((ok, e) -> {
+                        if (e != null) {
+                            control.closeAsync();
+                        }
+                    });
+                }, loop);
+    }
+
+    // ---------------------------------------------------------------- allocating
+
+    private CompletableFuture<TurnAllocation> allocate() {
+        return notTurnIfSilent(transact(this::allocateRequest, "Allocate")).thenCompose(first -> {
+            if (first.messageClass() == MessageClass.SUCCESS_RESPONSE) {
+                return LoopSafeFuture.failed(new TurnProtocolException("TURN server " + HostPort.of(server)
+                        + " allocated without asking for credentials; refused (this client authenticates)"));
+            }
+            StunErrorCode error = errorOf(first);
+            if (error.code() != StunErrorCode.UNAUTHORIZED) {
+                return LoopSafeFuture.failed(allocateRefused(error));
+            }
+            if (first.realm().isEmpty() || first.nonce().isEmpty()) {
+                return LoopSafeFuture.failed(new TurnProtocolException("TURN server " + HostPort.of(server)
+                        + " answered 401 without REALM and NONCE: not the long-term credential mechanism"));
+            }
+            learnCredentials(first);
+            return signed(this::allocateRequest, "Allocate");
+        }).thenCompose(this::allocated);
+    }
+
+    /**
+     * A server that never answers Allocate may be a STUN server that drops what it does not know (coturn with
+     * --stun-only does): one Binding request tells that apart from a server that is not there.
+     */
+    private CompletableFuture<StunMessage> notTurnIfSilent(CompletableFuture<StunMessage> allocate) {
+        return allocate.exceptionallyCompose(e -> {
+            Throwable cause = unwrap(e);
+            if (!(cause instanceof TurnTimeoutException)) {
+                return LoopSafeFuture.failed(cause);
+            }
+            return transact(StunMessage::bindingRequest, "Binding").handle((binding, none) -> binding != null
+                    && binding.messageClass() == MessageClass.SUCCESS_RESPONSE
+                    ? new TurnNotSupportedException("server " + HostPort.of(server) + " is not a TURN server: it "
+                            + "answers STUN Binding requests but never answered Allocate", 0)
+                    : cause).thenCompose(t -> LoopSafeFuture.<StunMessage>failed(t));
+        });
+    }
+
+    private StunMessage.Builder allocateRequest() {
+        StunMessage.Builder b = StunMessage.builder(StunMessage.METHOD_ALLOCATE, MessageClass.REQUEST)
+                .requestedTransport(UDP).lifetime(config.lifetime().toSeconds());
+        if (config.family() == Family.V6) {
+            b.requestedAddressFamily(2);
+        }
+        return b;
+    }
+
+    /** An error to the Allocate that says the server does not do TURN at all, or the typed refusal. */
+    private TurnException allocateRefused(StunErrorCode error) {
+        if (error.code() == StunErrorCode.BAD_REQUEST || error.code() == StunErrorCode.UNKNOWN_ATTRIBUTE
+                || error.code() == 405) {
+            return new TurnNotSupportedException("server " + HostPort.of(server) + " is not a TURN server: it "
+                    + "answered Allocate with " + error, error.code());
+        }
+        return TurnErrorResponseException.of(server, "Allocate", error);
+    }
+
+    private void learnCredentials(StunMessage challenge) {
+        realm = challenge.realm().orElseThrow();
+        nonce = challenge.nonce().orElseThrow();
+        String user = config.credentials().username();
+        String password = config.credentials().password();
+        if (challenge.passwordAlgorithms().contains(StunMessage.PASSWORD_ALGORITHM_SHA256)) {
+            passwordAlgorithms = challenge.attribute(StunAttribute.PASSWORD_ALGORITHMS).orElseThrow();
+            key = StunMessage.longTermKeySha256(user, realm, password);
+        } else {
+            passwordAlgorithms = null;
+            key = StunMessage.longTermKey(user, realm, password);
+        }
+    }
+
+    private CompletableFuture<TurnAllocation> allocated(StunMessage response) {
+        Optional<InetSocketAddress> relayedAddress = response.xorRelayedAddress();
+        if (relayedAddress.isEmpty()) {
+            return LoopSafeFuture.failed(new TurnProtocolException("TURN server " + HostPort.of(server)
+                    + " answered Allocate without XOR-RELAYED-ADDRESS"));
+        }
+        relayed = relayedAddress.get();
+        mapped = response.xorMappedAddress();
+        lifetimeSeconds = response.lifetime().orElse(config.lifetime().toSeconds());
+        software = response.software();
+        relay = new RelayChannel(this, relayed);
+        CompletableFuture<TurnAllocation> result = new LoopSafeFuture<>();
+        loop.register(relay).addListener(f -> {
+            if (!f.isSuccess()) {
+                release();
+                result.completeExceptionally(f.cause());
+                return;
+            }
+            try {
+                pipe = UdpPipeFactory.over(relay, config.pipeConf(), config.peer());
+            } catch (RuntimeException e) {
+                relay.close();
+                result.completeExceptionally(e);
+                return;
+            }
+            scheduleRefresh();
+            result.complete(new TurnAllocation(this));
+        });
+        return result;
+    }
+
+    // ---------------------------------------------------------------- refreshing
+
+    /** Before the granted lifetime runs out: a minute before, or half way for lifetimes under two minutes. */
+    static Duration refreshDelay(long lifetimeSeconds) {
+        long millis = lifetimeSeconds * 1000;
+        return Duration.ofMillis(lifetimeSeconds >= 120 ? millis - 60_000 : millis / 2);
+    }
+
+    private void scheduleRefresh() {
+        refreshTimer = loop.schedule(this::refresh, refreshDelay(lifetimeSeconds).toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void refresh() {
+        if (released != null) {
+            return;
+        }
+        signed(() -> StunMessage.builder(StunMessage.METHOD_REFRESH, MessageClass.REQUEST)
+                .lifetime(config.lifetime().toSeconds()), "Refresh").whenComplete((response, e) -> {
+                    if (e != null) {
+                        fail(unwrap(e));
+                        return;
+                    }
+                    refreshes.incrementAndGet();
+                    statsChanged();
+                    lifetimeSeconds = response.lifetime().orElse(lifetimeSeconds);
+                    if (released == null) {
+                        scheduleRefresh();
+                    }
+                });
+    }
+
+    /** The allocation is lost (a refresh failed): the relayed pipe ends, and {@link #failure()} says why. */
+    private void fail(Throwable cause) {
+        if (failure == null && released == null) {
+            failure = cause;
+            LOG.debug("TURN allocation {} via {} failed: {}", relayed, server, cause.toString());
+        }
+        if (relay != null) {
+            relay.close();
+        } else {
+            release();
+        }
+    }
+
+    // ---------------------------------------------------------------- permissions and channels
+
+    /** A permission for {@code peer}'s IP; completes once the server installed it. Any thread. */
+    CompletableFuture<Void> permit(InetSocketAddress peer) {
+        CompletableFuture<Void> result = new LoopSafeFuture<>();
+        loop.execute(() -> {
+            Permission p = permissions.get(peer.getAddress());
+            if (p == null || p.installed.isCompletedExceptionally()) {
+                p = newPermission(peer);
+            }
+            p.installed.whenComplete((v, e) -> {
+                if (e != null) {
+                    result.completeExceptionally(unwrap(e));
+                } else {
+                    result.complete(null);
+                }
+            });
+        });
+        return result;
+    }
+
+    private Permission newPermission(InetSocketAddress peer) {
+        Permission p = new Permission(peer);
+        permissions.put(peer.getAddress(), p);
+        createPermission(p);
+        return p;
+    }
+
+    private void createPermission(Permission p) {
+        signed(() -> StunMessage.builder(StunMessage.METHOD_CREATE_PERMISSION, MessageClass.REQUEST)
+                .xorPeerAddress(p.peer), "CreatePermission for " + HostPort.of(p.peer)).whenComplete((r, e) -> {
+                    if (permissions.get(p.peer.getAddress()) != p || released != null) {
+                        return;
+                    }
+                    if (e != null && p.refreshed) {
+                        // The server's permission runs out: the next datagram to that IP asks for a new one.
+                        LOG.debug("permission refresh for {} failed: {}", p.peer, unwrap(e).toString());
+                        permissions.remove(p.peer.getAddress());
+                        return;
+                    }
+                    if (e != null) {
+                        p.installed.completeExceptionally(unwrap(e));
+                        dropped.addAndGet(p.queue.size());
+                        p.queue.clear();
+                        return;
+                    }
+                    if (p.refreshed) {
+                        permissionRefreshes.incrementAndGet();
+                        statsChanged();
+                    }
+                    p.installed.complete(null);
+                    while (!p.queue.isEmpty()) {
+                        Queued q = p.queue.poll();
+                        transmit(q.data, q.peer);
+                    }
+                    p.timer = loop.schedule(() -> {
+                        p.refreshed = true;
+                        createPermission(p);
+                    }, config.permissionRefresh().toMillis(), TimeUnit.MILLISECONDS);
+                });
+    }
+
+    private void bindChannel(Binding b) {
+        signed(() -> StunMessage.builder(StunMessage.METHOD_CHANNEL_BIND, MessageClass.REQUEST)
+                .channelNumber(b.number).xorPeerAddress(b.peer), "ChannelBind for " + HostPort.of(b.peer))
+                .whenComplete((r, e) -> {
+                    if (bindings.get(b.peer) != b || released != null) {
+                        return;
+                    }
+                    if (e != null) {
+                        // Indications still carry the data; the number is not reused for another peer.
+                        LOG.debug("ChannelBind {} for {} failed: {}", b.number, b.peer, unwrap(e).toString());
+                        b.bound = false;
+                        b.failed = true;
+                        return;
+                    }
+                    if (b.bound) {
+                        channelRefreshes.incrementAndGet();
+                        statsChanged();
+                    }
+                    b.bound = true;
+                    b.timer = loop.schedule(() -> bindChannel(b), config.channelRefresh().toMillis(),
+                            TimeUnit.MILLISECONDS);
+                });
+    }
+
+    // ---------------------------------------------------------------- data
+
+    /** A datagram the relayed pipe sends to {@code peer}. On the loop. */
+    void sendToPeer(byte[] data, InetSocketAddress peer) {
+        if (released != null || peer.isUnresolved()) {
+            dropped.incrementAndGet();
+            return;
+        }
+        Permission p = permissions.get(peer.getAddress());
+        if (p == null) {
+            p = newPermission(peer);
+        }
+        if (p.installed.isCompletedExceptionally()) {
+            dropped.incrementAndGet();
+        } else if (!p.installed.isDone()) {
+            if (p.queue.size() >= config.maxQueuedPerPeer()) {
+                dropped.incrementAndGet();
+            } else {
+                p.queue.add(new Queued(data, peer));
+            }
+        } else {
+            transmit(data, peer);
+        }
+    }
+
+    /** Sends to a permitted peer: over its channel once bound, in a Send indication until then. */
+    private void transmit(byte[] data, InetSocketAddress peer) {
+        Binding b = bindings.get(peer);
+        if (b == null && config.channels() && nextChannel <= ChannelData.MAX_CHANNEL) {
+            b = new Binding(peer, nextChannel++);
+            bindings.put(peer, b);
+            byChannel.put(b.number, b);
+            bindChannel(b);
+        }
+        if (b != null && b.bound) {
+            sentChannelData.incrementAndGet();
+            control.send(ChannelData.encode(b.number, data, false), server);
+            return;
+        }
+        StunMessage.Builder send = StunMessage.builder(StunMessage.METHOD_SEND, MessageClass.INDICATION)
+                .xorPeerAddress(peer).data(data);
+        if (config.fingerprint()) {
+            send.fingerprint();
+        }
+        sentIndications.incrementAndGet();
+        control.send(send.build().encode(), server);
+    }
+
+    /** Everything the control socket receives. On the loop. */
+    private void onControl(Message msg) {
+        if (!msg.sender().equals(server)) {
+            ignored.incrementAndGet();
+            return;
+        }
+        byte[] d = msg.data();
+        if (d.length > 0 && ChannelData.looksLikeChannelData(d[0])) {
+            ChannelData.Frame frame = ChannelData.decode(d, d.length);
+            Binding b = frame == null ? null : byChannel.get(frame.channel());
+            if (b == null || relay == null) {
+                ignored.incrementAndGet();
+                return;
+            }
+            receivedChannelData.incrementAndGet();
+            byte[] data = new byte[frame.length()];
+            System.arraycopy(d, frame.offset(), data, 0, frame.length());
+            relay.deliver(data, b.peer);
+            return;
+        }
+        StunMessage m;
+        try {
+            m = StunMessage.decode(d);
+        } catch (StunDecodeException e) {
+            ignored.incrementAndGet();
+            return;
+        }
+        if (m.hasFingerprint() && !m.checkFingerprint()) {
+            ignored.incrementAndGet();
+            return;
+        }
+        if (m.messageClass() == MessageClass.INDICATION && m.method() == StunMessage.METHOD_DATA) {
+            Optional<InetSocketAddress> peer = m.xorPeerAddress();
+            Optional<byte[]> data = m.data();
+            if (peer.isEmpty() || data.isEmpty() || relay == null) {
+                ignored.incrementAndGet();
+                return;
+            }
+            receivedIndications.incrementAndGet();
+            relay.deliver(data.get(), peer.get());
+            return;
+        }
+        if (m.messageClass().isResponse()) {
+            onResponse(m);
+        } else {
+            ignored.incrementAndGet();
+        }
+    }
+
+    void ignoredOne() {
+        ignored.incrementAndGet();
+    }
+
+    // ---------------------------------------------------------------- transactions
+
+    /**
+     * A signed request: USERNAME, REALM, NONCE, (PASSWORD-ALGORITHMS and PASSWORD-ALGORITHM,) then
+     * MESSAGE-INTEGRITY or MESSAGE-INTEGRITY-SHA256. A 438 Stale Nonce is retried once with the new nonce; a success
+     * completes it; an error response fails it with its typed exception.
+     */
+    private CompletableFuture<StunMessage> signed(Supplier<StunMessage.Builder> request, String what) {
+        return transact(() -> sign(request.get()), what).thenCompose(first -> {
+            if (first.messageClass() == MessageClass.ERROR_RESPONSE
+                    && errorOf(first).code() == StunErrorCode.STALE_NONCE && first.nonce().isPresent()) {
+                staleNonces.incrementAndGet();
+                nonce = first.nonce().get();
+                first.realm().ifPresent(r -> realm = r);
+                return transact(() -> sign(request.get()), what);
+            }
+            return LoopSafeFuture.completed(first);
+        }).thenCompose(response -> response.messageClass() == MessageClass.SUCCESS_RESPONSE
+                ? LoopSafeFuture.completed(response)
+                : LoopSafeFuture.failed(TurnErrorResponseException.of(server, what, errorOf(response))));
+    }
+
+    private StunMessage.Builder sign(StunMessage.Builder b) {
+        b.username(config.credentials().username()).realm(realm).nonce(nonce);
+        if (passwordAlgorithms != null) {
+            b.add(passwordAlgorithms);
+            b.add(StunAttribute.of(StunAttribute.PASSWORD_ALGORITHM,
+                    new byte[] {0, (byte) StunMessage.PASSWORD_ALGORITHM_SHA256, 0, 0}));
+            b.messageIntegritySha256(key);
+        } else {
+            b.messageIntegrity(key);
+        }
+        return b;
+    }
+
+    /**
+     * Sends a request and retransmits it over UDP as STUN does (RFC 8489 section 6.2.1) until a response comes or
+     * the time limit passes. Completes with the response, success or error; a success response to a signed request
+     * counts only when signed with our key (any other is dropped, as if it never came).
+     */
+    private CompletableFuture<StunMessage> transact(Supplier<StunMessage.Builder> make, String what) {
+        StunMessage.Builder b = make.get();
+        config.software().ifPresent(b::software);
+        if (config.fingerprint()) {
+            b.fingerprint();
+        }
+        StunMessage request = b.build();
+        Transaction t = new Transaction(request, what, key != null && request.hasIntegrity()
+                || request.hasIntegritySha256());
+        String id = idOf(request);
+        transactions.put(id, t);
+        t.future.whenComplete((r, e) -> {
+            transactions.remove(id);
+            cancel(t.deadline);
+            cancel(t.retransmit);
+        });
+        Duration limit = released != null ? min(config.closeTimeout(), config.timeLimit()) : config.timeLimit();
+        t.deadline = loop.schedule(() -> t.future.completeExceptionally(t.unsignedSeen > 0
+                ? new TurnProtocolException("TURN server " + HostPort.of(server) + " answered " + what + " only with "
+                        + t.unsignedSeen + " success response(s) not signed with our key; refused")
+                : new TurnTimeoutException(server, what, limit, t.transmissions)), limit.toMillis(),
+                TimeUnit.MILLISECONDS);
+        transmit(t, config.initialRto());
+        return t.future;
+    }
+
+    private void transmit(Transaction t, Duration rto) {
+        if (t.future.isDone()) {
+            return;
+        }
+        t.transmissions++;
+        control.send(t.bytes, server).whenComplete((v, e) -> {
+            if (e != null) {
+                t.future.completeExceptionally(e);
+            }
+        });
+        if (t.transmissions < config.maxTransmissions()) {
+            t.retransmit = loop.schedule(() -> transmit(t, rto.multipliedBy(2)), rto.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void onResponse(StunMessage m) {
+        Transaction t = transactions.get(idOf(m));
+        if (t == null || m.method() != t.request.method()) {
+            ignored.incrementAndGet();
+            return;
+        }
+        if (m.messageClass() == MessageClass.SUCCESS_RESPONSE && t.signed && !authentic(m)) {
+            unsigned.incrementAndGet();
+            t.unsignedSeen++;
+            return;
+        }
+        t.future.complete(m);
+    }
+
+    /** Signed with our key, by the integrity attribute our request used. */
+    private boolean authentic(StunMessage m) {
+        return passwordAlgorithms != null ? m.checkIntegritySha256(key) : m.checkIntegrity(key);
+    }
+
+    private StunErrorCode errorOf(StunMessage m) {
+        return m.errorCode().orElse(new StunErrorCode(StunErrorCode.SERVER_ERROR,
+                "error response without ERROR-CODE"));
+    }
+
+    private static String idOf(StunMessage m) {
+        return HexFormat.of().formatHex(m.transactionId());
+    }
+
+    // ---------------------------------------------------------------- closing
+
+    /**
+     * Deletes the allocation (Refresh with lifetime 0, waited for at most closeTimeout), then closes the control
+     * socket. On the loop; idempotent.
+     */
+    CompletableFuture<Void> release() {
+        if (released != null) {
+            return released;
+        }
+        released = new LoopSafeFuture<>();
+        cancel(refreshTimer);
+        permissions.values().forEach(p -> {
+            cancel(p.timer);
+            dropped.addAndGet(p.queue.size());
+            p.queue.clear();
+        });
+        bindings.values().forEach(b -> cancel(b.timer));
+        CompletableFuture<?> delete = key == null || relayed == null || failure != null
+                ? LoopSafeFuture.completed(null)
+                : signed(() -> StunMessage.builder(StunMessage.METHOD_REFRESH, MessageClass.REQUEST).lifetime(0),
+                        "Refresh (delete)");
+        CompletableFuture<Void> done = released;
+        delete.whenComplete((r, e) -> {
+            if (e != null) {
+                LOG.debug("deleting TURN allocation {} via {}: {}", relayed, server, unwrap(e).toString());
+            }
+            control.closeAsync().whenComplete((v, x) -> done.complete(null));
+        });
+        return done;
+    }
+
+    // ---------------------------------------------------------------- what users read
+
+    Pipe pipe() {
+        return pipe;
+    }
+
+    InetSocketAddress relayedAddress() {
+        return relayed;
+    }
+
+    Optional<InetSocketAddress> mappedAddress() {
+        return mapped;
+    }
+
+    InetSocketAddress serverAddress() {
+        return server;
+    }
+
+    InetSocketAddress controlAddress() {
+        return control.localAddress();
+    }
+
+    Duration lifetime() {
+        return Duration.ofSeconds(lifetimeSeconds);
+    }
+
+    Optional<String> software() {
+        return software;
+    }
+
+    Optional<Throwable> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    TurnStats stats() {
+        return new TurnStats(sentChannelData.get(), sentIndications.get(), receivedChannelData.get(),
+                receivedIndications.get(), dropped.get(), ignored.get(), unsigned.get(), refreshes.get(),
+                permissionRefreshes.get(), channelRefreshes.get(), staleNonces.get());
+    }
+
+    /** Completes once the counters satisfy {@code condition}, checked after each refresh of any kind. */
+    CompletableFuture<TurnStats> statsReach(java.util.function.Predicate<TurnStats> condition) {
+        CompletableFuture<TurnStats> f = new LoopSafeFuture<>();
+        loop.execute(() -> {
+            watchers.add(Map.entry(condition, f));
+            statsChanged();
+        });
+        return f;
+    }
+
+    private void statsChanged() {
+        if (watchers.isEmpty()) {
+            return;
+        }
+        TurnStats now = stats();
+        for (var it = watchers.iterator(); it.hasNext(); ) {
+            var w = it.next();
+            if (w.getKey().test(now)) {
+                w.getValue().complete(now);
+                it.remove();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    static Throwable unwrap(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    private static void cancel(java.util.concurrent.Future<?> f) {
+        if (f != null) {
+            f.cancel(false);
+        }
+    }
+
+    private static final class Transaction {
+        final StunMessage request;
+        final byte[] bytes;
+        final String what;
+        final boolean signed;
+        final CompletableFuture<StunMessage> future = new LoopSafeFuture<>();
+        int transmissions;
+        int unsignedSeen;
+        ScheduledFuture<?> deadline;
+        ScheduledFuture<?> retransmit;
+
+        Transaction(StunMessage request, String what, boolean signed) {
+            this.request = request;
+            this.bytes = request.encode();
+            this.what = what;
+            this.signed = signed;
+        }
+    }
+
+    private record Queued(byte[] data, InetSocketAddress peer) {
+    }
+
+    /** A permission for one peer IP: installed once the server says so, refreshed until the allocation ends. */
+    private static final class Permission {
+        final InetSocketAddress peer;
+        final CompletableFuture<Void> installed = new CompletableFuture<>();
+        final ArrayDeque<Queued> queue = new ArrayDeque<>();
+        boolean refreshed;
+        ScheduledFuture<?> timer;
+
+        Permission(InetSocketAddress peer) {
+            this.peer = peer;
+        }
+    }
+
+    /** A channel number bound (or being bound) to one peer address. */
+    private static final class Binding {
+        final InetSocketAddress peer;
+        final int number;
+        boolean bound;
+        boolean failed;
+        ScheduledFuture<?> timer;
+
+        Binding(InetSocketAddress peer, int number) {
+            this.peer = peer;
+            this.number = number;
+        }
+    }
+}

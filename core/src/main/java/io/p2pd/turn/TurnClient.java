@@ -1,0 +1,44 @@
+package io.p2pd.turn;
+
+import java.net.InetSocketAddress;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Makes TURN allocations (RFC 8656) over UDP.
+ *
+ * <pre>{@code
+ * TurnConfig conf = TurnConfig.builder("alice", password).build();
+ * try (TurnAllocation a = TurnClient.allocate(new InetSocketAddress("turn.example.net", 3478), conf).join()) {
+ *     Pipe relayed = a.pipe();
+ *     relayed.send("hello".getBytes(UTF_8), peer).join();
+ *     Message reply = relayed.recv().join(); // reply.sender() is the peer
+ * }
+ * }</pre>
+ */
+public final class TurnClient {
+
+    private TurnClient() {
+    }
+
+    /**
+     * Allocates a UDP relay on {@code server} with the long-term credential mechanism: an Allocate, the server's 401
+     * with REALM and NONCE, then the signed Allocate (MESSAGE-INTEGRITY, or MESSAGE-INTEGRITY-SHA256 when the server
+     * offers SHA-256 in PASSWORD-ALGORITHMS), retried once on 438 Stale Nonce. Completes with the allocation, or
+     * fails with {@link TurnAuthenticationException} (wrong user name or password), {@link TurnQuotaException},
+     * {@link TurnCapacityException}, {@link TurnAddressFamilyException}, another
+     * {@link TurnErrorResponseException}, {@link TurnNotSupportedException} (the server is not a TURN server),
+     * {@link TurnTimeoutException}, {@link TurnProtocolException}, or the control socket's I/O error (e.g.
+     * {@link java.net.BindException}).
+     *
+     * @throws IllegalArgumentException when {@code server} is unresolved (look it up first)
+     */
+    public static CompletableFuture<TurnAllocation> allocate(InetSocketAddress server, TurnConfig config) {
+        Objects.requireNonNull(server, "server");
+        Objects.requireNonNull(config, "config");
+        if (server.isUnresolved()) {
+            throw new IllegalArgumentException("the TURN server must be an IP address, got " + server);
+        }
+        return Allocation.start(server, config);
+    }
+}

@@ -1,0 +1,23 @@
+package io.p2pd.turn;
+
+/**
+ * Counters of one allocation, read at one moment.
+ *
+ * @param sentChannelData         datagrams sent to peers as ChannelData (over a bound channel)
+ * @param sentIndications         datagrams sent to peers in Send indications (no channel bound yet, or channels off)
+ * @param receivedChannelData     datagrams from peers that came as ChannelData
+ * @param receivedIndications     datagrams from peers that came in Data indications
+ * @param dropped                 datagrams to peers dropped: the queue of a peer whose permission was being installed
+ *                                was full, or its permission was refused, or the allocation was closing
+ * @param ignored                 datagrams on the control socket that were not for us (another source, an unknown
+ *                                channel or transaction, not TURN)
+ * @param unsignedResponses       success responses dropped because they were not signed with our key
+ * @param refreshes               allocation refreshes the server accepted
+ * @param permissionRefreshes     permission refreshes the server accepted (CreatePermission after the first)
+ * @param channelRefreshes        channel binding refreshes the server accepted (ChannelBind after the first)
+ * @param staleNonces             438 Stale Nonce answers, each retried once with the server's new nonce
+ */
+public record TurnStats(long sentChannelData, long sentIndications, long receivedChannelData,
+                        long receivedIndications, long dropped, long ignored, long unsignedResponses, long refreshes,
+                        long permissionRefreshes, long channelRefreshes, long staleNonces) {
+}

@@ -1,0 +1,127 @@
+package io.p2pd.turn;
+
+import io.p2pd.pipe.Proto;
+import io.p2pd.stun.StunClient;
+import io.p2pd.stun.StunClientConfig;
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A coturn {@code turnserver} the test starts on 127.0.0.1, the way operators run it (long-term credentials, a
+ * realm, FINGERPRINT), plus {@code --allow-loopback-peers} since every peer here is on loopback. Stopped by its
+ * Process handle.
+ */
+final class Coturn implements AutoCloseable {
+    static final InetAddress LO = InetAddress.getLoopbackAddress();
+    static final String USER = "alice";
+    static final String PASSWORD = "s3cret pass";
+    static final String REALM = "p2pd.test";
+
+    final Process process;
+    final int port;
+    final Path log;
+
+    private Coturn(Process process, int port, Path log) {
+        this.process = process;
+        this.port = port;
+        this.log = log;
+    }
+
+    static boolean installed() {
+        return onPath("turnserver") && onPath("turnutils_peer");
+    }
+
+    static boolean onPath(String program) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (Files.isExecutable(Path.of(d, program))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A TURN server with the user alice, and {@code extra} options (shorter lifetimes, denied peers, quotas). */
+    static Coturn start(Path dir, String... extra) throws Exception {
+        return start(dir, true, extra);
+    }
+
+    /** {@code turn} false: a STUN-only server ({@code --stun-only}), for the "not a TURN server" case. */
+    static Coturn start(Path dir, boolean turn, String... extra) throws Exception {
+        int port = freePort();
+        // A relay port range of our own, somewhere in 20000-59000, so parallel servers rarely share ports.
+        int base = 20_000 + ThreadLocalRandom.current().nextInt(390) * 100;
+        Path log = Files.createTempFile(dir, "turnserver", ".log");
+        List<String> cmd = new ArrayList<>(List.of("turnserver", "-n", "--no-cli", "--no-tls", "--no-dtls",
+                "-L", "127.0.0.1", "--listening-port=" + port, "--min-port=" + base, "--max-port=" + (base + 99),
+                "--log-file=stdout", "--simple-log", "--pidfile=" + dir.resolve("turnserver-" + port + ".pid"),
+                "--fingerprint", "--realm=" + REALM));
+        if (turn) {
+            cmd.addAll(List.of("--lt-cred-mech", "--user=" + USER + ":" + PASSWORD, "--allow-loopback-peers"));
+        } else {
+            cmd.addAll(List.of("--stun-only", "--no-auth"));
+        }
+        cmd.addAll(List.of(extra));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Coturn c = new Coturn(p, port, log);
+        try {
+            c.awaitReady();
+        } catch (Exception | AssertionError e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    InetSocketAddress address() {
+        return new InetSocketAddress(LO, port);
+    }
+
+    String log() throws IOException {
+        return Files.readString(log);
+    }
+
+    /** Ready when it answers a STUN binding request: bounded probes instead of a sleep. */
+    private void awaitReady() throws Exception {
+        StunClientConfig probe = StunClientConfig.builder().initialRto(Duration.ofMillis(100))
+                .timeLimit(Duration.ofMillis(300)).build();
+        for (int i = 0; i < 60; i++) {
+            if (!process.isAlive()) {
+                throw new AssertionError("turnserver exited: " + log());
+            }
+            try {
+                StunClient.binding(Proto.UDP, new InetSocketAddress(LO, 0), address(), probe).get(5, TimeUnit.SECONDS);
+                return;
+            } catch (Exception notYet) {
+                // next probe
+            }
+        }
+        throw new AssertionError("turnserver did not answer on port " + port + ": " + log());
+    }
+
+    static int freePort() throws IOException {
+        try (DatagramSocket d = new DatagramSocket(new InetSocketAddress(LO, 0))) {
+            return d.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        process.destroy(); // by its pid: the Process handle of the child we started
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

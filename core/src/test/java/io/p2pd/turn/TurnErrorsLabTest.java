@@ -1,0 +1,132 @@
+package io.p2pd.turn;
+
+import static io.p2pd.turn.Coturn.LO;
+import static io.p2pd.turn.Coturn.PASSWORD;
+import static io.p2pd.turn.Coturn.USER;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.p2pd.nic.Family;
+import io.p2pd.stun.StunErrorCode;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Each TURN error provoked for real on a coturn set up for it, and asserted by type, code and reason. */
+@Tag("lab")
+class TurnErrorsLabTest {
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void coturnInstalled() {
+        Assumptions.assumeTrue(Coturn.installed(), "coturn is not installed (apt-get install coturn)");
+    }
+
+    static TurnConfig.Builder config() {
+        return TurnConfig.builder(USER, PASSWORD).initialRto(Duration.ofMillis(100));
+    }
+
+    static Throwable failure(CompletableFuture<?> f) throws Exception {
+        try {
+            f.get(20, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            return e.getCause();
+        }
+        throw new AssertionError("expected a failure, got " + f.join());
+    }
+
+    @Test
+    void aWrongPasswordIsRefusedAfterTheSignedRetry() throws Exception {
+        try (Coturn coturn = Coturn.start(dir)) {
+            Throwable e = failure(TurnClient.allocate(coturn.address(),
+                    TurnConfig.builder(USER, "not the password").build()));
+            assertThat(e).isInstanceOf(TurnAuthenticationException.class);
+            TurnAuthenticationException auth = (TurnAuthenticationException) e;
+            assertThat(auth.code()).isEqualTo(StunErrorCode.UNAUTHORIZED);
+            assertThat(auth.server()).isEqualTo(coturn.address());
+            assertThat(auth.getMessage()).contains("Allocate").contains("401");
+        }
+    }
+
+    @Test
+    void aPeerTheServerDeniesIsForbidden() throws Exception {
+        try (Coturn coturn = Coturn.start(dir, "--denied-peer-ip=127.0.0.2");
+             TurnAllocation a = TurnClient.allocate(coturn.address(), config().build()).get(20, TimeUnit.SECONDS)) {
+            InetSocketAddress denied = new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 9);
+            Throwable e = failure(a.permit(denied));
+            assertThat(e).isInstanceOf(TurnForbiddenException.class);
+            assertThat(((TurnForbiddenException) e).code()).isEqualTo(StunErrorCode.FORBIDDEN);
+            // Datagrams to it are dropped and counted; the allocation serves other peers still.
+            a.pipe().send("x".getBytes(UTF_8), denied).get(20, TimeUnit.SECONDS);
+            assertThat(a.stats().dropped()).isEqualTo(1);
+            a.permit(new InetSocketAddress(LO, 9)).get(20, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aUserOverItsQuotaIsRefusedWith486() throws Exception {
+        try (Coturn coturn = Coturn.start(dir, "--user-quota=1");
+             TurnAllocation first = TurnClient.allocate(coturn.address(), config().build())
+                     .get(20, TimeUnit.SECONDS)) {
+            Throwable e = failure(TurnClient.allocate(coturn.address(), config().build()));
+            assertThat(e).isInstanceOf(TurnQuotaException.class);
+            assertThat(((TurnQuotaException) e).code()).isEqualTo(StunErrorCode.ALLOCATION_QUOTA_REACHED);
+            assertThat(first.pipe().isOpen()).isTrue();
+        }
+    }
+
+    @Test
+    void aServerWithoutRelayPortsLeftIsOutOfCapacity() throws Exception {
+        int only = Coturn.freePort();
+        // One relay port: the second allocation finds none (a total quota would give 486, not 508).
+        try (Coturn coturn = Coturn.start(dir, "--min-port=" + only, "--max-port=" + only);
+             TurnAllocation first = TurnClient.allocate(coturn.address(), config().build())
+                     .get(20, TimeUnit.SECONDS)) {
+            Throwable e = failure(TurnClient.allocate(coturn.address(), config().build()));
+            assertThat(e).isInstanceOf(TurnCapacityException.class);
+            assertThat(first.pipe().isOpen()).isTrue();
+        }
+    }
+
+    @Test
+    void anIpv6RelayFromAServerWithoutIpv6IsAnAddressFamilyError() throws Exception {
+        try (Coturn coturn = Coturn.start(dir)) {
+            Throwable e = failure(TurnClient.allocate(coturn.address(), config().family(Family.V6).build()));
+            assertThat(e).isInstanceOf(TurnAddressFamilyException.class);
+            assertThat(((TurnAddressFamilyException) e).code()).isEqualTo(
+                    StunErrorCode.ADDRESS_FAMILY_NOT_SUPPORTED);
+        }
+    }
+
+    @Test
+    void aStunOnlyServerIsNotATurnServer() throws Exception {
+        try (Coturn coturn = Coturn.start(dir, false)) {
+            Throwable e = failure(TurnClient.allocate(coturn.address(), config().timeLimit(Duration.ofSeconds(2))
+                    .build()));
+            assertThat(e).isInstanceOf(TurnNotSupportedException.class);
+            assertThat(e.getMessage()).contains("not a TURN server");
+        }
+    }
+
+    @Test
+    void aServerThatNeverAnswersTimesOutAfterItsRetransmissions() throws Exception {
+        try (java.net.DatagramSocket silent = new java.net.DatagramSocket(new InetSocketAddress(LO, 0))) {
+            InetSocketAddress server = (InetSocketAddress) silent.getLocalSocketAddress();
+            Throwable e = failure(TurnClient.allocate(server, config().timeLimit(Duration.ofMillis(700)).build()));
+            assertThat(e).isInstanceOf(TurnTimeoutException.class);
+            assertThat(((TurnTimeoutException) e).timeLimit()).isEqualTo(Duration.ofMillis(700));
+            assertThat(e.getMessage()).contains("Allocate").contains("transmissions");
+        }
+    }
+}
