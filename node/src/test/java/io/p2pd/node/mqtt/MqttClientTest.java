@@ -272,6 +272,27 @@ class MqttClientTest {
     }
 
     @Test
+    void aPublishAnMqtt5BrokerRefusesFailsWithItsReasonCode() throws Exception {
+        // Anonymous clients may read and write "open/#" only. (Mosquitto grants any subscription and filters on
+        // delivery, so a refused subscription is shown with a scripted broker, in MqttProtocolTest.)
+        Path acl = dir.resolve("acl");
+        java.nio.file.Files.writeString(acl, "topic readwrite open/#\n");
+        try (Mosquitto broker = Mosquitto.builder(dir).line("acl_file " + acl).start()) {
+            MqttClient c = await(MqttClient.connect(MqttBroker.of(broker.host(), broker.port()),
+                    conf().protocol(MqttProtocol.V5).build()));
+            try {
+                await(c.publish("open/x", new byte[] {1}));
+                // Only MQTT 5's PUBACK can say no; a 3.1.1 broker acknowledges and drops.
+                Throwable denied = failureOf(c.publish("closed/x", new byte[] {1}));
+                assertThat(denied).isInstanceOf(MqttException.Refused.class).hasMessageContaining("closed/x");
+                assertThat(((MqttException.Refused) denied).reasonCode()).isEqualTo(0x87); // not authorized
+            } finally {
+                await(c.close());
+            }
+        }
+    }
+
+    @Test
     void aPublishWhileDisconnectedBeyondTheQueueFailsAtOnce() throws Exception {
         try (Mosquitto broker = Mosquitto.start(dir)) {
             MqttClient c = await(MqttClient.connect(MqttBroker.of(broker.host(), broker.port()),

@@ -259,6 +259,52 @@ class MqttProtocolTest {
     }
 
     @Test
+    void aSubscriptionTheBrokerRefusesFailsWithItsReturnCodeAndIsForgotten() throws Exception {
+        CompletableFuture<Void> script = new CompletableFuture<>();
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            Thread peer = new Thread(() -> {
+                try (Socket s = server.accept()) {
+                    DataInputStream in = new DataInputStream(s.getInputStream());
+                    OutputStream out = s.getOutputStream();
+                    assertThat(skipPacket(in)).isEqualTo(0x10);
+                    out.write(HEX.parseHex("20020000"));
+                    for (int code : new int[] {0x01, 0x80}) { // SUBACK for u: QoS 1; for t: failure
+                        assertThat(in.readUnsignedByte()).isEqualTo(0x82); // SUBSCRIBE
+                        byte[] rest = new byte[in.readUnsignedByte()];
+                        in.readFully(rest);
+                        out.write(new byte[] {(byte) 0x90, 3, rest[0], rest[1], (byte) code});
+                    }
+                    out.write(HEX.parseHex("3004000174" + "79")); // PUBLISH QoS 0 to t: no subscription now
+                    out.write(HEX.parseHex("3004000175" + "7a")); // PUBLISH QoS 0 to u, after it
+                    out.flush();
+                    script.complete(null);
+                    in.read();
+                } catch (Throwable e) {
+                    script.completeExceptionally(e);
+                }
+            }, "scripted-broker");
+            peer.setDaemon(true);
+            peer.start();
+            MqttClient c = await(MqttClient.connect(MqttBroker.of("127.0.0.1", server.getLocalPort()),
+                    conf().protocol(MqttProtocol.V3_1_1).build()));
+            try {
+                BlockingQueue<Received> got = new LinkedBlockingQueue<>();
+                await(c.subscribe("u", into(got)));
+                Throwable refused = failureOf(c.subscribe("t", into(got)));
+                assertThat(refused).isInstanceOf(MqttException.Refused.class).hasMessageContaining("subscription");
+                assertThat(((MqttException.Refused) refused).reasonCode()).isEqualTo(0x80);
+                await(script);
+                // The message to t, before the one to u, found no subscription: counted, not delivered.
+                assertThat(next(got).topic()).isEqualTo("u");
+                assertThat(c.stats().dropped(MqttStats.Drop.NO_HANDLER)).isEqualTo(1);
+                assertThat(c.stats().received()).isEqualTo(2);
+            } finally {
+                await(c.close());
+            }
+        }
+    }
+
+    @Test
     void aPublishUnacknowledgedWhenTheConnectionIsLostIsSentAgainWithDup() throws Exception {
         CompletableFuture<Void> script = new CompletableFuture<>();
         try (ServerSocket server = new ServerSocket(0, 2, InetAddress.getByName("127.0.0.1"))) {
