@@ -8,6 +8,7 @@ import io.netty.handler.codec.mqtt.MqttConnAckMessage;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader;
 import io.netty.handler.codec.mqtt.MqttVersion;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
@@ -39,6 +40,10 @@ final class Connection extends ChannelInboundHandlerAdapter {
     /** Why the connection ends: the first failure seen. */
     private Throwable cause;
     private ScheduledFuture<?> timer;
+    /** How many QoS 1 publishes the broker takes unacknowledged at once (MQTT 5's Receive Maximum). */
+    int brokerReceiveMaximum = 65_535;
+    /** The keep-alive in force: the configured one, or the broker's (MQTT 5's Server Keep Alive). */
+    private Duration keepAliveInUse;
 
     Connection(MqttClient client, MqttProtocol version, Duration keepAlive, Duration connectTimeout) {
         this.client = client;
@@ -137,6 +142,18 @@ final class Connection extends ChannelInboundHandlerAdapter {
         }
         accepted = true;
         cancelTimer();
+        // An MQTT 5 broker may set the keep-alive (Server Keep Alive) and bound what is in flight (Receive Maximum).
+        MqttProperties props = ack.variableHeader().properties();
+        Duration keepAlive = this.keepAlive;
+        if (props.getProperty(MqttProperties.SERVER_KEEP_ALIVE) instanceof
+                MqttProperties.IntegerProperty serverKeepAlive && serverKeepAlive.value() > 0) {
+            keepAlive = Duration.ofSeconds(serverKeepAlive.value());
+        }
+        if (props.getProperty(MqttProperties.RECEIVE_MAXIMUM) instanceof
+                MqttProperties.IntegerProperty receiveMaximum && receiveMaximum.value() > 0) {
+            brokerReceiveMaximum = receiveMaximum.value();
+        }
+        keepAliveInUse = keepAlive;
         long keepAliveMs = keepAlive.toMillis();
         ctx.pipeline().addBefore(ctx.name(), "keep-alive", new IdleStateHandler(keepAliveMs * 3 / 2,
                 keepAliveMs, 0, TimeUnit.MILLISECONDS));
@@ -159,7 +176,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
                 ctx.writeAndFlush(MqttMessage.PINGREQ);
             } else if (idle.state() == IdleState.READER_IDLE) {
                 fail(new MqttException.TimedOut("the MQTT broker " + client.broker().hostPort()
-                        + " was silent for 1.5 times the keep-alive of " + keepAlive));
+                        + " was silent for 1.5 times the keep-alive of " + keepAliveInUse));
             }
         }
         super.userEventTriggered(ctx, evt);

@@ -94,6 +94,8 @@ public final class MqttClient {
     private int reconnectAttempt;
     private ScheduledFuture<?> reconnectTimer;
     private int nextPacketId = 1;
+    /** The in-flight bound of this connection: the configuration's, or the broker's Receive Maximum if lower. */
+    private int maxInFlight;
     private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
     private final Map<Integer, Subscription> subscribing = new HashMap<>();
     private final ArrayDeque<Outgoing> queued = new ArrayDeque<>();
@@ -379,6 +381,7 @@ public final class MqttClient {
         }
         channel = conn.channel;
         protocol = conn.version;
+        maxInFlight = Math.min(conf.maxInFlight(), conn.brokerReceiveMaximum);
         connected = true;
         connects.incrementAndGet();
         if (everConnected) {
@@ -462,7 +465,7 @@ public final class MqttClient {
     private void enqueue(Outgoing o) {
         if (closed) {
             o.acked.completeExceptionally(closedError());
-        } else if (channel != null && inFlight.size() < conf.maxInFlight() && queued.isEmpty()) {
+        } else if (channel != null && inFlight.size() < maxInFlight && queued.isEmpty()) {
             sendNew(o);
         } else if (queued.size() < conf.maxQueued()) {
             queued.add(o);
@@ -473,7 +476,7 @@ public final class MqttClient {
     }
 
     private void drain() {
-        while (channel != null && inFlight.size() < conf.maxInFlight() && !queued.isEmpty()) {
+        while (channel != null && inFlight.size() < maxInFlight && !queued.isEmpty()) {
             sendNew(queued.poll());
         }
     }

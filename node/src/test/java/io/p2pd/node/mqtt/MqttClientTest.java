@@ -63,7 +63,7 @@ class MqttClientTest {
 
     /** Records a client's state changes, in order: "connected V5", the cause of a loss, "reconnecting 2". */
     static final class Events implements MqttStateListener {
-        private final BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+        final BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
         final BlockingQueue<Duration> delays = new LinkedBlockingQueue<>();
 
         static Events of(MqttClient client) {
@@ -219,6 +219,73 @@ class MqttClientTest {
                 }
                 assertThat(e).isEqualTo("connected V5");
                 assertThat(c.stats().reconnects()).isEqualTo(1);
+            } finally {
+                await(c.close());
+            }
+        }
+    }
+
+    @Test
+    void anMqtt5BrokersServerKeepAliveReplacesTheClients() throws Exception {
+        // Mosquitto answers a keep-alive above max_keepalive with its own (Server Keep Alive, MQTT 5 only): 10 s
+        // (its least), so a frozen broker is found in 15 s, not in the 15 minutes the client's 600 s would take.
+        try (Mosquitto broker = Mosquitto.builder(dir).line("max_keepalive 10").start()) {
+            MqttClient c = await(MqttClient.connect(MqttBroker.of(broker.host(), broker.port()),
+                    conf().keepAlive(Duration.ofSeconds(600)).protocol(MqttProtocol.V5).build()));
+            Events events = Events.of(c);
+            try {
+                broker.pause();
+                try {
+                    Object lost = events.queue.poll(90, TimeUnit.SECONDS);
+                    assertThat(lost).isInstanceOf(MqttException.TimedOut.class);
+                    assertThat(((Throwable) lost).getMessage()).contains("PT10S");
+                } finally {
+                    broker.resume();
+                }
+            } finally {
+                await(c.close());
+            }
+        }
+    }
+
+    @Test
+    void manyPublishesThroughASmallInFlightWindowAllArriveInOrder() throws Exception {
+        try (Mosquitto broker = Mosquitto.start(dir)) {
+            MqttClient c = await(MqttClient.connect(MqttBroker.of(broker.host(), broker.port()),
+                    conf().maxInFlight(2).build()));
+            try {
+                BlockingQueue<Received> got = new LinkedBlockingQueue<>();
+                await(c.subscribe("many", into(got)));
+                List<CompletableFuture<Void>> sent = new java.util.ArrayList<>();
+                for (int i = 0; i < 50; i++) {
+                    sent.add(c.publish("many", new byte[] {(byte) i}));
+                }
+                await(CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)));
+                for (int i = 0; i < 50; i++) {
+                    assertThat(next(got).payload()).containsExactly(i);
+                }
+                assertThat(c.stats().published()).isEqualTo(50);
+            } finally {
+                await(c.close());
+            }
+        }
+    }
+
+    @Test
+    void aPublishAnMqtt5BrokerRefusesFailsWithItsReasonCode() throws Exception {
+        // Anonymous clients may read and write "open/#" only. (Mosquitto grants any subscription and filters on
+        // delivery, so a refused subscription is shown with a scripted broker, in MqttProtocolTest.)
+        Path acl = dir.resolve("acl");
+        java.nio.file.Files.writeString(acl, "topic readwrite open/#\n");
+        try (Mosquitto broker = Mosquitto.builder(dir).line("acl_file " + acl).start()) {
+            MqttClient c = await(MqttClient.connect(MqttBroker.of(broker.host(), broker.port()),
+                    conf().protocol(MqttProtocol.V5).build()));
+            try {
+                await(c.publish("open/x", new byte[] {1}));
+                // Only MQTT 5's PUBACK can say no; a 3.1.1 broker acknowledges and drops.
+                Throwable denied = failureOf(c.publish("closed/x", new byte[] {1}));
+                assertThat(denied).isInstanceOf(MqttException.Refused.class).hasMessageContaining("closed/x");
+                assertThat(((MqttException.Refused) denied).reasonCode()).isEqualTo(0x87); // not authorized
             } finally {
                 await(c.close());
             }

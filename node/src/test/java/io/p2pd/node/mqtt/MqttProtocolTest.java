@@ -184,6 +184,26 @@ class MqttProtocolTest {
         assertThat(HEX.formatHex(got)).isEqualTo(hex);
     }
 
+    /** What a scripted broker does with its server socket; it completes {@code done} when its part is over. */
+    interface BrokerScript {
+        void run(CompletableFuture<Void> done) throws Exception;
+    }
+
+    /** Runs {@code script} on a daemon thread; the future fails with whatever the script threw. */
+    private static CompletableFuture<Void> runScript(BrokerScript script) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread peer = new Thread(() -> {
+            try {
+                script.run(done);
+            } catch (Throwable e) {
+                done.completeExceptionally(e);
+            }
+        }, "scripted-broker");
+        peer.setDaemon(true);
+        peer.start();
+        return done;
+    }
+
     /** Skips one packet the client sent; returns its first byte. */
     private static int skipPacket(InputStream in) throws IOException {
         DataInputStream d = new DataInputStream(in);
@@ -204,9 +224,8 @@ class MqttProtocolTest {
     void inboundQos0And1And2AreAcknowledgedPerTheSpecAndAQos2RedeliveryIsDeliveredOnce() throws Exception {
         // A scripted broker, byte by byte as MQTT 3.1.1 (section 3) lays the packets out: Mosquitto downgrades
         // to the subscription's QoS 1, so only a script can send QoS 2.
-        CompletableFuture<Void> script = new CompletableFuture<>();
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            Thread peer = new Thread(() -> {
+            CompletableFuture<Void> script = runScript(done -> {
                 try (Socket s = server.accept()) {
                     InputStream in = s.getInputStream();
                     OutputStream out = s.getOutputStream();
@@ -228,14 +247,10 @@ class MqttProtocolTest {
                     expect(in, "40020008"); // PUBACK 8
                     out.write(HEX.parseHex("34060001740007" + "77")); // id 7 again after PUBCOMP: a new message
                     expect(in, "50020007");
-                    script.complete(null);
+                    done.complete(null);
                     in.read(); // until the client closes
-                } catch (Throwable e) {
-                    script.completeExceptionally(e);
                 }
-            }, "scripted-broker");
-            peer.setDaemon(true);
-            peer.start();
+            });
             MqttClient c = await(MqttClient.connect(MqttBroker.of("127.0.0.1", server.getLocalPort()),
                     conf().protocol(MqttProtocol.V3_1_1).build()));
             try {
@@ -259,41 +274,75 @@ class MqttProtocolTest {
     }
 
     @Test
-    void aPublishUnacknowledgedWhenTheConnectionIsLostIsSentAgainWithDup() throws Exception {
-        CompletableFuture<Void> script = new CompletableFuture<>();
-        try (ServerSocket server = new ServerSocket(0, 2, InetAddress.getByName("127.0.0.1"))) {
-            Thread peer = new Thread(() -> {
-                try {
-                    byte[] firstId = new byte[2];
-                    try (Socket s = server.accept()) {
-                        DataInputStream in = new DataInputStream(s.getInputStream());
-                        assertThat(skipPacket(in)).isEqualTo(0x10); // CONNECT
-                        s.getOutputStream().write(HEX.parseHex("20020000"));
-                        assertThat(in.readUnsignedByte()).isEqualTo(0x32); // PUBLISH QoS 1, no DUP
+    void aSubscriptionTheBrokerRefusesFailsWithItsReturnCodeAndIsForgotten() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            CompletableFuture<Void> script = runScript(done -> {
+                try (Socket s = server.accept()) {
+                    DataInputStream in = new DataInputStream(s.getInputStream());
+                    OutputStream out = s.getOutputStream();
+                    assertThat(skipPacket(in)).isEqualTo(0x10);
+                    out.write(HEX.parseHex("20020000"));
+                    for (int code : new int[] {0x01, 0x80}) { // SUBACK for u: QoS 1; for t: failure
+                        assertThat(in.readUnsignedByte()).isEqualTo(0x82); // SUBSCRIBE
                         byte[] rest = new byte[in.readUnsignedByte()];
                         in.readFully(rest);
-                        System.arraycopy(rest, 2 + 1, firstId, 0, 2); // after the topic "t"
-                        // No PUBACK: the connection ends here.
+                        out.write(new byte[] {(byte) 0x90, 3, rest[0], rest[1], (byte) code});
                     }
-                    try (Socket s = server.accept()) {
-                        DataInputStream in = new DataInputStream(s.getInputStream());
-                        assertThat(skipPacket(in)).isEqualTo(0x10);
-                        s.getOutputStream().write(HEX.parseHex("20020000"));
-                        assertThat(in.readUnsignedByte()).isEqualTo(0x3a); // PUBLISH QoS 1 with DUP
-                        byte[] rest = new byte[in.readUnsignedByte()];
-                        in.readFully(rest);
-                        assertThat(new byte[] {rest[3], rest[4]}).isEqualTo(firstId);
-                        assertThat(rest[5]).isEqualTo((byte) 'p');
-                        s.getOutputStream().write(new byte[] {0x40, 2, firstId[0], firstId[1]}); // PUBACK
-                        script.complete(null);
-                        s.getInputStream().read(); // until the client closes
-                    }
-                } catch (Throwable e) {
-                    script.completeExceptionally(e);
+                    out.write(HEX.parseHex("3004000174" + "79")); // PUBLISH QoS 0 to t: no subscription now
+                    out.write(HEX.parseHex("3004000175" + "7a")); // PUBLISH QoS 0 to u, after it
+                    out.flush();
+                    done.complete(null);
+                    in.read();
                 }
-            }, "scripted-broker");
-            peer.setDaemon(true);
-            peer.start();
+            });
+            MqttClient c = await(MqttClient.connect(MqttBroker.of("127.0.0.1", server.getLocalPort()),
+                    conf().protocol(MqttProtocol.V3_1_1).build()));
+            try {
+                BlockingQueue<Received> got = new LinkedBlockingQueue<>();
+                await(c.subscribe("u", into(got)));
+                Throwable refused = failureOf(c.subscribe("t", into(got)));
+                assertThat(refused).isInstanceOf(MqttException.Refused.class).hasMessageContaining("subscription");
+                assertThat(((MqttException.Refused) refused).reasonCode()).isEqualTo(0x80);
+                await(script);
+                // The message to t, before the one to u, found no subscription: counted, not delivered.
+                assertThat(next(got).topic()).isEqualTo("u");
+                assertThat(c.stats().dropped(MqttStats.Drop.NO_HANDLER)).isEqualTo(1);
+                assertThat(c.stats().received()).isEqualTo(2);
+            } finally {
+                await(c.close());
+            }
+        }
+    }
+
+    @Test
+    void aPublishUnacknowledgedWhenTheConnectionIsLostIsSentAgainWithDup() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 2, InetAddress.getByName("127.0.0.1"))) {
+            CompletableFuture<Void> script = runScript(done -> {
+                byte[] firstId = new byte[2];
+                try (Socket s = server.accept()) {
+                    DataInputStream in = new DataInputStream(s.getInputStream());
+                    assertThat(skipPacket(in)).isEqualTo(0x10); // CONNECT
+                    s.getOutputStream().write(HEX.parseHex("20020000"));
+                    assertThat(in.readUnsignedByte()).isEqualTo(0x32); // PUBLISH QoS 1, no DUP
+                    byte[] rest = new byte[in.readUnsignedByte()];
+                    in.readFully(rest);
+                    System.arraycopy(rest, 2 + 1, firstId, 0, 2); // after the topic "t"
+                    // No PUBACK: the connection ends here.
+                }
+                try (Socket s = server.accept()) {
+                    DataInputStream in = new DataInputStream(s.getInputStream());
+                    assertThat(skipPacket(in)).isEqualTo(0x10);
+                    s.getOutputStream().write(HEX.parseHex("20020000"));
+                    assertThat(in.readUnsignedByte()).isEqualTo(0x3a); // PUBLISH QoS 1 with DUP
+                    byte[] rest = new byte[in.readUnsignedByte()];
+                    in.readFully(rest);
+                    assertThat(new byte[] {rest[3], rest[4]}).isEqualTo(firstId);
+                    assertThat(rest[5]).isEqualTo((byte) 'p');
+                    s.getOutputStream().write(new byte[] {0x40, 2, firstId[0], firstId[1]}); // PUBACK
+                    done.complete(null);
+                    s.getInputStream().read(); // until the client closes
+                }
+            });
             MqttClient c = await(MqttClient.connect(MqttBroker.of("127.0.0.1", server.getLocalPort()),
                     conf().protocol(MqttProtocol.V3_1_1).build()));
             try {
