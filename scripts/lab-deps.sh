@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the real peers and tools the lab tests use: coturn, mosquitto (MQTT broker for
-# the node's signalling tests), iptables, nftables, socat,
+# the node's signalling tests) and its clients (the CLI's broker tests), iptables, nftables, socat,
 # iproute2 (ip netns), openssl, python3, and the Debian packages the Python original needs to run as a peer or make
 # golden vectors (node module tests). Does nothing when all are present; needs root otherwise.
 set -euo pipefail
@@ -8,6 +8,7 @@ set -euo pipefail
 need=()
 command -v turnserver >/dev/null || need+=(coturn)
 command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v mosquitto_sub >/dev/null || need+=(mosquitto-clients)
 command -v iptables >/dev/null || need+=(iptables)
 command -v nft >/dev/null || need+=(nftables)
 command -v socat >/dev/null || need+=(socat)

@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * An MQTT 3.1.1 broker in this process, for one machine and the demo: Moquette, an existing broker from Maven
  * Central, run on the project's Netty 4.2 (its own Netty 4.1 is excluded by the build). In memory only: no
- * persistence, no files, no telemetry, no websocket or TLS port, anonymous clients allowed; it is meant for
- * loopback and a LAN, not the Internet.
+ * persistence, no files, no telemetry, no websocket or TLS port, anonymous clients allowed, packets up to
+ * {@value #MAX_MESSAGE_BYTES} bytes; it is meant for loopback and a LAN, not the Internet.
  *
  * <p>It lives in the CLI, not the node module, so that no library user gets a broker and its dependency; the node's
  * tests run Mosquitto as a separate process instead.
@@ -35,6 +35,8 @@ final class EmbeddedBroker implements AutoCloseable {
     }
 
     private static final Duration LISTENER_LIMIT = Duration.ofSeconds(10);
+    /** The largest MQTT packet a client may send, 256 KiB. */
+    static final int MAX_MESSAGE_BYTES = 256 * 1024;
 
     private final Server server;
     private final InetSocketAddress address;
@@ -63,7 +65,12 @@ final class EmbeddedBroker implements AutoCloseable {
         // Moquette 0.17 otherwise reports to its authors' server, through a public what-is-my-IP service.
         p.setProperty("telemetry_enabled", "false");
         p.setProperty("allow_anonymous", "true");
+        // MQTT 3.1.1 lets a clean-session client leave its id to the broker; mosquitto's clients do by default.
+        p.setProperty("allow_zero_byte_client_id", "true");
         p.setProperty("netty.epoll", "false");
+        // Moquette's default limit is 8092 bytes a message; a signalling message with a peer address (up to 4 KiB)
+        // in an encrypted envelope can come near it. Still bounded: a client's unfinished message is held whole.
+        p.setProperty("netty.mqtt.message_size", Integer.toString(MAX_MESSAGE_BYTES));
         Server server = new Server();
         try {
             server.startServer(new MemoryConfig(p));

@@ -51,7 +51,8 @@ class CommandsTest {
 
         // One port check for every command: the same usage error, exit 2.
         for (List<String> args : List.of(List.of("echo", "--port", "99999"), List.of("stun-server", "--port", "99999"),
-                List.of("connect", "127.0.0.1", "99999"), List.of("forward", "127.0.0.1:0", "127.0.0.1:99999"))) {
+                List.of("connect", "127.0.0.1", "99999"), List.of("forward", "127.0.0.1:0", "127.0.0.1:99999"),
+                List.of("broker", "--port", "99999"))) {
             P2pd.Result badPort = P2pd.run("", args.toArray(String[]::new));
             assertThat(badPort.exit()).as(args.toString()).isEqualTo(2);
             assertThat(badPort.err()).isEqualTo("p2pd " + args.get(0) + ": bad port '99999', give 0 to 65535 "
@@ -122,7 +123,8 @@ class CommandsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"demo", "interfaces", "stun", "stun-server", "nat", "echo", "connect", "forward"})
+    @ValueSource(strings = {"demo", "interfaces", "stun", "stun-server", "nat", "echo", "connect", "forward", "broker",
+        "address"})
     void everyCommandHasHelp(String command) throws Exception {
         P2pd.Result r = P2pd.run("", command, "--help");
 

@@ -9,8 +9,10 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,6 +36,8 @@ class EmbeddedBrokerTest {
             assertThat(got.topic()).isEqualTo("p2pd/test/a");
             assertThat(got.payload()).isEqualTo(PAYLOAD);
             assertThat(got.qos()).isEqualTo(1);
+            // In memory: Moquette's default store folder (data/, under the working directory) is not made.
+            assertThat(Path.of("data")).doesNotExist();
         } finally {
             broker.close();
         }
@@ -46,11 +50,14 @@ class EmbeddedBrokerTest {
     }
 
     @Test
-    void listensOnIpv6Loopback() throws Exception {
+    void listensOnIpv6LoopbackAndCarriesMessagesAboveMoquettesDefaultLimit() throws Exception {
+        // Moquette's own default refuses packets over 8092 bytes; a signalling message may come near that.
+        byte[] large = new byte[20_000];
+        new Random(14).nextBytes(large);
         try (EmbeddedBroker broker = EmbeddedBroker.start(new InetSocketAddress("::1", 0))) {
-            MqttClients.Received got = MqttClients.gmqttExchange("::1", broker.address().getPort(), "v6", PAYLOAD);
+            MqttClients.Received got = MqttClients.gmqttExchange("::1", broker.address().getPort(), "v6", large);
 
-            assertThat(got.payload()).isEqualTo(PAYLOAD);
+            assertThat(got.payload()).isEqualTo(large);
         }
     }
 

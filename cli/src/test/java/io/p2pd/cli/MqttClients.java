@@ -65,15 +65,18 @@ final class MqttClients {
      * {@code payload} (QoS 1); returns what mosquitto_sub printed (the payload in hex).
      */
     static Received mosquittoExchange(String host, int port, String topic, byte[] payload) throws Exception {
-        Process sub = new ProcessBuilder("mosquitto_sub", "-V", "mqttv311", "-h", host, "-p", Integer.toString(port),
-                "-t", topic, "-q", "1", "-C", "1", "-W", Long.toString(LIMIT_SECONDS), "-d",
+        // stdbuf: mosquitto_sub buffers its output into a pipe, which would hold back the SUBACK line until it ends.
+        Process sub = new ProcessBuilder("stdbuf", "-oL", "mosquitto_sub", "-V", "mqttv311", "-h", host, "-p",
+                Integer.toString(port), "-t", topic, "-q", "1", "-C", "1", "-W", Long.toString(LIMIT_SECONDS), "-d",
                 "-F", "payload %t %q %x").redirectErrorStream(true).start();
+        StringBuilder seen = new StringBuilder();
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(sub.getInputStream(), UTF_8))) {
             // -d prints the protocol exchange: publish only once SUBACK is in, so the message cannot be missed.
             for (String line = lines.readLine(); ; line = lines.readLine()) {
                 if (line == null) {
-                    throw new IOException("mosquitto_sub ended before its subscription was acknowledged");
+                    throw new IOException("mosquitto_sub ended before its subscription was acknowledged: " + seen);
                 }
+                seen.append(line).append('\n');
                 if (line.contains("SUBACK")) {
                     break;
                 }
@@ -92,13 +95,14 @@ final class MqttClients {
                 Files.deleteIfExists(file);
             }
             for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                seen.append(line).append('\n');
                 if (line.startsWith("payload ")) {
                     String[] f = line.split(" ");
                     return new Received(f[1], f.length > 3 ? HexFormat.of().parseHex(f[3]) : new byte[0],
                             Integer.parseInt(f[2]));
                 }
             }
-            throw new IOException("mosquitto_sub ended without the message");
+            throw new IOException("mosquitto_sub ended without the message: " + seen);
         } finally {
             sub.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }

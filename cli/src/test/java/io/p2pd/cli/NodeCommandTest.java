@@ -5,6 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.p2pd.internal.Json;
 import io.p2pd.nat.NatType;
 import io.p2pd.node.addr.PeerAddress;
+import io.p2pd.node.id.NodeKey;
+import io.p2pd.node.mqtt.MqttBroker;
+import io.p2pd.node.mqtt.MqttClient;
+import io.p2pd.node.mqtt.MqttClientConf;
+import io.p2pd.node.signal.SignalMessage;
+import io.p2pd.node.signal.SignalSealer;
+import io.p2pd.node.signal.SignalType;
 import io.p2pd.stun.StunServer;
 import io.p2pd.stun.StunServerConfig;
 import java.net.InetAddress;
@@ -112,5 +119,61 @@ class NodeCommandTest {
         P2pd.Result r = P2pd.run("", "node", "--help");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).startsWith("Usage: p2pd node").contains("--broker").contains("--stun");
+    }
+
+    @Test
+    void withABrokerTheAddressListsItAndSignedSignalsAreLogged(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        int brokerPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            brokerPort = s.getLocalPort();
+        }
+        java.nio.file.Path conf = dir.resolve("mosquitto.conf");
+        java.nio.file.Files.writeString(conf, "listener " + brokerPort + " 127.0.0.1\nallow_anonymous true\n");
+        Process mosquitto = new ProcessBuilder("/usr/sbin/mosquitto", "-c", conf.toString(), "-v")
+                .redirectErrorStream(true).start();
+        try (java.io.BufferedReader log = new java.io.BufferedReader(
+                new java.io.InputStreamReader(mosquitto.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            do {
+                line = log.readLine(); // mosquitto logs each step; readLine ends when it exits
+            } while (line != null && !line.contains("Opening ipv4 listen socket on port " + brokerPort));
+            assertThat(line).as("mosquitto listening").isNotNull();
+            MqttBroker broker = MqttBroker.of("127.0.0.1", brokerPort);
+            NodeKey nodeKey = NodeKey.generate();
+            java.nio.file.Path keyFile = dir.resolve("node.hex");
+            nodeKey.save(keyFile, NodeKey.KeyFormat.HEX);
+            try (P2pd p = P2pd.start("node", "--interface", "lo", "--port", "0", "--broker", broker.hostPort(),
+                    "--key", keyFile.toString())) {
+                PeerAddress address = PeerAddress.parse(p.readLine());
+                assertThat(address.nodeId()).isEqualTo(nodeKey.nodeId());
+                assertThat(address.signal()).containsExactly(0);
+                NodeKey peer = NodeKey.generate();
+                PeerAddress peerAddress = PeerAddress.parse("0-[0,0,192.0.2.9,10.0.0.9,40001,1,1,0]-0-"
+                        + peer.nodeId().value() + "-" + address.machineId().value());
+                byte[] sealed = new SignalSealer(peer).seal(SignalMessage.of(SignalType.GET_ADDRESS,
+                        System.currentTimeMillis() / 1000 + 20, "cli1", peerAddress, address),
+                        nodeKey.publicKey());
+                MqttClient client = MqttClient.connect(broker, MqttClientConf.builder().build())
+                        .get(30, TimeUnit.SECONDS);
+                try {
+                    client.publish(address.nodeId().value(), sealed).get(30, TimeUnit.SECONDS);
+                } finally {
+                    client.close().get(30, TimeUnit.SECONDS);
+                }
+                java.io.BufferedReader err = new java.io.BufferedReader(
+                        new java.io.InputStreamReader(p.process.getErrorStream(), StandardCharsets.UTF_8));
+                String seen;
+                do {
+                    seen = err.readLine(); // bounded by the class's test timeout; null if the node exits
+                } while (seen != null && !seen.contains("signal "));
+                assertThat(seen).as("a signal logged on stderr").isNotNull()
+                        .startsWith("  .. signal GET_ADDRESS from " + peer.nodeId().value() + " (id ")
+                        .endsWith(", encrypted)");
+            }
+        } finally {
+            mosquitto.destroy();
+            mosquitto.waitFor(10, TimeUnit.SECONDS);
+        }
     }
 }

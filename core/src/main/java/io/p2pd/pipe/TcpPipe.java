@@ -9,6 +9,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
@@ -70,6 +71,8 @@ final class TcpPipe extends Pipe {
         this.reads = new Reads(conf.readerLimit());
         // Before the first read, so the channel's read handle is one of ours.
         channel.config().setRecvByteBufAllocator(reads);
+        // At the head, below TLS: it sees every read() asked for, TLS's own included.
+        channel.pipeline().addFirst("p2pd-read-requests", reads.requests());
         channel.closeFuture().addListener(f -> ended());
         if (server != null) {
             watchTimeouts();
@@ -232,6 +235,8 @@ final class TcpPipe extends Pipe {
     @Override
     void pauseReading() {
         channel.config().setAutoRead(false);
+        // A read asked for before the pause (reading turned on) is not one to do now, as Netty forgets its own.
+        reads.requested = false;
     }
 
     @Override
@@ -349,6 +354,11 @@ final class TcpPipe extends Pipe {
         return reregistrations;
     }
 
+    /** Reads done while reading was paused, each asked for by a read() (TLS). Event loop only (tests read it there). */
+    int readsWhilePaused() {
+        return reads.whilePaused;
+    }
+
     private static boolean anyQueueFull(Subscription[] subs) {
         for (Subscription s : subs) {
             if (!s.hasHandler() && s.queue().isFull()) {
@@ -365,15 +375,24 @@ final class TcpPipe extends Pipe {
 
     /**
      * How this connection sizes its reads: adaptively, up to {@code readerLimit} bytes a read, as the options set on
-     * the bootstrap do, and not one read more once reading is paused. Netty's epoll transport, once the peer's FIN has
-     * arrived (EPOLLRDHUP), keeps reading until end of stream whether or not reading is on: a paused pipe would take
-     * in everything the peer wrote before closing, however full its queue or backed up its link. Handing that loop an
-     * empty buffer ends it (a read of zero bytes); reading resumes with the rest when the pipe turns reading on again.
+     * the bootstrap do, and not one read more once reading is paused unless a read() asked for it. Netty's epoll
+     * transport, once the peer's FIN has arrived (EPOLLRDHUP), reads whether or not reading is on: each EPOLLRDHUP
+     * event (one after every registration, so after each resume past the FIN) runs a read loop of its own, and that
+     * loop keeps reading until end of stream. A paused pipe would take in a chunk per such loop, or everything the
+     * peer wrote before closing, however full its queue or backed up its link. Handing a loop an empty buffer ends it
+     * (a read of zero bytes); reading resumes with the rest when the pipe turns reading on again.
      */
     final class Reads implements RecvByteBufAllocator {
         private final RecvByteBufAllocator adaptive;
         /** The read loop was stopped after the peer's FIN: see {@link #resumeReading()}. Event loop only. */
         private boolean stoppedAfterFin;
+        /**
+         * A read() was asked for and no read has happened since (Netty's own readPending, which its loops do not
+         * consult): a paused pipe reads once for it, as TLS needs to finish a record. Event loop only.
+         */
+        private boolean requested;
+        /** Reads done while paused, for a read() (see {@link #readsWhilePaused()}). Event loop only. */
+        private int whilePaused;
 
         Reads(int readerLimit) {
             adaptive = new AdaptiveRecvByteBufAllocator(Math.min(64, readerLimit), Math.min(2048, readerLimit),
@@ -385,11 +404,21 @@ final class TcpPipe extends Pipe {
             return new StopWhenPaused((RecvByteBufAllocator.ExtendedHandle) adaptive.newHandle());
         }
 
-        /** The first read of a loop is the transport's choice; later ones stop when reading is paused. */
+        /** Records each read() on its way to the transport. */
+        ChannelOutboundHandlerAdapter requests() {
+            return new ChannelOutboundHandlerAdapter() {
+                @Override
+                public void read(ChannelHandlerContext ctx) {
+                    requested = true;
+                    ctx.read();
+                }
+            };
+        }
+
+        /** A loop reads while reading is on, or once for a read() asked for; otherwise it ends at once. */
         private final class StopWhenPaused extends RecvByteBufAllocator.DelegatingHandle
                 implements RecvByteBufAllocator.ExtendedHandle {
             private ChannelConfig config;
-            private int readsThisLoop;
             /** The last buffer handed out was the empty one that ends the loop. */
             private boolean stopping;
 
@@ -400,16 +429,16 @@ final class TcpPipe extends Pipe {
             @Override
             public void reset(ChannelConfig config) {
                 this.config = config;
-                readsThisLoop = 0;
                 stopping = false;
                 super.reset(config);
             }
 
             @Override
             public ByteBuf allocate(ByteBufAllocator alloc) {
-                // A first read with reading off was asked for (Channel.read(), TLS wanting a whole record): let it be.
-                // Only after the peer's FIN does a loop go on once reading is off (Netty's own check stops it).
-                stopping = readsThisLoop > 0 && config != null && !config.isAutoRead();
+                // Only a loop past the peer's FIN runs with reading off and nothing asked for (Netty's own check
+                // stops the others after their first read): both its first read and its later ones stop here.
+                boolean paused = config != null && !config.isAutoRead();
+                stopping = paused && !requested;
                 if (stopping) {
                     stoppedAfterFin = true;
                     return alloc.directBuffer(0, 0);
@@ -432,7 +461,10 @@ final class TcpPipe extends Pipe {
 
             @Override
             public void incMessagesRead(int numMessages) {
-                readsThisLoop += numMessages;
+                if (config != null && !config.isAutoRead()) {
+                    whilePaused++;
+                }
+                requested = false; // one read answers a read(), as Netty's readPending
                 super.incMessagesRead(numMessages);
             }
 

@@ -12,7 +12,7 @@ import io.p2pd.node.id.NodePublicKey;
 import io.p2pd.node.mqtt.MqttBroker;
 import io.p2pd.node.signal.SignalPolicy;
 import io.p2pd.node.signal.SignalReceipt;
-import io.p2pd.node.signal.SignalStats;
+import io.p2pd.node.signal.Signalling;
 import io.p2pd.pipe.Pipe;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -71,17 +71,17 @@ public final class Node {
     private final PeerAddress address;
     private final List<NodeInterface> interfaces;
     private final List<Pipe> servers;
-    private final NodeSignals signals;
+    private final Optional<Signalling> signalling;
     private final AtomicReference<CompletableFuture<Void>> closing = new AtomicReference<>();
 
     Node(NodeKey key, MachineId machineId, PeerAddress address, List<NodeInterface> interfaces, List<Pipe> servers,
-            NodeSignals signals) {
+            Optional<Signalling> signalling) {
         this.key = key;
         this.machineId = machineId;
         this.address = address;
         this.interfaces = List.copyOf(interfaces);
         this.servers = List.copyOf(servers);
-        this.signals = signals;
+        this.signalling = signalling;
     }
 
     /** A builder with the defaults documented on each option. */
@@ -126,12 +126,15 @@ public final class Node {
 
     /** The brokers the node is subscribed at, as their indexes in the builder's list (the address's signal field). */
     public List<Integer> brokerIndexes() {
-        return signals.connected().stream().map(NodeSignals.Connected::index).toList();
+        return signalling.map(Signalling::listening).orElse(List.of());
     }
 
-    /** Signalling messages received: accepted, and dropped by reason. */
-    public SignalStats signalStats() {
-        return signals.inbox().stats();
+    /**
+     * The node's signalling channel, to send messages to peers and read its counts (messages accepted, dropped by
+     * reason); empty when the node has no brokers. The node closes it.
+     */
+    public Optional<Signalling> signalling() {
+        return signalling;
     }
 
     /**
@@ -143,13 +146,18 @@ public final class Node {
         if (!closing.compareAndSet(null, mine)) {
             return closing.get();
         }
-        CompletableFuture.allOf(closeAll(servers), signals.close()).whenComplete((v, e) -> mine.complete(null));
+        CompletableFuture.allOf(closeAll(servers), closeSignalling(signalling))
+                .whenComplete((v, e) -> mine.complete(null));
         return mine;
     }
 
     /** True once {@link #close()} was called. */
     public boolean isClosed() {
         return closing.get() != null;
+    }
+
+    static CompletableFuture<Void> closeSignalling(Optional<Signalling> signalling) {
+        return signalling.map(Signalling::closeAsync).orElseGet(() -> CompletableFuture.completedFuture(null));
     }
 
     static CompletableFuture<Void> closeAll(List<Pipe> pipes) {
@@ -214,8 +222,8 @@ public final class Node {
         }
 
         /**
-         * Told each signalling message accepted (signed, fresh, not seen before, from any broker). Called on an event
-         * loop: it must not block. Default: nothing.
+         * Told each signalling message accepted (signed, fresh, not seen before, from any broker). Called on the
+         * signalling's own thread, one message at a time: work that waits belongs elsewhere. Default: nothing.
          */
         public Builder signalListener(Consumer<SignalReceipt> listener) {
             this.signalListener = Objects.requireNonNull(listener, "signalListener");
@@ -237,7 +245,10 @@ public final class Node {
             return this;
         }
 
-        /** The machine id. Default: this machine's ({@link MachineId#ofThisMachine()}, else the original's fallback). */
+        /**
+         * The machine id. Default: this machine's ({@link MachineId#ofThisMachine()}, else the original's fallback);
+         * a start fails naming {@code machineId} when there is neither.
+         */
         public Builder machineId(MachineId id) {
             this.machineId = Objects.requireNonNull(id, "machineId");
             return this;

@@ -17,7 +17,7 @@ import io.p2pd.node.AddressRecords.Pair;
 import io.p2pd.node.addr.PeerAddress;
 import io.p2pd.node.id.MachineId;
 import io.p2pd.node.id.NodeKey;
-import io.p2pd.node.signal.SignalInbox;
+import io.p2pd.node.signal.Signalling;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
@@ -40,12 +40,14 @@ import java.util.concurrent.TimeoutException;
 final class NodeStart {
     /** Past the detection time limit, how long to wait for a detection to notice it before giving up on it. */
     private static final Duration DETECTION_GRACE = Duration.ofSeconds(2);
+    /** The longest wait for the brokers' subscriptions at start. */
+    private static final Duration SIGNALLING_LIMIT = Duration.ofSeconds(30);
     /** How long a failed start waits for what it opened to close. */
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
     private final Node.Config config;
     private final List<Pipe> opened = new ArrayList<>();
-    private NodeSignals signals;
+    private Optional<Signalling> signalling = Optional.empty();
     private List<CompletableFuture<Detection>> detections = List.of();
 
     private NodeStart(Node.Config config) {
@@ -85,7 +87,7 @@ final class NodeStart {
                     null);
         }
         ifs.sort(Comparator.comparing(Interface::name));
-        MachineId machine = config.machineId().orElseGet(NodeStart::thisMachine);
+        MachineId machine = config.machineId().isPresent() ? config.machineId().get() : thisMachine();
         NodeKey key = key();
         int port = config.listenPort().orElseGet(machine::defaultListenPort);
         progress("node " + key.nodeId().value() + " on machine " + machine.value().substring(0, 8) + "…");
@@ -111,19 +113,25 @@ final class NodeStart {
                     externals, d.error()));
         }
 
+        CompletableFuture<Optional<Signalling>> connecting = NodeSignals.start(config.brokers(), key,
+                config.signalPolicy(), config.signalListener(), this::progress);
         try {
-            signals = NodeSignals.connect(config.brokers(), key, new SignalInbox(key, config.signalPolicy()),
-                    config.signalListener(), this::progress).get();
+            // Each broker's connect has its own time limit; this bound only guards against one never answering.
+            signalling = connecting.get(SIGNALLING_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             Throwable cause = NodeSignals.unwrap(e.getCause());
             throw cause instanceof NodeStartException n ? n
                     : new NodeStartException("brokers", NodeSignals.message(cause), cause);
+        } catch (TimeoutException e) {
+            connecting.thenAccept(late -> late.ifPresent(Signalling::closeAsync));
+            throw new NodeStartException("brokers", "no answer from the brokers within "
+                    + SIGNALLING_LIMIT.toSeconds() + " s", e);
         }
-        List<Integer> signal = signals.connected().stream().map(NodeSignals.Connected::index).toList();
+        List<Integer> signal = signalling.map(Signalling::listening).orElse(List.of());
 
         PeerAddress address = AddressRecords.make(key.nodeId(), machine, signal, port, measured);
         progress("address " + address);
-        return new Node(key, machine, address, described, opened, signals);
+        return new Node(key, machine, address, described, opened, signalling);
     }
 
     private NodeKey key() throws NodeStartException {
@@ -283,24 +291,30 @@ final class NodeStart {
         return out;
     }
 
-    private static MachineId thisMachine() {
-        return MachineId.ofThisMachine().orElseGet(() -> {
-            Interface nic = Nics.defaultInterface().orElseThrow(() -> new IllegalStateException(
-                    "this machine has no machine id and no default interface to derive one from"));
-            String host;
-            try {
-                host = InetAddress.getLocalHost().getHostName();
-            } catch (IOException e) {
-                host = "localhost";
-            }
-            return MachineId.fallback(MachineId.APP_ID, host, nic.name(), nic.mac().orElse("00:00:00:00:00:00"));
-        });
+    private static MachineId thisMachine() throws NodeStartException {
+        Optional<MachineId> id = MachineId.ofThisMachine();
+        if (id.isPresent()) {
+            return id.get();
+        }
+        Optional<Interface> nic = Nics.defaultInterface();
+        if (nic.isEmpty()) {
+            throw new NodeStartException("machineId", "this machine has no machine id and no default interface to "
+                    + "derive one from; give one", null);
+        }
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            host = "localhost";
+        }
+        return MachineId.fallback(MachineId.APP_ID, host, nic.get().name(),
+                nic.get().mac().orElse("00:00:00:00:00:00"));
     }
 
     private void closeOpened() {
         try {
-            CompletableFuture.allOf(Node.closeAll(opened),
-                    signals == null ? CompletableFuture.completedFuture(null) : signals.close()).get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            CompletableFuture.allOf(Node.closeAll(opened), Node.closeSignalling(signalling))
+                    .get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException e) {

@@ -19,6 +19,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.security.cert.CertificateException;
 import javax.net.ssl.SSLException;
 
 /**
@@ -61,6 +62,12 @@ final class Connection extends ChannelInboundHandlerAdapter {
         timer = ch.eventLoop().schedule(() -> fail(new MqttException.TimedOut("the MQTT broker "
                 + client.broker().hostPort() + " did not accept the connection within " + connectTimeout)),
                 connectTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+        }
     }
 
     @Override
@@ -112,6 +119,15 @@ final class Connection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** A 3.1.1 CONNACK answered our MQTT 5 CONNECT ({@link V311ConnAckGuard}). */
+    void answeredAs311(int returnCode) {
+        fail(returnCode == 0
+                ? new MqttException.Protocol("the MQTT broker " + client.broker().hostPort() + " accepted an MQTT 5 "
+                        + "CONNECT with an MQTT 3.1.1 CONNACK", null)
+                : new MqttException.Refused("the MQTT broker " + client.broker().hostPort() + " speaks MQTT 3.1.1 "
+                        + "and refused the connection", returnCode));
+    }
+
     private void onConnAck(ChannelHandlerContext ctx, MqttConnAckMessage ack) {
         int code = ack.variableHeader().connectReturnCode().byteValue() & 0xff;
         if (code != 0) {
@@ -120,12 +136,13 @@ final class Connection extends ChannelInboundHandlerAdapter {
             return;
         }
         accepted = true;
-        timer.cancel(false);
+        cancelTimer();
         long keepAliveMs = keepAlive.toMillis();
         ctx.pipeline().addBefore(ctx.name(), "keep-alive", new IdleStateHandler(keepAliveMs * 3 / 2,
                 keepAliveMs, 0, TimeUnit.MILLISECONDS));
-        established.complete(this);
+        // The client's state first: whoever waits on the connect sees it connected.
         client.onConnected(this);
+        established.complete(this);
     }
 
     @Override
@@ -162,9 +179,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        if (timer != null) {
-            timer.cancel(false);
-        }
+        cancelTimer();
         Throwable why = cause != null ? cause : accepted
                 ? new MqttException.Unreachable("the MQTT broker " + client.broker().hostPort()
                         + " closed the connection", null)
@@ -192,11 +207,16 @@ final class Connection extends ChannelInboundHandlerAdapter {
                 ? " (reason code 0x" + Integer.toHexString(h.reasonCode() & 0xff) + ")" : "";
     }
 
-    private static String tlsReason(Throwable t) {
-        // The JDK's wording of a handshake failure is all there is; it names no Netty internals.
-        SSLException ssl = find(t, SSLException.class);
-        String m = ssl != null ? ssl.getMessage() : null;
-        return m == null || m.isBlank() ? "the handshake did not complete" : m;
+    /** In our words: the engine's text names its internals. */
+    private String tlsReason(Throwable t) {
+        if (find(t, CertificateException.class) != null) {
+            return client.broker().trusted().isEmpty()
+                    ? "its certificate is not trusted by the system's trust store, or does not name "
+                            + client.broker().host()
+                    : "its certificate is not one of the trusted certificates given, or does not name "
+                            + client.broker().host();
+        }
+        return "the handshake did not complete";
     }
 
     private static <T extends Throwable> T find(Throwable t, Class<T> type) {

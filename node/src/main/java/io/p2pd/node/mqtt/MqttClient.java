@@ -71,8 +71,11 @@ import org.slf4j.LoggerFactory;
 public final class MqttClient {
 
     private static final Logger LOG = LoggerFactory.getLogger(MqttClient.class);
-    /** Room in a packet for a topic, packet id and MQTT 5 properties, on top of the payload limit. */
-    private static final int HEADER_ROOM = 65_535 + 2 + 2 + 1024;
+    /**
+     * Room in a packet for a topic, packet id and MQTT 5 properties, on top of the payload limit: a packet larger
+     * than both cannot be read, and costs the connection.
+     */
+    static final int HEADER_ROOM = 4096;
     /** A 3.1.1 CONNACK's "unacceptable protocol version", and MQTT 5's "unsupported protocol version". */
     private static final int REFUSED_VERSION_311 = 0x01;
     private static final int REFUSED_VERSION_5 = 0x84;
@@ -338,6 +341,9 @@ public final class MqttClient {
                         if (ssl != null) {
                             ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), broker.host(), broker.port()));
                         }
+                        if (version == MqttProtocol.V5) {
+                            ch.pipeline().addLast("v311-connack", new V311ConnAckGuard(conn));
+                        }
                         ch.pipeline().addLast("decoder", new MqttDecoder(decoderLimit));
                         ch.pipeline().addLast("encoder", MqttEncoder.INSTANCE);
                         ch.pipeline().addLast("mqtt", conn);
@@ -354,6 +360,7 @@ public final class MqttClient {
             }
         });
         conn.established.whenComplete((c, e) -> {
+            conn.cancelTimer();
             if (attemptChannel == cf.channel()) {
                 attemptChannel = null;
             }
@@ -571,20 +578,18 @@ public final class MqttClient {
             dropped.get(MqttStats.Drop.NO_HANDLER).incrementAndGet();
             return;
         }
-        boolean handled = false;
+        // Counted before the handlers run: whoever a handler wakes sees the count that includes its message.
+        delivered.incrementAndGet();
         boolean failed = false;
         for (int i = 0; i < matching.size(); i++) {
             try {
                 matching.get(i).handler.onMessage(topic, i == matching.size() - 1 ? payload : payload.clone());
-                handled = true;
             } catch (RuntimeException e) {
                 failed = true;
                 LOG.warn("MQTT message handler for {} failed", matching.get(i).filter, e);
             }
         }
-        if (handled) {
-            delivered.incrementAndGet();
-        } else if (failed) {
+        if (failed) {
             dropped.get(MqttStats.Drop.HANDLER_FAILED).incrementAndGet();
         }
     }

@@ -92,7 +92,11 @@ public final class MqttClientConf {
         return maxQueued;
     }
 
-    /** The largest message payload accepted from the broker, in bytes. */
+    /**
+     * The largest message payload accepted from the broker, in bytes. A larger message is acknowledged and dropped
+     * (counted as {@link MqttStats.Drop#OVERSIZED}); one whose packet is larger still, by more than 4 KiB of topic
+     * and header, cannot be skipped and costs the connection, which is made again.
+     */
     public int maxInboundPayload() {
         return maxInboundPayload;
     }

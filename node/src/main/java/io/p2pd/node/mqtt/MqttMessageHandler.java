@@ -5,7 +5,7 @@ package io.p2pd.node.mqtt;
  *
  * <p>Called on the client's event loop, one message at a time, in the order the broker sent them: it must not block
  * (hand slow work to an executor). A handler that throws loses only that message (counted as
- * {@link MqttStats.Drop#HANDLER_FAILED}); the message is acknowledged either way.
+ * {@link MqttStats.Drop#HANDLER_FAILED}, logged); the message is acknowledged either way.
  */
 @FunctionalInterface
 public interface MqttMessageHandler {

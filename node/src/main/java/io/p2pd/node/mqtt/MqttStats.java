@@ -10,8 +10,9 @@ import java.util.Map;
  * @param reconnects connections made again after one was lost
  * @param published  publishes the broker acknowledged (PUBACK)
  * @param received   PUBLISH packets received from the broker, duplicates and drops included
- * @param delivered  messages handed to at least one handler
- * @param dropped    received messages not delivered, by reason (every reason present, zero when none)
+ * @param delivered  messages handed to at least one handler (counted before the handlers run)
+ * @param dropped    received messages lost, by reason (every reason present, zero when none); all but
+ *                   {@link Drop#HANDLER_FAILED} were not delivered
  */
 public record MqttStats(long connects, long reconnects, long published, long received, long delivered,
         Map<Drop, Long> dropped) {
@@ -24,7 +25,7 @@ public record MqttStats(long connects, long reconnects, long published, long rec
         DUPLICATE,
         /** No subscription's topic filter matches its topic. */
         NO_HANDLER,
-        /** A handler threw. */
+        /** A handler threw: the message was delivered (and acknowledged) but not handled, and is not retried. */
         HANDLER_FAILED
     }
 

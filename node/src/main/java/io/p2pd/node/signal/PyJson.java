@@ -53,25 +53,21 @@ final class PyJson {
         }
     }
 
+    /** The characters with a short escape, and the letter after the backslash for each. */
+    private static final String SHORT = "\"\\\n\r\t\b\f";
+    private static final String SHORT_AS = "\"\\nrtbf";
+
     private static void quote(StringBuilder sb, String s) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                case '\b' -> sb.append("\\b");
-                case '\f' -> sb.append("\\f");
-                default -> {
-                    if (c < 0x20 || c > 0x7e) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
+            int k = SHORT.indexOf(c);
+            if (k >= 0) {
+                sb.append('\\').append(SHORT_AS.charAt(k));
+            } else if (c < 0x20 || c > 0x7e) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
             }
         }
         sb.append('"');

@@ -190,7 +190,8 @@ final class SignalCodec {
         // The signature covers the bytes before its member, closed: the member must be last and exactly ours.
         String hex = string(sig, "sig");
         String suffix = SIG_HEAD + hex + "\"}";
-        if (hex.length() != SIG_HEX || !text.endsWith(suffix) || !isLowerHex(hex)) {
+        byte[] signature = sigBytes(hex);
+        if (signature == null || !text.endsWith(suffix)) {
             throw new SignalFormatException("sig", "not " + SIG_HEX + " lowercase hex digits as the last member");
         }
         int unsignedEnd = plain.length - SIG_SUFFIX;
@@ -198,7 +199,7 @@ final class SignalCodec {
         System.arraycopy(SIGNATURE_CONTEXT, 0, covered, 0, SIGNATURE_CONTEXT.length);
         System.arraycopy(plain, 0, covered, SIGNATURE_CONTEXT.length, unsignedEnd);
         covered[covered.length - 1] = '}';
-        return new Decoded(m, Optional.of(HEX.parseHex(hex)), covered);
+        return new Decoded(m, Optional.of(signature), covered);
     }
 
     private static Object required(Map<String, Object> m, String key, String field) {
@@ -298,14 +299,17 @@ final class SignalCodec {
         }
     }
 
-    private static boolean isLowerHex(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
-                return false;
-            }
+    /** The signature's bytes when {@code hex} is exactly 128 lowercase hex digits (its only form), else null. */
+    private static byte[] sigBytes(String hex) {
+        if (hex.length() != SIG_HEX) {
+            return null;
         }
-        return true;
+        try {
+            byte[] raw = HEX.parseHex(hex);
+            return HEX.formatHex(raw).equals(hex) ? raw : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     static byte[] concat(byte[] a, byte[] b) {

@@ -9,8 +9,9 @@ import java.util.Objects;
  * immutable and thread-safe.
  *
  * <p>Every message is signed by this node's key: the {@code cipher.vk} field is set to our public key, and the
- * signature (secp256k1 ECDSA, SHA-256, low s, 64 bytes r || s, in hex) covers a fixed context string, the type
- * byte and the whole JSON before the signature member, which is added last as {@code "sig"}. The original reads
+ * signature (secp256k1 ECDSA, SHA-256, RFC 6979, low s, 64 bytes r || s, in lowercase hex) covers the context
+ * {@code "p2pd-java signal v1"} and a NUL byte, then the type byte and the JSON as it would be without the
+ * signature member (ending in its closing brace); that member is added last, as {@code , "sig": "<hex>"}. The original reads
  * members by name and ignores it, so Python nodes read our messages. The payload is the original's: hex of a flag
  * byte (1 encrypted, 0 plaintext) and the body, ECIES-encrypted to the recipient's key with the original's cipher.
  *

@@ -67,7 +67,8 @@ public final class Signalling implements AutoCloseable {
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong publishFailed = new AtomicLong();
 
-    private Signalling(Builder b) {
+    /** Made by {@link Builder#start()}; tests make one unstarted to feed {@link #onMessage} directly. */
+    Signalling(Builder b) {
         this.key = b.key;
         this.brokers = List.copyOf(b.brokers);
         this.clientConf = b.clientConf;
@@ -243,7 +244,8 @@ public final class Signalling implements AutoCloseable {
         return c;
     }
 
-    private void onMessage(byte[] payload) {
+    /** One payload from a broker, handed to the checking thread (dropped and counted when its queue is full). */
+    void onMessage(byte[] payload) {
         received.incrementAndGet();
         try {
             checker.execute(() -> deliver(inbox.receive(payload)));

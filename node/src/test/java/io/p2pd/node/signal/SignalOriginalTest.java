@@ -46,7 +46,9 @@ class SignalOriginalTest {
                 .withPayload(punch);
         Map<String, Object> turn = new LinkedHashMap<>();
         turn.put("peer_tup", List.of("192.0.2.1", 3478L));
-        turn.put("relay_tup", List.of("192.0.2.1", 50000L));
+        // A string needing every kind of escape Python's json.dumps makes (short ones, control, DEL, non-ASCII,
+        // a surrogate pair), so the bytes show we escape as it does.
+        turn.put("relay_tup", List.of("q\"b\\n\n\r\t\b\f\u0001\u007f\u00e9\u2028\ud83d\ude00/", 50000L));
         turn.put("serv_id", 0L);
         SignalMessage relay = SignalMessage.of(SignalType.TURN, NOW + 10, "turn1", ADDR_A, ADDR_B).withPayload(turn);
         return List.of(getAddr, returnAddr, connect, tcpPunch, relay);

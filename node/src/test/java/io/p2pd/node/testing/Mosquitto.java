@@ -32,7 +32,7 @@ import java.util.concurrent.TimeoutException;
  * }</pre>
  *
  * <p>Readiness is Mosquitto's own log line saying it runs (after its listeners are open), read from its standard
- * output: no polling of the port.
+ * error (where it logs unbuffered): no polling of the port.
  */
 public final class Mosquitto implements AutoCloseable {
 
@@ -181,7 +181,7 @@ public final class Mosquitto implements AutoCloseable {
 
     /** Starts the process and returns once Mosquitto logs that it runs; fails with its log if it ends first. */
     private void launch() throws IOException {
-        Process p = new ProcessBuilder("stdbuf", "-oL", BINARY, "-c", config.toString()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(BINARY, "-c", config.toString()).redirectErrorStream(true).start();
         process = p;
         CompletableFuture<Void> running = new CompletableFuture<>();
         Thread reader = new Thread(() -> {
@@ -273,9 +273,11 @@ public final class Mosquitto implements AutoCloseable {
             StringBuilder c = new StringBuilder();
             c.append("# written by io.p2pd.node.testing.Mosquitto for one test\n");
             c.append("listener ").append(port).append(" 127.0.0.1\n");
+            // Run as root, Mosquitto becomes user "mosquitto", who cannot read a test's private temporary folder.
+            c.append("user ").append(System.getProperty("user.name")).append('\n');
             c.append("allow_anonymous true\n");
             c.append("persistence false\n");
-            c.append("log_dest stdout\n");
+            c.append("log_dest stderr\n");
             c.append("log_type error\nlog_type warning\nlog_type notice\nlog_type information\n");
             c.append("connection_messages true\n");
             if (certificate != null) {

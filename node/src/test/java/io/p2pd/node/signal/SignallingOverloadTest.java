@@ -1,0 +1,58 @@
+package io.p2pd.node.signal;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.p2pd.node.mqtt.MqttBroker;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Signalling's bound between the MQTT loops and the checking thread: with the listener stuck, one message is being
+ * handled, {@value Signalling#QUEUE} wait, and every further one is dropped unchecked and counted, never queued.
+ */
+class SignallingOverloadTest {
+
+    @Test
+    void messagesBeyondTheQueueAreDroppedAndCountedWhileTheCheckerIsBusy() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch handled = new CountDownLatch(1 + Signalling.QUEUE);
+        SignalListener stuck = new SignalListener() {
+            @Override
+            public void accepted(SignalReceipt receipt) {
+            }
+
+            @Override
+            public void dropped(SignalDrop reason, String detail) {
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                handled.countDown();
+            }
+        };
+        // Not started: no broker is contacted, payloads are fed as a broker's loop would.
+        Signalling s = new Signalling(Signalling.builder(Fixtures.KEY_B)
+                .brokers(List.of(MqttBroker.of("127.0.0.1", 1883))).listener(stuck));
+        try {
+            int flood = 1 + Signalling.QUEUE + 75;
+            for (int i = 0; i < flood; i++) {
+                s.onMessage("zz".getBytes(US_ASCII));
+            }
+            SignallingStats during = s.stats();
+            assertThat(during.received()).isEqualTo(flood);
+            assertThat(during.overloaded()).isEqualTo(75);
+
+            release.countDown();
+            assertThat(handled.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(s.stats().inbox().dropped(SignalDrop.MALFORMED)).isEqualTo(1 + Signalling.QUEUE);
+            assertThat(s.stats().overloaded()).isEqualTo(75);
+        } finally {
+            release.countDown();
+            s.close();
+        }
+    }
+}
