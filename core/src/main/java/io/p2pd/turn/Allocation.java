@@ -102,7 +102,8 @@ final class Allocation {
         // The control socket runs on the relayed pipe's loop, so the allocation's state has one thread.
         // Its receive buffer takes the bursts of every peer at once (the OS caps it at its maximum).
         PipeConf controlConf = PipeConf.builder().loop(loop).receiveBuffer(CONTROL_RECEIVE_BUFFER).build();
-        return Pipes.udp().bind(bind).conf(controlConf)
+        CompletableFuture<TurnAllocation> result = new LoopSafeFuture<>();
+        Pipes.udp().bind(bind).conf(controlConf)
                 .msgHandler(MsgHandler.plain((msg, p) -> a.onControl(msg)))
                 .open()
                 .thenComposeAsync(control -> {
@@ -112,7 +113,16 @@ final class Allocation {
                             control.closeAsync();
                         }
                     });
-                }, loop);
+                }, loop)
+                .whenComplete((allocation, e) -> {
+                    if (e != null) {
+                        result.completeExceptionally(unwrap(e));
+                    } else if (!result.complete(allocation)) {
+                        // The caller gave up (cancelled, timed out): nobody else will delete this allocation.
+                        allocation.closeAsync();
+                    }
+                });
+        return result;
     }
 
     // ---------------------------------------------------------------- allocating

@@ -36,6 +36,7 @@ class TurnResponseCheckTest {
         final Answer answer;
         final AtomicInteger signedRequests = new AtomicInteger();
         final AtomicInteger sha256Requests = new AtomicInteger();
+        final java.util.concurrent.CountDownLatch deleted = new java.util.concurrent.CountDownLatch(1);
         final Thread thread;
         int stale;
 
@@ -84,6 +85,9 @@ class TurnResponseCheckTest {
                         .errorCode(new StunErrorCode(401, "Unauthorized")).realm(REALM).nonce("nonce-1").build();
             }
             signedRequests.incrementAndGet();
+            if (request.method() == StunMessage.METHOD_REFRESH && request.lifetime().orElse(-1L) == 0) {
+                deleted.countDown();
+            }
             if (sha) {
                 sha256Requests.incrementAndGet();
             }
@@ -128,6 +132,14 @@ class TurnResponseCheckTest {
             return e.getCause();
         }
         throw new AssertionError("expected a failure");
+    }
+
+    @Test
+    void anAllocationWhoseCallerGaveUpIsDeleted() throws Exception {
+        try (FakeTurn server = new FakeTurn(Answer.SIGNED)) {
+            TurnClient.allocate(server.address(), config()).cancel(false);
+            assertThat(server.deleted.await(10, TimeUnit.SECONDS)).isTrue();
+        }
     }
 
     @Test
