@@ -13,7 +13,6 @@ import io.p2pd.node.signal.SignalType;
 import io.p2pd.node.signal.SignallingStats;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -63,7 +62,7 @@ final class NodeDemo {
         }
         EmbeddedBroker broker;
         try {
-            broker = EmbeddedBroker.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            broker = EmbeddedBroker.start(new InetSocketAddress("127.0.0.1", 0));
         } catch (IOException e) {
             throw new IllegalStateException("the embedded broker did not start: " + e.getMessage(), e);
         }
@@ -146,30 +145,35 @@ final class NodeDemo {
     private static void talk(PrintWriter out, Node a, Node b, CompletableFuture<SignalReceipt> atA,
             CompletableFuture<SignalReceipt> atB, Duration bound) {
         String pipeId = pipeId();
-        SignalMessage hello = SignalMessage.of(SignalType.GET_ADDRESS, ttl(), pipeId, a.address(), b.address());
         // Without B's key (A has only B's address) the hello goes signed in plaintext.
-        int via = await(a.signalling().orElseThrow().send(hello), bound, "node A could not send its hello");
-        out.printf("  A -> B  %s, pipe id %s, through broker %d: signed, in plaintext (A knows only B's address)%n",
-                hello.type(), pipeId, via);
-        out.flush();
-        SignalReceipt got = await(atB, bound, "node B did not receive A's hello");
-        checkReceipt("B", got, SignalType.GET_ADDRESS, a.id(), pipeId, false);
-        out.printf("  B got   %s from %s: %s%n", got.message().type(), got.message().source().nodeId().value(),
-                trust(got));
-
+        SignalMessage hello = SignalMessage.of(SignalType.GET_ADDRESS, ttl(), pipeId, a.address(), b.address());
+        SignalReceipt got = carry(out, "A", a, "B", atB, hello, "hello", false, bound);
         // The answer goes back to the address in the hello, as the original's handler does; B learned A's key from
         // the signed hello, so it is encrypted.
         SignalMessage answer = SignalMessage.of(SignalType.RETURN_ADDRESS, ttl(), pipeId, b.address(),
                 got.message().source());
-        via = await(b.signalling().orElseThrow().send(answer), bound, "node B could not send its answer");
-        out.printf("  B -> A  %s, pipe id %s, through broker %d: signed, encrypted to the key in A's hello%n",
-                answer.type(), pipeId, via);
+        carry(out, "B", b, "A", atA, answer, "answer", true, bound);
+    }
+
+    /**
+     * Node {@code sender} sends {@code message}; returns it as node {@code recipient} received it (its
+     * {@code arrival}), checked, {@code encrypted} or in plaintext.
+     */
+    private static SignalReceipt carry(PrintWriter out, String sender, Node from, String recipient,
+            CompletableFuture<SignalReceipt> arrival, SignalMessage message, String what, boolean encrypted,
+            Duration bound) {
+        int via = await(from.signalling().orElseThrow().send(message), bound,
+                "node " + sender + " could not send its " + what);
+        out.printf("  %s -> %s  %s, pipe id %s, through broker %d: signed, %s%n", sender, recipient, message.type(),
+                message.pipeId(), via, encrypted ? "encrypted to the key in " + recipient + "'s hello"
+                        : "in plaintext (" + sender + " knows only " + recipient + "'s address)");
         out.flush();
-        SignalReceipt back = await(atA, bound, "node A did not receive B's answer");
-        checkReceipt("A", back, SignalType.RETURN_ADDRESS, b.id(), pipeId, true);
-        out.printf("  A got   %s from %s: %s%n", back.message().type(), back.message().source().nodeId().value(),
-                trust(back));
+        SignalReceipt r = await(arrival, bound, "node " + recipient + " did not receive " + sender + "'s " + what);
+        checkReceipt(recipient, r, message.type(), from.id(), message.pipeId(), encrypted);
+        out.printf("  %s got   %s from %s: %s%n", recipient, r.message().type(), r.message().source().nodeId().value(),
+                trust(r));
         out.flush();
+        return r;
     }
 
     private static void checkReceipt(String at, SignalReceipt r, SignalType type, NodeId from, String pipeId,
@@ -224,6 +228,8 @@ final class NodeDemo {
         try {
             return future.get(bound.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
+            // A node start that ends after this closes the node at once (see Node.Config.start).
+            future.cancel(false);
             throw new IllegalStateException(failure + " within " + show(bound), e);
         } catch (ExecutionException e) {
             throw new IllegalStateException(failure + ": " + Main.describe(e), e);
