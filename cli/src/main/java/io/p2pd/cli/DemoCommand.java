@@ -25,8 +25,12 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** The seed's examples on this machine, on loopback: nothing leaves it, no internet needed. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Run the original library's examples on loopback, step by step.")
+        description = {"Run the original library's examples on loopback, step by step: TCP echo, a STUN request over "
+            + "UDP, and two nodes exchanging signed messages through an embedded MQTT broker."})
 final class DemoCommand implements Callable<Integer> {
+
+    /** How long the node step waits for a node to start or close, or for a message to arrive. */
+    private static final Duration SIGNAL_BOUND = Duration.ofSeconds(10);
 
     @Spec
     CommandSpec spec;
@@ -39,6 +43,7 @@ final class DemoCommand implements Callable<Integer> {
         tcpEcho(out, "127.0.0.1");
         tcpEcho(out, "::1");
         udpRequestResponse(out);
+        NodeDemo.run(out, SIGNAL_BOUND);
         out.println("All examples worked.");
         out.flush();
         return 0;

@@ -23,15 +23,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 class CommandsTest {
 
     @Test
-    void demoRunsTheSeedExamples() throws Exception {
-        P2pd.Result r = P2pd.run("", "demo");
-
-        assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("got back \"test msg.\"").contains("the server sees this pipe as 127.0.0.1:")
-                .contains("All examples worked.");
-    }
-
-    @Test
     void usageErrorsExitTwoAndFailuresExitOneWithOneLine() throws Exception {
         assertThat(P2pd.run("", "no-such-command").exit()).isEqualTo(2);
         P2pd.Result badProto = P2pd.run("", "echo", "--proto", "sctp");
