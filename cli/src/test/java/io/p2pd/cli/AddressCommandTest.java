@@ -28,7 +28,10 @@ class AddressCommandTest {
         assertThat(r.out().lines()).containsExactly(
                 "node id     0123456789abcdef012345678",
                 "machine id  9c0e55555555555555555555555555555555555555555555555555555555a1b2",
-                "signalling  brokers 0, 3 (indexes in the broker list)",
+                "signalling  brokers 0, 3 (indexes in a Java node's --broker list (from 0), or the original's "
+                        + "MQTT_SERVERS for a Python peer)",
+                "  broker 0: 54.36.178.49:1883 in the original's list",
+                "  broker 3: 159.223.240.227:1883 in the original's list",
                 "IPv4        2 interfaces",
                 "  interface 0 (netiface 1): external 203.0.113.5, NIC 192.168.1.20, port 51234",
                 "    NAT 5 (port restricted), port allocation 3 (preserving, delta 2)",
@@ -49,6 +52,11 @@ class AddressCommandTest {
         assertThat(a.get("nodeId")).isEqualTo("0123456789abcdef012345678");
         assertThat(a.get("machineId")).isEqualTo("9c0e" + "5".repeat(56) + "a1b2");
         assertThat(a.get("signal").toString()).isEqualTo("[0, 3]");
+        assertThat(a.get("brokerList")).isEqualTo(AddressCommand.BROKER_LIST);
+        List<?> brokers = (List<?>) a.get("brokers");
+        assertThat(brokers).hasSize(2);
+        assertThat(((Map<?, ?>) brokers.get(1)).get("index").toString()).isEqualTo("3");
+        assertThat(((Map<?, ?>) brokers.get(1)).get("original")).isEqualTo("159.223.240.227:1883");
         List<?> v4 = (List<?>) a.get("v4");
         List<?> v6 = (List<?>) a.get("v6");
         assertThat(v4).hasSize(2);
@@ -67,6 +75,38 @@ class AddressCommandTest {
         Map<?, ?> six = (Map<?, ?>) v6.get(0);
         assertThat(six.get("externalIp")).isEqualTo("2001:db8::1");
         assertThat(six.get("nicIp")).isEqualTo("fe80::210:5aff:fe00:1");
+    }
+
+    @Test
+    void brokerIndexesAreShownInTheOriginalsListAndOnesPastItSaySo() throws Exception {
+        // Indexes 12 and 40: the original's first IPv6 broker, and one only a Java node's --broker list can have.
+        String address = "12,40" + FROM_ORIGINAL.substring(FROM_ORIGINAL.indexOf('-'));
+        P2pd.Result r = P2pd.run("", "address", address);
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out().lines()).contains("  broker 12: [2001:41d0:303:4831::1]:1883 in the original's list",
+                "  broker 40: not in the original's list (15 entries)");
+
+        Map<?, ?> json = (Map<?, ?>) Json.parse(P2pd.run("", "address", address, "--json").out().strip());
+        List<?> brokers = (List<?>) json.get("brokers");
+        assertThat(((Map<?, ?>) brokers.get(0)).get("original")).isEqualTo("[2001:41d0:303:4831::1]:1883");
+        assertThat(((Map<?, ?>) brokers.get(1)).get("original")).isSameAs(Json.NULL);
+    }
+
+    @Test
+    void theOriginalsBrokerListIsCopiedInItsOrder() throws Exception {
+        // The settings file of the original, read as text: the one line of MQTT_SERVERS, each entry's IPv4 or IPv6
+        // address in order (the lists after it have the same shape).
+        String settings = java.nio.file.Files.readString(MqttClients.gmqttParent().getParent().resolve("settings.py"));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "IP4: (?:'([0-9.]+)'|None), IP6: (?:'([0-9a-f:]+)'|None)").matcher(
+                settings.substring(settings.indexOf("MQTT_SERVERS ="), settings.indexOf('\n',
+                        settings.indexOf("MQTT_SERVERS ="))));
+        List<String> original = new java.util.ArrayList<>();
+        while (m.find() && original.size() < 100) {
+            original.add(m.group(1) != null ? m.group(1) + ":1883"
+                    : Addresses.show(new java.net.InetSocketAddress(java.net.InetAddress.getByName(m.group(2)), 1883)));
+        }
+        assertThat(AddressCommand.ORIGINAL_BROKERS).isEqualTo(original);
     }
 
     @Test

@@ -2,19 +2,28 @@ package io.p2pd.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.p2pd.node.mqtt.MqttBroker;
+import io.p2pd.node.mqtt.MqttClient;
+import io.p2pd.node.mqtt.MqttClientConf;
+import io.p2pd.node.mqtt.MqttProtocol;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** p2pd broker as a user runs it: mosquitto's and the original's MQTT clients talk through it, then it is stopped. */
+/**
+ * p2pd broker as a user runs it: mosquitto's, the original's and our own MQTT clients talk through it (ours falls back
+ * from MQTT 5 to 3.1.1, against a real broker), nothing reaches stderr, then it is stopped.
+ */
 class BrokerCommandTest {
 
     private static final byte[] PAYLOAD = "signal \u00e9\u0000\u00ff end".getBytes(StandardCharsets.UTF_8);
 
     @Test
-    void carriesMosquittoAndGmqttExchangesQuietlyAndFreesItsPortOnSigterm() throws Exception {
+    void carriesMosquittoGmqttAndOurClientsExchangesQuietlyAndFreesItsPortOnSigterm() throws Exception {
         int port;
         try (P2pd broker = P2pd.start("broker", "--port", "0")) {
             String first = broker.readLine();
@@ -30,8 +39,23 @@ class BrokerCommandTest {
             assertThat(gmqtt.topic()).isEqualTo("p2pd/g");
             assertThat(gmqtt.payload()).isEqualTo(PAYLOAD);
 
-            // Quiet: Moquette's start and connection messages (INFO) are not shown; all came before the answers.
-            assertThat(broker.process.getErrorStream().available()).isZero();
+            // Our own client tries MQTT 5 first, which Moquette refuses (and used to log a warning for), then 3.1.1.
+            MqttClient ours = MqttClient.connect(MqttBroker.of("127.0.0.1", port), MqttClientConf.builder().build())
+                    .get(60, TimeUnit.SECONDS);
+            try {
+                assertThat(ours.protocolVersion()).isEqualTo(MqttProtocol.V3_1_1);
+                BlockingQueue<byte[]> got = new LinkedBlockingQueue<>();
+                ours.subscribe("p2pd/j", (topic, payload) -> got.add(payload)).get(60, TimeUnit.SECONDS);
+                ours.publish("p2pd/j", PAYLOAD).get(60, TimeUnit.SECONDS);
+                assertThat(got.poll(60, TimeUnit.SECONDS)).isEqualTo(PAYLOAD);
+            } finally {
+                ours.close().get(60, TimeUnit.SECONDS);
+            }
+
+            // Quiet: Moquette's start and connection messages (INFO) and its warning about the MQTT 5 CONNECT are
+            // not shown; all came before the answers.
+            assertThat(new String(broker.process.getErrorStream().readNBytes(
+                    broker.process.getErrorStream().available()), StandardCharsets.UTF_8)).isEmpty();
 
             broker.process.destroy(); // SIGTERM, as Ctrl-C
             assertThat(broker.process.waitFor(30, TimeUnit.SECONDS)).isTrue();

@@ -109,7 +109,7 @@ final class MqttClients {
     }
 
     /** The folder holding the original's vendored gmqtt package (…/p2pd-py/src/p2pd/vendor), found above here. */
-    private static Path gmqttParent() throws IOException {
+    static Path gmqttParent() throws IOException {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             Path vendor = dir.resolve("shared/reference/p2pd-py/src/p2pd/vendor");
             if (Files.isDirectory(vendor.resolve("gmqtt"))) {

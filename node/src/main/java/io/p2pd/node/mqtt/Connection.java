@@ -42,6 +42,8 @@ final class Connection extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> timer;
     /** How many QoS 1 publishes the broker takes unacknowledged at once (MQTT 5's Receive Maximum). */
     int brokerReceiveMaximum = 65_535;
+    /** The largest packet the broker takes (MQTT 5's Maximum Packet Size); none said: no limit of its own. */
+    long brokerMaximumPacketSize = Long.MAX_VALUE;
     /** The keep-alive in force: the configured one, or the broker's (MQTT 5's Server Keep Alive). */
     private Duration keepAliveInUse;
 
@@ -142,7 +144,8 @@ final class Connection extends ChannelInboundHandlerAdapter {
         }
         accepted = true;
         cancelTimer();
-        // An MQTT 5 broker may set the keep-alive (Server Keep Alive) and bound what is in flight (Receive Maximum).
+        // An MQTT 5 broker may set the keep-alive (Server Keep Alive), bound what is in flight (Receive Maximum) and the
+        // size of what it is sent (Maximum Packet Size).
         MqttProperties props = ack.variableHeader().properties();
         Duration keepAlive = this.keepAlive;
         if (props.getProperty(MqttProperties.SERVER_KEEP_ALIVE) instanceof
@@ -152,6 +155,10 @@ final class Connection extends ChannelInboundHandlerAdapter {
         if (props.getProperty(MqttProperties.RECEIVE_MAXIMUM) instanceof
                 MqttProperties.IntegerProperty receiveMaximum && receiveMaximum.value() > 0) {
             brokerReceiveMaximum = receiveMaximum.value();
+        }
+        if (props.getProperty(MqttProperties.MAXIMUM_PACKET_SIZE) instanceof
+                MqttProperties.IntegerProperty maximumPacketSize && maximumPacketSize.value() > 0) {
+            brokerMaximumPacketSize = Integer.toUnsignedLong(maximumPacketSize.value());
         }
         keepAliveInUse = keepAlive;
         long keepAliveMs = keepAlive.toMillis();

@@ -29,6 +29,7 @@ import io.p2pd.net.EventLoops;
 import io.p2pd.net.Resolver;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -45,6 +46,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,7 +59,13 @@ import org.slf4j.LoggerFactory;
  * doubling backoff ({@link MqttClientConf#reconnectMin} to {@link MqttClientConf#reconnectMax}), for as long as the
  * client is open: its subscriptions are sent again, unacknowledged publishes are re-sent (with DUP) and publishes
  * queued meanwhile go out. Keep-alive: a PINGREQ after {@link MqttClientConf#keepAlive} without sending; a broker
- * silent for 1.5 times it is taken for dead and the connection is made again.
+ * silent for 1.5 times it is taken for dead and the connection is made again. An MQTT 5 broker's CONNACK limits are
+ * kept: its Server Keep Alive replaces the keep-alive, its Receive Maximum bounds the publishes in flight, and a
+ * publish larger than its Maximum Packet Size fails with {@link MqttException.PayloadTooLarge} instead of being sent
+ * (the broker would drop the connection).
+ *
+ * <p>A subscription the broker refuses when it is sent again after a reconnect is forgotten, and the state listener
+ * hears it ({@link MqttStateListener#subscriptionLost}): its future completed with the first SUBACK.
  *
  * <p>Threads: a client lives on one event loop of the core's shared group ({@link EventLoops#shared()}), chosen when
  * it is made. Message handlers, the state listener and the completion of every future this class returns run on
@@ -96,6 +104,8 @@ public final class MqttClient {
     private int nextPacketId = 1;
     /** The in-flight bound of this connection: the configuration's, or the broker's Receive Maximum if lower. */
     private int maxInFlight;
+    /** The largest packet this connection's broker takes (MQTT 5's Maximum Packet Size). */
+    private long maxPacketSize = Long.MAX_VALUE;
     private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
     private final Map<Integer, Subscription> subscribing = new HashMap<>();
     private final ArrayDeque<Outgoing> queued = new ArrayDeque<>();
@@ -155,15 +165,17 @@ public final class MqttClient {
         MqttClient client = new MqttClient(broker, conf, ssl);
         LoopSafeFuture<MqttClient> result = new LoopSafeFuture<>();
         client.loop.execute(() -> client.attempt(conf.protocol().orElse(MqttProtocol.V5),
-                conf.protocol().isEmpty()).whenComplete((ok, error) -> {
+                conf.protocol().isEmpty()).whenComplete((ok, error) -> client.onLoop(() -> {
                     if (error == null) {
                         result.complete(client);
                     } else {
+                        // closed is the loop's, as all connection state: whatever thread failed the attempt, the
+                        // client is closed on its loop.
                         client.closed = true;
                         client.closing.compareAndSet(null, LoopSafeFuture.completed(null));
                         result.completeExceptionally(error);
                     }
-                }));
+                })));
         return result;
     }
 
@@ -237,7 +249,9 @@ public final class MqttClient {
      * @return completes on the PUBACK. While disconnected, or with {@link MqttClientConf#maxInFlight} publishes
      *         unacknowledged, it waits in a queue of {@link MqttClientConf#maxQueued} and is sent when it can (again,
      *         with DUP, if a connection was lost before its PUBACK). Fails with {@link MqttException.QueueFull},
-     *         {@link MqttException.Closed}, or {@link MqttException.Refused} for an MQTT 5 PUBACK's error code.
+     *         {@link MqttException.Closed}, {@link MqttException.Refused} for an MQTT 5 PUBACK's error code, or
+     *         {@link MqttException.PayloadTooLarge} when the packet is larger than the MQTT 5 broker's Maximum
+     *         Packet Size (checked when it is sent, against the broker of that connection).
      * @throws IllegalArgumentException for an empty topic or one with wildcards
      */
     public CompletableFuture<Void> publish(String topic, byte[] payload) {
@@ -305,23 +319,25 @@ public final class MqttClient {
             done.completeExceptionally(closedError());
             return done;
         }
-        Resolver.system().resolve(broker.host(), conf.connectTimeout(), loop).whenComplete((address, error) -> {
-            if (error != null) {
-                done.completeExceptionally(new MqttException.Unreachable("cannot resolve the broker's host "
-                        + broker.host(), error));
-                return;
-            }
-            loop.execute(() -> open(address, version).whenComplete((conn, e) -> {
-                if (e == null) {
-                    done.complete(null);
-                } else if (fallback && version == MqttProtocol.V5 && Connection.mayMeanNoV5(e) && !closed) {
-                    LOG.debug("{} refused MQTT 5 ({}); trying 3.1.1", broker, e.getMessage());
-                    attempt(MqttProtocol.V3_1_1, false).whenComplete((v, e2) -> complete(done, e2));
-                } else {
-                    done.completeExceptionally(closed ? closedError() : e);
-                }
-            }));
-        });
+        // The resolver's future may complete on any thread: everything after it runs on the loop.
+        Resolver.system().resolve(broker.host(), conf.connectTimeout(), loop).whenComplete((address, error) -> onLoop(
+                () -> {
+                    if (error != null) {
+                        done.completeExceptionally(new MqttException.Unreachable("cannot resolve the broker's host "
+                                + broker.host(), error));
+                        return;
+                    }
+                    open(address, version).whenComplete((conn, e) -> {
+                        if (e == null) {
+                            done.complete(null);
+                        } else if (fallback && version == MqttProtocol.V5 && Connection.mayMeanNoV5(e) && !closed) {
+                            LOG.debug("{} refused MQTT 5 ({}); trying 3.1.1", broker, e.getMessage());
+                            attempt(MqttProtocol.V3_1_1, false).whenComplete((v, e2) -> complete(done, e2));
+                        } else {
+                            done.completeExceptionally(closed ? closedError() : e);
+                        }
+                    });
+                }));
         return done;
     }
 
@@ -373,6 +389,24 @@ public final class MqttClient {
         return conn.established;
     }
 
+    /** Runs {@code task} on the loop: now when called there, else as the loop's next task. */
+    private void onLoop(Runnable task) {
+        if (loop.inEventLoop()) {
+            task.run();
+        } else {
+            loop.execute(task);
+        }
+    }
+
+    /** Tells the state listener, which must not break the client by throwing. */
+    private void tellListener(Consumer<MqttStateListener> event) {
+        try {
+            event.accept(listener);
+        } catch (RuntimeException e) {
+            LOG.warn("MQTT state listener failed", e);
+        }
+    }
+
     /** A CONNACK accepted {@code conn}. */
     void onConnected(Connection conn) {
         if (closed) {
@@ -382,6 +416,7 @@ public final class MqttClient {
         channel = conn.channel;
         protocol = conn.version;
         maxInFlight = Math.min(conf.maxInFlight(), conn.brokerReceiveMaximum);
+        maxPacketSize = conn.brokerMaximumPacketSize;
         connected = true;
         connects.incrementAndGet();
         if (everConnected) {
@@ -390,16 +425,18 @@ public final class MqttClient {
         everConnected = true;
         reconnectAttempt = 0;
         inboundQos2.clear(); // a clean session: the broker forgot its side of every QoS 2 exchange
-        try {
-            listener.connected(conn.version);
-        } catch (RuntimeException e) {
-            LOG.warn("MQTT state listener failed", e);
-        }
+        tellListener(l -> l.connected(conn.version));
         for (Subscription s : subscriptions.values()) {
             sendSubscribe(s);
         }
-        for (Outgoing o : inFlight.values()) {
-            sendPublish(o);
+        // This broker's Maximum Packet Size may be below the last one's: what it cannot take fails, not the connection.
+        for (var it = inFlight.values().iterator(); it.hasNext(); ) {
+            Outgoing o = it.next();
+            if (fitsBroker(o)) {
+                sendPublish(o);
+            } else {
+                it.remove();
+            }
         }
         drain();
     }
@@ -415,11 +452,7 @@ public final class MqttClient {
         if (closed) {
             return;
         }
-        try {
-            listener.disconnected(cause);
-        } catch (RuntimeException e) {
-            LOG.warn("MQTT state listener failed", e);
-        }
+        tellListener(l -> l.disconnected(cause));
         scheduleReconnect();
     }
 
@@ -437,11 +470,8 @@ public final class MqttClient {
         // Half fixed, half random: clients that lost the same broker do not all come back at once.
         long delay = ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
         int attemptNumber = reconnectAttempt;
-        try {
-            listener.reconnecting(attemptNumber, Duration.ofNanos(delay));
-        } catch (RuntimeException e) {
-            LOG.warn("MQTT state listener failed", e);
-        }
+        Duration wait = Duration.ofNanos(delay);
+        tellListener(l -> l.reconnecting(attemptNumber, wait));
         reconnectTimer = loop.schedule(() -> {
             MqttProtocol v = protocol == null ? conf.protocol().orElse(MqttProtocol.V5) : protocol;
             attempt(v, false).whenComplete((ok, error) -> {
@@ -482,6 +512,9 @@ public final class MqttClient {
     }
 
     private void sendNew(Outgoing o) {
+        if (!fitsBroker(o)) {
+            return;
+        }
         o.packetId = nextPacketId();
         inFlight.put(o.packetId, o);
         sendPublish(o);
@@ -493,6 +526,20 @@ public final class MqttClient {
         o.sent = true;
         channel.writeAndFlush(new MqttPublishMessage(header, new MqttPublishVariableHeader(o.topic, o.packetId),
                 Unpooled.wrappedBuffer(o.payload)));
+    }
+
+    /**
+     * Whether {@code o}'s PUBLISH is within the broker's Maximum Packet Size; if not, its future fails: a broker
+     * disconnects a client that sends a larger packet, and the publish would be re-sent and cost every connection.
+     */
+    private boolean fitsBroker(Outgoing o) {
+        long size = o.packetSize(protocol);
+        if (size <= maxPacketSize) {
+            return true;
+        }
+        o.acked.completeExceptionally(new MqttException.PayloadTooLarge("MQTT publish to " + o.topic + " on " + broker
+                + ": " + size + " bytes as a packet, the broker takes at most " + maxPacketSize));
+        return false;
     }
 
     /** A free packet identifier: none of those waiting for an acknowledgement. */
@@ -626,7 +673,9 @@ public final class MqttClient {
             MqttException.Refused refused = new MqttException.Refused("the MQTT broker " + broker.hostPort()
                     + " refused the subscription to " + s.filter, code);
             if (!s.acked.completeExceptionally(refused)) {
-                LOG.warn("{} after a reconnect", refused.getMessage());
+                // Its future was completed by an earlier SUBACK: this refusal came after a reconnect.
+                LOG.debug("{} after a reconnect", refused.getMessage());
+                tellListener(l -> l.subscriptionLost(s.filter, refused));
             }
         } else {
             s.acked.complete(null);
@@ -684,6 +733,14 @@ public final class MqttClient {
             this.topic = topic;
             this.payload = payload;
             this.acked = acked;
+        }
+
+        /** The size of its PUBLISH packet (QoS 1, no properties) in {@code version}. */
+        long packetSize(MqttProtocol version) {
+            long remaining = 2L + topic.getBytes(StandardCharsets.UTF_8).length + 2
+                    + (version == MqttProtocol.V5 ? 1 : 0) + payload.length;
+            int lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
+            return 1 + lengthBytes + remaining;
         }
     }
 }

@@ -91,8 +91,10 @@ public sealed class MqttException extends IOException
     }
 
     /**
-     * The broker sent a packet larger than {@link MqttClientConf#maxInboundPayload} allows; the connection cannot be
-     * read past it, so it is dropped (and reconnected). The cause given to {@link MqttStateListener#disconnected}.
+     * A packet too large for one side. Inbound: the broker sent a packet larger than
+     * {@link MqttClientConf#maxInboundPayload} allows; the connection cannot be read past it, so it is dropped (and
+     * reconnected), and this is the cause given to {@link MqttStateListener#disconnected}. Outbound: a publish is
+     * larger than the MQTT 5 broker's Maximum Packet Size; its future fails with this and it is not sent.
      */
     public static final class PayloadTooLarge extends MqttException {
         private static final long serialVersionUID = 1L;

@@ -24,4 +24,15 @@ public interface MqttStateListener {
     /** The next connect attempt starts after {@code delay} (attempt 1 is the first after a loss). */
     default void reconnecting(int attempt, Duration delay) {
     }
+
+    /**
+     * The broker refused a subscription when it was sent again after a reconnect, so its messages no longer come;
+     * the client has forgotten it (subscribe again to retry). The future {@link MqttClient#subscribe} returned had
+     * completed with the first SUBACK, so this is the only news of it.
+     *
+     * @param topicFilter the subscription's topic filter
+     * @param reason      the refusal, with the SUBACK's reason code
+     */
+    default void subscriptionLost(String topicFilter, MqttException.Refused reason) {
+    }
 }

@@ -88,6 +88,11 @@ class MqttClientTest {
             delays.add(delay);
         }
 
+        @Override
+        public void subscriptionLost(String topicFilter, MqttException.Refused reason) {
+            queue.add("subscription lost " + topicFilter + " 0x" + Integer.toHexString(reason.reasonCode()));
+        }
+
         /** The next event, waited for boundedly. */
         Object next() throws InterruptedException {
             Object e = queue.poll(WAIT, TimeUnit.SECONDS);
@@ -286,6 +291,35 @@ class MqttClientTest {
                 Throwable denied = failureOf(c.publish("closed/x", new byte[] {1}));
                 assertThat(denied).isInstanceOf(MqttException.Refused.class).hasMessageContaining("closed/x");
                 assertThat(((MqttException.Refused) denied).reasonCode()).isEqualTo(0x87); // not authorized
+            } finally {
+                await(c.close());
+            }
+        }
+    }
+
+    @Test
+    void aPublishLargerThanAnMqtt5BrokersMaximumPacketSizeFailsAndTheConnectionStays() throws Exception {
+        // Mosquitto 2.0.11 sends max_packet_size as Maximum Packet Size in its MQTT 5 CONNACK, and disconnects a
+        // client that sends a larger packet. A PUBLISH to "big" is 1 + 2 (remaining length) + 2 + 3 (topic) + 2
+        // (packet id) + 1 (no properties) bytes and the payload: 989 bytes make it 1000.
+        try (Mosquitto broker = Mosquitto.builder(dir).line("max_packet_size 1000").start()) {
+            MqttClient c = await(MqttClient.connect(MqttBroker.of(broker.host(), broker.port()),
+                    conf().protocol(MqttProtocol.V5).build()));
+            Events events = Events.of(c);
+            try {
+                BlockingQueue<Received> got = new LinkedBlockingQueue<>();
+                await(c.subscribe("big", into(got)));
+                // Without the check Mosquitto drops the connection, and the publish, re-sent, drops each one after.
+                Throwable tooLarge = failureOf(c.publish("big", new byte[2000]));
+                assertThat(tooLarge).isInstanceOf(MqttException.PayloadTooLarge.class)
+                        .hasMessageContaining("2011 bytes").hasMessageContaining("at most 1000");
+                // One byte over, as MQTT 5 counts a packet (Mosquitto 2.0.11 itself lets a few bytes more in).
+                assertThat(failureOf(c.publish("big", new byte[990])))
+                        .isInstanceOf(MqttException.PayloadTooLarge.class).hasMessageContaining("1001 bytes");
+                await(c.publish("big", new byte[989]));
+                assertThat(next(got).payload()).hasSize(989);
+                assertThat(c.stats().reconnects()).isZero();
+                assertThat(events.rest()).isEmpty();
             } finally {
                 await(c.close());
             }

@@ -22,6 +22,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -204,8 +205,12 @@ class MqttProtocolTest {
         return done;
     }
 
-    /** Skips one packet the client sent; returns its first byte. */
-    private static int skipPacket(InputStream in) throws IOException {
+    /** A packet the client sent: its first byte and what follows the remaining length. */
+    record Packet(int type, byte[] body) {
+    }
+
+    /** Reads one packet the client sent. */
+    private static Packet readPacket(InputStream in) throws IOException {
         DataInputStream d = new DataInputStream(in);
         int type = d.readUnsignedByte();
         int length = 0;
@@ -216,8 +221,104 @@ class MqttProtocolTest {
             length |= (b & 0x7f) << shift;
             shift += 7;
         } while ((b & 0x80) != 0);
-        d.readFully(new byte[length]);
-        return type;
+        byte[] body = new byte[length];
+        d.readFully(body);
+        return new Packet(type, body);
+    }
+
+    /** Skips one packet the client sent; returns its first byte. */
+    private static int skipPacket(InputStream in) throws IOException {
+        return readPacket(in).type();
+    }
+
+    /** Answers the SUBSCRIBE {@code p} (3.1.1) with a SUBACK of one {@code code}. */
+    private static void subAck(OutputStream out, Packet p, int code) throws IOException {
+        assertThat(p.type()).isEqualTo(0x82);
+        out.write(new byte[] {(byte) 0x90, 3, p.body()[0], p.body()[1], (byte) code});
+        out.flush();
+    }
+
+    @Test
+    void aSubscriptionRefusedAfterAReconnectIsToldToTheStateListener() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 2, InetAddress.getByName("127.0.0.1"))) {
+            CompletableFuture<Void> script = runScript(done -> {
+                for (int code : new int[] {0x01, 0x80}) { // granted on the first connection, refused on the second
+                    try (Socket s = server.accept()) {
+                        InputStream in = s.getInputStream();
+                        assertThat(skipPacket(in)).isEqualTo(0x10);
+                        s.getOutputStream().write(HEX.parseHex("20020000"));
+                        subAck(s.getOutputStream(), readPacket(in), code);
+                        if (code == 0x80) {
+                            done.complete(null);
+                            in.read(); // until the client closes
+                        }
+                    }
+                }
+            });
+            MqttClient c = await(MqttClient.connect(MqttBroker.of("127.0.0.1", server.getLocalPort()),
+                    conf().protocol(MqttProtocol.V3_1_1).build()));
+            Events events = Events.of(c);
+            try {
+                await(c.subscribe("t", into(new LinkedBlockingQueue<>())));
+                assertThat(events.next()).isInstanceOf(MqttException.Unreachable.class); // the script closed
+                assertThat(events.next()).isEqualTo("reconnecting 1");
+                assertThat(events.next()).isEqualTo("connected V3_1_1");
+                assertThat(events.next()).isEqualTo("subscription lost t 0x80");
+                await(script);
+            } finally {
+                await(c.close());
+            }
+        }
+    }
+
+    @Test
+    void anMqtt5BrokersReceiveMaximumBoundsThePublishesInFlight() throws Exception {
+        // Mosquitto 2.0.11 sends max_inflight_messages as Receive Maximum, but acknowledges a QoS 1 publish at once,
+        // so it never sees more in flight: a script shows the bound. The client publishes 5 and then subscribes;
+        // the SUBSCRIBE is not held back, so the publishes before it on the wire are those the window let out.
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            List<Integer> publishesBeforeSubscribe = new CopyOnWriteArrayList<>();
+            CompletableFuture<Void> script = runScript(done -> {
+                try (Socket s = server.accept()) {
+                    InputStream in = s.getInputStream();
+                    OutputStream out = s.getOutputStream();
+                    assertThat(skipPacket(in)).isEqualTo(0x10);
+                    out.write(HEX.parseHex("2006000003210002")); // CONNACK accepted, Receive Maximum 2
+                    ArrayDeque<Packet> unacked = new ArrayDeque<>();
+                    Packet p = readPacket(in);
+                    for (int i = 0; i < 10 && p.type() != 0x82; i++, p = readPacket(in)) {
+                        unacked.add(p);
+                    }
+                    publishesBeforeSubscribe.add(unacked.size());
+                    // MQTT 5 SUBACK: packet id, no properties, QoS 1 granted.
+                    out.write(new byte[] {(byte) 0x90, 4, p.body()[0], p.body()[1], 0, 1});
+                    for (int acked = 0; acked < 5; acked++) {
+                        Packet publish = unacked.isEmpty() ? readPacket(in) : unacked.poll();
+                        assertThat(publish.type()).isEqualTo(0x32);
+                        int at = 2 + ((publish.body()[0] & 0xff) << 8 | publish.body()[1] & 0xff); // after the topic
+                        out.write(new byte[] {0x40, 2, publish.body()[at], publish.body()[at + 1]}); // PUBACK
+                    }
+                    done.complete(null);
+                    in.read(); // until the client closes
+                }
+            });
+            MqttClient c = await(MqttClient.connect(MqttBroker.of("127.0.0.1", server.getLocalPort()),
+                    conf().protocol(MqttProtocol.V5).build()));
+            try {
+                List<CompletableFuture<Void>> sent = new java.util.ArrayList<>();
+                for (int i = 0; i < 5; i++) {
+                    sent.add(c.publish("t", new byte[] {(byte) i}));
+                }
+                CompletableFuture<Void> subscribed = c.subscribe("u", into(new LinkedBlockingQueue<>()));
+                await(subscribed);
+                await(CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)));
+                await(script);
+                assertThat(publishesBeforeSubscribe).containsExactly(2);
+                assertThat(c.stats().published()).isEqualTo(5);
+            } finally {
+                await(c.close());
+            }
+        }
     }
 
     @Test
