@@ -3,7 +3,9 @@ package io.p2pd.node.lab;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.p2pd.nat.DeltaType;
 import io.p2pd.nat.NatType;
+import io.p2pd.nat.PortDelta;
 import io.p2pd.node.addr.PeerAddress;
 import io.p2pd.node.addr.PeerInterface;
 import io.p2pd.node.testing.Mosquitto;
@@ -11,8 +13,8 @@ import io.p2pd.testing.Labs;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.Writer;
 import java.io.OutputStreamWriter;
+import java.io.Writer;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,15 +48,18 @@ class NodeLabTest {
 
     @Test
     void behindMasqueradeTheNodeIsPortRestrictedAndSignalsBothWays(@TempDir Path dir) throws Exception {
-        exchange(dir, "masq", NatType.PORT_RESTRICTED, ROUTER, "10.66.0.2");
+        // MASQUERADE keeps the local port when it is free: mapped port equals local port (delta type 2)
+        exchange(dir, "masq", NatType.PORT_RESTRICTED, PortDelta.of(DeltaType.EQUAL), ROUTER, "10.66.0.2");
     }
 
     @Test
     void withoutNatTheNodeIsOnTheOpenInternetAndSignalsBothWays(@TempDir Path dir) throws Exception {
-        exchange(dir, "open", NatType.OPEN_INTERNET, "198.19.0.2", "198.19.0.2");
+        exchange(dir, "open", NatType.OPEN_INTERNET, PortDelta.of(DeltaType.NOT_APPLICABLE), "198.19.0.2",
+                "198.19.0.2");
     }
 
-    private static void exchange(Path dir, String mode, NatType nat, String external, String nic) throws Exception {
+    private static void exchange(Path dir, String mode, NatType nat, PortDelta delta, String external, String nic)
+            throws Exception {
         String lab = "p2nod-" + RUN + "-" + mode;
         List<Child> children = new ArrayList<>();
         Mosquitto broker = null;
@@ -73,6 +78,7 @@ class NodeLabTest {
             assertThat(behind.nat()).as("NAT of %s", clientText).isEqualTo(nat);
             assertThat(behind.externalIp()).isEqualTo(InetAddress.getByName(external));
             assertThat(behind.nicIp()).isEqualTo(InetAddress.getByName(nic));
+            assertThat(behind.delta()).as("delta of %s", clientText).isEqualTo(delta);
             PeerInterface outside = onlyV4(PeerAddress.parse(serverText));
             assertThat(outside.nat()).as("NAT of %s", serverText).isEqualTo(NatType.OPEN_INTERNET);
             assertThat(outside.externalIp()).isEqualTo(outside.nicIp());
@@ -91,6 +97,8 @@ class NodeLabTest {
             client.expect("sent cd", SIGNAL_SECONDS);
             assertThat(server.expect("signal ", SIGNAL_SECONDS))
                     .isEqualTo("signal GET_ADDRESS cd encrypted=true signed=true " + clientText);
+            // The broker saw the client node come from the router's outside IP (masq) or its own (open).
+            assertThat(broker.recentLog()).contains("New client connected from " + external + ":");
             System.out.println("node lab " + mode + ": " + clientText + " <-> " + serverText);
         } finally {
             try {
