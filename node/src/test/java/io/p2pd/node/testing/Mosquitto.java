@@ -31,6 +31,9 @@ import java.util.concurrent.TimeoutException;
  * }
  * }</pre>
  *
+ * <p>In a network namespace of a lab ({@link Builder#inNamespace}) it runs as {@code ip netns exec NS mosquitto -c
+ * CONF}, listening on an IP and port of that namespace.
+ *
  * <p>Readiness is Mosquitto's own log line saying it runs (after its listeners are open), read from its standard
  * error (where it logs unbuffered): no polling of the port.
  */
@@ -40,15 +43,19 @@ public final class Mosquitto implements AutoCloseable {
     private static final long START_LIMIT_SECONDS = 20;
     private static final int LOG_LINES_KEPT = 50;
 
+    private final String host;
     private final int port;
     private final Path config;
+    private final String namespace; // null: this process's own network namespace
     private Process process;
     private boolean paused;
     private final Deque<String> log = new ArrayDeque<>();
 
-    private Mosquitto(int port, Path config) {
+    private Mosquitto(String host, int port, Path config, String namespace) {
+        this.host = host;
         this.port = port;
         this.config = config;
+        this.namespace = namespace;
     }
 
     /** A broker whose files go in {@code dir} (a test's {@code @TempDir}). */
@@ -66,8 +73,9 @@ public final class Mosquitto implements AutoCloseable {
         return Files.isExecutable(Path.of(BINARY));
     }
 
+    /** The IP the broker listens on: 127.0.0.1, or the one given to {@link Builder#inNamespace}. */
     public String host() {
-        return "127.0.0.1";
+        return host;
     }
 
     public int port() {
@@ -181,7 +189,13 @@ public final class Mosquitto implements AutoCloseable {
 
     /** Starts the process and returns once Mosquitto logs that it runs; fails with its log if it ends first. */
     private void launch() throws IOException {
-        Process p = new ProcessBuilder(BINARY, "-c", config.toString()).redirectErrorStream(true).start();
+        List<String> command = new ArrayList<>();
+        if (namespace != null) {
+            // "ip netns exec" execs mosquitto in place: the process, its pid and its signals are mosquitto's own.
+            command.addAll(List.of("ip", "netns", "exec", namespace));
+        }
+        command.addAll(List.of(BINARY, "-c", config.toString()));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         process = p;
         CompletableFuture<Void> running = new CompletableFuture<>();
         Thread reader = new Thread(() -> {
@@ -224,6 +238,9 @@ public final class Mosquitto implements AutoCloseable {
         private File certificate;
         private File key;
         private final List<String> extra = new ArrayList<>();
+        private String namespace;
+        private String namespaceIp;
+        private int namespacePort;
 
         private Builder(Path dir) {
             this.dir = dir;
@@ -233,6 +250,20 @@ public final class Mosquitto implements AutoCloseable {
         public Builder tls(File certificatePem, File keyPem) {
             this.certificate = certificatePem;
             this.key = keyPem;
+            return this;
+        }
+
+        /**
+         * Runs the broker inside network namespace {@code namespace} (needs root), listening on {@code ip} and
+         * {@code port} there: the namespace is the test's own, so the port is chosen by the test, not probed.
+         */
+        public Builder inNamespace(String namespace, String ip, int port) {
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("port " + port + " is outside 1..65535");
+            }
+            this.namespace = java.util.Objects.requireNonNull(namespace, "namespace");
+            this.namespaceIp = java.util.Objects.requireNonNull(ip, "ip");
+            this.namespacePort = port;
             return this;
         }
 
@@ -250,6 +281,13 @@ public final class Mosquitto implements AutoCloseable {
             if (!installed()) {
                 throw new IOException(BINARY + " is not installed (scripts/lab-deps.sh installs it)");
             }
+            if (namespace != null) {
+                Path config = dir.resolve("mosquitto-" + namespace + "-" + namespacePort + ".conf");
+                Files.writeString(config, configText(namespaceIp, namespacePort), UTF_8);
+                Mosquitto broker = new Mosquitto(namespaceIp, namespacePort, config, namespace);
+                broker.launch();
+                return broker;
+            }
             IOException last = null;
             for (int attempt = 0; attempt < 3; attempt++) {
                 int port;
@@ -257,8 +295,8 @@ public final class Mosquitto implements AutoCloseable {
                     port = probe.getLocalPort();
                 }
                 Path config = dir.resolve("mosquitto-" + port + ".conf");
-                Files.writeString(config, configText(port), UTF_8);
-                Mosquitto broker = new Mosquitto(port, config);
+                Files.writeString(config, configText("127.0.0.1", port), UTF_8);
+                Mosquitto broker = new Mosquitto("127.0.0.1", port, config, null);
                 try {
                     broker.launch();
                     return broker;
@@ -269,10 +307,10 @@ public final class Mosquitto implements AutoCloseable {
             throw last;
         }
 
-        private String configText(int port) {
+        private String configText(String ip, int port) {
             StringBuilder c = new StringBuilder();
             c.append("# written by io.p2pd.node.testing.Mosquitto for one test\n");
-            c.append("listener ").append(port).append(" 127.0.0.1\n");
+            c.append("listener ").append(port).append(' ').append(ip).append('\n');
             // Run as root, Mosquitto becomes user "mosquitto", who cannot read a test's private temporary folder.
             c.append("user ").append(System.getProperty("user.name")).append('\n');
             c.append("allow_anonymous true\n");
