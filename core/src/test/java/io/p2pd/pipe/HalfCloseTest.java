@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -38,17 +39,27 @@ class HalfCloseTest {
         }
     }
 
-    @Test
-    void aPausedPipeDoesNotReadTheRestOfTheStreamOnceThePeerHalfCloses() throws Exception {
+    /**
+     * {@code wrapped}: the pipe wraps a java.nio socket other code connected, so it runs on the NIO loops whatever the
+     * default transport is, and pauses and resumes (and could register again) there.
+     */
+    @ParameterizedTest(name = "wrapped: {0}")
+    @ValueSource(booleans = {false, true})
+    void aPausedPipeDoesNotReadTheRestOfTheStreamOnceThePeerHalfCloses(boolean wrapped) throws Exception {
         int total = 64 * 1024;
         int limit = 1024;
         int qsize = 2;
         PipeConf conf = PipeConf.builder().maxQsize(qsize).readerLimit(limit).build();
         byte[] data = pattern(total);
         try (ServerSocket listener = new ServerSocket(0, 1, LOOPBACK.getAddress());
-             Pipe pipe = Pipes.tcp().dest((InetSocketAddress) listener.getLocalSocketAddress())
+             Pipe pipe = (wrapped
+                     ? Pipes.tcp().channel(SocketChannel.open(listener.getLocalSocketAddress()))
+                     : Pipes.tcp().dest((InetSocketAddress) listener.getLocalSocketAddress()))
                      .conf(conf).open().join();
              Socket peer = listener.accept()) {
+            if (wrapped) {
+                assertThat(EventLoops.isNio(pipe.loop)).as("a wrapped channel runs on NIO").isTrue();
+            }
             CompletableFuture.runAsync(() -> {
                 try {
                     peer.getOutputStream().write(data);
