@@ -20,13 +20,10 @@ import java.util.Optional;
  * framing) and {@link ServerLimits} (connection caps and timeouts of TCP servers) go to
  * {@link Pipes.TcpOpener#tcp} and {@link Pipes.TcpOpener#limits}; {@code broadcast} is
  * {@link Pipes.UdpOpener#broadcast}. {@code sock_only} (return the bare socket instead of a pipe) is
- * {@link Pipes.Opener#openSocket()}, a method of its own, since it returns something else.
+ * {@link Pipes.Opener#openSocket()}, a method of its own, since it returns something else. {@code sock_proto}
+ * (the socket's protocol number, 6 or 17) is the choice of opener: {@link Pipes#tcp()} or {@link Pipes#udp()}.
  *
  * @param dnsTimeout    {@code dns_timeout}: time limit of one name lookup
- * @param sockProto     {@code sock_proto}: protocol number of the socket: 0 (the default for the transport) or
- *                      exactly its number (6 for TCP, 17 for UDP; opening a pipe of the other transport with it
- *                      throws {@link IllegalArgumentException}); other protocols cannot be opened through Netty's
- *                      channels
  * @param recvTimeout   {@code recv_timeout}: how long {@link Pipe#recv()} waits by default
  * @param maxQsize      {@code max_qsize}: most messages one subscription queue holds (UDP: the oldest is dropped
  *                      and counted; TCP: reading stops until the queue drains)
@@ -46,7 +43,6 @@ import java.util.Optional;
  */
 public record PipeConf(
         Duration dnsTimeout,
-        int sockProto,
         Duration recvTimeout,
         int maxQsize,
         boolean enableMsgIds,
@@ -70,9 +66,6 @@ public record PipeConf(
     public PipeConf {
         positive("dnsTimeout", dnsTimeout);
         positive("recvTimeout", recvTimeout);
-        if (sockProto != 0 && sockProto != 6 && sockProto != 17) {
-            throw new IllegalArgumentException("sockProto must be 0, 6 (TCP) or 17 (UDP), got " + sockProto);
-        }
         atLeast("maxQsize", maxQsize, 1);
         atLeast("maxMsgIds", maxMsgIds, 1);
         atLeast("readerLimit", readerLimit, 64);
@@ -123,7 +116,6 @@ public record PipeConf(
     /** Builds a {@link PipeConf}; each setter checks nothing, {@link #build()} checks everything. */
     public static final class Builder {
         private Duration dnsTimeout = Duration.ofSeconds(2);
-        private int sockProto;
         private Duration recvTimeout = Duration.ofSeconds(2);
         private int maxQsize = DEFAULT_MAX_QSIZE;
         private boolean enableMsgIds;
@@ -142,7 +134,6 @@ public record PipeConf(
 
         private Builder(PipeConf c) {
             dnsTimeout = c.dnsTimeout;
-            sockProto = c.sockProto;
             recvTimeout = c.recvTimeout;
             maxQsize = c.maxQsize;
             enableMsgIds = c.enableMsgIds;
@@ -158,8 +149,6 @@ public record PipeConf(
         }
 
         public Builder dnsTimeout(Duration v) { dnsTimeout = v; return this; }
-        /** 0, or the transport's own number; another is refused when built, the other transport's when opened. */
-        public Builder sockProto(int v) { sockProto = v; return this; }
         public Builder recvTimeout(Duration v) { recvTimeout = v; return this; }
         public Builder maxQsize(int v) { maxQsize = v; return this; }
         public Builder enableMsgIds(boolean v) { enableMsgIds = v; return this; }
@@ -177,7 +166,7 @@ public record PipeConf(
 
         /** @throws IllegalArgumentException naming the first option whose value is wrong */
         public PipeConf build() {
-            return new PipeConf(dnsTimeout, sockProto, recvTimeout, maxQsize, enableMsgIds, maxMsgIds, reuseAddr,
+            return new PipeConf(dnsTimeout, recvTimeout, maxQsize, enableMsgIds, maxMsgIds, reuseAddr,
                     readerLimit, doClose, sendRetry, loop, resolver, sendBuffer, receiveBuffer);
         }
     }

@@ -24,7 +24,9 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -54,6 +56,11 @@ import javax.net.ssl.SSLException;
  *         .limits(ServerLimits.builder().maxConnectionsPerIp(8).build()).open().join();
  * Pipe udp = Pipes.udp().bind(local).broadcast(true).open().join();
  * }</pre>
+ *
+ * <p>Still checked at open, with {@link IllegalArgumentException}, is what depends on the role the pipe ends up in,
+ * which one TCP opener decides only from its other arguments (a destination, or the kind of wrapped channel): server
+ * limits on a client, TLS on a server without an identity, and TLS, framing or limits on {@link Opener#openSocket()}.
+ * Typing these too would need an opener per role, a larger change than they are worth while opening refuses them.
  */
 public final class Pipes {
 
@@ -95,12 +102,18 @@ public final class Pipes {
         return Objects.requireNonNull(proto, "proto") == Proto.TCP ? tcp() : udp();
     }
 
-    /** A TCP opener: the shared options plus {@link TcpOptions} and, for servers, {@link ServerLimits}. */
+    /**
+     * A TCP opener: the shared options plus {@link TcpOptions} and, for servers, {@link ServerLimits}. Its sockets
+     * are TCP ones: the original's {@code sock_proto} 6 is this choice of opener.
+     */
     public static TcpOpener tcp() {
         return new TcpOpener();
     }
 
-    /** A UDP opener: the shared options plus {@code broadcast}. */
+    /**
+     * A UDP opener: the shared options plus {@code broadcast}. Its sockets are UDP ones: the original's
+     * {@code sock_proto} 17 is this choice of opener.
+     */
     public static UdpOpener udp() {
         return new UdpOpener();
     }
@@ -128,6 +141,26 @@ public final class Pipes {
             this.limits = Objects.requireNonNull(limits, "limits");
             return this;
         }
+
+        /**
+         * Wraps a connected TCP socket other code opened (a hole punch's) instead of making one: the pipe is a client
+         * of its peer. It runs on an NIO event loop (see {@link Opener#eventLoopOf}); opening throws
+         * {@link IllegalArgumentException} when the socket is not connected.
+         */
+        public TcpOpener channel(SocketChannel connected) {
+            wrap(connected);
+            return this;
+        }
+
+        /**
+         * Wraps a listening socket other code bound instead of making one: the pipe is a TCP server on it. It runs,
+         * with its connections, on an NIO event loop; opening throws {@link IllegalArgumentException} when the socket
+         * is not bound or a destination is given.
+         */
+        public TcpOpener channel(ServerSocketChannel listening) {
+            wrap(listening);
+            return this;
+        }
     }
 
     /** A UDP opener's own option. */
@@ -139,6 +172,16 @@ public final class Pipes {
         /** The original's {@code broadcast}: SO_BROADCAST. */
         public UdpOpener broadcast(boolean on) {
             this.broadcast = on;
+            return this;
+        }
+
+        /**
+         * Wraps a UDP socket other code opened and bound instead of making one (with a destination, it becomes the
+         * default one). It runs on an NIO event loop (see {@link Opener#eventLoopOf}); opening throws
+         * {@link IllegalArgumentException} when the socket is not bound.
+         */
+        public UdpOpener channel(DatagramChannel bound) {
+            wrap(bound);
             return this;
         }
     }
@@ -197,15 +240,12 @@ public final class Pipes {
         }
 
         /**
-         * Wraps a channel other code opened instead of making one: a connected {@link java.nio.channels.SocketChannel}
-         * for a TCP connection, a bound {@link java.nio.channels.ServerSocketChannel} for a TCP server, a bound
-         * {@link java.nio.channels.DatagramChannel} for UDP (with a destination, it becomes the default one). Such
-         * channels run on an NIO event loop: the library's NIO group, or the NIO loop that {@link #eventLoopOf} or
-         * {@code conf.loop} asks for (a loop of another kind is refused).
+         * Wraps a channel other code opened: the typed {@code channel} of {@link TcpOpener} or {@link UdpOpener}.
+         * Such channels run on an NIO event loop: the library's NIO group, or the NIO loop that {@link #eventLoopOf}
+         * or {@code conf.loop} asks for (a loop of another kind is refused).
          */
-        public O channel(NetworkChannel channel) {
+        void wrap(NetworkChannel channel) {
             this.wrapped = Objects.requireNonNull(channel, "channel");
-            return self();
         }
 
         /** A message handler installed before the pipe starts, so no message arrives unhandled. */
@@ -265,8 +305,7 @@ public final class Pipes {
          * {@link Pipe#localAddress()} shows when it bound the wildcard) is dialled at the loopback address of its
          * family, as Go's dialer does.
          *
-         * @throws IllegalArgumentException when {@code sockProto} names the other transport, server limits are
-         *     given to a client, TLS on a server lacks an identity, or when the bind address and an IP-literal
+         * @throws IllegalArgumentException when server limits are given to a client, TLS on a server lacks an identity, or when the bind address and an IP-literal
          *     destination are of different families (IPv4 and IPv6); a host name that resolves to the
          *     other family fails the future with the same exception, since that is only known after the lookup
          */
@@ -350,7 +389,6 @@ public final class Pipes {
             if (wrapped != null) {
                 throw new IllegalArgumentException("openSocket() opens a socket; this opener wraps one already");
             }
-            checkSocketOptions();
             if (tcp.tls().isPresent() || !(tcp.framing() instanceof Framing.Raw) || limits != null) {
                 throw new IllegalArgumentException("tls, framing and server limits apply to pipes, not to a bare "
                         + "socket");
@@ -366,7 +404,6 @@ public final class Pipes {
 
         /** What types cannot say: which role the pipe has, and what the opener was given in values. */
         private void checkOptions() {
-            checkSocketOptions();
             boolean server = dest == null && !(wrapped instanceof SocketChannel);
             if (limits != null && !server) {
                 throw new IllegalArgumentException("limits apply to TCP servers; this pipe is a client");
@@ -374,14 +411,6 @@ public final class Pipes {
             if (tcp.tls().isPresent() && server && !tcp.tls().get().canServe()) {
                 throw new IllegalArgumentException("tls on a server pipe needs an identity: "
                         + "TcpOptions.builder().tls(Tls.server(...))");
-            }
-        }
-
-        /** The protocol number a socket of this transport cannot take, for pipes and bare sockets alike. */
-        private void checkSocketOptions() {
-            if (conf.sockProto() != 0 && conf.sockProto() != (proto == Proto.TCP ? 6 : 17)) {
-                throw new IllegalArgumentException("sockProto " + conf.sockProto() + " cannot be applied to a "
-                        + proto + " pipe");
             }
         }
 

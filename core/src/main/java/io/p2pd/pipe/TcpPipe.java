@@ -234,6 +234,11 @@ final class TcpPipe extends Pipe {
 
     @Override
     void pauseReading() {
+        if (!channel.config().isAutoRead()) {
+            // Already paused: a read() asked for since (TLS finishing a record) is still pending in Netty, and
+            // still owed its one read.
+            return;
+        }
         channel.config().setAutoRead(false);
         // A read asked for before the pause (reading turned on) is not one to do now, as Netty forgets its own.
         reads.requested = false;
@@ -325,7 +330,7 @@ final class TcpPipe extends Pipe {
      * still thinks it registered, so turning reading on would fail: registering the channel again puts it back.
      */
     private void resumeReading() {
-        if (!reads.stoppedAfterFin) {
+        if (!reads.stoppedWhilePaused) {
             channel.config().setAutoRead(true);
             return;
         }
@@ -335,7 +340,7 @@ final class TcpPipe extends Pipe {
         reregistering = true;
         // Registered again, the socket is back in epoll: the next pause after a FIN sets this anew. Left set, every
         // resume would re-register again and again and never turn reading on.
-        reads.stoppedAfterFin = false;
+        reads.stoppedWhilePaused = false;
         reregistrations++;
         channel.deregister().addListener(d -> loop.register(channel).addListener(r -> {
             reregistering = false;
@@ -384,8 +389,11 @@ final class TcpPipe extends Pipe {
      */
     final class Reads implements RecvByteBufAllocator {
         private final RecvByteBufAllocator adaptive;
-        /** The read loop was stopped after the peer's FIN: see {@link #resumeReading()}. Event loop only. */
-        private boolean stoppedAfterFin;
+        /**
+         * A read loop ran with reading paused and nothing asked for, and was stopped (only a loop past the peer's FIN
+         * does that): see {@link #resumeReading()}. Event loop only.
+         */
+        private boolean stoppedWhilePaused;
         /**
          * A read() was asked for and no read has happened since (Netty's own readPending, which its loops do not
          * consult): a paused pipe reads once for it, as TLS needs to finish a record. Event loop only.
@@ -440,7 +448,7 @@ final class TcpPipe extends Pipe {
                 boolean paused = config != null && !config.isAutoRead();
                 stopping = paused && !requested;
                 if (stopping) {
-                    stoppedAfterFin = true;
+                    stoppedWhilePaused = true;
                     return alloc.directBuffer(0, 0);
                 }
                 return super.allocate(alloc);

@@ -78,9 +78,8 @@ final class Wrapping {
     /** A TCP server pipe on a listening socket other code bound. */
     private static CompletableFuture<Pipe> listening(Pipes.Opener<?> opener, EventLoop loop,
             ServerSocketChannel listener) throws IOException {
-        if (opener.proto() != Proto.TCP || opener.dest().isPresent()) {
-            throw new IllegalArgumentException("a ServerSocketChannel becomes a TCP server pipe: no destination, "
-                    + "Proto.TCP");
+        if (opener.dest().isPresent()) {
+            throw new IllegalArgumentException("a ServerSocketChannel becomes a TCP server pipe: give no destination");
         }
         if (listener.getLocalAddress() == null) {
             throw new IllegalArgumentException("a TCP server pipe wraps a bound ServerSocketChannel; " + listener
@@ -114,21 +113,15 @@ final class Wrapping {
     }
 
     private static Channel adopt(Pipes.Opener<?> opener) throws IOException {
-        if (opener.proto() == Proto.TCP) {
-            if (!(opener.wrapped() instanceof SocketChannel socket)) {
-                throw new IllegalArgumentException("a TCP pipe wraps a java.nio.channels.SocketChannel, got "
-                        + opener.wrapped().getClass().getName());
-            }
+        // The typed openers take only their transport's channels: TCP a SocketChannel here, UDP a DatagramChannel.
+        if (opener.wrapped() instanceof SocketChannel socket) {
             if (!socket.isConnected()) {
                 throw new IllegalArgumentException("a TCP pipe wraps a connected SocketChannel; " + socket
                         + " is not connected");
             }
             return new NioSocketChannel(socket);
         }
-        if (!(opener.wrapped() instanceof DatagramChannel datagram)) {
-            throw new IllegalArgumentException("a UDP pipe wraps a java.nio.channels.DatagramChannel, got "
-                    + opener.wrapped().getClass().getName());
-        }
+        DatagramChannel datagram = (DatagramChannel) opener.wrapped();
         if (datagram.getLocalAddress() == null) {
             throw new IllegalArgumentException("a UDP pipe wraps a bound DatagramChannel; " + datagram
                     + " is not bound");

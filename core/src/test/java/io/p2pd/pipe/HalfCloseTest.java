@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -38,17 +39,27 @@ class HalfCloseTest {
         }
     }
 
-    @Test
-    void aPausedPipeDoesNotReadTheRestOfTheStreamOnceThePeerHalfCloses() throws Exception {
+    /**
+     * {@code wrapped}: the pipe wraps a java.nio socket other code connected, so it runs on the NIO loops whatever the
+     * default transport is, and pauses and resumes (and could register again) there.
+     */
+    @ParameterizedTest(name = "wrapped: {0}")
+    @ValueSource(booleans = {false, true})
+    void aPausedPipeDoesNotReadTheRestOfTheStreamOnceThePeerHalfCloses(boolean wrapped) throws Exception {
         int total = 64 * 1024;
         int limit = 1024;
         int qsize = 2;
         PipeConf conf = PipeConf.builder().maxQsize(qsize).readerLimit(limit).build();
         byte[] data = pattern(total);
         try (ServerSocket listener = new ServerSocket(0, 1, LOOPBACK.getAddress());
-             Pipe pipe = Pipes.tcp().dest((InetSocketAddress) listener.getLocalSocketAddress())
+             Pipe pipe = (wrapped
+                     ? Pipes.tcp().channel(SocketChannel.open(listener.getLocalSocketAddress()))
+                     : Pipes.tcp().dest((InetSocketAddress) listener.getLocalSocketAddress()))
                      .conf(conf).open().join();
              Socket peer = listener.accept()) {
+            if (wrapped) {
+                assertThat(EventLoops.isNio(pipe.loop)).as("a wrapped channel runs on NIO").isTrue();
+            }
             CompletableFuture.runAsync(() -> {
                 try {
                     peer.getOutputStream().write(data);
@@ -216,9 +227,13 @@ class HalfCloseTest {
                 int pausedReads = in.loop.submit(((TcpPipe) in)::readsWhilePaused).get(5, TimeUnit.SECONDS);
                 assertThat(pausedReads).as("reads while paused").isZero();
                 // So what waited to be written to the sink is at most the link's high-water mark (64 KiB) plus the
-                // one read (up to readerLimit, 64 KiB) that crossed it, and a few reads more across loops; the FIN
-                // used to let it reach 0.5 to 4.6 MB.
-                assertThat(out.stats().peakPendingBytes()).isLessThanOrEqualTo(sameLoop ? 128L << 10 : 512L << 10);
+                // one read (up to readerLimit, 64 KiB) that crossed it: exact on one loop. Across loops each moment
+                // the target looks writable from the source's thread while it is not lets one read more in, and
+                // nothing bounds how many such moments a run has: 512 KiB is a tolerance (runs saw 98 to 320 KiB),
+                // far under the 0.5 to 4.6 MB the FIN used to let in. The README says to use eventLoopOf.
+                long highWaterPlusOneRead = 128L << 10;
+                assertThat(out.stats().peakPendingBytes())
+                        .isLessThanOrEqualTo(sameLoop ? highWaterPlusOneRead : 4 * highWaterPlusOneRead);
             }
         }
     }

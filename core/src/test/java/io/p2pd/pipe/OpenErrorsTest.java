@@ -182,13 +182,6 @@ class OpenErrorsTest {
     }
 
     @Test
-    void aProtocolNumberOfTheOtherTransportIsRejected() {
-        // broadcast on TCP, linger or framing on UDP do not compile: each is on its own transport's opener.
-        assertThatThrownBy(() -> Pipes.udp().conf(PipeConf.builder().sockProto(6).build())
-                .open()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sockProto");
-    }
-
-    @Test
     void badOptionValuesNameTheOption() {
         assertThatThrownBy(() -> PipeConf.builder().recvTimeout(Duration.ZERO).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("recvTimeout");
@@ -196,8 +189,6 @@ class OpenErrorsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxQsize");
         assertThatThrownBy(() -> PipeConf.builder().readerLimit(10).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("readerLimit");
-        assertThatThrownBy(() -> PipeConf.builder().sockProto(99).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sockProto");
         assertThatThrownBy(() -> TcpOptions.builder().linger(Duration.ofSeconds(-1)).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("linger");
         // Not rounded down to 0 (a reset on close) behind the caller's back.

@@ -120,6 +120,41 @@ class ReviewRegressionTest {
     }
 
     @Test
+    void linesQueuedBehindASlowHandlerAreReceivableAfterAnEndThatCameWhileItHeldThem() throws Exception {
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        AtomicInteger first = new AtomicInteger();
+        TcpOptions framed = TcpOptions.builder().framing(Framing.lines()).build();
+        // The connection ends while the handler still holds delivery: the idle timeout sees no traffic, since the
+        // peer sent everything at once and the pipe, paused, sends nothing. (1 s: long enough that the test's own
+        // steps between accept and the write cannot idle it out first on a busy machine.)
+        ServerLimits idle = ServerLimits.builder().idleTimeout(Duration.ofSeconds(1)).build();
+        try (Pipe server = Pipes.tcp().bind(LOOPBACK).tcp(framed).limits(idle).open().join();
+             Socket peer = new Socket(LOOPBACK.getAddress(), server.localAddress().getPort())) {
+            Pipe connection = server.accept().join();
+            connection.subscribe(Sub.matching("^slow"), (m, p) -> first.incrementAndGet() == 1 ? gate : null);
+            connection.subscribe(Sub.ALL);
+            // Waiting when the end comes: it must get the first line once the handler lets it through, not fail.
+            CompletableFuture<Message> waiting = connection.recv(Sub.ALL, Duration.ofSeconds(30));
+            peer.getOutputStream().write("slow one\nslow two\nslow three\n".getBytes(UTF_8));
+
+            assertThat(connection.closeFuture()).succeedsWithin(Duration.ofSeconds(10));
+            assertThat(gate).isNotDone();
+            assertThat(waiting).isNotDone();
+            assertThat(server.stats().timedOutConnections()).isEqualTo(1);
+            gate.complete(null);
+
+            List<String> got = new ArrayList<>();
+            got.add(waiting.join().text());
+            got.add(connection.recv(Sub.ALL).join().text());
+            got.add(connection.recv(Sub.ALL).join().text());
+            assertThat(got).containsExactly("slow one", "slow two", "slow three");
+            assertThat(first).hasValue(3);
+            assertThatThrownBy(() -> connection.recv(Sub.ALL).join()).cause()
+                    .isInstanceOf(PipeClosedException.class).hasMessageContaining("idleTimeout");
+        }
+    }
+
+    @Test
     void aConnectionIsNotLostToAnAcceptThatGaveUp() throws Exception {
         try (Pipe server = Pipes.tcp().bind(LOOPBACK).open().join()) {
             CompletableFuture<Pipe> abandoned = server.accept();
