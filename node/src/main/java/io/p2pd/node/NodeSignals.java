@@ -25,7 +25,7 @@ final class NodeSignals {
      * {@code brokers} when none took the subscription.
      */
     static CompletableFuture<Optional<Signalling>> start(List<MqttBroker> brokers, NodeKey key, SignalPolicy policy,
-            Consumer<SignalReceipt> listener, Consumer<String> progress) {
+            Consumer<SignalReceipt> listener) {
         if (brokers.isEmpty()) {
             return CompletableFuture.completedFuture(Optional.empty());
         }
@@ -46,14 +46,17 @@ final class NodeSignals {
                 throw new CompletionException(new NodeStartException("brokers", "no broker could be used: "
                         + message(cause), cause));
             }
-            List<Integer> listening = s.listening();
-            for (int i = 0; i < brokers.size(); i++) {
-                progress.accept("broker " + i + " " + brokers.get(i).hostPort() + (listening.contains(i)
-                        ? ": subscribed to " + key.nodeId().value()
-                        : ": not used (it did not take the subscription)"));
-            }
             return Optional.of(s);
         });
+    }
+
+    /** One progress line per broker: subscribed, or left out of the address. */
+    static void report(List<MqttBroker> brokers, List<Integer> listening, NodeKey key, Consumer<String> progress) {
+        for (int i = 0; i < brokers.size(); i++) {
+            progress.accept("broker " + i + " " + brokers.get(i).hostPort() + (listening.contains(i)
+                    ? ": subscribed to " + key.nodeId().value()
+                    : ": not used (it did not take the subscription)"));
+        }
     }
 
     static Throwable unwrap(Throwable e) {
