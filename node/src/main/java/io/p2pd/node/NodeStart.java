@@ -125,6 +125,7 @@ final class NodeStart {
             signalling = connecting.get(SIGNALLING_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             Throwable cause = NodeSignals.unwrap(e.getCause());
+            NodeSignals.report(config.brokers(), List.of(), NodeSignals.failures(cause), key, this::progress);
             throw cause instanceof NodeStartException n ? n
                     : new NodeStartException("brokers", NodeSignals.message(cause), cause);
         } catch (TimeoutException e) {
@@ -134,7 +135,8 @@ final class NodeStart {
         }
         List<Integer> signal = signalling.map(Signalling::listening).orElse(List.of());
         // Reported here, on the start thread: the listener is promised never to run on an event loop.
-        NodeSignals.report(config.brokers(), signal, key, this::progress);
+        NodeSignals.report(config.brokers(), signal,
+                signalling.map(Signalling::startFailures).orElse(java.util.Map.of()), key, this::progress);
 
         PeerAddress address = AddressRecords.make(key.nodeId(), machine, signal, port, measured);
         progress("address " + address);
