@@ -40,8 +40,9 @@ class NodeCommandTest {
     }
 
     @Test
-    void nodePrintsAParseableAddressFirstAndEndsWithItsInput() throws Exception {
-        P2pd.Result r = P2pd.run("", "node", "--interface", "lo", "--stun", stunAt, "--port", "0");
+    void nodePrintsAParseableAddressFirstAndWithUntilStdinEndsEndsWithItsInput() throws Exception {
+        P2pd.Result r = P2pd.run("", "node", "--interface", "lo", "--stun", stunAt, "--port", "0",
+                "--until-stdin-ends");
         assertThat(r.exit()).as(r.err()).isZero();
         PeerAddress address = PeerAddress.parse(r.out().lines().findFirst().orElseThrow());
         assertThat(address.v4()).singleElement().satisfies(v4 -> {
@@ -49,13 +50,34 @@ class NodeCommandTest {
             assertThat(v4.nat()).isEqualTo(NatType.OPEN_INTERNET);
         });
         assertThat(address.signal()).isEmpty();
-        assertThat(r.err()).contains("interface lo: NAT open internet").contains("node closed");
+        assertThat(r.err()).contains("interface lo: NAT open internet").contains("standard input ended")
+                .contains("node closed");
+    }
+
+    @Test
+    void byDefaultInputAtItsEndDoesNotStopTheNodeOnlyASignalDoes() throws Exception {
+        try (P2pd p = P2pd.start("node", "--interface", "lo", "--port", "0")) {
+            p.process.getOutputStream().close(); // as with &, nohup, systemd or docker without -i
+            PeerAddress.parse(p.readLine());
+            java.io.BufferedReader err = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(p.process.getErrorStream(), StandardCharsets.UTF_8));
+            String seen;
+            do {
+                seen = err.readLine(); // bounded by the class's test timeout; null if the node exits
+            } while (seen != null && !seen.contains("running until"));
+            assertThat(seen).as("the node says how long it runs").isEqualTo("  .. running until interrupted (Ctrl-C, "
+                    + "SIGTERM)");
+            p.process.toHandle().destroy(); // SIGTERM
+            assertThat(p.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            String rest = new String(p.process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(rest).contains("node closed").doesNotContain("standard input ended");
+        }
     }
 
     @Test
     void jsonIsOneObjectWithTheAddressAndInterfaces() throws Exception {
         P2pd.Result r = P2pd.run("", "node", "--interface", "lo", "--stun", stunAt, "--port", "0", "--json",
-                "--quiet");
+                "--quiet", "--until-stdin-ends");
         assertThat(r.exit()).as(r.err()).isZero();
         @SuppressWarnings("unchecked")
         Map<String, Object> m = (Map<String, Object>) Json.parse(r.out().lines().findFirst().orElseThrow());
@@ -118,7 +140,8 @@ class NodeCommandTest {
     void nodeHasHelp() throws Exception {
         P2pd.Result r = P2pd.run("", "node", "--help");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).startsWith("Usage: p2pd node").contains("--broker").contains("--stun");
+        assertThat(r.out()).startsWith("Usage: p2pd node").contains("--broker").contains("--stun")
+                .contains("--until-stdin-ends");
     }
 
     @Test
