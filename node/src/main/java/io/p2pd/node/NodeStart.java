@@ -38,6 +38,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /** One start of a node, run on a virtual thread: the steps {@link Node} lists, and the clean-up when one fails. */
 final class NodeStart {
@@ -49,6 +50,8 @@ final class NodeStart {
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
     /** How many times a start with listen port 0 tries a new free port when one of its addresses has it taken. */
     static final int FREE_PORT_ATTEMPTS = 5;
+    /** For tests: told each address a server was opened on, before the next opens (to take a port in between). */
+    static volatile Consumer<InetSocketAddress> afterBind = a -> { };
 
     private final Node.Config config;
     private final List<Pipe> opened = new ArrayList<>();
@@ -261,6 +264,7 @@ final class NodeStart {
                     + NodeSignals.message(cause), cause);
         }
         opened.add(server);
+        afterBind.accept(server.localAddress());
         Thread.ofVirtual().name("p2pd-node-accept " + HostPort.of(server.localAddress())).start(() -> drain(server));
         return server;
     }

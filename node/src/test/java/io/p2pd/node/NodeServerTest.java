@@ -12,13 +12,17 @@ import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.PipeStats;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -138,6 +142,40 @@ class NodeServerTest {
             }
         } finally {
             await(node.close());
+        }
+    }
+
+    @Test
+    void withPortZeroAPortTakenOnALaterAddressIsGivenUpForAnotherFreeOne() throws Exception {
+        // The IPv4 server picks a free port; before the IPv6 one opens, something else takes that port on ::1.
+        List<ServerSocket> takers = new ArrayList<>();
+        List<String> progress = Collections.synchronizedList(new ArrayList<>());
+        NodeStart.afterBind = at -> {
+            if (takers.isEmpty() && at.getAddress() instanceof Inet4Address) {
+                try {
+                    takers.add(new ServerSocket(at.getPort(), 1, InetAddress.getByName("::1")));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        };
+        try {
+            Node node = await(Node.builder().interfaces(List.of(lo())).listenPort(0).machineId(MACHINE).key(KEY)
+                    .progress(progress::add).start());
+            try {
+                int taken = takers.get(0).getLocalPort();
+                assertThat(node.listenPort()).isNotEqualTo(taken);
+                assertThat(node.listenAddresses()).allMatch(a -> a.getPort() == node.listenPort()).hasSize(2);
+                assertThat(progress).contains("port " + taken + " is taken on [::1]:" + taken
+                        + ": trying another free port");
+            } finally {
+                await(node.close());
+            }
+        } finally {
+            NodeStart.afterBind = at -> { };
+            for (ServerSocket s : takers) {
+                s.close();
+            }
         }
     }
 
