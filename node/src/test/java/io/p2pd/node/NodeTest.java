@@ -4,6 +4,7 @@ import static io.p2pd.node.testing.Original.op;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.p2pd.internal.LoopSafeFuture;
 import io.p2pd.nat.DeltaType;
 import io.p2pd.nat.NatType;
 import io.p2pd.nic.Interface;
@@ -90,8 +91,16 @@ class NodeTest {
     @Test
     void aLoopbackNodeDetectsOpenInternetListensAndItsAddressParsesBackEqual() throws Exception {
         List<String> progress = Collections.synchronizedList(new ArrayList<>());
-        Node node = await(loopback(progress).start());
+        List<String> onLoop = Collections.synchronizedList(new ArrayList<>());
+        Node node = await(loopback(progress).progress(line -> {
+            progress.add(line);
+            if (LoopSafeFuture.onEventLoop()) {
+                onLoop.add(line);
+            }
+        }).start());
         try {
+            // Progress never runs on an event loop, NAT detection's lines included.
+            assertThat(onLoop).isEmpty();
             NodeInterface nic = node.interfaces().get(0);
             assertThat(nic.name()).isEqualTo("lo");
             assertThat(nic.measured()).isTrue();
