@@ -59,19 +59,28 @@ class NodeCommandTest {
         try (P2pd p = P2pd.start("node", "--interface", "lo", "--port", "0")) {
             p.process.getOutputStream().close(); // as with &, nohup, systemd or docker without -i
             PeerAddress.parse(p.readLine());
-            java.io.BufferedReader err = new java.io.BufferedReader(
-                    new java.io.InputStreamReader(p.process.getErrorStream(), StandardCharsets.UTF_8));
-            String seen;
-            do {
-                seen = err.readLine(); // bounded by the class's test timeout; null if the node exits
-            } while (seen != null && !seen.contains("running until"));
-            assertThat(seen).as("the node says how long it runs").isEqualTo("  .. running until interrupted (Ctrl-C, "
-                    + "SIGTERM)");
+            java.io.BufferedReader err = errorLines(p);
+            assertThat(lineContaining(err, "running until")).as("the node says how long it runs")
+                    .isEqualTo("  .. running until interrupted (Ctrl-C, SIGTERM)");
             p.process.toHandle().destroy(); // SIGTERM
             assertThat(p.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            String rest = new String(p.process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(rest).contains("node closed").doesNotContain("standard input ended");
+            List<String> rest = err.lines().toList();
+            assertThat(rest).contains("  .. node closed").noneMatch(l -> l.contains("standard input ended"));
         }
+    }
+
+    static java.io.BufferedReader errorLines(P2pd p) {
+        return new java.io.BufferedReader(new java.io.InputStreamReader(p.process.getErrorStream(),
+                StandardCharsets.UTF_8));
+    }
+
+    /** The first line holding {@code marker}, or null when the process ended first. */
+    static String lineContaining(java.io.BufferedReader err, String marker) throws java.io.IOException {
+        String seen;
+        do {
+            seen = err.readLine(); // bounded by the class's test timeout; null if the node exits
+        } while (seen != null && !seen.contains(marker));
+        return seen;
     }
 
     @Test
@@ -184,12 +193,7 @@ class NodeCommandTest {
                 } finally {
                     client.close().get(30, TimeUnit.SECONDS);
                 }
-                java.io.BufferedReader err = new java.io.BufferedReader(
-                        new java.io.InputStreamReader(p.process.getErrorStream(), StandardCharsets.UTF_8));
-                String seen;
-                do {
-                    seen = err.readLine(); // bounded by the class's test timeout; null if the node exits
-                } while (seen != null && !seen.contains("signal "));
+                String seen = lineContaining(errorLines(p), "signal ");
                 assertThat(seen).as("a signal logged on stderr").isNotNull()
                         .startsWith("  .. signal GET_ADDRESS from " + peer.nodeId().value() + " (id ")
                         .endsWith(", encrypted)");
