@@ -207,7 +207,8 @@ public final class Node {
         /**
          * The interfaces to use, with their route pools (e.g. the loopback interface from {@code Nics.byName("lo")}
          * in tests). Default: the interfaces holding the IPv4 or IPv6 default route, as {@code io.p2pd.nic.Nics}
-         * decides.
+         * decides. More than {@value PeerAddress#MAX_INTERFACES_PER_FAMILY} with routes of one family are refused at
+         * {@link #build()}, as an address holds no more.
          */
         public Builder interfaces(List<Interface> interfaces) {
             this.interfaces = List.copyOf(interfaces);
@@ -225,8 +226,9 @@ public final class Node {
         }
 
         /**
-         * MQTT brokers for signalling, in order: a broker's position is its index in the address. Default: none
-         * (the address lists no broker, written {@code None}).
+         * MQTT brokers for signalling, in order: a broker's position is its index in the address; the same host and
+         * port twice is refused at {@link #build()}. Default: none (the address lists no broker, written
+         * {@code None}).
          */
         public Builder brokers(List<MqttBroker> brokers) {
             this.brokers = List.copyOf(brokers);
@@ -347,8 +349,9 @@ public final class Node {
             for (Family family : Family.values()) {
                 long n = interfaces.orElse(List.of()).stream().filter(i -> !i.pool(family).isEmpty()).count();
                 if (n > PeerAddress.MAX_INTERFACES_PER_FAMILY) {
-                    throw new IllegalArgumentException("interfaces: " + n + " have " + family.key() + " routes, at most "
-                            + PeerAddress.MAX_INTERFACES_PER_FAMILY + " per family fit in an address");
+                    throw new IllegalArgumentException("interfaces: " + n + " have " + family.key()
+                            + " routes, at most " + PeerAddress.MAX_INTERFACES_PER_FAMILY + " per family fit in an "
+                            + "address");
                 }
             }
             if (listenPort.isPresent() && (listenPort.get() < 0 || listenPort.get() > 65535)) {

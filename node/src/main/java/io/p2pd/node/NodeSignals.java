@@ -55,7 +55,8 @@ final class NodeSignals {
                         .map(f -> "broker " + f.getKey() + " " + brokers.get(f.getKey()).hostPort() + ": "
                                 + brokerError(f.getValue()))
                         .collect(Collectors.joining("; "));
-                throw new CompletionException(new NodeStartException("brokers", "no broker could be used: " + why, cause));
+                throw new CompletionException(new NodeStartException("brokers", "no broker could be used: " + why,
+                        cause));
             }
             return Optional.of(s);
         });

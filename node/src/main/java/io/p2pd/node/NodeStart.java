@@ -212,7 +212,15 @@ final class NodeStart {
                     continue;
                 }
                 for (InetAddress ip : ips) {
-                    Pipe server = open(route.get().bind(port, ip).bindAddress(), port);
+                    InetSocketAddress bind;
+                    try {
+                        bind = route.get().bind(port, ip).bindAddress();
+                    } catch (AddressNotLocalException e) {
+                        progress("interface " + nic.name() + ": " + ip.getHostAddress()
+                                + " went away: not listened on");
+                        continue;
+                    }
+                    Pipe server = open(bind, port);
                     port = server.localAddress().getPort();
                     progress("interface " + nic.name() + ": listening on " + HostPort.of(server.localAddress()));
                 }
