@@ -23,12 +23,15 @@ import picocli.CommandLine.Spec;
 
 /**
  * Runs a P2PD node: prints its peer address as the first line of standard output, progress on standard error, and
- * runs until standard input ends or the process gets SIGINT/SIGTERM, then closes the node and exits.
+ * runs until the process gets SIGINT/SIGTERM (or, with {@code --until-stdin-ends}, until standard input ends), then
+ * closes the node and exits. Standard input is ignored by default, so a node started with {@code &}, nohup, systemd
+ * or docker without {@code -i} (input at its end from the start) keeps running.
  */
 @Command(name = "node", mixinStandardHelpOptions = true,
         description = {"Run a P2PD node and print its peer address as the first line of output.",
-            "It runs until standard input ends (Ctrl-D) or it is interrupted (Ctrl-C, SIGTERM), then closes "
-                + "everything it opened. To run it detached, keep its standard input open."})
+            "It runs until it is interrupted (Ctrl-C, SIGTERM), then closes everything it opened; standard input "
+                + "is ignored, so it runs detached (&, nohup, systemd) as it is. With --until-stdin-ends it also "
+                + "stops when standard input ends (Ctrl-D, or the parent holding the pipe exits)."})
 final class NodeCommand implements java.util.concurrent.Callable<Integer> {
     /** How long closing the node may take at exit. */
     private static final Duration CLOSE_LIMIT = Duration.ofSeconds(5);
@@ -67,6 +70,10 @@ final class NodeCommand implements java.util.concurrent.Callable<Integer> {
 
     @Option(names = "--quiet", description = "no progress lines")
     boolean quiet;
+
+    @Option(names = "--until-stdin-ends", description = "also stop when standard input ends (Ctrl-D, or a parent "
+            + "process that holds the pipe exits); default: standard input is ignored")
+    boolean untilStdinEnds;
 
     @Override
     public Integer call() throws Exception {
@@ -113,10 +120,37 @@ final class NodeCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.println(json ? Json.write(describe(node)) : node.address().toString());
         out.flush();
+        if (!untilStdinEnds) {
+            note(err, "running until interrupted (Ctrl-C, SIGTERM)");
+            waitForSignal(); // the shutdown hook closes the node
+        }
+        note(err, "running until standard input ends or it is interrupted");
         waitForEndOfInput(System.in);
         Runtime.getRuntime().removeShutdownHook(closer);
+        note(err, "standard input ended");
         close(node, err);
         return 0;
+    }
+
+    /** Parks the thread for good: the process ends by a signal, whose shutdown hook closes the node. */
+    private static void waitForSignal() {
+        java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+        while (true) {
+            try {
+                never.await();
+            } catch (InterruptedException e) {
+                // nothing else ends it: the JVM's exit on SIGINT/SIGTERM does
+            }
+        }
+    }
+
+    private void note(PrintWriter err, String line) {
+        if (!quiet) {
+            synchronized (err) {
+                err.println("  .. " + line);
+                err.flush();
+            }
+        }
     }
 
     private List<MqttBroker> brokers(List<String> texts) {
@@ -165,12 +199,7 @@ final class NodeCommand implements java.util.concurrent.Callable<Integer> {
         } catch (Exception e) {
             outcome = "node not closed within " + CLOSE_LIMIT.toSeconds() + " s: exiting anyway";
         }
-        if (!quiet) {
-            synchronized (err) {
-                err.println("  .. " + outcome);
-                err.flush();
-            }
-        }
+        note(err, outcome);
     }
 
     static Map<String, Object> describe(Node node) {

@@ -40,8 +40,9 @@ class NodeCommandTest {
     }
 
     @Test
-    void nodePrintsAParseableAddressFirstAndEndsWithItsInput() throws Exception {
-        P2pd.Result r = P2pd.run("", "node", "--interface", "lo", "--stun", stunAt, "--port", "0");
+    void nodePrintsAParseableAddressFirstAndWithUntilStdinEndsEndsWithItsInput() throws Exception {
+        P2pd.Result r = P2pd.run("", "node", "--interface", "lo", "--stun", stunAt, "--port", "0",
+                "--until-stdin-ends");
         assertThat(r.exit()).as(r.err()).isZero();
         PeerAddress address = PeerAddress.parse(r.out().lines().findFirst().orElseThrow());
         assertThat(address.v4()).singleElement().satisfies(v4 -> {
@@ -49,13 +50,43 @@ class NodeCommandTest {
             assertThat(v4.nat()).isEqualTo(NatType.OPEN_INTERNET);
         });
         assertThat(address.signal()).isEmpty();
-        assertThat(r.err()).contains("interface lo: NAT open internet").contains("node closed");
+        assertThat(r.err()).contains("interface lo: NAT open internet").contains("standard input ended")
+                .contains("node closed");
+    }
+
+    @Test
+    void byDefaultInputAtItsEndDoesNotStopTheNodeOnlyASignalDoes() throws Exception {
+        try (P2pd p = P2pd.start("node", "--interface", "lo", "--port", "0")) {
+            p.process.getOutputStream().close(); // as with &, nohup, systemd or docker without -i
+            PeerAddress.parse(p.readLine());
+            java.io.BufferedReader err = errorLines(p);
+            assertThat(lineContaining(err, "running until")).as("the node says how long it runs")
+                    .isEqualTo("  .. running until interrupted (Ctrl-C, SIGTERM)");
+            p.process.toHandle().destroy(); // SIGTERM
+            assertThat(p.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            List<String> rest = err.lines().toList();
+            assertThat(rest).contains("  .. node closed").noneMatch(l -> l.contains("standard input ended"));
+        }
+    }
+
+    static java.io.BufferedReader errorLines(P2pd p) {
+        return new java.io.BufferedReader(new java.io.InputStreamReader(p.process.getErrorStream(),
+                StandardCharsets.UTF_8));
+    }
+
+    /** The first line holding {@code marker}, or null when the process ended first. */
+    static String lineContaining(java.io.BufferedReader err, String marker) throws java.io.IOException {
+        String seen;
+        do {
+            seen = err.readLine(); // bounded by the class's test timeout; null if the node exits
+        } while (seen != null && !seen.contains(marker));
+        return seen;
     }
 
     @Test
     void jsonIsOneObjectWithTheAddressAndInterfaces() throws Exception {
         P2pd.Result r = P2pd.run("", "node", "--interface", "lo", "--stun", stunAt, "--port", "0", "--json",
-                "--quiet");
+                "--quiet", "--until-stdin-ends");
         assertThat(r.exit()).as(r.err()).isZero();
         @SuppressWarnings("unchecked")
         Map<String, Object> m = (Map<String, Object>) Json.parse(r.out().lines().findFirst().orElseThrow());
@@ -118,7 +149,8 @@ class NodeCommandTest {
     void nodeHasHelp() throws Exception {
         P2pd.Result r = P2pd.run("", "node", "--help");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).startsWith("Usage: p2pd node").contains("--broker").contains("--stun");
+        assertThat(r.out()).startsWith("Usage: p2pd node").contains("--broker").contains("--stun")
+                .contains("--until-stdin-ends");
     }
 
     @Test
@@ -161,12 +193,7 @@ class NodeCommandTest {
                 } finally {
                     client.close().get(30, TimeUnit.SECONDS);
                 }
-                java.io.BufferedReader err = new java.io.BufferedReader(
-                        new java.io.InputStreamReader(p.process.getErrorStream(), StandardCharsets.UTF_8));
-                String seen;
-                do {
-                    seen = err.readLine(); // bounded by the class's test timeout; null if the node exits
-                } while (seen != null && !seen.contains("signal "));
+                String seen = lineContaining(errorLines(p), "signal ");
                 assertThat(seen).as("a signal logged on stderr").isNotNull()
                         .startsWith("  .. signal GET_ADDRESS from " + peer.nodeId().value() + " (id ")
                         .endsWith(", encrypted)");

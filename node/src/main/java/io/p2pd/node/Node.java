@@ -13,7 +13,9 @@ import io.p2pd.node.mqtt.MqttBroker;
 import io.p2pd.node.signal.SignalPolicy;
 import io.p2pd.node.signal.SignalReceipt;
 import io.p2pd.node.signal.Signalling;
+import io.p2pd.nic.Family;
 import io.p2pd.pipe.Pipe;
+import io.p2pd.pipe.ServerLimits;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,10 +41,14 @@ import java.util.function.Consumer;
  * <ol>
  *   <li>takes the interfaces (given, or those holding a default route), sorted by name as the original sorts
  *       them, the machine id, the listen port and the key;</li>
- *   <li>opens a TCP server on each interface's first route of each family, on the listen port. A taken port fails
+ *   <li>opens a TCP server on each address the records name, on the listen port: each interface's first address of
+ *       each family, and for IPv6 also its first link-local (the records' NIC IP), so a peer on the same link
+ *       reaches it there too. The servers are bounded by {@link #SERVER_LIMITS}; until the node has a protocol to
+ *       serve on them, each connection is taken and closed at once, so nothing a peer sends is kept. A taken port fails
  *       the start with a {@link NodeStartException} naming {@code listenPort}: the port is derived from the machine
  *       id so that a restarted node keeps the address peers know, and silently moving to another port would break
- *       that; pass {@code listenPort(0)} for any free port. The servers open before detection, so a taken port
+ *       that; pass {@code listenPort(0)} for any free port (then a port found taken on one of the addresses is
+ *       given up for another free one, a few times). The servers open before detection, so a taken port
  *       fails at once rather than after seconds of STUN;</li>
  *   <li>detects each interface's NAT type and delta, all interfaces in parallel, each bounded by the detection
  *       time limit. An interface whose detection fails (time limit, broken servers) is kept, not dropped as the
@@ -65,6 +71,13 @@ public final class Node {
     public static final NatType UNMEASURED_NAT = NatType.PORT_RESTRICTED;
     /** The delta an interface's records carry when it was not measured: the original's default. */
     public static final PortDelta UNMEASURED_DELTA = PortDelta.of(DeltaType.RANDOM);
+    /**
+     * The bounds of the node's TCP servers, which face the open network: at most 128 connections at once, 8 from
+     * one IP address, the first message within 10 s, and none idle for more than 60 s.
+     */
+    public static final ServerLimits SERVER_LIMITS = ServerLimits.builder().maxConnections(128)
+            .maxConnectionsPerIp(8).firstMessageTimeout(Duration.ofSeconds(10)).idleTimeout(Duration.ofSeconds(60))
+            .build();
 
     private final NodeKey key;
     private final MachineId machineId;
@@ -122,6 +135,11 @@ public final class Node {
     /** Where the node's TCP servers listen, one per interface and family. */
     public List<InetSocketAddress> listenAddresses() {
         return servers.stream().map(Pipe::localAddress).toList();
+    }
+
+    /** The node's TCP servers, in the order of {@link #listenAddresses()} (for tests). */
+    List<Pipe> servers() {
+        return servers;
     }
 
     /** The brokers the node is subscribed at, as their indexes in the builder's list (the address's signal field). */
@@ -189,7 +207,8 @@ public final class Node {
         /**
          * The interfaces to use, with their route pools (e.g. the loopback interface from {@code Nics.byName("lo")}
          * in tests). Default: the interfaces holding the IPv4 or IPv6 default route, as {@code io.p2pd.nic.Nics}
-         * decides.
+         * decides. More than {@value PeerAddress#MAX_INTERFACES_PER_FAMILY} with routes of one family are refused at
+         * {@link #build()}, as an address holds no more.
          */
         public Builder interfaces(List<Interface> interfaces) {
             this.interfaces = List.copyOf(interfaces);
@@ -207,8 +226,9 @@ public final class Node {
         }
 
         /**
-         * MQTT brokers for signalling, in order: a broker's position is its index in the address. Default: none
-         * (the address lists no broker, written {@code None}).
+         * MQTT brokers for signalling, in order: a broker's position is its index in the address; the same host and
+         * port twice is refused at {@link #build()}. Default: none (the address lists no broker, written
+         * {@code None}).
          */
         public Builder brokers(List<MqttBroker> brokers) {
             this.brokers = List.copyOf(brokers);
@@ -284,25 +304,6 @@ public final class Node {
          * @throws IllegalArgumentException naming the option at fault
          */
         public Config build() {
-            if (interfaces != null && interfaces.isEmpty()) {
-                throw new IllegalArgumentException("interfaces: an empty list; leave it unset for the default ones");
-            }
-            if (listenPort != null && (listenPort < 0 || listenPort > 65535)) {
-                throw new IllegalArgumentException("listenPort: " + listenPort + " is outside 0..65535");
-            }
-            if (detectionTimeLimit.isNegative() || detectionTimeLimit.isZero()) {
-                throw new IllegalArgumentException("detectionTimeLimit: must be positive, not " + detectionTimeLimit);
-            }
-            if (key != null && keyFile != null) {
-                throw new IllegalArgumentException("key: give a key or a key file, not both");
-            }
-            if (brokers.size() > PeerAddress.MAX_SIGNALS) {
-                throw new IllegalArgumentException("brokers: " + brokers.size() + " given, at most "
-                        + PeerAddress.MAX_SIGNALS + " fit in an address");
-            }
-            if (stunServers.stream().anyMatch(s -> s.isUnresolved() || s.getPort() == 0)) {
-                throw new IllegalArgumentException("stunServers: each needs a resolved IP and a port");
-            }
             return new Config(Optional.ofNullable(interfaces), stunServers, brokers, Optional.ofNullable(key),
                     Optional.ofNullable(keyFile), Optional.ofNullable(machineId), Optional.ofNullable(listenPort),
                     detectionTimeLimit, progress, signalPolicy, signalListener);
@@ -325,8 +326,13 @@ public final class Node {
             Optional<Integer> listenPort, Duration detectionTimeLimit, Consumer<String> progress,
             SignalPolicy signalPolicy, Consumer<SignalReceipt> signalListener) {
 
+        /**
+         * Checks the options as {@link Builder#build()} does.
+         *
+         * @throws IllegalArgumentException naming the option at fault
+         */
         public Config {
-            Objects.requireNonNull(interfaces, "interfaces");
+            interfaces = interfaces.map(List::copyOf);
             stunServers = List.copyOf(stunServers);
             brokers = List.copyOf(brokers);
             Objects.requireNonNull(key, "key");
@@ -337,6 +343,36 @@ public final class Node {
             Objects.requireNonNull(progress, "progress");
             Objects.requireNonNull(signalPolicy, "signalPolicy");
             Objects.requireNonNull(signalListener, "signalListener");
+            if (interfaces.isPresent() && interfaces.get().isEmpty()) {
+                throw new IllegalArgumentException("interfaces: an empty list; leave it unset for the default ones");
+            }
+            for (Family family : Family.values()) {
+                long n = interfaces.orElse(List.of()).stream().filter(i -> !i.pool(family).isEmpty()).count();
+                if (n > PeerAddress.MAX_INTERFACES_PER_FAMILY) {
+                    throw new IllegalArgumentException("interfaces: " + n + " have " + family.key()
+                            + " routes, at most " + PeerAddress.MAX_INTERFACES_PER_FAMILY + " per family fit in an "
+                            + "address");
+                }
+            }
+            if (listenPort.isPresent() && (listenPort.get() < 0 || listenPort.get() > 65535)) {
+                throw new IllegalArgumentException("listenPort: " + listenPort.get() + " is outside 0..65535");
+            }
+            if (detectionTimeLimit.isNegative() || detectionTimeLimit.isZero()) {
+                throw new IllegalArgumentException("detectionTimeLimit: must be positive, not " + detectionTimeLimit);
+            }
+            if (key.isPresent() && keyFile.isPresent()) {
+                throw new IllegalArgumentException("key: give a key or a key file, not both");
+            }
+            if (brokers.size() > PeerAddress.MAX_SIGNALS) {
+                throw new IllegalArgumentException("brokers: " + brokers.size() + " given, at most "
+                        + PeerAddress.MAX_SIGNALS + " fit in an address");
+            }
+            if (brokers.stream().map(MqttBroker::hostPort).distinct().count() < brokers.size()) {
+                throw new IllegalArgumentException("brokers: the same broker is given twice");
+            }
+            if (stunServers.stream().anyMatch(s -> s.isUnresolved() || s.getPort() == 0)) {
+                throw new IllegalArgumentException("stunServers: each needs a resolved IP and a port");
+            }
         }
 
         /**

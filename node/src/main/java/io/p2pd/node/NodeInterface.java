@@ -12,7 +12,8 @@ import java.util.Optional;
  * One interface of a started {@link Node}: what was measured on it and what its peer address records say.
  *
  * @param nic the interface, with the route pools the node used
- * @param netifaceIndex its position in this machine's list of interfaces (the records' {@code netiface} field)
+ * @param netifaceIndex its position in this machine's list of every link in ifindex order, links without an address
+ *     included, as the original's {@code netifaces.interfaces()} lists them (the records' {@code netiface} field)
  * @param natType the NAT type the records carry
  * @param delta the port allocation the records carry
  * @param measured true when {@code natType} and {@code delta} come from a detection; false when the node had no

@@ -25,6 +25,9 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -35,6 +38,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /** One start of a node, run on a virtual thread: the steps {@link Node} lists, and the clean-up when one fails. */
 final class NodeStart {
@@ -44,6 +48,10 @@ final class NodeStart {
     private static final Duration SIGNALLING_LIMIT = Duration.ofSeconds(30);
     /** How long a failed start waits for what it opened to close. */
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
+    /** How many times a start with listen port 0 tries a new free port when one of its addresses has it taken. */
+    static final int FREE_PORT_ATTEMPTS = 5;
+    /** For tests: told each address a server was opened on, before the next opens (to take a port in between). */
+    static volatile Consumer<InetSocketAddress> afterBind = a -> { };
 
     private final Node.Config config;
     private final List<Pipe> opened = new ArrayList<>();
@@ -97,7 +105,7 @@ final class NodeStart {
         detections = ifs.stream().map(this::detect).toList();
         List<Measured> measured = new ArrayList<>();
         List<NodeInterface> described = new ArrayList<>();
-        List<String> allNames = Nics.list().stream().map(Interface::name).toList();
+        List<String> allNames = linkNames();
         for (int i = 0; i < ifs.size(); i++) {
             Interface nic = ifs.get(i);
             Detection d = await(detections.get(i), nic);
@@ -114,12 +122,13 @@ final class NodeStart {
         }
 
         CompletableFuture<Optional<Signalling>> connecting = NodeSignals.start(config.brokers(), key,
-                config.signalPolicy(), config.signalListener(), this::progress);
+                config.signalPolicy(), config.signalListener());
         try {
             // Each broker's connect has its own time limit; this bound only guards against one never answering.
             signalling = connecting.get(SIGNALLING_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             Throwable cause = NodeSignals.unwrap(e.getCause());
+            NodeSignals.report(config.brokers(), List.of(), NodeSignals.failures(cause), key, this::progress);
             throw cause instanceof NodeStartException n ? n
                     : new NodeStartException("brokers", NodeSignals.message(cause), cause);
         } catch (TimeoutException e) {
@@ -128,6 +137,9 @@ final class NodeStart {
                     + SIGNALLING_LIMIT.toSeconds() + " s", e);
         }
         List<Integer> signal = signalling.map(Signalling::listening).orElse(List.of());
+        // Reported here, on the start thread: the listener is promised never to run on an event loop.
+        NodeSignals.report(config.brokers(), signal,
+                signalling.map(Signalling::startFailures).orElse(java.util.Map.of()), key, this::progress);
 
         PeerAddress address = AddressRecords.make(key.nodeId(), machine, signal, port, measured);
         progress("address " + address);
@@ -148,43 +160,137 @@ final class NodeStart {
         return NodeKey.generate();
     }
 
-    /** Opens a server on each interface's first route per family; returns the port (the one picked for 0). */
+    /**
+     * Opens the servers on every address the records advertise, on one port; returns that port. With port 0 the
+     * first server picks a free port and the others take the same one; when one of them finds it taken, everything
+     * opened is closed and the whole set tried again on a new port, at most {@value #FREE_PORT_ATTEMPTS} times.
+     */
     private int listen(List<Interface> ifs, int port) throws NodeStartException, InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return listenOnce(ifs, port);
+            } catch (PortTaken e) {
+                closeOpened();
+                opened.clear();
+                if (port != 0) {
+                    throw new NodeStartException("listenPort", "port " + port + " is taken on " + e.where
+                            + " (choose another, or 0 for any free port)", e.getCause());
+                }
+                if (attempt == FREE_PORT_ATTEMPTS) {
+                    throw new NodeStartException("interfaces", "no free port could be taken on all of the "
+                            + "node's addresses in " + FREE_PORT_ATTEMPTS + " attempts", e.getCause());
+                }
+                progress("port " + e.port + " is taken on " + e.where + ": trying another free port");
+            }
+        }
+    }
+
+    /** A port found taken on one address while opening the set of servers. */
+    private static final class PortTaken extends Exception {
+        private static final long serialVersionUID = 1L;
+        final int port;
+        final String where;
+
+        PortTaken(int port, String where, Throwable cause) {
+            super(cause);
+            this.port = port;
+            this.where = where;
+        }
+    }
+
+    private int listenOnce(List<Interface> ifs, int port) throws NodeStartException, InterruptedException,
+            PortTaken {
         for (Interface nic : ifs) {
             for (Family family : Family.values()) {
                 Optional<Route> route = nic.pool(family).first();
                 if (route.isEmpty()) {
                     continue;
                 }
-                InetSocketAddress bind;
-                try {
-                    bind = route.get().bind(port).bindAddress();
-                } catch (AddressNotLocalException e) {
+                List<InetAddress> ips = listenIps(route.get());
+                if (ips.isEmpty()) {
                     progress("interface " + nic.name() + ": no " + family.key() + " address to listen on");
                     continue;
                 }
-                Pipe server;
-                try {
-                    server = Pipes.opener(Proto.TCP).bind(bind).open().get();
-                } catch (ExecutionException e) {
-                    Throwable cause = e.getCause();
-                    String where = HostPort.of(bind).toString();
-                    if (cause instanceof BindException && port != 0) {
-                        throw new NodeStartException("listenPort", "port " + port + " is taken on " + where
-                                + " (choose another, or 0 for any free port)", cause);
+                for (InetAddress ip : ips) {
+                    InetSocketAddress bind;
+                    try {
+                        bind = route.get().bind(port, ip).bindAddress();
+                    } catch (AddressNotLocalException e) {
+                        progress("interface " + nic.name() + ": " + ip.getHostAddress()
+                                + " went away: not listened on");
+                        continue;
                     }
-                    throw new NodeStartException("interfaces", "cannot listen on " + where + ": "
-                            + cause.getMessage(), cause);
+                    Pipe server = open(bind, port);
+                    port = server.localAddress().getPort();
+                    progress("interface " + nic.name() + ": listening on " + HostPort.of(server.localAddress()));
                 }
-                opened.add(server);
-                port = server.localAddress().getPort();
-                progress("interface " + nic.name() + ": listening on " + HostPort.of(server.localAddress()));
             }
         }
         if (opened.isEmpty()) {
             throw new NodeStartException("interfaces", "none has an address this machine holds to listen on", null);
         }
         return port;
+    }
+
+    /**
+     * The addresses of a route the records name and peers connect to: its first address here (the records'
+     * external IP when nothing was detected), and for IPv6 also its first link-local (the records' NIC IP).
+     */
+    static List<InetAddress> listenIps(Route route) {
+        List<InetAddress> out = new ArrayList<>();
+        try {
+            out.add(route.bind(0).ip());
+        } catch (AddressNotLocalException e) {
+            return out;
+        }
+        if (!route.linkLocals().isEmpty()) {
+            try {
+                InetAddress ll = route.bind(0, route.linkLocals().get(0)).ip();
+                if (!out.contains(ll)) {
+                    out.add(ll);
+                }
+            } catch (AddressNotLocalException e) {
+                // not on this machine: it is not advertised either (see pair)
+            }
+        }
+        return out;
+    }
+
+    /** A server on {@code bind}, taking and closing its connections, as the node serves none yet. */
+    private Pipe open(InetSocketAddress bind, int port) throws NodeStartException, InterruptedException,
+            PortTaken {
+        Pipe server;
+        try {
+            server = Pipes.tcp().bind(bind).limits(Node.SERVER_LIMITS).open().get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            String where = HostPort.of(bind).toString();
+            if (cause instanceof BindException && bind.getPort() != 0) {
+                throw new PortTaken(port, where, cause);
+            }
+            throw new NodeStartException("interfaces", "cannot listen on " + where + ": "
+                    + NodeSignals.message(cause), cause);
+        }
+        opened.add(server);
+        afterBind.accept(server.localAddress());
+        Thread.ofVirtual().name("p2pd-node-accept " + HostPort.of(server.localAddress())).start(() -> drain(server));
+        return server;
+    }
+
+    /**
+     * Takes every connection the server accepts and closes it at once, until the server closes: the node has no
+     * protocol to serve on them yet, and a connection left unclaimed would keep what it received in memory.
+     */
+    private static void drain(Pipe server) {
+        while (server.isOpen()) {
+            Pipe connection;
+            try {
+                connection = server.accept().join();
+            } catch (CompletionException | java.util.concurrent.CancellationException e) {
+                return; // the server closed
+            }
+            connection.closeAsync();
+        }
     }
 
     /** What detection gave for one interface: a report, or the reason it has none. */
@@ -280,6 +386,35 @@ final class NodeStart {
             return Optional.of(new Pair(external, nicIp));
         }
         return Optional.of(new Pair(external, ip));
+    }
+
+    /**
+     * Every network link of this machine by name, in ifindex order, as the original's {@code netifaces.interfaces()}
+     * lists them (links without an address included): a record's {@code netiface} field is a position in it.
+     */
+    static List<String> linkNames() {
+        record Link(int index, String name) {
+        }
+        List<Link> links = new ArrayList<>();
+        try (var dirs = Files.list(Path.of("/sys/class/net"))) {
+            for (Path dir : dirs.toList()) {
+                try {
+                    links.add(new Link(Integer.parseInt(Files.readString(dir.resolve("ifindex")).strip()),
+                            dir.getFileName().toString()));
+                } catch (IOException | NumberFormatException e) {
+                    // a link that went away while listing, or not a link: not counted
+                }
+            }
+        } catch (IOException e) {
+            // no sysfs (not Linux): the JDK's list, which holds the links with an address
+            try {
+                NetworkInterface.networkInterfaces().forEach(n -> links.add(new Link(n.getIndex(), n.getName())));
+            } catch (IOException ignored) {
+                // then the interfaces' own positions are used (see run)
+            }
+        }
+        links.sort(Comparator.comparingInt(Link::index).thenComparing(Link::name));
+        return links.stream().map(Link::name).toList();
     }
 
     private static List<Interface> defaultInterfaces() {

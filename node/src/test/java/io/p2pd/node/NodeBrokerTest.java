@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.p2pd.internal.LoopSafeFuture;
 import io.p2pd.nic.Interface;
 import io.p2pd.nic.Nics;
 import io.p2pd.node.addr.PeerAddress;
@@ -84,17 +85,26 @@ class NodeBrokerTest {
         Publisher.connect(broker).close();
         long before = openDescriptors();
         List<String> progress = Collections.synchronizedList(new ArrayList<>());
+        List<String> onLoop = Collections.synchronizedList(new ArrayList<>());
         LinkedBlockingQueue<SignalReceipt> received = new LinkedBlockingQueue<>();
         MqttBroker dead = MqttBroker.of("127.0.0.1", closedPort());
         Node node = await(Node.builder().interfaces(List.of(lo())).listenPort(0).machineId(MACHINE)
                 .brokers(List.of(dead, broker)).signalListener(received::add)
-                .progress(progress::add).start());
+                .progress(line -> {
+                    progress.add(line);
+                    if (LoopSafeFuture.onEventLoop()) {
+                        onLoop.add(line);
+                    }
+                }).start());
         try {
             // The unreachable broker 0 is left out; the address lists broker 1 only.
             assertThat(node.brokerIndexes()).containsExactly(1);
             assertThat(node.address().signal()).containsExactly(1);
             assertThat(node.address().toString()).startsWith("1-");
-            assertThat(progress).anyMatch(l -> l.startsWith("broker 0 127.0.0.1:") && l.contains("not used"))
+            // Progress never runs on an event loop, broker lines included; a broker left out says why.
+            assertThat(onLoop).isEmpty();
+            assertThat(progress).anyMatch(l -> l.equals("broker 0 " + dead.hostPort() + ": not used (cannot connect "
+                    + "to the MQTT broker " + dead.hostPort() + " (connection refused: nothing listens there))"))
                     .anyMatch(l -> l.equals("broker 1 " + broker.hostPort() + ": subscribed to "
                             + node.id().value()));
 
@@ -136,11 +146,18 @@ class NodeBrokerTest {
     @Test
     void withNoUsableBrokerTheStartFailsNamingBrokersAndClosesItsServers() throws Exception {
         int port = closedPort();
+        MqttBroker dead = MqttBroker.of("127.0.0.1", closedPort());
+        List<String> progress = Collections.synchronizedList(new ArrayList<>());
         CompletableFuture<Node> start = Node.builder().interfaces(List.of(lo())).listenPort(port).machineId(MACHINE)
-                .brokers(List.of(MqttBroker.of("127.0.0.1", closedPort()))).start();
+                .brokers(List.of(dead)).progress(progress::add).start();
+        // The error says why the broker failed, in our words, and so does its progress line.
+        String why = "cannot connect to the MQTT broker " + dead.hostPort() + " (connection refused: nothing listens "
+                + "there)";
         assertThatThrownBy(() -> await(start)).isInstanceOf(ExecutionException.class).cause()
-                .isInstanceOf(NodeStartException.class).hasMessageStartingWith("brokers: no broker could be used")
+                .isInstanceOf(NodeStartException.class)
+                .hasMessage("brokers: no broker could be used: broker 0 " + dead.hostPort() + ": " + why)
                 .satisfies(e -> assertThat(((NodeStartException) e).option()).isEqualTo("brokers"));
+        assertThat(progress).contains("broker 0 " + dead.hostPort() + ": not used (" + why + ")");
         // Its servers were closed: the port can be listened on again.
         try (ServerSocket again = new ServerSocket(port, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
             assertThat(again.getLocalPort()).isEqualTo(port);

@@ -4,6 +4,7 @@ import static io.p2pd.node.testing.Original.op;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.p2pd.internal.LoopSafeFuture;
 import io.p2pd.nat.DeltaType;
 import io.p2pd.nat.NatType;
 import io.p2pd.nic.Interface;
@@ -33,6 +34,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -89,8 +91,16 @@ class NodeTest {
     @Test
     void aLoopbackNodeDetectsOpenInternetListensAndItsAddressParsesBackEqual() throws Exception {
         List<String> progress = Collections.synchronizedList(new ArrayList<>());
-        Node node = await(loopback(progress).start());
+        List<String> onLoop = Collections.synchronizedList(new ArrayList<>());
+        Node node = await(loopback(progress).progress(line -> {
+            progress.add(line);
+            if (LoopSafeFuture.onEventLoop()) {
+                onLoop.add(line);
+            }
+        }).start());
         try {
+            // Progress never runs on an event loop, NAT detection's lines included.
+            assertThat(onLoop).isEmpty();
             NodeInterface nic = node.interfaces().get(0);
             assertThat(nic.name()).isEqualTo("lo");
             assertThat(nic.measured()).isTrue();
@@ -109,7 +119,7 @@ class NodeTest {
             assertThat(v4.port()).isEqualTo(node.listenPort()).isPositive();
             assertThat(v4.nat()).isEqualTo(NatType.OPEN_INTERNET);
             assertThat(v4.ifIndex()).isZero();
-            assertThat(v4.netifaceIndex()).isEqualTo(Nics.list().stream().map(Interface::name).toList().indexOf("lo"));
+            assertThat(v4.netifaceIndex()).isEqualTo(NodeStart.linkNames().indexOf("lo"));
             assertThat(a.v6()).singleElement().satisfies(r -> {
                 assertThat(r.externalIp()).isEqualTo(LO6);
                 assertThat(r.nat()).isEqualTo(NatType.OPEN_INTERNET);
@@ -139,7 +149,7 @@ class NodeTest {
         try {
             PeerAddress a = node.address();
             Map<String, Object> iface = new LinkedHashMap<>();
-            iface.put("netiface", a.v4().get(0).netifaceIndex());
+            iface.put("netiface_name", "lo"); // numbered by the original, not by us
             iface.put("nat", NatType.OPEN_INTERNET.number());
             iface.put("delta_type", DeltaType.NOT_APPLICABLE.number());
             iface.put("delta_value", 0);
@@ -147,15 +157,38 @@ class NodeTest {
             // The original prints what its route gives, and its routes hold IPv6 exploded.
             iface.put("v6", Map.of("ext", "0000:0000:0000:0000:0000:0000:0000:0001", "nic", "unused"));
             List<String> answers = Original.run(List.of(
-                    op("make_addr", "node_id", KEY.nodeId().value(), "machine_id", MACHINE.value(), "signal",
+                    op("make_addr_named", "node_id", KEY.nodeId().value(), "machine_id", MACHINE.value(), "signal",
                             List.of(), "port", node.listenPort(), "interfaces", List.of(iface)),
-                    op("parse_addr", "addr", a.toString())));
+                    op("parse_addr", "addr", a.toString()),
+                    op("netifaces")));
             assertThat(a.toString()).isEqualTo(answers.get(0));
             String p = String.valueOf(node.listenPort());
-            int netiface = a.v4().get(0).netifaceIndex();
+            int netiface = pythonList(answers.get(2)).indexOf("lo");
             assertThat(answers.get(1)).isEqualTo(";" + netiface + ",0,127.0.0.1,127.0.0.1," + p + ",1,1,0;"
                     + netiface + ",0,0000:0000:0000:0000:0000:0000:0000:0001,0000:0000:0000:0000:0000:0000:0000:0001,"
                     + p + ",1,1,0;" + KEY.nodeId().value() + ";" + MACHINE.value());
+        } finally {
+            await(node.close());
+        }
+    }
+
+    /** A JSON list of strings, as Python's json.dumps writes the names of links (no escapes in them). */
+    static List<String> pythonList(String json) {
+        String inner = json.strip().replaceAll("^\\[|\\]$", "").strip();
+        return inner.isEmpty() ? List.of() : Stream.of(inner.split(",")).map(String::strip)
+                .map(n -> n.substring(1, n.length() - 1)).toList();
+    }
+
+    @Test
+    void theNetifaceIndexIsThePositionInTheOriginalsListOfLinksWhichHoldsLinksWithoutAnAddress() throws Exception {
+        List<String> python = pythonList(Original.run(List.of(op("netifaces"))).get(0));
+        assertThat(python).contains("lo");
+        assertThat(NodeStart.linkNames()).isEqualTo(python);
+        Node node = await(loopback(new ArrayList<>()).start());
+        try {
+            assertThat(node.interfaces().get(0).netifaceIndex()).isEqualTo(python.indexOf("lo"));
+            assertThat(node.address().v4().get(0).netifaceIndex()).isEqualTo(python.indexOf("lo"));
+            assertThat(node.address().v6().get(0).netifaceIndex()).isEqualTo(python.indexOf("lo"));
         } finally {
             await(node.close());
         }
@@ -178,7 +211,11 @@ class NodeTest {
 
     @Test
     void closeIsIdempotentClosesTheServersAndLeavesNoDescriptor() throws Exception {
-        await(await(loopback(new ArrayList<>()).start()).close()); // the first node opens the shared event loops
+        // Nodes before it start every shared event loop (each channel registers on the next loop, whichever tests ran
+        // before), so the count below is the node's.
+        for (int i = 0; i < 4; i++) {
+            await(await(loopback(new ArrayList<>()).start()).close());
+        }
         long before = openDescriptors();
         Node node = await(loopback(new ArrayList<>()).start());
         InetSocketAddress v4 = node.listenAddresses().get(0);
@@ -283,5 +320,15 @@ class NodeTest {
         assertThatThrownBy(() -> Node.builder().brokers(Collections.nCopies(7, MqttBroker.of("127.0.0.1", 1883)))
                 .build()).hasMessageStartingWith("brokers:");
         assertThat(Node.builder().listenPort(0).build().listenPort()).contains(0);
+        MqttBroker broker = MqttBroker.of("127.0.0.1", 1883);
+        assertThatThrownBy(() -> Node.builder().brokers(List.of(broker, MqttBroker.of("127.0.0.1", 1883))).build())
+                .hasMessageStartingWith("brokers: the same broker");
+        // More interfaces of one family than an address holds would drop out of it silently: refused.
+        assertThatThrownBy(() -> Node.builder().interfaces(Collections.nCopies(5, lo)).build())
+                .hasMessageStartingWith("interfaces: 5 have v4 routes");
+        // The record's own constructor checks as build() does.
+        assertThatThrownBy(() -> new Node.Config(Optional.empty(), List.of(), List.of(), Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.of(70000), Duration.ofSeconds(1), line -> { },
+                io.p2pd.node.signal.SignalPolicy.defaults(), r -> { })).hasMessageStartingWith("listenPort:");
     }
 }

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -53,6 +54,8 @@ public final class Signalling implements AutoCloseable {
     private final SignalListener listener;
     private final ThreadPoolExecutor checker;
     private final Map<Integer, CompletableFuture<MqttClient>> clients = new ConcurrentHashMap<>();
+    /** Why each broker that did not take the subscription at start failed, by index. */
+    private final Map<Integer, Throwable> startFailures = new ConcurrentHashMap<>();
     private final List<Integer> listening = new ArrayList<>();
     private final Map<NodeId, NodePublicKey> knownKeys = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -86,6 +89,14 @@ public final class Signalling implements AutoCloseable {
     /** A builder for the node with {@code key}. */
     public static Builder builder(NodeKey key) {
         return new Builder(key);
+    }
+
+    /**
+     * Why each broker that did not take the subscription at start failed (most often an
+     * {@link io.p2pd.node.mqtt.MqttException}), by its index; empty when every broker took it.
+     */
+    public Map<Integer, Throwable> startFailures() {
+        return java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(startFailures));
     }
 
     /** The broker indexes this node listens on (subscribed to its topic): what its peer address lists. */
@@ -283,7 +294,9 @@ public final class Signalling implements AutoCloseable {
                                 listening.sort(null);
                             }
                         } else {
-                            lastError.set(e);
+                            Throwable why = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                            lastError.set(why);
+                            startFailures.put(index, why);
                         }
                         return null;
                     }));
@@ -292,7 +305,8 @@ public final class Signalling implements AutoCloseable {
             if (listening().isEmpty()) {
                 closeAsync();
                 return CompletableFuture.failedFuture(
-                        new SignallingException("no broker of " + listenOn + " took our subscription", lastError.get()));
+                        new SignallingException("no broker of " + listenOn + " took our subscription", lastError.get(),
+                                startFailures()));
             }
             return CompletableFuture.completedFuture(this);
         });

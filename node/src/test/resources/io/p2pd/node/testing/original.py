@@ -210,6 +210,24 @@ def signal_read(req):
 OPS.update({"signal_make": signal_make, "signal_read": signal_read})
 # ---- end of signalling (h3)
 
+def netifaces_list(req):
+    """The links as the original numbers them: a record's netiface field is a position in netifaces.interfaces()."""
+    import netifaces
+    return json.dumps(netifaces.interfaces())
+
+
+def make_addr_named(req):
+    """make_addr, each interface's netiface index taken as the original takes it: from its name (netiface_name)."""
+    import netifaces
+    names = netifaces.interfaces()
+    for spec in req["interfaces"]:
+        spec["netiface"] = names.index(spec.pop("netiface_name"))
+    return make_addr(req)
+
+
+OPS.update({"netifaces": netifaces_list, "make_addr_named": make_addr_named})
+# ---- end of netiface order (f3)
+
 if __name__ == "__main__":
     answers = [OPS[r["op"]](r) for r in json.load(sys.stdin)]
     json.dump(answers, sys.stdout)
