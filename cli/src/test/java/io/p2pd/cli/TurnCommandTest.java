@@ -180,5 +180,9 @@ class TurnCommandTest {
                 "127.0.0.1", "9");
         assertThat(control.exit()).isEqualTo(2);
         assertThat(control.err()).contains("bad --control 'sctp', give udp, tcp or tls");
+        P2pd.Result help = P2pd.run("", "turn", "--help");
+        assertThat(help.exit()).isZero();
+        assertThat(help.out()).startsWith("Usage: p2pd turn").contains(TurnCommand.PASSWORD_VARIABLE)
+                .contains("--control").contains("--tcp").contains("RFC 6062");
     }
 }
