@@ -53,6 +53,13 @@ final class Allocation {
     /** Over TCP and TLS: one connection, no retransmission, messages cut from the stream, ChannelData padded. */
     private final boolean stream;
     private final StreamFrames frames = new StreamFrames();
+    /**
+     * Datagram bytes written to a TCP or TLS control connection and not yet taken by the OS: above
+     * {@link #MAX_UNSENT} a datagram is dropped and counted, as a full UDP socket buffer drops it, rather than queued
+     * without bound behind a slow connection. On the loop.
+     */
+    private long unsent;
+    private static final long MAX_UNSENT = 1 << 20;
     private Pipe control;
     private RelayChannel relay;
     private Pipe pipe;
@@ -441,9 +448,13 @@ final class Allocation {
             byChannel.put(b.number, b);
             bindChannel(b);
         }
+        if (stream && unsent >= MAX_UNSENT) {
+            dropped.incrementAndGet();
+            return;
+        }
         if (b != null && b.bound) {
             sentChannelData.incrementAndGet();
-            sendControl(ChannelData.encode(b.number, data, stream));
+            sendData(ChannelData.encode(b.number, data, stream));
             return;
         }
         StunMessage.Builder send = StunMessage.builder(StunMessage.METHOD_SEND, MessageClass.INDICATION)
@@ -452,7 +463,17 @@ final class Allocation {
             send.fingerprint();
         }
         sentIndications.incrementAndGet();
-        sendControl(send.build().encode());
+        sendData(send.build().encode());
+    }
+
+    /** A datagram for a peer, in ChannelData or a Send indication; over a stream, counted until written. */
+    private void sendData(byte[] message) {
+        if (!stream) {
+            control.send(message, server);
+            return;
+        }
+        unsent += message.length;
+        control.send(message).whenComplete((v, e) -> loop.execute(() -> unsent -= message.length));
     }
 
     private CompletableFuture<Void> sendControl(byte[] message) {
