@@ -41,6 +41,8 @@ class TurnCommandTest {
     static Path dir;
     static Process coturn;
     static String server;
+    static String tlsServer;
+    static Path certificate;
 
     @BeforeAll
     static void startCoturn() throws Exception {
@@ -49,13 +51,27 @@ class TurnCommandTest {
         try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(LO, 0))) {
             port = s.getLocalPort();
         }
+        int tlsPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, LO)) {
+            tlsPort = s.getLocalPort();
+        }
+        // A self-signed certificate for 127.0.0.1, made now (no key is checked in); the command trusts it by --trust.
+        certificate = dir.resolve("cert.pem");
+        Path key = dir.resolve("key.pem");
+        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-addext",
+                "subjectAltName=IP:127.0.0.1", "-keyout", key.toString(), "-out", certificate.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("openssl.log").toFile()).start();
+        assertThat(openssl.waitFor(60, TimeUnit.SECONDS) && openssl.exitValue() == 0).as("openssl req").isTrue();
         int base = 20_000 + ThreadLocalRandom.current().nextInt(390) * 100;
-        coturn = new ProcessBuilder(List.of("turnserver", "-n", "--no-cli", "--no-tls", "--no-dtls", "-L",
-                "127.0.0.1", "--listening-port=" + port, "--min-port=" + base, "--max-port=" + (base + 99),
+        coturn = new ProcessBuilder(List.of("turnserver", "-n", "--no-cli", "--no-dtls", "-L", "127.0.0.1",
+                "--tls-listening-port=" + tlsPort, "--cert=" + certificate, "--pkey=" + key,
+                "--listening-port=" + port, "--min-port=" + base, "--max-port=" + (base + 99),
                 "--log-file=stdout", "--simple-log", "--pidfile=" + dir.resolve("turnserver.pid"), "--fingerprint",
                 "--realm=p2pd.test", "--lt-cred-mech", "--user=alice:s3cret pass", "--allow-loopback-peers"))
                 .redirectErrorStream(true).redirectOutput(dir.resolve("turnserver.log").toFile()).start();
         server = "127.0.0.1:" + port;
+        tlsServer = "127.0.0.1:" + tlsPort;
         // Ready once it answers a STUN binding request: bounded probes instead of a sleep.
         StunClientConfig probe = StunClientConfig.builder().initialRto(Duration.ofMillis(100))
                 .timeLimit(Duration.ofMillis(300)).build();
@@ -94,11 +110,16 @@ class TurnCommandTest {
     }
 
     @Test
-    void stdinGoesToThePeerThroughTheRelayAndThePeerToStdoutOverUdpAndTcp() throws Exception {
-        for (String control : List.of("udp", "tcp")) {
+    void stdinGoesToThePeerThroughTheRelayAndThePeerToStdoutOverUdpTcpAndTls() throws Exception {
+        for (String control : List.of("udp", "tcp", "tls")) {
+            List<String> args = new java.util.ArrayList<>(List.of("turn", "--server",
+                    control.equals("tls") ? tlsServer : server, "--user", "alice", "--control", control));
+            if (control.equals("tls")) {
+                args.addAll(List.of("--trust", certificate.toString()));
+            }
             try (DatagramSocket peer = peer();
-                 P2pd turn = P2pd.start(SECRET, "turn", "--server", server, "--user", "alice", "--control", control,
-                         "127.0.0.1", Integer.toString(peer.getLocalPort()))) {
+                 P2pd turn = P2pd.start(SECRET, java.util.stream.Stream.concat(args.stream(), java.util.stream.Stream.of(
+                         "127.0.0.1", Integer.toString(peer.getLocalPort()))).toArray(String[]::new))) {
                 BufferedReader err = new BufferedReader(new InputStreamReader(turn.process.getErrorStream(), UTF_8));
                 String line = err.readLine();
                 assertThat(line).as("stderr with --control " + control).startsWith("relayed address: 127.0.0.1:");
@@ -159,6 +180,11 @@ class TurnCommandTest {
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err().strip()).startsWith("p2pd turn: ").contains("401").doesNotContain("Exception")
                 .doesNotContain("\n");
+        // A TLS server whose certificate the command was not told to trust: refused, one line, exit 1.
+        P2pd.Result untrusted = P2pd.run(SECRET, "", "turn", "--server", tlsServer, "--user", "alice", "--control",
+                "tls", "127.0.0.1", "9");
+        assertThat(untrusted.exit()).isEqualTo(1);
+        assertThat(untrusted.err().strip()).startsWith("p2pd turn: ").doesNotContain("\n");
     }
 
     @Test
