@@ -7,12 +7,14 @@ import io.p2pd.internal.UdpPipeFactory;
 import io.p2pd.net.EventLoops;
 import io.p2pd.net.HostPort;
 import io.p2pd.nic.Family;
+import io.p2pd.pipe.Framing;
 import io.p2pd.pipe.Message;
 import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.PipeConf;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
+import io.p2pd.pipe.TcpOptions;
 import io.p2pd.stun.StunAttribute;
 import io.p2pd.stun.StunDecodeException;
 import io.p2pd.stun.StunErrorCode;
@@ -36,7 +38,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One TURN allocation over a UDP control socket: the long-term credential exchange, the transactions with their
+ * One TURN allocation over a UDP control socket or a TCP or TLS control connection: the long-term credential exchange, the transactions with their
  * retransmissions, the refresh timers of the allocation, its permissions and its channels, and the data path both
  * ways. Everything but the counters and {@link #start} belongs to the event loop of the control socket.
  */
@@ -48,6 +50,16 @@ final class Allocation {
     private final TurnConfig config;
     private final InetSocketAddress server;
     private final EventLoop loop;
+    /** Over TCP and TLS: one connection, no retransmission, messages cut from the stream, ChannelData padded. */
+    private final boolean stream;
+    private final StreamFrames frames = new StreamFrames();
+    /**
+     * Datagram bytes written to a TCP or TLS control connection and not yet taken by the OS: above
+     * {@link #MAX_UNSENT} a datagram is dropped and counted, as a full UDP socket buffer drops it, rather than queued
+     * without bound behind a slow connection. On the loop.
+     */
+    private long unsent;
+    private static final long MAX_UNSENT = 1 << 20;
     private Pipe control;
     private RelayChannel relay;
     private Pipe pipe;
@@ -91,6 +103,7 @@ final class Allocation {
         this.config = config;
         this.server = server;
         this.loop = loop;
+        this.stream = config.transport().stream();
     }
 
     /** Opens the control socket, allocates, and completes with the allocation and its relayed pipe. */
@@ -103,9 +116,7 @@ final class Allocation {
         // Its receive buffer takes the bursts of every peer at once (the OS caps it at its maximum).
         PipeConf controlConf = PipeConf.builder().loop(loop).receiveBuffer(CONTROL_RECEIVE_BUFFER).build();
         CompletableFuture<TurnAllocation> result = new LoopSafeFuture<>();
-        Pipes.udp().bind(bind).conf(controlConf)
-                .msgHandler(MsgHandler.plain((msg, p) -> a.onControl(msg)))
-                .open()
+        a.openControl(bind, controlConf)
                 .thenComposeAsync(control -> {
                     a.control = control;
                     return a.allocate().whenComplete((ok, e) -> {
@@ -123,6 +134,51 @@ final class Allocation {
                     }
                 });
         return result;
+    }
+
+    /** The UDP control socket, or the TCP or TLS control connection to the server. */
+    private CompletableFuture<Pipe> openControl(InetSocketAddress bind, PipeConf udpConf) {
+        if (!stream) {
+            return Pipes.udp().bind(bind).conf(udpConf).msgHandler(MsgHandler.plain((msg, p) -> onControl(msg)))
+                    .open();
+        }
+        // Raw chunks: the stream mixes STUN messages and ChannelData, which StreamFrames tells apart.
+        TcpOptions.Builder tcp = TcpOptions.builder().framing(Framing.raw()).conTimeout(config.timeLimit())
+                .sslHandshake(config.timeLimit());
+        if (config.transport() == TurnTransport.TLS) {
+            tcp.tls(config.tls());
+        }
+        PipeConf conf = PipeConf.builder().loop(loop).readerLimit(1 << 16).build();
+        Pipes.TcpOpener opener = Pipes.tcp().dest(server).conf(conf).tcp(tcp.build())
+                .msgHandler(MsgHandler.plain((msg, p) -> onStreamBytes(msg.data())));
+        config.bind().ifPresent(opener::bind);
+        return opener.open().thenApply(pipe -> {
+            pipe.addEndHandler(ended -> loop.execute(() -> controlEnded(ended.closeCause())));
+            return pipe;
+        });
+    }
+
+    /** The control connection ended: unless we closed it, the allocation is gone with it (RFC 8656 section 3.1). */
+    private void controlEnded(Optional<Throwable> cause) {
+        if (released != null) {
+            return;
+        }
+        lost(new TurnConnectionLostException("the " + config.transport() + " control connection to TURN server "
+                + HostPort.of(server) + " ended" + cause.map(c -> " (" + describe(c) + ")").orElse(" (closed by the "
+                + "server)") + "; the allocation ends with it"));
+    }
+
+    /** Fails every open request at once with {@code cause} (nothing can answer them) and ends the allocation. */
+    private void lost(TurnException cause) {
+        for (Transaction t : java.util.List.copyOf(transactions.values())) {
+            t.future.completeExceptionally(cause);
+        }
+        fail(cause);
+    }
+
+    private static String describe(Throwable t) {
+        return t.getMessage() != null ? t.getClass().getSimpleName() + ": " + t.getMessage()
+                : t.getClass().getSimpleName();
     }
 
     // ---------------------------------------------------------------- allocating
@@ -392,9 +448,13 @@ final class Allocation {
             byChannel.put(b.number, b);
             bindChannel(b);
         }
+        if (stream && unsent >= MAX_UNSENT) {
+            dropped.incrementAndGet();
+            return;
+        }
         if (b != null && b.bound) {
             sentChannelData.incrementAndGet();
-            control.send(ChannelData.encode(b.number, data, false), server);
+            sendData(ChannelData.encode(b.number, data, stream));
             return;
         }
         StunMessage.Builder send = StunMessage.builder(StunMessage.METHOD_SEND, MessageClass.INDICATION)
@@ -403,16 +463,49 @@ final class Allocation {
             send.fingerprint();
         }
         sentIndications.incrementAndGet();
-        control.send(send.build().encode(), server);
+        sendData(send.build().encode());
     }
 
-    /** Everything the control socket receives. On the loop. */
+    /** A datagram for a peer, in ChannelData or a Send indication; over a stream, counted until written. */
+    private void sendData(byte[] message) {
+        if (!stream) {
+            control.send(message, server);
+            return;
+        }
+        unsent += message.length;
+        control.send(message).whenComplete((v, e) -> loop.execute(() -> unsent -= message.length));
+    }
+
+    private CompletableFuture<Void> sendControl(byte[] message) {
+        return stream ? control.send(message) : control.send(message, server);
+    }
+
+    /** A chunk of the control connection's stream: each whole message it completes. On the loop. */
+    private void onStreamBytes(byte[] chunk) {
+        java.util.List<byte[]> messages;
+        try {
+            messages = frames.add(chunk);
+        } catch (StreamFrames.Garbled e) {
+            lost(new TurnConnectionLostException("TURN server " + HostPort.of(server) + " sent " + e.getMessage()
+                    + " on the " + config.transport() + " control connection"));
+            return;
+        }
+        for (byte[] m : messages) {
+            onControlMessage(m);
+        }
+    }
+
+    /** Everything the UDP control socket receives. On the loop. */
     private void onControl(Message msg) {
         if (!msg.sender().equals(server)) {
             ignored.incrementAndGet();
             return;
         }
-        byte[] d = msg.data();
+        onControlMessage(msg.data());
+    }
+
+    /** One STUN message or ChannelData message from the server. On the loop. */
+    private void onControlMessage(byte[] d) {
         if (d.length > 0 && ChannelData.looksLikeChannelData(d[0])) {
             ChannelData.Frame frame = ChannelData.decode(d, d.length);
             Binding b = frame == null ? null : byChannel.get(frame.channel());
@@ -530,12 +623,13 @@ final class Allocation {
             return;
         }
         t.transmissions++;
-        control.send(t.bytes, server).whenComplete((v, e) -> {
+        sendControl(t.bytes).whenComplete((v, e) -> {
             if (e != null) {
                 t.future.completeExceptionally(e);
             }
         });
-        if (t.transmissions < config.maxTransmissions()) {
+        // Over TCP and TLS the stream is reliable: one transmission, then only the time limit (RFC 8489 6.2.2).
+        if (!stream && t.transmissions < config.maxTransmissions()) {
             t.retransmit = loop.schedule(() -> transmit(t, rto.multipliedBy(2)), rto.toMillis(),
                     TimeUnit.MILLISECONDS);
         }

@@ -48,7 +48,7 @@ public final class TurnAllocation implements AutoCloseable {
         return allocation.serverAddress();
     }
 
-    /** The control socket's local address: with the server's, the 5-tuple the allocation belongs to. */
+    /** The control socket's (or connection's) local address: with the server's, the 5-tuple of the allocation. */
     public InetSocketAddress localAddress() {
         return allocation.controlAddress();
     }
@@ -73,7 +73,11 @@ public final class TurnAllocation implements AutoCloseable {
         return allocation.statsReach(condition);
     }
 
-    /** Why the allocation ended on its own (a refresh the server refused or did not answer), if it did. */
+    /**
+     * Why the allocation ended on its own, if it did: a refresh the server refused or did not answer, or
+     * {@link TurnConnectionLostException} when its TCP or TLS control connection ended. The relayed pipe is closed
+     * by then (its {@code closeFuture()} completes).
+     */
     public Optional<Throwable> failure() {
         return allocation.failure();
     }

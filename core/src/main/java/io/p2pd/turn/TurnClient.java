@@ -5,7 +5,8 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Makes TURN allocations (RFC 8656) over UDP.
+ * Makes TURN allocations (RFC 8656) over a UDP, TCP or TLS control connection ({@link TurnConfig#transport()}); the
+ * relay itself is UDP.
  *
  * <pre>{@code
  * TurnConfig conf = TurnConfig.builder("alice", password).build();
@@ -28,8 +29,9 @@ public final class TurnClient {
      * fails with {@link TurnAuthenticationException} (wrong user name or password), {@link TurnQuotaException},
      * {@link TurnCapacityException}, {@link TurnAddressFamilyException}, another
      * {@link TurnErrorResponseException}, {@link TurnNotSupportedException} (the server is not a TURN server),
-     * {@link TurnTimeoutException}, {@link TurnProtocolException}, or the control socket's I/O error (e.g.
-     * {@link java.net.BindException}).
+     * {@link TurnTimeoutException}, {@link TurnProtocolException}, {@link TurnConnectionLostException} (a TCP or TLS
+     * control connection ended), or the control socket's I/O error (e.g. {@link java.net.BindException},
+     * {@link java.net.ConnectException}, a TLS handshake's {@link javax.net.ssl.SSLException}).
      *
      * @throws IllegalArgumentException when {@code server} is unresolved (look it up first)
      */

@@ -2,6 +2,7 @@ package io.p2pd.turn;
 
 import io.p2pd.nic.Family;
 import io.p2pd.pipe.PipeConf;
+import io.p2pd.pipe.Tls;
 import io.p2pd.stun.StunCredentials;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -30,12 +31,16 @@ import java.util.Optional;
  * @param pipeConf          the options of the relayed pipe (queue sizes, receive timeout, duplicate suppression, loop)
  * @param peer              the relayed pipe's default destination: {@code send(data)}, {@code request} and links into
  *                          the pipe go to this peer; empty: every send names its peer
+ * @param transport         the control connection to the server: UDP (retransmissions), TCP or TLS (one connection,
+ *                          no retransmission); the relay itself is UDP either way
+ * @param tls               how a TLS control connection checks the server (only used with {@link TurnTransport#TLS})
  */
 public record TurnConfig(StunCredentials credentials, Family family, Duration lifetime, boolean channels,
                          Duration permissionRefresh, Duration channelRefresh, Duration initialRto,
                          int maxTransmissions, Duration timeLimit, Duration closeTimeout, int maxQueuedPerPeer,
                          Optional<String> software, boolean fingerprint, Optional<InetSocketAddress> bind,
-                         PipeConf pipeConf, Optional<InetSocketAddress> peer) {
+                         PipeConf pipeConf, Optional<InetSocketAddress> peer, TurnTransport transport,
+                         Tls tls) {
 
     public TurnConfig {
         Objects.requireNonNull(credentials, "credentials");
@@ -44,6 +49,8 @@ public record TurnConfig(StunCredentials credentials, Family family, Duration li
         Objects.requireNonNull(bind, "bind");
         Objects.requireNonNull(pipeConf, "pipeConf");
         Objects.requireNonNull(peer, "peer");
+        Objects.requireNonNull(transport, "transport");
+        Objects.requireNonNull(tls, "tls");
         if (peer.isPresent() && peer.get().isUnresolved()) {
             throw new IllegalArgumentException("peer must be an IP address, got " + peer.get());
         }
@@ -85,7 +92,7 @@ public record TurnConfig(StunCredentials credentials, Family family, Duration li
     /**
      * IPv4 relay, 600 s lifetime, channels on, permissions refreshed every 240 s and channels every 300 s, 250 ms
      * initial RTO, 7 transmissions, 5 s per request, 2 s to delete on close, 64 datagrams queued per new peer,
-     * FINGERPRINT on.
+     * FINGERPRINT on, a UDP control socket (TLS, when chosen, verifies the server against the system's trust store).
      */
     public static Builder builder(String username, String password) {
         return new Builder(new StunCredentials(username, password));
@@ -95,7 +102,8 @@ public record TurnConfig(StunCredentials credentials, Family family, Duration li
         Builder b = new Builder(credentials).family(family).lifetime(lifetime).channels(channels)
                 .permissionRefresh(permissionRefresh).channelRefresh(channelRefresh).initialRto(initialRto)
                 .maxTransmissions(maxTransmissions).timeLimit(timeLimit).closeTimeout(closeTimeout)
-                .maxQueuedPerPeer(maxQueuedPerPeer).fingerprint(fingerprint).pipeConf(pipeConf);
+                .maxQueuedPerPeer(maxQueuedPerPeer).fingerprint(fingerprint).pipeConf(pipeConf).transport(transport)
+                .tls(tls);
         software.ifPresent(b::software);
         bind.ifPresent(b::bind);
         peer.ifPresent(b::peer);
@@ -104,7 +112,8 @@ public record TurnConfig(StunCredentials credentials, Family family, Duration li
 
     @Override
     public String toString() {
-        return "TurnConfig[" + credentials + ", " + family + ", lifetime " + lifetime + ", channels " + channels + "]";
+        return "TurnConfig[" + credentials + ", " + family + ", lifetime " + lifetime + ", channels " + channels + ", control "
+                + transport + "]";
     }
 
     public static final class Builder {
@@ -124,6 +133,8 @@ public record TurnConfig(StunCredentials credentials, Family family, Duration li
         private InetSocketAddress bind;
         private PipeConf pipeConf = PipeConf.defaults();
         private InetSocketAddress peer;
+        private TurnTransport transport = TurnTransport.UDP;
+        private Tls tls = Tls.verifying();
 
         private Builder(StunCredentials credentials) {
             this.credentials = credentials;
@@ -144,12 +155,15 @@ public record TurnConfig(StunCredentials credentials, Family family, Duration li
         public Builder bind(InetSocketAddress v) { bind = Objects.requireNonNull(v, "bind"); return this; }
         public Builder pipeConf(PipeConf v) { pipeConf = v; return this; }
         public Builder peer(InetSocketAddress v) { peer = Objects.requireNonNull(v, "peer"); return this; }
+        public Builder transport(TurnTransport v) { transport = Objects.requireNonNull(v, "transport"); return this; }
+        /** The TLS trust of the control connection; {@link #transport} must be TLS for it to be used. */
+        public Builder tls(Tls v) { tls = Objects.requireNonNull(v, "tls"); return this; }
 
         public TurnConfig build() {
             return new TurnConfig(credentials, family, lifetime, channels, permissionRefresh, channelRefresh,
                     initialRto, maxTransmissions, timeLimit, closeTimeout, maxQueuedPerPeer,
                     Optional.ofNullable(software), fingerprint, Optional.ofNullable(bind), pipeConf,
-                    Optional.ofNullable(peer));
+                    Optional.ofNullable(peer), transport, tls);
         }
     }
 }

@@ -5,7 +5,8 @@ package io.p2pd.turn;
  * Checked: every TURN outcome is one a caller must handle.
  */
 public abstract sealed class TurnException extends Exception
-        permits TurnErrorResponseException, TurnTimeoutException, TurnNotSupportedException, TurnProtocolException {
+        permits TurnErrorResponseException, TurnTimeoutException, TurnNotSupportedException, TurnProtocolException,
+        TurnConnectionLostException {
     private static final long serialVersionUID = 1L;
 
     TurnException(String message) {

@@ -29,11 +29,14 @@ final class Coturn implements AutoCloseable {
     final Process process;
     final int port;
     final Path log;
+    /** The TLS listening port, 0 when TLS is off. */
+    final int tlsPort;
 
-    private Coturn(Process process, int port, Path log) {
+    private Coturn(Process process, int port, Path log, int tlsPort) {
         this.process = process;
         this.port = port;
         this.log = log;
+        this.tlsPort = tlsPort;
     }
 
     static boolean installed() {
@@ -56,14 +59,31 @@ final class Coturn implements AutoCloseable {
 
     /** {@code turn} false: a STUN-only server ({@code --stun-only}), for the "not a TURN server" case. */
     static Coturn start(Path dir, boolean turn, String... extra) throws Exception {
+        return start(dir, turn, null, extra);
+    }
+
+    /** A TURN server that also takes TLS control connections on {@link #tlsAddress()}, with this certificate. */
+    static Coturn startTls(Path dir, io.p2pd.testing.Certificates tls, String... extra) throws Exception {
+        return start(dir, true, tls, extra);
+    }
+
+    private static Coturn start(Path dir, boolean turn, io.p2pd.testing.Certificates tls, String... extra)
+            throws Exception {
         int port = freePort();
+        int tlsPort = tls == null ? 0 : freePort();
         // A relay port range of our own, somewhere in 20000-59000, so parallel servers rarely share ports.
         int base = 20_000 + ThreadLocalRandom.current().nextInt(390) * 100;
         Path log = Files.createTempFile(dir, "turnserver", ".log");
-        List<String> cmd = new ArrayList<>(List.of("turnserver", "-n", "--no-cli", "--no-tls", "--no-dtls",
+        List<String> cmd = new ArrayList<>(List.of("turnserver", "-n", "--no-cli", "--no-dtls",
                 "-L", "127.0.0.1", "--listening-port=" + port, "--min-port=" + base, "--max-port=" + (base + 99),
                 "--log-file=stdout", "--simple-log", "--pidfile=" + dir.resolve("turnserver-" + port + ".pid"),
                 "--fingerprint", "--realm=" + REALM));
+        if (tls == null) {
+            cmd.add("--no-tls");
+        } else {
+            cmd.addAll(List.of("--tls-listening-port=" + tlsPort, "--cert=" + tls.certificate(),
+                    "--pkey=" + tls.key()));
+        }
         if (turn) {
             cmd.addAll(List.of("--lt-cred-mech", "--user=" + USER + ":" + PASSWORD, "--allow-loopback-peers"));
         } else {
@@ -71,7 +91,7 @@ final class Coturn implements AutoCloseable {
         }
         cmd.addAll(List.of(extra));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        Coturn c = new Coturn(p, port, log);
+        Coturn c = new Coturn(p, port, log, tlsPort);
         try {
             c.awaitReady();
         } catch (Exception | AssertionError e) {
@@ -83,6 +103,10 @@ final class Coturn implements AutoCloseable {
 
     InetSocketAddress address() {
         return new InetSocketAddress(LO, port);
+    }
+
+    InetSocketAddress tlsAddress() {
+        return new InetSocketAddress(LO, tlsPort);
     }
 
     String log() throws IOException {

@@ -1,0 +1,236 @@
+package io.p2pd.cli;
+
+import io.p2pd.internal.Json;
+import io.p2pd.net.HostPort;
+import io.p2pd.nic.Family;
+import io.p2pd.pipe.MsgHandler;
+import io.p2pd.pipe.Pipe;
+import io.p2pd.pipe.Tls;
+import io.p2pd.turn.TurnAllocation;
+import io.p2pd.turn.TurnClient;
+import io.p2pd.turn.TurnConfig;
+import io.p2pd.turn.TurnTransport;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * A UDP relay on a TURN server (RFC 8656) used like {@code connect --proto udp}: standard input goes to the peer
+ * through the relay, what the peer sends goes to standard output. The password comes from the environment, never
+ * from the command line, where {@code ps} would show it. The peer is permitted at once, so it may send first; the
+ * command ends once standard input ended and {@code --linger} passed with nothing received, or with exit 1 when the
+ * allocation is lost (a TCP or TLS control connection ended).
+ */
+@Command(name = "turn", mixinStandardHelpOptions = true,
+        description = {"Allocate a UDP relay on a TURN server and talk to PEER_HOST PEER_PORT through it: stdin to "
+                + "the peer, the peer to stdout. Prints 'relayed address: IP:PORT' on stderr.",
+            "The password is read from the environment variable " + TurnCommand.PASSWORD_VARIABLE + "."})
+final class TurnCommand implements Callable<Integer> {
+
+    static final String PASSWORD_VARIABLE = "P2PD_TURN_PASSWORD";
+    private static final int CHUNK = 1400;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--server", required = true, paramLabel = "HOST[:PORT]",
+            description = "the TURN server (port 3478 by default; 5349 is TLS's usual port)")
+    String server;
+
+    @Option(names = "--user", required = true, paramLabel = "NAME", description = "the long-term credentials' user "
+            + "name (the password is in $" + PASSWORD_VARIABLE + ")")
+    String user;
+
+    @Option(names = "--control", defaultValue = "udp", paramLabel = "udp|tcp|tls",
+            description = "how to reach the server; the relay to the peer is UDP either way (default: "
+                    + "${DEFAULT-VALUE})")
+    String control;
+
+    @Option(names = "--trust", paramLabel = "PEM",
+            description = "with --control tls: trust only the certificates in this PEM file (default: the system's "
+                    + "trust store)")
+    Path trust;
+
+    @Option(names = "--tcp", description = "reserved for a TCP relay to the peer (RFC 6062): not supported yet")
+    boolean tcpRelay;
+
+    @Option(names = "--linger", defaultValue = "1", paramLabel = "SECONDS",
+            description = "after stdin ends, end once this long passed with nothing received (default: "
+                    + "${DEFAULT-VALUE})")
+    BigDecimal linger;
+
+    @Option(names = "--timeout-ms", defaultValue = "5000",
+            description = "time limit of each request to the server (default: ${DEFAULT-VALUE})")
+    long timeoutMs;
+
+    @Option(names = "--json", description = "print the allocation as one JSON object, the first line on stdout")
+    boolean json;
+
+    @Parameters(index = "0", paramLabel = "PEER_HOST", description = "the peer's host name or IP")
+    String peerHost;
+
+    @Parameters(index = "1", paramLabel = "PEER_PORT", description = "the peer's UDP port")
+    String peerPort;
+
+    @Override
+    public Integer call() throws Exception {
+        return Main.jsonOnFailure(spec.commandLine(), json, this::relay);
+    }
+
+    private int relay() throws IOException {
+        TurnConfig config = config();
+        InetSocketAddress turn = Addresses.resolve(Addresses.hostPort(spec, server, 3478));
+        InetSocketAddress peer = config.peer().orElseThrow();
+        PrintStream out = System.out;
+        Semaphore received = new Semaphore(0);
+        try (TurnAllocation a = TurnClient.allocate(turn, config).join()) {
+            Runtime.getRuntime().addShutdownHook(new Thread(a::close));
+            // The peer may send first: permit it before telling anyone the relayed address, as coturn drops what a
+            // peer sends before its permission is installed.
+            a.permit(peer).join();
+            System.err.println("relayed address: " + Addresses.show(a.relayedAddress()));
+            System.err.flush();
+            if (json) {
+                out.println(Json.write(JsonFields.of(
+                        "relayed", Addresses.show(a.relayedAddress()),
+                        "mapped", a.mappedAddress().map(Addresses::show).orElse(null),
+                        "lifetime", a.lifetime().toSeconds(),
+                        "serverSoftware", a.serverSoftware().orElse(null),
+                        "server", Addresses.show(a.serverAddress()),
+                        "control", control.toLowerCase(Locale.ROOT),
+                        "peer", Addresses.show(peer))));
+                out.flush();
+            }
+            Pipe pipe = a.pipe();
+            pipe.addMsgHandler(MsgHandler.plain((msg, p) -> {
+                if (msg.sender().equals(peer)) {
+                    out.write(msg.data());
+                    out.flush();
+                    received.release();
+                }
+            }));
+            if (sendAll(System.in, pipe) && lingerUntilQuiet(pipe, received)) {
+                return 0;
+            }
+            throw new IllegalStateException(a.failure().map(Main::describe)
+                    .orElse("the relayed pipe closed"));
+        }
+    }
+
+    private TurnConfig config() {
+        if (tcpRelay) {
+            throw new ParameterException(spec.commandLine(), "--tcp (a TCP relay, RFC 6062) is not supported yet; "
+                    + "the relay is UDP");
+        }
+        TurnTransport transport = switch (control.toLowerCase(Locale.ROOT)) {
+            case "udp" -> TurnTransport.UDP;
+            case "tcp" -> TurnTransport.TCP;
+            case "tls" -> TurnTransport.TLS;
+            default -> throw new ParameterException(spec.commandLine(), "bad --control '" + control
+                    + "', give udp, tcp or tls");
+        };
+        if (trust != null && transport != TurnTransport.TLS) {
+            throw new ParameterException(spec.commandLine(), "--trust needs --control tls");
+        }
+        if (linger.signum() < 0) {
+            throw new ParameterException(spec.commandLine(), "bad --linger " + linger + ", give 0 or more seconds");
+        }
+        if (timeoutMs <= 0) {
+            throw new ParameterException(spec.commandLine(), "bad --timeout-ms " + timeoutMs + ", give more than 0");
+        }
+        String password = System.getenv(PASSWORD_VARIABLE);
+        if (password == null) {
+            throw new ParameterException(spec.commandLine(), "--user needs the password in the environment "
+                    + "variable " + PASSWORD_VARIABLE);
+        }
+        InetSocketAddress peer = Addresses.resolve(new HostPort(peerHost, Addresses.port(spec, peerPort)));
+        TurnConfig.Builder b;
+        try {
+            b = TurnConfig.builder(user, password);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--user: " + e.getMessage());
+        }
+        b.transport(transport).peer(peer).timeLimit(Duration.ofMillis(timeoutMs))
+                .family(peer.getAddress() instanceof Inet6Address ? Family.V6 : Family.V4);
+        if (trust != null) {
+            b.tls(Tls.trusting(certificates(trust)));
+        }
+        return b.build();
+    }
+
+    private X509Certificate[] certificates(Path pem) {
+        try (InputStream in = Files.newInputStream(pem)) {
+            X509Certificate[] all = CertificateFactory.getInstance("X.509").generateCertificates(in).stream()
+                    .map(X509Certificate.class::cast).toArray(X509Certificate[]::new);
+            if (all.length == 0) {
+                throw new CertificateException("no certificate in it");
+            }
+            return all;
+        } catch (IOException | CertificateException e) {
+            throw new ParameterException(spec.commandLine(), "--trust " + pem + ": " + Main.describe(e));
+        }
+    }
+
+    /**
+     * Sends stdin to the peer in datagrams of at most CHUNK bytes until it ends (true) or the pipe closed (false: the
+     * allocation's failure, not the failed send, says why).
+     */
+    private static boolean sendAll(InputStream in, Pipe pipe) throws IOException {
+        byte[] buffer = new byte[CHUNK];
+        int n;
+        try {
+            while ((n = in.read(buffer)) >= 0) {
+                if (!pipe.isOpen()) {
+                    return false;
+                }
+                if (n > 0) {
+                    pipe.send(Arrays.copyOf(buffer, n)).join();
+                }
+            }
+        } catch (CompletionException e) {
+            if (pipe.isOpen()) {
+                throw e;
+            }
+            return false;
+        }
+        return pipe.isOpen();
+    }
+
+    /** Waits until a whole linger passed with nothing received (true), or the pipe closed (false). */
+    private boolean lingerUntilQuiet(Pipe pipe, Semaphore received) {
+        long millis = linger.movePointRight(3).longValue();
+        received.drainPermits();
+        try {
+            while (received.tryAcquire(millis, TimeUnit.MILLISECONDS)) {
+                received.drainPermits();
+                if (!pipe.isOpen()) {
+                    return false;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return pipe.isOpen();
+    }
+}

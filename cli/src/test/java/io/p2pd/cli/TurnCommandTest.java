@@ -1,0 +1,214 @@
+package io.p2pd.cli;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.p2pd.pipe.Proto;
+import io.p2pd.stun.StunClient;
+import io.p2pd.stun.StunClientConfig;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code p2pd turn} against coturn on loopback ({@code --allow-loopback-peers}) with a plain UDP peer. Tagged lab as
+ * core's coturn tests are; skipped when coturn is not installed.
+ */
+@Tag("lab")
+class TurnCommandTest {
+    static final InetAddress LO = InetAddress.getLoopbackAddress();
+    static final Map<String, String> SECRET = Map.of(TurnCommand.PASSWORD_VARIABLE, "s3cret pass");
+
+    @TempDir
+    static Path dir;
+    static Process coturn;
+    static String server;
+    static String tlsServer;
+    static Path certificate;
+
+    @BeforeAll
+    static void startCoturn() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/turnserver")), "coturn is not installed");
+        int port;
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(LO, 0))) {
+            port = s.getLocalPort();
+        }
+        int tlsPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, LO)) {
+            tlsPort = s.getLocalPort();
+        }
+        // A self-signed certificate for 127.0.0.1, made now (no key is checked in); the command trusts it by --trust.
+        certificate = dir.resolve("cert.pem");
+        Path key = dir.resolve("key.pem");
+        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-addext",
+                "subjectAltName=IP:127.0.0.1", "-keyout", key.toString(), "-out", certificate.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("openssl.log").toFile()).start();
+        assertThat(openssl.waitFor(60, TimeUnit.SECONDS) && openssl.exitValue() == 0).as("openssl req").isTrue();
+        int base = 20_000 + ThreadLocalRandom.current().nextInt(390) * 100;
+        coturn = new ProcessBuilder(List.of("turnserver", "-n", "--no-cli", "--no-dtls", "-L", "127.0.0.1",
+                "--tls-listening-port=" + tlsPort, "--cert=" + certificate, "--pkey=" + key,
+                "--listening-port=" + port, "--min-port=" + base, "--max-port=" + (base + 99),
+                "--log-file=stdout", "--simple-log", "--pidfile=" + dir.resolve("turnserver.pid"), "--fingerprint",
+                "--realm=p2pd.test", "--lt-cred-mech", "--user=alice:s3cret pass", "--allow-loopback-peers"))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("turnserver.log").toFile()).start();
+        server = "127.0.0.1:" + port;
+        tlsServer = "127.0.0.1:" + tlsPort;
+        // Ready once it answers a STUN binding request: bounded probes instead of a sleep.
+        StunClientConfig probe = StunClientConfig.builder().initialRto(Duration.ofMillis(100))
+                .timeLimit(Duration.ofMillis(300)).build();
+        for (int i = 0; i < 60; i++) {
+            try {
+                StunClient.binding(Proto.UDP, new InetSocketAddress(LO, 0), new InetSocketAddress(LO, port), probe)
+                        .get(5, TimeUnit.SECONDS);
+                return;
+            } catch (Exception notYet) {
+                assertThat(coturn.isAlive()).as("turnserver running").isTrue();
+            }
+        }
+        throw new AssertionError("turnserver did not answer: " + Files.readString(dir.resolve("turnserver.log")));
+    }
+
+    @AfterAll
+    static void stopCoturn() throws Exception {
+        if (coturn != null) {
+            coturn.destroy(); // the Process handle of the server this test started
+            if (!coturn.waitFor(10, TimeUnit.SECONDS)) {
+                coturn.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    static DatagramSocket peer() throws Exception {
+        DatagramSocket s = new DatagramSocket(new InetSocketAddress(LO, 0));
+        s.setSoTimeout(30_000);
+        return s;
+    }
+
+    static DatagramPacket receive(DatagramSocket s) throws Exception {
+        DatagramPacket p = new DatagramPacket(new byte[2048], 2048);
+        s.receive(p);
+        return p;
+    }
+
+    @Test
+    void stdinGoesToThePeerThroughTheRelayAndThePeerToStdoutOverUdpTcpAndTls() throws Exception {
+        for (String control : List.of("udp", "tcp", "tls")) {
+            List<String> args = new java.util.ArrayList<>(List.of("turn", "--server",
+                    control.equals("tls") ? tlsServer : server, "--user", "alice", "--control", control));
+            if (control.equals("tls")) {
+                args.addAll(List.of("--trust", certificate.toString()));
+            }
+            try (DatagramSocket peer = peer();
+                 P2pd turn = P2pd.start(SECRET, java.util.stream.Stream.concat(args.stream(), java.util.stream.Stream.of(
+                         "127.0.0.1", Integer.toString(peer.getLocalPort()))).toArray(String[]::new))) {
+                BufferedReader err = new BufferedReader(new InputStreamReader(turn.process.getErrorStream(), UTF_8));
+                String line = err.readLine();
+                assertThat(line).as("stderr with --control " + control).startsWith("relayed address: 127.0.0.1:");
+                int relayedPort = P2pd.portOf(line, "relayed address:");
+                // The peer sends first: the command permitted it before reading stdin.
+                byte[] first = ("first from the peer over " + control + "\n").getBytes(UTF_8);
+                peer.send(new DatagramPacket(first, first.length, new InetSocketAddress(LO, relayedPort)));
+                assertThat(turn.readLine()).isEqualTo("first from the peer over " + control);
+                OutputStream stdin = turn.process.getOutputStream();
+                stdin.write(("to the peer over " + control).getBytes(UTF_8));
+                stdin.flush();
+                DatagramPacket got = receive(peer);
+                assertThat(new String(got.getData(), 0, got.getLength(), UTF_8))
+                        .isEqualTo("to the peer over " + control);
+                assertThat(got.getSocketAddress()).isEqualTo(new InetSocketAddress(LO, relayedPort));
+                byte[] back = "back\n".getBytes(UTF_8);
+                peer.send(new DatagramPacket(back, back.length, got.getSocketAddress()));
+                assertThat(turn.readLine()).isEqualTo("back");
+                // Stdin ends: the command ends once --linger (1 s) passed with nothing received.
+                stdin.close();
+                assertThat(turn.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(turn.process.exitValue()).isZero();
+            }
+        }
+    }
+
+    @Test
+    void jsonPrintsTheAllocationFirstThenWhatThePeerSends() throws Exception {
+        try (DatagramSocket peer = peer()) {
+            // The peer answers the datagram it gets, from its thread, while the command lingers after stdin.
+            Thread echo = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    DatagramPacket got = receive(peer);
+                    byte[] reply = ("got " + new String(got.getData(), 0, got.getLength(), UTF_8)).getBytes(UTF_8);
+                    peer.send(new DatagramPacket(reply, reply.length, got.getSocketAddress()));
+                } catch (Exception e) {
+                    // the assertions below fail
+                }
+            });
+            P2pd.Result r = P2pd.run(SECRET, "ping", "turn", "--server", server, "--user", "alice",
+                    "--control", "tcp", "--linger", "5", "--json", "127.0.0.1", Integer.toString(peer.getLocalPort()));
+            echo.join(30_000);
+            assertThat(r.exit()).as(r.err()).isZero();
+            String[] lines = r.out().split("\n", 2);
+            assertThat(lines[0]).matches("\\{\"relayed\":\"127\\.0\\.0\\.1:\\d+\",\"mapped\":\"127\\.0\\.0\\.1:\\d+\","
+                    + "\"lifetime\":\\d+,\"serverSoftware\":\"Coturn[^\"]*\",\"server\":\"" + server.replace(".", "\\.")
+                    + "\",\"control\":\"tcp\",\"peer\":\"127\\.0\\.0\\.1:" + peer.getLocalPort() + "\"}");
+            assertThat(lines[1]).isEqualTo("got ping");
+            String relayed = lines[0].split("\"")[3];
+            assertThat(r.err()).contains("relayed address: " + relayed);
+        }
+    }
+
+    @Test
+    void aWrongPasswordFailsWithTheServersRefusal() throws Exception {
+        P2pd.Result r = P2pd.run(Map.of(TurnCommand.PASSWORD_VARIABLE, "guess"), "", "turn", "--server", server,
+                "--user", "alice", "--control", "tcp", "127.0.0.1", "9");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err().strip()).startsWith("p2pd turn: ").contains("401").doesNotContain("Exception")
+                .doesNotContain("\n");
+        // A TLS server whose certificate the command was not told to trust: refused, one line, exit 1.
+        P2pd.Result untrusted = P2pd.run(SECRET, "", "turn", "--server", tlsServer, "--user", "alice", "--control",
+                "tls", "127.0.0.1", "9");
+        assertThat(untrusted.exit()).isEqualTo(1);
+        assertThat(untrusted.err().strip()).startsWith("p2pd turn: ").doesNotContain("\n");
+    }
+
+    @Test
+    void usageErrorsNameTheProblemInOneLine() throws Exception {
+        P2pd.Result empty = P2pd.run(Map.of(TurnCommand.PASSWORD_VARIABLE, ""), "", "turn", "--server", server,
+                "--user", "alice", "127.0.0.1", "9");
+        // The test's own environment has no password: the command inherits none.
+        P2pd.Result unset = P2pd.run(Map.of(), "", "turn", "--server", server, "--user", "alice", "127.0.0.1", "9");
+        assertThat(unset.exit()).isEqualTo(2);
+        assertThat(unset.err().strip()).contains(TurnCommand.PASSWORD_VARIABLE).doesNotContain("\n");
+        assertThat(empty.exit()).isEqualTo(2);
+        assertThat(empty.err().strip()).startsWith("p2pd turn: --user: ").containsIgnoringCase("password")
+                .doesNotContain("\n");
+        P2pd.Result tcp = P2pd.run(SECRET, "", "turn", "--server", server, "--user", "alice", "--tcp", "127.0.0.1",
+                "9");
+        assertThat(tcp.exit()).isEqualTo(2);
+        assertThat(tcp.err()).contains("--tcp").contains("RFC 6062").contains("not supported yet");
+        P2pd.Result control = P2pd.run(SECRET, "", "turn", "--server", server, "--user", "alice", "--control", "sctp",
+                "127.0.0.1", "9");
+        assertThat(control.exit()).isEqualTo(2);
+        assertThat(control.err()).contains("bad --control 'sctp', give udp, tcp or tls");
+        P2pd.Result help = P2pd.run("", "turn", "--help");
+        assertThat(help.exit()).isZero();
+        assertThat(help.out()).startsWith("Usage: p2pd turn").contains(TurnCommand.PASSWORD_VARIABLE)
+                .contains("--control").contains("--tcp").contains("RFC 6062");
+    }
+}
