@@ -115,7 +115,7 @@ class CommandsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"demo", "interfaces", "stun", "stun-server", "nat", "echo", "connect", "forward", "broker",
-        "address", "node"})
+        "address", "node", "turn"})
     void everyCommandHasHelp(String command) throws Exception {
         P2pd.Result r = P2pd.run("", command, "--help");
 
