@@ -17,4 +17,5 @@ module io.p2pd.node {
     exports io.p2pd.node.addr;
     exports io.p2pd.node.mqtt;
     exports io.p2pd.node.signal;
+    exports io.p2pd.node.punch;
 }
