@@ -149,11 +149,11 @@ class SignalInboxTest {
 
     @Test
     void messagesExpiringTooFarAheadAreFromTheFuture() {
-        // Longest lifetime 120 s plus 10 s skew.
-        SignalMessage far = SignalMessage.of(SignalType.CONNECT, NOW + 131, "far", ADDR_A, ADDR_B);
+        // Longest lifetime 35 s (the original sends ttls at most 30 s ahead) plus 10 s skew.
+        SignalMessage far = SignalMessage.of(SignalType.CONNECT, NOW + 46, "far", ADDR_A, ADDR_B);
         assertThat(dropReason(inboxB.receive(sealerA.seal(far, KEY_B.publicKey()))))
                 .isEqualTo(SignalDrop.FROM_THE_FUTURE);
-        SignalMessage near = SignalMessage.of(SignalType.CONNECT, NOW + 130, "near", ADDR_A, ADDR_B);
+        SignalMessage near = SignalMessage.of(SignalType.CONNECT, NOW + 45, "near", ADDR_A, ADDR_B);
         accepted(inboxB.receive(sealerA.seal(near, KEY_B.publicKey())));
     }
 
@@ -198,15 +198,69 @@ class SignalInboxTest {
                 SignalMessage.of(SignalType.CONNECT, NOW + 20, "fresh", ADDR_A, ADDR_B), KEY_B.publicKey())));
 
         for (int i = 0; i < 10_000; i++) {
-            assertThat(cache.check("id" + i, NOW + 100 + i, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.NEW);
+            assertThat(cache.check("a", "id" + i, NOW + 100 + i, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.NEW);
             assertThat(cache.size()).isLessThanOrEqualTo(4);
         }
-        assertThat(cache.check("id0", NOW + 100, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.WINDOW_FULL);
-        assertThat(cache.check("id9999", NOW + 10_099, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.DUPLICATE);
-        assertThat(cache.check("id9999", NOW + 10_099, new byte[] {2}, NOW)).isEqualTo(ReplayCache.Verdict.REPLAYED);
+        assertThat(cache.check("a", "id0", NOW + 100, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.WINDOW_FULL);
+        assertThat(cache.check("a", "id9999", NOW + 10_099, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.DUPLICATE);
+        assertThat(cache.check("a", "id9999", NOW + 10_099, new byte[] {2}, NOW)).isEqualTo(ReplayCache.Verdict.REPLAYED);
         // Expired entries leave as time passes.
-        cache.check("later", NOW + 20_000, new byte[] {1}, NOW + 19_999);
+        cache.check("a", "later", NOW + 20_000, new byte[] {1}, NOW + 19_999);
         assertThat(cache.size()).isEqualTo(1);
+    }
+
+    @Test
+    void aThirdPartyFloodingPastTheCacheBoundCostsOnlyItselfAndGenuineMessagesStillGetIn() {
+        int capacity = 64;
+        SignalInbox small = new SignalInbox(KEY_B, SignalPolicy.defaults().withReplayCacheCapacity(capacity), clock);
+        byte[] before = sealerA.seal(getAddr("before"), KEY_B.publicKey());
+        accepted(small.receive(before));
+        // C, with its own key, sends validly signed messages expiring as late as the policy lets it.
+        SignalSealer sealerC = new SignalSealer(KEY_C);
+        List<byte[]> flood = new ArrayList<>();
+        for (int i = 0; i < 4 * capacity; i++) {
+            byte[] m = sealerC.sealPlaintext(SignalMessage.of(SignalType.CONNECT, NOW + 30, "f" + i, ADDR_C, ADDR_B));
+            flood.add(m);
+            SignalResult r = small.receive(m);
+            if (i >= capacity) {
+                // Past the bound the cache forgets C's own ids, so C's horizon rises over its own messages.
+                assertThat(dropReason(r)).isEqualTo(SignalDrop.REPLAY_WINDOW_FULL);
+            } else {
+                accepted(r);
+            }
+        }
+        // A's messages, expiring sooner than every one of C's, still get in; A's earlier one is still known.
+        accepted(small.receive(sealerA.seal(getAddr("during"), KEY_B.publicKey())));
+        assertThat(dropReason(small.receive(before))).isEqualTo(SignalDrop.DUPLICATE);
+        // C's replays are refused: the recent ones known, the forgotten ones behind C's own horizon.
+        for (byte[] m : flood) {
+            assertThat(dropReason(small.receive(m))).isIn(SignalDrop.DUPLICATE, SignalDrop.REPLAY_WINDOW_FULL);
+        }
+        assertThat(dropReason(small.receive(flood.get(0)))).isEqualTo(SignalDrop.REPLAY_WINDOW_FULL);
+        assertThat(small.stats().accepted()).isEqualTo(capacity + 2);
+    }
+
+    @Test
+    void aFloodFromFreshKeysStaysBoundedAndForgetsTheFreshKeysFirst() {
+        ReplayCache cache = new ReplayCache(4);
+        assertThat(cache.check("genuine", "g1", NOW + 5, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.NEW);
+        for (int i = 0; i < 10_000; i++) {
+            assertThat(cache.check("fresh" + i, "id" + i, NOW + 100 + i, new byte[] {1}, NOW))
+                    .isEqualTo(ReplayCache.Verdict.NEW);
+            assertThat(cache.size()).isLessThanOrEqualTo(4);
+            assertThat(cache.senders()).isLessThanOrEqualTo(8);
+        }
+        assertThat(cache.check("genuine", "g1", NOW + 5, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.DUPLICATE);
+        assertThat(cache.check("genuine", "g2", NOW + 4, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.NEW);
+        // Forgotten fresh keys' replays are refused (their horizon, or the floor once they are gone), and everything
+        // leaves once expired.
+        assertThat(cache.check("fresh9999", "id9999", NOW + 10_099, new byte[] {2}, NOW))
+                .isEqualTo(ReplayCache.Verdict.WINDOW_FULL);
+        assertThat(cache.check("fresh5", "id5", NOW + 105, new byte[] {1}, NOW))
+                .isEqualTo(ReplayCache.Verdict.WINDOW_FULL);
+        cache.check("later", "x", NOW + 20_000, new byte[] {1}, NOW + 19_999);
+        assertThat(cache.size()).isEqualTo(1);
+        assertThat(cache.senders()).isEqualTo(1);
     }
 
     @Test
