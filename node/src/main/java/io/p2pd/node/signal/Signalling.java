@@ -54,12 +54,12 @@ public final class Signalling implements AutoCloseable {
     private final ThreadPoolExecutor checker;
     private final Map<Integer, CompletableFuture<MqttClient>> clients = new ConcurrentHashMap<>();
     private final List<Integer> listening = new ArrayList<>();
-    private final Map<NodeId, NodePublicKey> knownKeys = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<NodeId, NodePublicKey> eldest) {
-            return size() > KNOWN_KEYS;
-        }
-    };
+    /** Keys the application gave, or learned from answers to our own messages: nothing a third party sends evicts them. */
+    private final Map<NodeId, NodePublicKey> trustedKeys;
+    /** Keys learned from any signed message: a flood of throwaway keys can push these out, so they are looked up last. */
+    private final Map<NodeId, NodePublicKey> learnedKeys;
+    /** The pipe ids and destinations of the messages we sent, to know an answer from a peer we talk to. */
+    private final Map<String, Boolean> sentPipes;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong overloaded = new AtomicLong();
@@ -76,6 +76,9 @@ public final class Signalling implements AutoCloseable {
         this.inbox = new SignalInbox(b.key, b.policy, b.clock);
         this.sealer = new SignalSealer(b.key);
         this.listener = b.listener;
+        this.trustedKeys = mostRecent(b.keyTableSize);
+        this.learnedKeys = mostRecent(b.keyTableSize);
+        this.sentPipes = mostRecent(b.keyTableSize);
         this.checker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
             Thread t = new Thread(r, "p2pd-signalling-" + b.key.nodeId());
             t.setDaemon(true);
@@ -105,7 +108,7 @@ public final class Signalling implements AutoCloseable {
      */
     public CompletableFuture<Integer> send(SignalMessage message, NodePublicKey recipientKey) {
         byte[] sealed = sealer.seal(message, recipientKey);
-        learn(recipientKey);
+        remember(trustedKeys, recipientKey);
         return publish(message, sealed);
     }
 
@@ -113,24 +116,47 @@ public final class Signalling implements AutoCloseable {
      * Sends {@code message} to the node of its destination address, encrypted to that node's key when it is known
      * (given to {@link #send(SignalMessage, NodePublicKey)} before, or learned from a signed message it sent us:
      * the first message to a peer whose key is known is never plaintext), else signed in plaintext (a first
-     * message to a peer we only know by address). Otherwise as {@link #send(SignalMessage, NodePublicKey)}.
+     * message to a peer we only know by address). Keys given, and keys learned from a peer's answer to one of our
+     * messages (same pipe id), are kept apart from keys learned from other messages, so a flood of signed messages
+     * from throwaway keys cannot push them out ({@value #KNOWN_KEYS} of each, the most recently used). Otherwise as
+     * {@link #send(SignalMessage, NodePublicKey)}.
      */
     public CompletableFuture<Integer> send(SignalMessage message) {
         NodePublicKey known = knownKey(message.destination().nodeId());
         return known != null ? send(message, known) : publish(message, sealer.sealPlaintext(message));
     }
 
-    /** The key of node {@code id} when known (bounded memory: the {@value #KNOWN_KEYS} most recent peers). */
+    /** The key of node {@code id} when known: given or confirmed first, else learned. */
     NodePublicKey knownKey(NodeId id) {
-        synchronized (knownKeys) {
-            return knownKeys.get(id);
+        synchronized (trustedKeys) {
+            NodePublicKey k = trustedKeys.get(id);
+            if (k != null) {
+                return k;
+            }
+        }
+        synchronized (learnedKeys) {
+            return learnedKeys.get(id);
         }
     }
 
-    private void learn(NodePublicKey key) {
-        synchronized (knownKeys) {
-            knownKeys.put(key.nodeId(), key);
+    private static void remember(Map<NodeId, NodePublicKey> table, NodePublicKey key) {
+        synchronized (table) {
+            table.put(key.nodeId(), key);
         }
+    }
+
+    private static String pipeOf(String pipeId, NodeId peer) {
+        return peer.value() + ' ' + pipeId;
+    }
+
+    /** A map keeping the {@code max} most recently used entries; callers lock it. */
+    private static <K, V> Map<K, V> mostRecent(int max) {
+        return new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+                return size() > max;
+            }
+        };
     }
 
     /** Counts so far. */
@@ -190,6 +216,9 @@ public final class Signalling implements AutoCloseable {
             }
         }
         sent.incrementAndGet();
+        synchronized (sentPipes) {
+            sentPipes.put(pipeOf(message.pipeId(), message.destination().nodeId()), Boolean.TRUE);
+        }
         String topic = message.destination().nodeId().value();
         CompletableFuture<Integer> first = new CompletableFuture<>();
         AtomicInteger next = new AtomicInteger(Math.min(fanout, ordered.size()));
@@ -257,9 +286,14 @@ public final class Signalling implements AutoCloseable {
     private void deliver(SignalResult r) {
         try {
             if (r instanceof SignalResult.Accepted a) {
-                if (a.receipt().signed()) {
+                SignalMessage m = a.receipt().message();
+                if (a.receipt().signed() && m.senderKey().isPresent()) {
                     // The inbox checked that this key hashes to the sender's node id.
-                    a.receipt().message().senderKey().ifPresent(this::learn);
+                    boolean answer;
+                    synchronized (sentPipes) {
+                        answer = sentPipes.containsKey(pipeOf(m.pipeId(), m.source().nodeId()));
+                    }
+                    remember(answer ? trustedKeys : learnedKeys, m.senderKey().get());
                 }
                 listener.accepted(a.receipt());
             } else if (r instanceof SignalResult.Dropped d) {
@@ -308,6 +342,7 @@ public final class Signalling implements AutoCloseable {
         private java.time.InstantSource clock = java.time.InstantSource.system();
         private int fanout = 2;
         private SignalListener listener = receipt -> { };
+        int keyTableSize = KNOWN_KEYS;
 
         private Builder(NodeKey key) {
             this.key = Objects.requireNonNull(key, "key");
