@@ -32,8 +32,13 @@ final class SignalCodec {
 
     /** Signatures cover this, then the type byte and the JSON without its sig member: they sign nothing else. */
     static final byte[] SIGNATURE_CONTEXT = "p2pd-java signal v1\0".getBytes(US_ASCII);
-    /** The longest MQTT payload read: 32 KiB of body as hex (a full message is under 3 KiB). */
-    static final int MAX_WIRE_CHARS = 64 * 1024;
+    /**
+     * The longest MQTT payload read or sent: 8 KiB of body as hex. The largest real message, a TCP punch between
+     * addresses with every interface (4 IPv4, 4 IPv6 written in full) and the original's most port mappings (100),
+     * signed and encrypted, takes 8,932 bytes
+     * ({@code SignalInboxTest#theLargestRealMessageFitsTheCapWithRoomAndALargerOneIsMalformed}).
+     */
+    static final int MAX_WIRE_CHARS = 16 * 1024;
 
     private static final String SIG_HEAD = ", \"sig\": \"";
     private static final int SIG_HEX = 128;

@@ -66,6 +66,13 @@ public final class SignalInbox {
         return r;
     }
 
+    /** Counts a payload dropped unread for its size ({@link SignalDrop#MALFORMED}), as {@link #receive} would. */
+    SignalResult.Dropped oversized(int length) {
+        dropped.incrementAndGet(SignalDrop.MALFORMED.ordinal());
+        return new SignalResult.Dropped(SignalDrop.MALFORMED,
+                "payload: " + length + " bytes, at most " + SignalCodec.MAX_WIRE_CHARS);
+    }
+
     /** Counts so far. */
     public SignalStats stats() {
         Map<SignalDrop, Long> m = new EnumMap<>(SignalDrop.class);
@@ -134,7 +141,8 @@ public final class SignalInbox {
                 return drop(SignalDrop.REPLAYED, "message " + id + " seen before in other bytes");
             }
             case WINDOW_FULL -> {
-                return drop(SignalDrop.REPLAY_WINDOW_FULL, "replay cache full of " + m.source().nodeId() + "'s messages");
+                return drop(SignalDrop.REPLAY_WINDOW_FULL,
+                        "replay cache full of " + m.source().nodeId() + "'s messages");
             }
             case NEW -> {
                 return new SignalResult.Accepted(new SignalReceipt(m, outer.encrypted(), signed, id));

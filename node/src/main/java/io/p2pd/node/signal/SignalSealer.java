@@ -30,8 +30,9 @@ public final class SignalSealer {
     /**
      * Signs the message and encrypts it to {@code recipient}.
      *
-     * @throws IllegalArgumentException if the message's source address is not this node's (its node id), or the
-     *     recipient key does not hash to the node id of the message's destination
+     * @throws IllegalArgumentException if the message's source address is not this node's (its node id), the
+     *     recipient key does not hash to the node id of the message's destination, or the sealed message would be
+     *     over the 16 KiB a receiver reads
      */
     public byte[] seal(SignalMessage message, NodePublicKey recipient) {
         Objects.requireNonNull(recipient, "recipient");
@@ -39,16 +40,26 @@ public final class SignalSealer {
         if (!message.destination().nodeId().matches(recipient)) {
             throw new IllegalArgumentException("recipient key does not belong to " + message.destination().nodeId());
         }
-        return SignalCodec.wire(true, recipient.encrypt(plain));
+        return checkedSize(SignalCodec.wire(true, recipient.encrypt(plain)));
     }
 
     /**
      * Signs the message and leaves it readable by anyone: only for a peer whose key is not known yet.
      *
-     * @throws IllegalArgumentException if the message's source address is not this node's
+     * @throws IllegalArgumentException if the message's source address is not this node's, or the sealed message
+     *     would be over the 16 KiB a receiver reads
      */
     public byte[] sealPlaintext(SignalMessage message) {
-        return SignalCodec.wire(false, signed(message));
+        return checkedSize(SignalCodec.wire(false, signed(message)));
+    }
+
+    /** What a receiver would drop unread is refused here, so the sender knows. */
+    private static byte[] checkedSize(byte[] wire) {
+        if (wire.length > SignalCodec.MAX_WIRE_CHARS) {
+            throw new IllegalArgumentException("the message takes " + wire.length + " bytes sealed, over the "
+                    + SignalCodec.MAX_WIRE_CHARS + " a receiver reads: its payload is too large");
+        }
+        return wire;
     }
 
     private byte[] signed(SignalMessage message) {

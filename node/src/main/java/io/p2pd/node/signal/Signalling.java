@@ -41,13 +41,16 @@ import java.util.concurrent.atomic.AtomicReference;
  * came through two brokers is accepted once (the second copy is a {@link SignalDrop#DUPLICATE}).
  *
  * <p>Checking (ECIES, ECDSA) runs on one thread of its own, off the MQTT event loops, behind a bounded queue
- * ({@value #QUEUE} messages); beyond it messages are dropped and counted ({@link SignallingStats#overloaded()}).
+ * ({@value #QUEUE} messages, 4 MiB of payloads, each at most 16 KiB); beyond it messages are dropped and counted
+ * ({@link SignallingStats#overloaded()}).
  * The listener runs on that thread. Thread-safe. Reconnecting to a broker is the MQTT client's
  * ({@link MqttClient}): the subscription is made again after each reconnect.
  */
 public final class Signalling implements AutoCloseable {
 
     static final int QUEUE = 1024;
+    /** Payload bytes held for the checking thread, waiting or being checked: 256 of the largest, 1,024 of 4 KiB. */
+    static final int QUEUE_BYTES = 4 << 20;
     static final int KNOWN_KEYS = 4096;
 
     private final NodeKey key;
@@ -60,15 +63,16 @@ public final class Signalling implements AutoCloseable {
     private final ThreadPoolExecutor checker;
     private final Map<Integer, CompletableFuture<MqttClient>> clients = new ConcurrentHashMap<>();
     private final List<Integer> listening = new ArrayList<>();
-    /** Keys the application gave, or learned from answers to our own messages: nothing a third party sends evicts them. */
+    /** Keys the application gave, or learned from answers to our own messages: no third party can evict them. */
     private final Map<NodeId, NodePublicKey> trustedKeys;
-    /** Keys learned from any signed message: a flood of throwaway keys can push these out, so they are looked up last. */
+    /** Keys learned from any signed message: a flood of throwaway keys can push these out; looked up last. */
     private final Map<NodeId, NodePublicKey> learnedKeys;
     /** The pipe ids and destinations of the messages we sent, to know an answer from a peer we talk to. */
     private final Map<String, Boolean> sentPipes;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong overloaded = new AtomicLong();
+    private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong publishFailed = new AtomicLong();
@@ -93,7 +97,7 @@ public final class Signalling implements AutoCloseable {
             Thread t = new Thread(r, "p2pd-signalling-" + b.key.nodeId());
             t.setDaemon(true);
             return t;
-        }, (r, pool) -> overloaded.incrementAndGet());
+        }, new ThreadPoolExecutor.AbortPolicy()); // a full queue throws: onMessage counts it and frees its bytes
     }
 
     /** A builder for the node with {@code key}. */
@@ -329,13 +333,37 @@ public final class Signalling implements AutoCloseable {
         return c;
     }
 
-    /** One payload from a broker, handed to the checking thread (dropped and counted when its queue is full). */
+    /**
+     * One payload from a broker, handed to the checking thread; dropped and counted when its queue is full (in
+     * messages or in bytes). One over the largest a message can be is dropped at once, holding nothing.
+     */
     void onMessage(byte[] payload) {
         received.incrementAndGet();
+        if (payload.length > SignalCodec.MAX_WIRE_CHARS) {
+            int length = payload.length;
+            execute(() -> deliver(inbox.oversized(length)), 0);
+            return;
+        }
+        if (queuedBytes.addAndGet(payload.length) > QUEUE_BYTES) {
+            queuedBytes.addAndGet(-payload.length);
+            overloaded.incrementAndGet();
+            return;
+        }
+        execute(() -> {
+            try {
+                deliver(inbox.receive(payload));
+            } finally {
+                queuedBytes.addAndGet(-payload.length);
+            }
+        }, payload.length);
+    }
+
+    private void execute(Runnable task, int bytes) {
         try {
-            checker.execute(() -> deliver(inbox.receive(payload)));
+            checker.execute(task);
         } catch (RejectedExecutionException e) {
-            overloaded.incrementAndGet(); // closed
+            queuedBytes.addAndGet(-bytes); // the queue is full, or closed
+            overloaded.incrementAndGet();
         }
     }
 

@@ -12,7 +12,9 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.p2pd.node.addr.PeerAddress;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -82,6 +84,39 @@ class SignalInboxTest {
         }
         assertThat(inboxB.stats().dropped(SignalDrop.MALFORMED)).isEqualTo(bad.size());
         assertThat(inboxB.stats().accepted()).isZero();
+    }
+
+    @Test
+    void theLargestRealMessageFitsTheCapWithRoomAndALargerOneIsMalformed() {
+        // Both addresses with every interface (4 per family, IPv6 written in full, the widest numbers), and a TCP
+        // punch payload with the original's most port mappings (MAX_PREDICT_NO, 100).
+        List<String> v4 = new ArrayList<>();
+        List<String> v6 = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            v4.add("[" + (65532 + i) + "," + i + ",203.0.113.255,192.168.100.200,65535,5,3,-65535]");
+            v6.add("[" + (65532 + i) + "," + i + ",2001:0db8:ffff:ffff:ffff:ffff:ffff:ffff,"
+                    + "fe80:0000:0000:0000:ffff:ffff:ffff:ffff,65535,5,3,-65535]");
+        }
+        PeerAddress fullA = Fixtures.address("0,1,2,3,4,5", String.join("|", v4), String.join("|", v6), KEY_A);
+        PeerAddress fullB = Fixtures.address("0,1,2,3,4,5", String.join("|", v4), String.join("|", v6), KEY_B);
+        List<Object> mappings = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            mappings.add(List.of(65535L, 65535L, 65535L));
+        }
+        SignalMessage punch = SignalMessage.of(SignalType.TCP_PUNCH, NOW + 30, "p".repeat(32), fullA, fullB)
+                .withPayload(Map.of("punch_mode", 2L, "ntp", new java.math.BigDecimal("1733390000.123456789"),
+                        "mappings", mappings));
+        byte[] sealed = sealerA.seal(punch, KEY_B.publicKey());
+        assertThat(sealed.length).as("the largest real message, sealed").isLessThan(SignalCodec.MAX_WIRE_CHARS * 3 / 4);
+        accepted(inboxB.receive(sealed));
+
+        // One over the cap is dropped unread, and the sealer refuses to make one.
+        byte[] over = Arrays.copyOf(sealed, SignalCodec.MAX_WIRE_CHARS + 2);
+        Arrays.fill(over, sealed.length, over.length, (byte) '0');
+        assertThat(dropReason(inboxB.receive(over))).isEqualTo(SignalDrop.MALFORMED);
+        SignalMessage huge = punch.withPayload(Map.of("pad", "x".repeat(SignalCodec.MAX_WIRE_CHARS / 2)));
+        assertThatThrownBy(() -> sealerA.seal(huge, KEY_B.publicKey())).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("too large");
     }
 
     @Test
@@ -198,12 +233,15 @@ class SignalInboxTest {
                 SignalMessage.of(SignalType.CONNECT, NOW + 20, "fresh", ADDR_A, ADDR_B), KEY_B.publicKey())));
 
         for (int i = 0; i < 10_000; i++) {
-            assertThat(cache.check("a", "id" + i, NOW + 100 + i, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.NEW);
+            assertThat(cache.check("a", "id" + i, NOW + 100 + i, new byte[] {1}, NOW))
+                    .isEqualTo(ReplayCache.Verdict.NEW);
             assertThat(cache.size()).isLessThanOrEqualTo(4);
         }
         assertThat(cache.check("a", "id0", NOW + 100, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.WINDOW_FULL);
-        assertThat(cache.check("a", "id9999", NOW + 10_099, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.DUPLICATE);
-        assertThat(cache.check("a", "id9999", NOW + 10_099, new byte[] {2}, NOW)).isEqualTo(ReplayCache.Verdict.REPLAYED);
+        assertThat(cache.check("a", "id9999", NOW + 10_099, new byte[] {1}, NOW))
+                .isEqualTo(ReplayCache.Verdict.DUPLICATE);
+        assertThat(cache.check("a", "id9999", NOW + 10_099, new byte[] {2}, NOW))
+                .isEqualTo(ReplayCache.Verdict.REPLAYED);
         // Expired entries leave as time passes.
         cache.check("a", "later", NOW + 20_000, new byte[] {1}, NOW + 19_999);
         assertThat(cache.size()).isEqualTo(1);
