@@ -116,7 +116,8 @@ public final class SignalInbox {
             if (sender == null || !m.source().nodeId().matches(sender)) {
                 return drop(SignalDrop.WRONG_SENDER_KEY, "cipher.vk does not name " + m.source().nodeId());
             }
-            if (!sender.verify(decoded.signedBytes(), decoded.signature().get())) {
+            if (!sender.verify(SignalCodec.covered(decoded.signedBytes(), outer.encrypted()),
+                    decoded.signature().get())) {
                 return drop(SignalDrop.BAD_SIGNATURE, "signature does not match, claimed sender " + m.source().nodeId());
             }
         } else if (!policy.allowUnsignedPeers()) {

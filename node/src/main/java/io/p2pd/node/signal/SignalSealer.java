@@ -10,8 +10,9 @@ import java.util.Objects;
  *
  * <p>Every message is signed by this node's key: the {@code cipher.vk} field is set to our public key, and the
  * signature (secp256k1 ECDSA, SHA-256, RFC 6979, low s, 64 bytes r || s, in lowercase hex) covers the context
- * {@code "p2pd-java signal v1"} and a NUL byte, then the type byte and the JSON as it would be without the
- * signature member (ending in its closing brace); that member is added last, as {@code , "sig": "<hex>"}. The original reads
+ * {@code "p2pd-java signal v2"} and a NUL byte, the flag byte (1 encrypted, 0 plaintext: a third party cannot
+ * encrypt a plaintext message and have it taken for one that travelled encrypted), then the type byte and the JSON
+ * as it would be without the signature member (ending in its closing brace); that member is added last, as {@code , "sig": "<hex>"}. The original reads
  * members by name and ignores it, so Python nodes read our messages. The payload is the original's: hex of a flag
  * byte (1 encrypted, 0 plaintext) and the body, ECIES-encrypted to the recipient's key with the original's cipher.
  *
@@ -36,7 +37,7 @@ public final class SignalSealer {
      */
     public byte[] seal(SignalMessage message, NodePublicKey recipient) {
         Objects.requireNonNull(recipient, "recipient");
-        byte[] plain = signed(message);
+        byte[] plain = signed(message, true);
         if (!message.destination().nodeId().matches(recipient)) {
             throw new IllegalArgumentException("recipient key does not belong to " + message.destination().nodeId());
         }
@@ -50,7 +51,7 @@ public final class SignalSealer {
      *     would be over the 16 KiB a receiver reads
      */
     public byte[] sealPlaintext(SignalMessage message) {
-        return checkedSize(SignalCodec.wire(false, signed(message)));
+        return checkedSize(SignalCodec.wire(false, signed(message, false)));
     }
 
     /** What a receiver would drop unread is refused here, so the sender knows. */
@@ -62,12 +63,12 @@ public final class SignalSealer {
         return wire;
     }
 
-    private byte[] signed(SignalMessage message) {
+    private byte[] signed(SignalMessage message, boolean encrypted) {
         Objects.requireNonNull(message, "message");
         if (!message.source().nodeId().equals(key.nodeId())) {
             throw new IllegalArgumentException("the message's source address is " + message.source().nodeId()
                     + ", not this node (" + key.nodeId() + ")");
         }
-        return SignalCodec.signedPlain(message.withSenderKey(key.publicKey()), key);
+        return SignalCodec.signedPlain(message.withSenderKey(key.publicKey()), key, encrypted);
     }
 }

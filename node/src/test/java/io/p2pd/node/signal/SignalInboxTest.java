@@ -67,7 +67,7 @@ class SignalInboxTest {
 
     @Test
     void malformedPayloadsAreDroppedAsMalformed() {
-        byte[] ok = SignalCodec.signedPlain(getAddr("p").withSenderKey(KEY_A.publicKey()), KEY_A);
+        byte[] ok = SignalCodec.signedPlain(getAddr("p").withSenderKey(KEY_A.publicKey()), KEY_A, false);
         List<byte[]> bad = List.of(
                 "zz".getBytes(US_ASCII),
                 "0".getBytes(US_ASCII),
@@ -121,7 +121,7 @@ class SignalInboxTest {
 
     @Test
     void anUnknownTypeIsDroppedAsSuch() {
-        byte[] ok = SignalCodec.signedPlain(getAddr("p").withSenderKey(KEY_A.publicKey()), KEY_A);
+        byte[] ok = SignalCodec.signedPlain(getAddr("p").withSenderKey(KEY_A.publicKey()), KEY_A, false);
         ok[0] = 9;
         assertThat(dropReason(inboxB.receive(wire(false, ok)))).isEqualTo(SignalDrop.UNKNOWN_TYPE);
     }
@@ -156,10 +156,10 @@ class SignalInboxTest {
     @Test
     void aSignatureByAKeyThatDoesNotNameTheSenderIsWrongSenderKey() {
         // C signs a message claiming to come from A, with its own key in cipher.vk.
-        byte[] forged = SignalCodec.signedPlain(getAddr("p").withSenderKey(KEY_C.publicKey()), KEY_C);
+        byte[] forged = SignalCodec.signedPlain(getAddr("p").withSenderKey(KEY_C.publicKey()), KEY_C, false);
         assertThat(dropReason(inboxB.receive(wire(false, forged)))).isEqualTo(SignalDrop.WRONG_SENDER_KEY);
         // And with A's key in cipher.vk but C's signature: a bad signature.
-        byte[] forged2 = SignalCodec.signedPlain(getAddr("p").withSenderKey(KEY_A.publicKey()), KEY_C);
+        byte[] forged2 = SignalCodec.signedPlain(getAddr("p").withSenderKey(KEY_A.publicKey()), KEY_C, false);
         assertThat(dropReason(inboxB.receive(wire(false, forged2)))).isEqualTo(SignalDrop.BAD_SIGNATURE);
         assertThat(inboxB.stats().dropped(SignalDrop.WRONG_SENDER_KEY)).isEqualTo(1);
         assertThat(inboxB.stats().dropped(SignalDrop.BAD_SIGNATURE)).isEqualTo(1);
@@ -167,7 +167,7 @@ class SignalInboxTest {
 
     @Test
     void aSignedMessageAlteredOnTheWayHasABadSignature() {
-        byte[] ok = SignalCodec.signedPlain(getAddr("pipeX").withSenderKey(KEY_A.publicKey()), KEY_A);
+        byte[] ok = SignalCodec.signedPlain(getAddr("pipeX").withSenderKey(KEY_A.publicKey()), KEY_A, false);
         byte[] altered = new String(ok, US_ASCII).replace("pipeX", "pipeY").getBytes(US_ASCII);
         assertThat(dropReason(inboxB.receive(wire(false, altered)))).isEqualTo(SignalDrop.BAD_SIGNATURE);
         assertThat(accepted(inboxB.receive(wire(false, ok))).message().pipeId()).isEqualTo("pipeX");
@@ -190,6 +190,17 @@ class SignalInboxTest {
                 .isEqualTo(SignalDrop.FROM_THE_FUTURE);
         SignalMessage near = SignalMessage.of(SignalType.CONNECT, NOW + 45, "near", ADDR_A, ADDR_B);
         accepted(inboxB.receive(sealerA.seal(near, KEY_B.publicKey())));
+    }
+
+    @Test
+    void aPlaintextMessageEncryptedByAThirdPartyCannotPassForOneThatCameEncrypted() {
+        // C read A's signed plaintext on the way, and encrypts it to B to have it taken for a confidential one.
+        byte[] plaintext = sealerA.sealPlaintext(getAddr("clear"));
+        byte[] body = SignalCodec.outer(plaintext).body();
+        byte[] rewrapped = wire(true, KEY_B.publicKey().encrypt(body));
+        assertThat(dropReason(inboxB.receive(rewrapped))).isEqualTo(SignalDrop.BAD_SIGNATURE);
+        // As it was, it is accepted, and says it came in plaintext.
+        assertThat(accepted(inboxB.receive(plaintext)).encrypted()).isFalse();
     }
 
     @Test
