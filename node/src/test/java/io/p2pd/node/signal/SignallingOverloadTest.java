@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.p2pd.node.mqtt.MqttBroker;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -61,7 +62,7 @@ class SignallingOverloadTest {
         CountDownLatch release = new CountDownLatch(1);
         byte[] largest = "zz".repeat(SignalCodec.MAX_WIRE_CHARS / 2).getBytes(US_ASCII);
         int fit = Signalling.QUEUE_BYTES / largest.length;
-        CountDownLatch handled = new CountDownLatch(fit + 2);
+        Semaphore handled = new Semaphore(0);
         SignalListener stuck = new SignalListener() {
             @Override
             public void accepted(SignalReceipt receipt) {
@@ -74,7 +75,7 @@ class SignallingOverloadTest {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                handled.countDown();
+                handled.release();
             }
         };
         Signalling s = new Signalling(Signalling.builder(Fixtures.KEY_B)
@@ -90,9 +91,10 @@ class SignallingOverloadTest {
             s.onMessage(new byte[SignalCodec.MAX_WIRE_CHARS + 1]);
             assertThat(s.stats().overloaded()).isEqualTo(40);
             release.countDown();
-            // Checked in turn; bytes are given back as each is done, so the queue takes payloads again.
+            assertThat(handled.tryAcquire(fit + 1, 30, TimeUnit.SECONDS)).isTrue();
+            // Checked in turn, each giving its bytes back: the queue takes payloads again.
             s.onMessage("zz".getBytes(US_ASCII));
-            assertThat(handled.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(handled.tryAcquire(1, 30, TimeUnit.SECONDS)).isTrue();
             assertThat(s.stats().inbox().dropped(SignalDrop.MALFORMED)).isEqualTo(fit + 2);
             assertThat(s.stats().overloaded()).isEqualTo(40);
         } finally {
