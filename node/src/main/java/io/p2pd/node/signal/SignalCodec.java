@@ -30,10 +30,18 @@ import java.util.Optional;
  */
 final class SignalCodec {
 
-    /** Signatures cover this, then the type byte and the JSON without its sig member: they sign nothing else. */
-    static final byte[] SIGNATURE_CONTEXT = "p2pd-java signal v1\0".getBytes(US_ASCII);
-    /** The longest MQTT payload read: 32 KiB of body as hex (a full message is under 3 KiB). */
-    static final int MAX_WIRE_CHARS = 64 * 1024;
+    /**
+     * Signatures cover this, then the flag byte (so a plaintext message cannot pass for one that came encrypted),
+     * then the type byte and the JSON without its sig member: they sign nothing else.
+     */
+    static final byte[] SIGNATURE_CONTEXT = "p2pd-java signal v2\0".getBytes(US_ASCII);
+    /**
+     * The longest MQTT payload read or sent: 8 KiB of body as hex. The largest real message, a TCP punch between
+     * addresses with every interface (4 IPv4, 4 IPv6 written in full) and the original's most port mappings (100),
+     * signed and encrypted, takes 8,932 bytes
+     * ({@code SignalInboxTest#theLargestRealMessageFitsTheCapWithRoomAndALargerOneIsMalformed}).
+     */
+    static final int MAX_WIRE_CHARS = 16 * 1024;
 
     private static final String SIG_HEAD = ", \"sig\": \"";
     private static final int SIG_HEX = 128;
@@ -57,10 +65,10 @@ final class SignalCodec {
         return out;
     }
 
-    /** {@link #plain} with our signature member added last. */
-    static byte[] signedPlain(SignalMessage m, NodeKey key) {
+    /** {@link #plain} with our signature member added last, for a payload whose flag says {@code encrypted}. */
+    static byte[] signedPlain(SignalMessage m, NodeKey key, boolean encrypted) {
         byte[] unsigned = plain(m);
-        byte[] sig = key.sign(concat(SIGNATURE_CONTEXT, unsigned));
+        byte[] sig = key.sign(covered(concat(SIGNATURE_CONTEXT, unsigned), encrypted));
         byte[] tail = (SIG_HEAD + HEX.formatHex(sig) + "\"}").getBytes(US_ASCII);
         byte[] out = Arrays.copyOf(unsigned, unsigned.length - 1 + tail.length);
         System.arraycopy(tail, 0, out, unsigned.length - 1, tail.length);
@@ -131,8 +139,9 @@ final class SignalCodec {
     }
 
     /**
-     * A decoded plaintext: the message, and when it carries a signature, the signature and the bytes it covers.
-     * {@code id} names the content (the SHA-256 of what is signed, or of the whole plaintext when unsigned).
+     * A decoded plaintext: the message, and when it carries a signature, the signature and the signed content (the
+     * context, type byte and JSON without the sig member; the signature covers it with the flag byte, see
+     * {@link #covered}). The content names the message in the replay cache (or the whole plaintext when unsigned).
      */
     record Decoded(SignalMessage message, Optional<byte[]> signature, byte[] signedBytes) {}
 
@@ -310,6 +319,19 @@ final class SignalCodec {
         } catch (IllegalArgumentException e) {
             return null;
         }
+    }
+
+    /**
+     * What a signature covers: {@code content} (the context, type byte and JSON without the sig member, as
+     * {@link Decoded#signedBytes}) with the flag byte put after the context.
+     */
+    static byte[] covered(byte[] content, boolean encrypted) {
+        byte[] out = new byte[content.length + 1];
+        System.arraycopy(content, 0, out, 0, SIGNATURE_CONTEXT.length);
+        out[SIGNATURE_CONTEXT.length] = (byte) (encrypted ? 1 : 0);
+        System.arraycopy(content, SIGNATURE_CONTEXT.length, out, SIGNATURE_CONTEXT.length + 1,
+                content.length - SIGNATURE_CONTEXT.length);
+        return out;
     }
 
     static byte[] concat(byte[] a, byte[] b) {

@@ -36,8 +36,10 @@ public enum SignalDrop {
      */
     REPLAYED,
     /**
-     * The replay cache was full and forgot messages that expire this late or later, so a replay could not be told
-     * from a new message: dropped to be safe (only under a flood of valid messages, see {@link SignalPolicy#replayCacheCapacity()}).
+     * The replay cache was full and forgot messages of this sender that expire this late or later, so a replay could
+     * not be told from a new message: dropped to be safe. The cache forgets from the sender holding the most ids, so
+     * this falls on a sender that floods, not on one sending a few messages while another floods (see
+     * {@link SignalPolicy#replayCacheCapacity()}).
      */
     REPLAY_WINDOW_FULL
 }

@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.LongAdder;
  * addressed to our node id; the signature (required unless {@link SignalPolicy#allowUnsignedPeers()}), made by the
  * key in {@code cipher.vk}, which must hash to the node id of the sender's address in {@code meta.src_buf}; the ttl
  * (stale once our clock reaches ttl + skew; refused when further ahead than the longest lifetime + skew); then the
- * replay cache (a message accepted once is never accepted again while its ttl runs).
+ * replay cache (a message accepted once is never accepted again while its ttl runs; kept per sender, so a flood
+ * from one key, or from many fresh ones, costs its sender and not the others).
  *
  * <p>Thread-safe: {@link #receive} may be called from several threads (one per broker); the replay cache takes a
  * short lock, everything else is per call.
@@ -63,6 +64,13 @@ public final class SignalInbox {
             accepted.increment();
         }
         return r;
+    }
+
+    /** Counts a payload dropped unread for its size ({@link SignalDrop#MALFORMED}), as {@link #receive} would. */
+    SignalResult.Dropped oversized(int length) {
+        dropped.incrementAndGet(SignalDrop.MALFORMED.ordinal());
+        return new SignalResult.Dropped(SignalDrop.MALFORMED,
+                "payload: " + length + " bytes, at most " + SignalCodec.MAX_WIRE_CHARS);
     }
 
     /** Counts so far. */
@@ -108,7 +116,8 @@ public final class SignalInbox {
             if (sender == null || !m.source().nodeId().matches(sender)) {
                 return drop(SignalDrop.WRONG_SENDER_KEY, "cipher.vk does not name " + m.source().nodeId());
             }
-            if (!sender.verify(decoded.signedBytes(), decoded.signature().get())) {
+            if (!sender.verify(SignalCodec.covered(decoded.signedBytes(), outer.encrypted()),
+                    decoded.signature().get())) {
                 return drop(SignalDrop.BAD_SIGNATURE, "signature does not match, claimed sender " + m.source().nodeId());
             }
         } else if (!policy.allowUnsignedPeers()) {
@@ -125,7 +134,7 @@ public final class SignalInbox {
         }
         byte[] idHash = sha256(decoded.signedBytes());
         String id = HexFormat.of().formatHex(idHash, 0, 16);
-        switch (replays.check(id, expiresAt, sha256(wire), now)) {
+        switch (replays.check(m.source().nodeId().value(), id, expiresAt, sha256(wire), now)) {
             case DUPLICATE -> {
                 return drop(SignalDrop.DUPLICATE, "message " + id + " seen before");
             }
@@ -133,7 +142,8 @@ public final class SignalInbox {
                 return drop(SignalDrop.REPLAYED, "message " + id + " seen before in other bytes");
             }
             case WINDOW_FULL -> {
-                return drop(SignalDrop.REPLAY_WINDOW_FULL, "replay cache full");
+                return drop(SignalDrop.REPLAY_WINDOW_FULL,
+                        "replay cache full of " + m.source().nodeId() + "'s messages");
             }
             case NEW -> {
                 return new SignalResult.Accepted(new SignalReceipt(m, outer.encrypted(), signed, id));

@@ -12,11 +12,13 @@ import java.util.Objects;
  * @param clockSkew how far the sender's clock may be from ours: a message is stale once our clock reaches its ttl
  *     plus this (the original allows none, and sends ttls 5 to 30 seconds ahead); default 10 seconds
  * @param maxLifetime the furthest ahead a ttl may be (plus the skew) before the message is
- *     {@link SignalDrop#FROM_THE_FUTURE}; bounds how long the replay cache must remember a message. Default 120
- *     seconds, the MQTT message expiry the original publishes with
- * @param replayCacheCapacity how many message ids the replay cache keeps (about 200 bytes each); default 16384.
- *     At the cap it forgets the id that expires soonest and drops later messages expiring no later than that one
- *     ({@link SignalDrop#REPLAY_WINDOW_FULL}), so memory stays bounded whatever the rate and no replay gets in
+ *     {@link SignalDrop#FROM_THE_FUTURE}; bounds how long the replay cache must remember a message, and how far a
+ *     flooder can push its own horizon. Default 35 seconds: the original sends ttls 5 to 30 seconds ahead
+ * @param replayCacheCapacity how many message ids the replay cache keeps (about 200 bytes each, and up to twice
+ *     as many senders' horizons, about 100 bytes each); default 16384. At the cap it forgets the id expiring soonest
+ *     of the sender holding the most ids (of equals, the one first seen last), and drops that sender's later
+ *     messages expiring no later than the forgotten one ({@link SignalDrop#REPLAY_WINDOW_FULL}): memory stays
+ *     bounded whatever the rate, no replay gets in, and a flood from one key costs only that key's messages
  */
 public record SignalPolicy(boolean allowUnsignedPeers, Duration clockSkew, Duration maxLifetime,
         int replayCacheCapacity) {
@@ -36,9 +38,9 @@ public record SignalPolicy(boolean allowUnsignedPeers, Duration clockSkew, Durat
         }
     }
 
-    /** Signatures required, 10 s skew, 120 s longest lifetime, 16384 remembered ids. */
+    /** Signatures required, 10 s skew, 35 s longest lifetime, 16384 remembered ids. */
     public static SignalPolicy defaults() {
-        return new SignalPolicy(false, Duration.ofSeconds(10), Duration.ofSeconds(120), 16384);
+        return new SignalPolicy(false, Duration.ofSeconds(10), Duration.ofSeconds(35), 16384);
     }
 
     /** This policy with the legacy switch set. */

@@ -6,7 +6,10 @@ import io.p2pd.node.id.NodePublicKey;
 import io.p2pd.node.mqtt.MqttBroker;
 import io.p2pd.node.mqtt.MqttClient;
 import io.p2pd.node.mqtt.MqttClientConf;
+import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +20,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -31,18 +35,23 @@ import java.util.concurrent.atomic.AtomicReference;
  * peer address lists the indexes of the brokers its node listens on ({@link io.p2pd.node.addr.PeerAddress#signal()}).
  * {@link #send} seals a message once ({@link SignalSealer}: signed, and encrypted when the peer's key is known) and
  * publishes the same bytes through up to {@link Builder#fanout} (default 2) of the peer's brokers, those we are
- * connected to first, connecting to the others when needed (as the original loads a signal pipe for a broker it
- * has not). Messages arriving on our topic, from any broker, go through one {@link SignalInbox}, so a message that
+ * connected to first, then those we have no connection to (connecting when needed, as the original loads a signal
+ * pipe for a broker it has not), those still connecting, and last those reconnecting after a loss. A copy not
+ * acknowledged within {@link Builder#sendTimeout} (or by the message's ttl) counts as failed and the next broker
+ * takes its place. Messages arriving on our topic, from any broker, go through one {@link SignalInbox}, so a message that
  * came through two brokers is accepted once (the second copy is a {@link SignalDrop#DUPLICATE}).
  *
  * <p>Checking (ECIES, ECDSA) runs on one thread of its own, off the MQTT event loops, behind a bounded queue
- * ({@value #QUEUE} messages); beyond it messages are dropped and counted ({@link SignallingStats#overloaded()}).
+ * ({@value #QUEUE} messages, 4 MiB of payloads, each at most 16 KiB); beyond it messages are dropped and counted
+ * ({@link SignallingStats#overloaded()}).
  * The listener runs on that thread. Thread-safe. Reconnecting to a broker is the MQTT client's
  * ({@link MqttClient}): the subscription is made again after each reconnect.
  */
 public final class Signalling implements AutoCloseable {
 
     static final int QUEUE = 1024;
+    /** Payload bytes held for the checking thread, waiting or being checked: 256 of the largest, 1,024 of 4 KiB. */
+    static final int QUEUE_BYTES = 4 << 20;
     static final int KNOWN_KEYS = 4096;
 
     private final NodeKey key;
@@ -57,18 +66,21 @@ public final class Signalling implements AutoCloseable {
     /** Why each broker that did not take the subscription at start failed, by index. */
     private final Map<Integer, Throwable> startFailures = new ConcurrentHashMap<>();
     private final List<Integer> listening = new ArrayList<>();
-    private final Map<NodeId, NodePublicKey> knownKeys = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<NodeId, NodePublicKey> eldest) {
-            return size() > KNOWN_KEYS;
-        }
-    };
+    /** Keys the application gave, or learned from answers to our own messages: no third party can evict them. */
+    private final Map<NodeId, NodePublicKey> trustedKeys;
+    /** Keys learned from any signed message: a flood of throwaway keys can push these out; looked up last. */
+    private final Map<NodeId, NodePublicKey> learnedKeys;
+    /** The pipe ids and destinations of the messages we sent, to know an answer from a peer we talk to. */
+    private final Map<String, Boolean> sentPipes;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong overloaded = new AtomicLong();
+    private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong publishFailed = new AtomicLong();
+    private final Duration sendTimeout;
+    private final InstantSource clock;
 
     /** Made by {@link Builder#start()}; tests make one unstarted to feed {@link #onMessage} directly. */
     Signalling(Builder b) {
@@ -76,14 +88,19 @@ public final class Signalling implements AutoCloseable {
         this.brokers = List.copyOf(b.brokers);
         this.clientConf = b.clientConf;
         this.fanout = b.fanout;
+        this.sendTimeout = b.sendTimeout;
+        this.clock = b.clock;
         this.inbox = new SignalInbox(b.key, b.policy, b.clock);
         this.sealer = new SignalSealer(b.key);
         this.listener = b.listener;
+        this.trustedKeys = mostRecent(b.keyTableSize);
+        this.learnedKeys = mostRecent(b.keyTableSize);
+        this.sentPipes = mostRecent(b.keyTableSize);
         this.checker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
             Thread t = new Thread(r, "p2pd-signalling-" + b.key.nodeId());
             t.setDaemon(true);
             return t;
-        }, (r, pool) -> overloaded.incrementAndGet());
+        }, new ThreadPoolExecutor.AbortPolicy()); // a full queue throws: onMessage counts it and frees its bytes
     }
 
     /** A builder for the node with {@code key}. */
@@ -110,13 +127,15 @@ public final class Signalling implements AutoCloseable {
      * Sends {@code message}, signed and encrypted to {@code recipientKey}, to the node of its destination address.
      *
      * @return completes with the index of the first broker that acknowledged it (the other copies go on in the
-     *     background); fails with {@link SignallingException} when none of the chosen brokers took it
+     *     background); fails with {@link SignallingException} when no broker of the destination's took it: each copy
+     *     has until {@link Builder#sendTimeout} (and never past the message's ttl) to be acknowledged, else it counts
+     *     as failed and the next broker is tried, so the future is done by then for every broker tried
      * @throws IllegalArgumentException if the message's source is not this node, the key is not the destination's,
      *     or the destination lists no broker in our list
      */
     public CompletableFuture<Integer> send(SignalMessage message, NodePublicKey recipientKey) {
         byte[] sealed = sealer.seal(message, recipientKey);
-        learn(recipientKey);
+        remember(trustedKeys, recipientKey);
         return publish(message, sealed);
     }
 
@@ -124,24 +143,47 @@ public final class Signalling implements AutoCloseable {
      * Sends {@code message} to the node of its destination address, encrypted to that node's key when it is known
      * (given to {@link #send(SignalMessage, NodePublicKey)} before, or learned from a signed message it sent us:
      * the first message to a peer whose key is known is never plaintext), else signed in plaintext (a first
-     * message to a peer we only know by address). Otherwise as {@link #send(SignalMessage, NodePublicKey)}.
+     * message to a peer we only know by address). Keys given, and keys learned from a peer's answer to one of our
+     * messages (same pipe id), are kept apart from keys learned from other messages, so a flood of signed messages
+     * from throwaway keys cannot push them out ({@value #KNOWN_KEYS} of each, the most recently used). Otherwise as
+     * {@link #send(SignalMessage, NodePublicKey)}.
      */
     public CompletableFuture<Integer> send(SignalMessage message) {
         NodePublicKey known = knownKey(message.destination().nodeId());
         return known != null ? send(message, known) : publish(message, sealer.sealPlaintext(message));
     }
 
-    /** The key of node {@code id} when known (bounded memory: the {@value #KNOWN_KEYS} most recent peers). */
+    /** The key of node {@code id} when known: given or confirmed first, else learned. */
     NodePublicKey knownKey(NodeId id) {
-        synchronized (knownKeys) {
-            return knownKeys.get(id);
+        synchronized (trustedKeys) {
+            NodePublicKey k = trustedKeys.get(id);
+            if (k != null) {
+                return k;
+            }
+        }
+        synchronized (learnedKeys) {
+            return learnedKeys.get(id);
         }
     }
 
-    private void learn(NodePublicKey key) {
-        synchronized (knownKeys) {
-            knownKeys.put(key.nodeId(), key);
+    private static void remember(Map<NodeId, NodePublicKey> table, NodePublicKey key) {
+        synchronized (table) {
+            table.put(key.nodeId(), key);
         }
+    }
+
+    private static String pipeOf(String pipeId, NodeId peer) {
+        return peer.value() + ' ' + pipeId;
+    }
+
+    /** A map keeping the {@code max} most recently used entries; callers lock it. */
+    private static <K, V> Map<K, V> mostRecent(int max) {
+        return new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+                return size() > max;
+            }
+        };
     }
 
     /** Counts so far. */
@@ -188,57 +230,104 @@ public final class Signalling implements AutoCloseable {
             throw new IllegalArgumentException("the destination lists brokers " + message.destination().signal()
                     + ", none in our list of " + brokers.size());
         }
-        // Brokers we are connected to first, keeping the peer's order otherwise.
-        List<Integer> ordered = new ArrayList<>();
-        for (int index : candidates) {
-            if (isConnected(index)) {
-                ordered.add(index);
-            }
-        }
-        for (int index : candidates) {
-            if (!ordered.contains(index)) {
-                ordered.add(index);
-            }
-        }
+        // Brokers we are connected to first; then those we hold no client of (a fresh connect tells soon), those
+        // connecting, and last those reconnecting after a loss; the peer's order otherwise.
+        List<Integer> ordered = new ArrayList<>(candidates);
+        ordered.sort(Comparator.comparingInt(this::sendRank));
         sent.incrementAndGet();
-        String topic = message.destination().nodeId().value();
-        CompletableFuture<Integer> first = new CompletableFuture<>();
-        AtomicInteger next = new AtomicInteger(Math.min(fanout, ordered.size()));
-        AtomicInteger pending = new AtomicInteger(Math.min(fanout, ordered.size()));
-        AtomicReference<Throwable> lastError = new AtomicReference<>();
-        for (int i = 0; i < Math.min(fanout, ordered.size()); i++) {
-            publishVia(ordered, i, topic, sealed, first, next, pending, lastError);
+        synchronized (sentPipes) {
+            sentPipes.put(pipeOf(message.pipeId(), message.destination().nodeId()), Boolean.TRUE);
         }
-        return first;
+        // Every copy must be taken by the message's ttl, and each within the send timeout.
+        long deadline = Math.min(System.nanoTime() + sendTimeout.toNanos(),
+                System.nanoTime() + Math.max(0, message.ttl() - clock.instant().getEpochSecond()) * 1_000_000_000L);
+        Send send = new Send(ordered, message.destination().nodeId().value(), sealed, deadline);
+        // Started before any copy can fail and take the next index, which may happen at once.
+        for (int i = 0, copies = send.pending.get(); i < copies; i++) {
+            publishVia(send, i);
+        }
+        return send.first;
     }
 
-    /** One copy through broker {@code ordered[at]}; on failure the next unused broker takes its place. */
-    private void publishVia(List<Integer> ordered, int at, String topic, byte[] sealed,
-            CompletableFuture<Integer> first, AtomicInteger next, AtomicInteger pending,
-            AtomicReference<Throwable> lastError) {
-        int index = ordered.get(at);
-        client(index).thenCompose(c -> c.publish(topic, sealed)).whenComplete((v, e) -> {
+    /** One message on its way: the brokers to try in order, and how far the copies got. */
+    private final class Send {
+        final List<Integer> ordered;
+        final String topic;
+        final byte[] sealed;
+        final long deadlineNanos;
+        final CompletableFuture<Integer> first = new CompletableFuture<>();
+        /** How many brokers of {@code ordered} were given a copy. */
+        final AtomicInteger started;
+        final AtomicInteger pending;
+        final AtomicReference<Throwable> lastError = new AtomicReference<>();
+
+        Send(List<Integer> ordered, String topic, byte[] sealed, long deadlineNanos) {
+            this.ordered = ordered;
+            this.topic = topic;
+            this.sealed = sealed;
+            this.deadlineNanos = deadlineNanos;
+            int copies = Math.min(fanout, ordered.size());
+            this.started = new AtomicInteger(copies);
+            this.pending = new AtomicInteger(copies);
+        }
+    }
+
+    /**
+     * One copy through broker {@code ordered[at]}, failed when not acknowledged by the send's deadline (its publish
+     * cancelled); on failure the next unused broker takes its place.
+     */
+    private void publishVia(Send send, int at) {
+        int index = send.ordered.get(at);
+        long left = send.deadlineNanos - System.nanoTime();
+        AtomicReference<CompletableFuture<Void>> publishing = new AtomicReference<>();
+        CompletableFuture<Void> copy = left <= 0
+                ? CompletableFuture.failedFuture(new TimeoutException())
+                : client(index).thenCompose(c -> {
+                    CompletableFuture<Void> p = c.publish(send.topic, send.sealed);
+                    publishing.set(p);
+                    return p;
+                }).toCompletableFuture().orTimeout(left, TimeUnit.NANOSECONDS);
+        copy.whenComplete((v, e) -> {
             if (e == null) {
                 published.incrementAndGet();
-                first.complete(index);
-                pending.decrementAndGet();
+                send.first.complete(index);
+                send.pending.decrementAndGet();
                 return;
             }
+            CompletableFuture<Void> p = publishing.get();
+            if (p != null) {
+                // The client may still hold it queued; it must not count as taken, nor be waited for.
+                p.cancel(false);
+            }
             publishFailed.incrementAndGet();
-            lastError.set(e);
-            int replacement = next.getAndIncrement();
-            if (replacement < ordered.size() && !closed.get()) {
-                publishVia(ordered, replacement, topic, sealed, first, next, pending, lastError);
-            } else if (pending.decrementAndGet() == 0) {
-                first.completeExceptionally(new SignallingException(
-                        "no broker of " + ordered + " took the message", lastError.get()));
+            send.lastError.set(e instanceof TimeoutException
+                    || e.getCause() instanceof TimeoutException
+                    ? new SignallingException("broker " + index + " did not take the message in time", null) : e);
+            int replacement = send.started.getAndIncrement();
+            if (replacement < send.ordered.size() && !closed.get()) {
+                publishVia(send, replacement);
+            } else if (send.pending.decrementAndGet() == 0) {
+                send.first.completeExceptionally(new SignallingException(
+                        "no broker of " + send.ordered + " took the message", send.lastError.get()));
             }
         });
     }
 
-    private boolean isConnected(int index) {
+    /** The client of broker {@code index} when one was made (for tests to watch its state). */
+    CompletableFuture<MqttClient> clientOf(int index) {
+        return clients.get(index);
+    }
+
+    /** Where broker {@code index} goes in a send's order: lower is tried first. */
+    private int sendRank(int index) {
         CompletableFuture<MqttClient> c = clients.get(index);
-        return c != null && c.isDone() && !c.isCompletedExceptionally() && c.join().isConnected();
+        if (c == null || c.isCompletedExceptionally()) {
+            return 1;
+        }
+        if (!c.isDone()) {
+            return 2;
+        }
+        return c.join().isConnected() ? 0 : 3;
     }
 
     /** The client of broker {@code index}, connected once and kept; a failed connect is tried again next time. */
@@ -255,22 +344,51 @@ public final class Signalling implements AutoCloseable {
         return c;
     }
 
-    /** One payload from a broker, handed to the checking thread (dropped and counted when its queue is full). */
+    /**
+     * One payload from a broker, handed to the checking thread; dropped and counted when its queue is full (in
+     * messages or in bytes). One over the largest a message can be is dropped at once, holding nothing.
+     */
     void onMessage(byte[] payload) {
         received.incrementAndGet();
+        if (payload.length > SignalCodec.MAX_WIRE_CHARS) {
+            int length = payload.length;
+            execute(() -> deliver(inbox.oversized(length)), 0);
+            return;
+        }
+        if (queuedBytes.addAndGet(payload.length) > QUEUE_BYTES) {
+            queuedBytes.addAndGet(-payload.length);
+            overloaded.incrementAndGet();
+            return;
+        }
+        execute(() -> {
+            try {
+                deliver(inbox.receive(payload));
+            } finally {
+                queuedBytes.addAndGet(-payload.length);
+            }
+        }, payload.length);
+    }
+
+    private void execute(Runnable task, int bytes) {
         try {
-            checker.execute(() -> deliver(inbox.receive(payload)));
+            checker.execute(task);
         } catch (RejectedExecutionException e) {
-            overloaded.incrementAndGet(); // closed
+            queuedBytes.addAndGet(-bytes); // the queue is full, or closed
+            overloaded.incrementAndGet();
         }
     }
 
     private void deliver(SignalResult r) {
         try {
             if (r instanceof SignalResult.Accepted a) {
-                if (a.receipt().signed()) {
+                SignalMessage m = a.receipt().message();
+                if (a.receipt().signed() && m.senderKey().isPresent()) {
                     // The inbox checked that this key hashes to the sender's node id.
-                    a.receipt().message().senderKey().ifPresent(this::learn);
+                    boolean answer;
+                    synchronized (sentPipes) {
+                        answer = sentPipes.containsKey(pipeOf(m.pipeId(), m.source().nodeId()));
+                    }
+                    remember(answer ? trustedKeys : learnedKeys, m.senderKey().get());
                 }
                 listener.accepted(a.receipt());
             } else if (r instanceof SignalResult.Dropped d) {
@@ -319,9 +437,11 @@ public final class Signalling implements AutoCloseable {
         private List<Integer> listenOn;
         private MqttClientConf clientConf = MqttClientConf.builder().build();
         private SignalPolicy policy = SignalPolicy.defaults();
-        private java.time.InstantSource clock = java.time.InstantSource.system();
+        private InstantSource clock = InstantSource.system();
+        private Duration sendTimeout = Duration.ofSeconds(10);
         private int fanout = 2;
         private SignalListener listener = receipt -> { };
+        int keyTableSize = KNOWN_KEYS;
 
         private Builder(NodeKey key) {
             this.key = Objects.requireNonNull(key, "key");
@@ -352,7 +472,7 @@ public final class Signalling implements AutoCloseable {
         }
 
         /** The clock ttls are checked against; default the system's. */
-        public Builder clock(java.time.InstantSource clock) {
+        public Builder clock(InstantSource clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
@@ -363,6 +483,20 @@ public final class Signalling implements AutoCloseable {
                 throw new IllegalArgumentException("fanout must be 1 to 6, got " + fanout);
             }
             this.fanout = fanout;
+            return this;
+        }
+
+        /**
+         * How long one copy of a message may wait for its broker (to connect, or to reconnect, and acknowledge)
+         * before it counts as failed and the next of the peer's brokers is tried; never past the message's ttl
+         * either. 1 millisecond to 1 hour; default 10 seconds.
+         */
+        public Builder sendTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout");
+            if (timeout.compareTo(Duration.ofMillis(1)) < 0 || timeout.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("sendTimeout must be 1 ms to 1 hour, got " + timeout);
+            }
+            this.sendTimeout = timeout;
             return this;
         }
 

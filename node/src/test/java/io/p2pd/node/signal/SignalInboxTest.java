@@ -12,7 +12,9 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.p2pd.node.addr.PeerAddress;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -65,7 +67,7 @@ class SignalInboxTest {
 
     @Test
     void malformedPayloadsAreDroppedAsMalformed() {
-        byte[] ok = SignalCodec.signedPlain(getAddr("p").withSenderKey(KEY_A.publicKey()), KEY_A);
+        byte[] ok = SignalCodec.signedPlain(getAddr("p").withSenderKey(KEY_A.publicKey()), KEY_A, false);
         List<byte[]> bad = List.of(
                 "zz".getBytes(US_ASCII),
                 "0".getBytes(US_ASCII),
@@ -85,8 +87,41 @@ class SignalInboxTest {
     }
 
     @Test
+    void theLargestRealMessageFitsTheCapWithRoomAndALargerOneIsMalformed() {
+        // Both addresses with every interface (4 per family, IPv6 written in full, the widest numbers), and a TCP
+        // punch payload with the original's most port mappings (MAX_PREDICT_NO, 100).
+        List<String> v4 = new ArrayList<>();
+        List<String> v6 = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            v4.add("[" + (65532 + i) + "," + i + ",203.0.113.255,192.168.100.200,65535,5,3,-65535]");
+            v6.add("[" + (65532 + i) + "," + i + ",2001:0db8:ffff:ffff:ffff:ffff:ffff:ffff,"
+                    + "fe80:0000:0000:0000:ffff:ffff:ffff:ffff,65535,5,3,-65535]");
+        }
+        PeerAddress fullA = Fixtures.address("0,1,2,3,4,5", String.join("|", v4), String.join("|", v6), KEY_A);
+        PeerAddress fullB = Fixtures.address("0,1,2,3,4,5", String.join("|", v4), String.join("|", v6), KEY_B);
+        List<Object> mappings = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            mappings.add(List.of(65535L, 65535L, 65535L));
+        }
+        SignalMessage punch = SignalMessage.of(SignalType.TCP_PUNCH, NOW + 30, "p".repeat(32), fullA, fullB)
+                .withPayload(Map.of("punch_mode", 2L, "ntp", new java.math.BigDecimal("1733390000.123456789"),
+                        "mappings", mappings));
+        byte[] sealed = sealerA.seal(punch, KEY_B.publicKey());
+        assertThat(sealed.length).as("the largest real message, sealed").isLessThan(SignalCodec.MAX_WIRE_CHARS * 3 / 4);
+        accepted(inboxB.receive(sealed));
+
+        // One over the cap is dropped unread, and the sealer refuses to make one.
+        byte[] over = Arrays.copyOf(sealed, SignalCodec.MAX_WIRE_CHARS + 2);
+        Arrays.fill(over, sealed.length, over.length, (byte) '0');
+        assertThat(dropReason(inboxB.receive(over))).isEqualTo(SignalDrop.MALFORMED);
+        SignalMessage huge = punch.withPayload(Map.of("pad", "x".repeat(SignalCodec.MAX_WIRE_CHARS / 2)));
+        assertThatThrownBy(() -> sealerA.seal(huge, KEY_B.publicKey())).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("too large");
+    }
+
+    @Test
     void anUnknownTypeIsDroppedAsSuch() {
-        byte[] ok = SignalCodec.signedPlain(getAddr("p").withSenderKey(KEY_A.publicKey()), KEY_A);
+        byte[] ok = SignalCodec.signedPlain(getAddr("p").withSenderKey(KEY_A.publicKey()), KEY_A, false);
         ok[0] = 9;
         assertThat(dropReason(inboxB.receive(wire(false, ok)))).isEqualTo(SignalDrop.UNKNOWN_TYPE);
     }
@@ -121,10 +156,10 @@ class SignalInboxTest {
     @Test
     void aSignatureByAKeyThatDoesNotNameTheSenderIsWrongSenderKey() {
         // C signs a message claiming to come from A, with its own key in cipher.vk.
-        byte[] forged = SignalCodec.signedPlain(getAddr("p").withSenderKey(KEY_C.publicKey()), KEY_C);
+        byte[] forged = SignalCodec.signedPlain(getAddr("p").withSenderKey(KEY_C.publicKey()), KEY_C, false);
         assertThat(dropReason(inboxB.receive(wire(false, forged)))).isEqualTo(SignalDrop.WRONG_SENDER_KEY);
         // And with A's key in cipher.vk but C's signature: a bad signature.
-        byte[] forged2 = SignalCodec.signedPlain(getAddr("p").withSenderKey(KEY_A.publicKey()), KEY_C);
+        byte[] forged2 = SignalCodec.signedPlain(getAddr("p").withSenderKey(KEY_A.publicKey()), KEY_C, false);
         assertThat(dropReason(inboxB.receive(wire(false, forged2)))).isEqualTo(SignalDrop.BAD_SIGNATURE);
         assertThat(inboxB.stats().dropped(SignalDrop.WRONG_SENDER_KEY)).isEqualTo(1);
         assertThat(inboxB.stats().dropped(SignalDrop.BAD_SIGNATURE)).isEqualTo(1);
@@ -132,7 +167,7 @@ class SignalInboxTest {
 
     @Test
     void aSignedMessageAlteredOnTheWayHasABadSignature() {
-        byte[] ok = SignalCodec.signedPlain(getAddr("pipeX").withSenderKey(KEY_A.publicKey()), KEY_A);
+        byte[] ok = SignalCodec.signedPlain(getAddr("pipeX").withSenderKey(KEY_A.publicKey()), KEY_A, false);
         byte[] altered = new String(ok, US_ASCII).replace("pipeX", "pipeY").getBytes(US_ASCII);
         assertThat(dropReason(inboxB.receive(wire(false, altered)))).isEqualTo(SignalDrop.BAD_SIGNATURE);
         assertThat(accepted(inboxB.receive(wire(false, ok))).message().pipeId()).isEqualTo("pipeX");
@@ -149,12 +184,23 @@ class SignalInboxTest {
 
     @Test
     void messagesExpiringTooFarAheadAreFromTheFuture() {
-        // Longest lifetime 120 s plus 10 s skew.
-        SignalMessage far = SignalMessage.of(SignalType.CONNECT, NOW + 131, "far", ADDR_A, ADDR_B);
+        // Longest lifetime 35 s (the original sends ttls at most 30 s ahead) plus 10 s skew.
+        SignalMessage far = SignalMessage.of(SignalType.CONNECT, NOW + 46, "far", ADDR_A, ADDR_B);
         assertThat(dropReason(inboxB.receive(sealerA.seal(far, KEY_B.publicKey()))))
                 .isEqualTo(SignalDrop.FROM_THE_FUTURE);
-        SignalMessage near = SignalMessage.of(SignalType.CONNECT, NOW + 130, "near", ADDR_A, ADDR_B);
+        SignalMessage near = SignalMessage.of(SignalType.CONNECT, NOW + 45, "near", ADDR_A, ADDR_B);
         accepted(inboxB.receive(sealerA.seal(near, KEY_B.publicKey())));
+    }
+
+    @Test
+    void aPlaintextMessageEncryptedByAThirdPartyCannotPassForOneThatCameEncrypted() {
+        // C read A's signed plaintext on the way, and encrypts it to B to have it taken for a confidential one.
+        byte[] plaintext = sealerA.sealPlaintext(getAddr("clear"));
+        byte[] body = SignalCodec.outer(plaintext).body();
+        byte[] rewrapped = wire(true, KEY_B.publicKey().encrypt(body));
+        assertThat(dropReason(inboxB.receive(rewrapped))).isEqualTo(SignalDrop.BAD_SIGNATURE);
+        // As it was, it is accepted, and says it came in plaintext.
+        assertThat(accepted(inboxB.receive(plaintext)).encrypted()).isFalse();
     }
 
     @Test
@@ -198,15 +244,72 @@ class SignalInboxTest {
                 SignalMessage.of(SignalType.CONNECT, NOW + 20, "fresh", ADDR_A, ADDR_B), KEY_B.publicKey())));
 
         for (int i = 0; i < 10_000; i++) {
-            assertThat(cache.check("id" + i, NOW + 100 + i, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.NEW);
+            assertThat(cache.check("a", "id" + i, NOW + 100 + i, new byte[] {1}, NOW))
+                    .isEqualTo(ReplayCache.Verdict.NEW);
             assertThat(cache.size()).isLessThanOrEqualTo(4);
         }
-        assertThat(cache.check("id0", NOW + 100, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.WINDOW_FULL);
-        assertThat(cache.check("id9999", NOW + 10_099, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.DUPLICATE);
-        assertThat(cache.check("id9999", NOW + 10_099, new byte[] {2}, NOW)).isEqualTo(ReplayCache.Verdict.REPLAYED);
+        assertThat(cache.check("a", "id0", NOW + 100, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.WINDOW_FULL);
+        assertThat(cache.check("a", "id9999", NOW + 10_099, new byte[] {1}, NOW))
+                .isEqualTo(ReplayCache.Verdict.DUPLICATE);
+        assertThat(cache.check("a", "id9999", NOW + 10_099, new byte[] {2}, NOW))
+                .isEqualTo(ReplayCache.Verdict.REPLAYED);
         // Expired entries leave as time passes.
-        cache.check("later", NOW + 20_000, new byte[] {1}, NOW + 19_999);
+        cache.check("a", "later", NOW + 20_000, new byte[] {1}, NOW + 19_999);
         assertThat(cache.size()).isEqualTo(1);
+    }
+
+    @Test
+    void aThirdPartyFloodingPastTheCacheBoundCostsOnlyItselfAndGenuineMessagesStillGetIn() {
+        int capacity = 64;
+        SignalInbox small = new SignalInbox(KEY_B, SignalPolicy.defaults().withReplayCacheCapacity(capacity), clock);
+        byte[] before = sealerA.seal(getAddr("before"), KEY_B.publicKey());
+        accepted(small.receive(before));
+        // C, with its own key, sends validly signed messages expiring as late as the policy lets it.
+        SignalSealer sealerC = new SignalSealer(KEY_C);
+        List<byte[]> flood = new ArrayList<>();
+        for (int i = 0; i < 4 * capacity; i++) {
+            byte[] m = sealerC.sealPlaintext(SignalMessage.of(SignalType.CONNECT, NOW + 30, "f" + i, ADDR_C, ADDR_B));
+            flood.add(m);
+            SignalResult r = small.receive(m);
+            if (i >= capacity) {
+                // Past the bound the cache forgets C's own ids, so C's horizon rises over its own messages.
+                assertThat(dropReason(r)).isEqualTo(SignalDrop.REPLAY_WINDOW_FULL);
+            } else {
+                accepted(r);
+            }
+        }
+        // A's messages, expiring sooner than every one of C's, still get in; A's earlier one is still known.
+        accepted(small.receive(sealerA.seal(getAddr("during"), KEY_B.publicKey())));
+        assertThat(dropReason(small.receive(before))).isEqualTo(SignalDrop.DUPLICATE);
+        // C's replays are refused: the recent ones known, the forgotten ones behind C's own horizon.
+        for (byte[] m : flood) {
+            assertThat(dropReason(small.receive(m))).isIn(SignalDrop.DUPLICATE, SignalDrop.REPLAY_WINDOW_FULL);
+        }
+        assertThat(dropReason(small.receive(flood.get(0)))).isEqualTo(SignalDrop.REPLAY_WINDOW_FULL);
+        assertThat(small.stats().accepted()).isEqualTo(capacity + 2);
+    }
+
+    @Test
+    void aFloodFromFreshKeysStaysBoundedAndForgetsTheFreshKeysFirst() {
+        ReplayCache cache = new ReplayCache(4);
+        assertThat(cache.check("genuine", "g1", NOW + 5, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.NEW);
+        for (int i = 0; i < 10_000; i++) {
+            assertThat(cache.check("fresh" + i, "id" + i, NOW + 100 + i, new byte[] {1}, NOW))
+                    .isEqualTo(ReplayCache.Verdict.NEW);
+            assertThat(cache.size()).isLessThanOrEqualTo(4);
+            assertThat(cache.senders()).isLessThanOrEqualTo(8);
+        }
+        assertThat(cache.check("genuine", "g1", NOW + 5, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.DUPLICATE);
+        assertThat(cache.check("genuine", "g2", NOW + 4, new byte[] {1}, NOW)).isEqualTo(ReplayCache.Verdict.NEW);
+        // Forgotten fresh keys' replays are refused (their horizon, or the floor once they are gone), and everything
+        // leaves once expired.
+        assertThat(cache.check("fresh9999", "id9999", NOW + 10_099, new byte[] {2}, NOW))
+                .isEqualTo(ReplayCache.Verdict.WINDOW_FULL);
+        assertThat(cache.check("fresh5", "id5", NOW + 105, new byte[] {1}, NOW))
+                .isEqualTo(ReplayCache.Verdict.WINDOW_FULL);
+        cache.check("later", "x", NOW + 20_000, new byte[] {1}, NOW + 19_999);
+        assertThat(cache.size()).isEqualTo(1);
+        assertThat(cache.senders()).isEqualTo(1);
     }
 
     @Test

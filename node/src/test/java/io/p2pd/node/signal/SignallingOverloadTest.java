@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.p2pd.node.mqtt.MqttBroker;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -50,6 +51,52 @@ class SignallingOverloadTest {
             assertThat(handled.await(30, TimeUnit.SECONDS)).isTrue();
             assertThat(s.stats().inbox().dropped(SignalDrop.MALFORMED)).isEqualTo(1 + Signalling.QUEUE);
             assertThat(s.stats().overloaded()).isEqualTo(75);
+        } finally {
+            release.countDown();
+            s.close();
+        }
+    }
+
+    @Test
+    void theQueueIsBoundedInBytesAndAPayloadOverTheCapHoldsNothing() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        byte[] largest = "zz".repeat(SignalCodec.MAX_WIRE_CHARS / 2).getBytes(US_ASCII);
+        int fit = Signalling.QUEUE_BYTES / largest.length;
+        Semaphore handled = new Semaphore(0);
+        SignalListener stuck = new SignalListener() {
+            @Override
+            public void accepted(SignalReceipt receipt) {
+            }
+
+            @Override
+            public void dropped(SignalDrop reason, String detail) {
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                handled.release();
+            }
+        };
+        Signalling s = new Signalling(Signalling.builder(Fixtures.KEY_B)
+                .brokers(List.of(MqttBroker.of("127.0.0.1", 1883))).listener(stuck));
+        try {
+            // Payloads of the largest size read: the one being checked and those waiting hold at most QUEUE_BYTES.
+            for (int i = 0; i < fit + 40; i++) {
+                s.onMessage(largest);
+            }
+            assertThat(fit).isLessThan(Signalling.QUEUE);
+            assertThat(s.stats().overloaded()).isEqualTo(40);
+            // One over the cap is counted malformed without being held (it needs no room in the queue's bytes).
+            s.onMessage(new byte[SignalCodec.MAX_WIRE_CHARS + 1]);
+            assertThat(s.stats().overloaded()).isEqualTo(40);
+            release.countDown();
+            assertThat(handled.tryAcquire(fit + 1, 30, TimeUnit.SECONDS)).isTrue();
+            // Checked in turn, each giving its bytes back: the queue takes payloads again.
+            s.onMessage("zz".getBytes(US_ASCII));
+            assertThat(handled.tryAcquire(1, 30, TimeUnit.SECONDS)).isTrue();
+            assertThat(s.stats().inbox().dropped(SignalDrop.MALFORMED)).isEqualTo(fit + 2);
+            assertThat(s.stats().overloaded()).isEqualTo(40);
         } finally {
             release.countDown();
             s.close();
