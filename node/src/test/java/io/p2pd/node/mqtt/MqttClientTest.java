@@ -84,8 +84,8 @@ class MqttClientTest {
 
         @Override
         public void reconnecting(int attempt, Duration delay) {
+            delays.add(delay); // before the event: a test that saw the event reads the delay at once
             queue.add("reconnecting " + attempt);
-            delays.add(delay);
         }
 
         @Override
