@@ -47,14 +47,8 @@ class TurnCommandTest {
     @BeforeAll
     static void startCoturn() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/turnserver")), "coturn is not installed");
-        int port;
-        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(LO, 0))) {
-            port = s.getLocalPort();
-        }
-        int tlsPort;
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, LO)) {
-            tlsPort = s.getLocalPort();
-        }
+        int port = freeUdpAndTcpPort();
+        int tlsPort = freeUdpAndTcpPort();
         // A self-signed certificate for 127.0.0.1, made now (no key is checked in); the command trusts it by --trust.
         certificate = dir.resolve("cert.pem");
         Path key = dir.resolve("key.pem");
@@ -95,6 +89,24 @@ class TurnCommandTest {
                 coturn.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /**
+     * coturn listens on both UDP and TCP at its ports and retries a taken TCP port instead of serving, so both must be
+     * free; taken from 10000-19999, below the ephemeral range other tests' sockets get their ports from.
+     */
+    @SuppressWarnings("try") // the sockets only hold the port while we check it
+    static int freeUdpAndTcpPort() throws Exception {
+        for (int tries = 0; tries < 200; tries++) {
+            int port = 10_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(10_000);
+            try (DatagramSocket d = new DatagramSocket(new InetSocketAddress(LO, port));
+                    java.net.ServerSocket s = new java.net.ServerSocket(port, 1, LO)) {
+                return port;
+            } catch (java.io.IOException taken) {
+                // another one
+            }
+        }
+        throw new AssertionError("no port free for both UDP and TCP in 10000-19999");
     }
 
     static DatagramSocket peer() throws Exception {

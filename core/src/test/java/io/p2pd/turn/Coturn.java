@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -131,10 +132,23 @@ final class Coturn implements AutoCloseable {
         throw new AssertionError("turnserver did not answer on port " + port + ": " + log());
     }
 
+    /**
+     * A port free for both UDP and TCP (coturn listens on both, and retries a taken TCP port instead of serving), in
+     * 10000-19999: below the kernel's ephemeral range, where other tests' clients and servers get their ports, and
+     * below the relay ranges above. Once a CI run lost a test to a TCP client holding the UDP port's number.
+     */
+    @SuppressWarnings("try") // the sockets only hold the port while we check it
     static int freePort() throws IOException {
-        try (DatagramSocket d = new DatagramSocket(new InetSocketAddress(LO, 0))) {
-            return d.getLocalPort();
+        for (int tries = 0; tries < 200; tries++) {
+            int port = 10_000 + ThreadLocalRandom.current().nextInt(10_000);
+            try (DatagramSocket d = new DatagramSocket(new InetSocketAddress(LO, port));
+                    ServerSocket s = new ServerSocket(port, 1, LO)) {
+                return port;
+            } catch (IOException taken) {
+                // another one
+            }
         }
+        throw new IOException("no port free for both UDP and TCP in 10000-19999 on " + LO);
     }
 
     @Override
