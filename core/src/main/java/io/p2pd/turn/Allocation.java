@@ -11,6 +11,7 @@ import io.p2pd.pipe.Framing;
 import io.p2pd.pipe.Message;
 import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
+import io.p2pd.pipe.PipeClosedException;
 import io.p2pd.pipe.PipeConf;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
@@ -334,6 +335,10 @@ final class Allocation {
     CompletableFuture<Void> permit(InetSocketAddress peer) {
         CompletableFuture<Void> result = new LoopSafeFuture<>();
         loop.execute(() -> {
+            if (released != null) {
+                result.completeExceptionally(closed());
+                return;
+            }
             Permission p = permissions.get(peer.getAddress());
             if (p == null || p.installed.isCompletedExceptionally()) {
                 p = newPermission(peer);
@@ -423,7 +428,9 @@ final class Allocation {
             return;
         }
         Permission p = permissions.get(peer.getAddress());
-        if (p == null) {
+        if (p == null || failedButRetryable(p)) {
+            // A failure other than the server's refusal (a timeout, a lost answer) is asked again by the next
+            // datagram, one request at a time: data queues behind it meanwhile.
             p = newPermission(peer);
         }
         if (p.installed.isCompletedExceptionally()) {
@@ -437,6 +444,16 @@ final class Allocation {
         } else {
             transmit(data, peer);
         }
+    }
+
+    /** Whether {@code p} failed for a reason that may pass on another try: anything but a 403 (forbidden peer). */
+    private static boolean failedButRetryable(Permission p) {
+        return p.installed.isCompletedExceptionally()
+                && !(unwrap(p.installed.exceptionNow()) instanceof TurnForbiddenException);
+    }
+
+    private PipeClosedException closed() {
+        return new PipeClosedException("TURN allocation " + relayed + " via " + HostPort.of(server) + " is closed");
     }
 
     /** Sends to a permitted peer: over its channel once bound, in a Send indication until then. */
@@ -679,6 +696,9 @@ final class Allocation {
             cancel(p.timer);
             dropped.addAndGet(p.queue.size());
             p.queue.clear();
+            // A CreatePermission still in flight is answered into a released allocation, which ignores it: its
+            // waiters learn the end here.
+            p.installed.completeExceptionally(closed());
         });
         bindings.values().forEach(b -> cancel(b.timer));
         CompletableFuture<?> delete = key == null || relayed == null || failure != null

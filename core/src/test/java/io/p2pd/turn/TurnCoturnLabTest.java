@@ -5,6 +5,7 @@ import static io.p2pd.turn.Coturn.PASSWORD;
 import static io.p2pd.turn.Coturn.USER;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.p2pd.pipe.Message;
 import io.p2pd.pipe.Pipe;
@@ -73,6 +74,23 @@ class TurnCoturnLabTest {
         DatagramPacket p = new DatagramPacket(new byte[65_536], 65_536);
         s.receive(p);
         return p;
+    }
+
+    @Test
+    void aPermissionAskedForAsTheAllocationClosesFailsWithTheCloseInsteadOfHangingForever() throws Exception {
+        TurnAllocation a = await(TurnClient.allocate(coturn.address(), config().build()));
+        // The CreatePermission goes out on the allocation's loop just before the close does; its answer then reaches
+        // an allocation already released, which ignores it (it used to leave this future pending for good).
+        CompletableFuture<Void> permit = a.permit(new InetSocketAddress(LO, 9));
+        await(a.closeAsync());
+        Throwable e = org.assertj.core.api.Assertions.catchThrowable(() -> await(permit));
+        if (e != null) {
+            assertThat(e).isInstanceOf(java.util.concurrent.ExecutionException.class)
+                    .hasCauseInstanceOf(io.p2pd.pipe.PipeClosedException.class);
+        }
+        assertThat(permit).isDone();
+        assertThatThrownBy(() -> await(a.permit(new InetSocketAddress(LO, 10))))
+                .hasCauseInstanceOf(io.p2pd.pipe.PipeClosedException.class);
     }
 
     @Test

@@ -47,6 +47,35 @@ class TurnErrorsLabTest {
     }
 
     @Test
+    void aPermissionThatTimedOutIsAskedForAgainByTheNextDatagram() throws Exception {
+        try (Coturn coturn = Coturn.start(dir, true); java.net.DatagramSocket peer = TurnCoturnLabTest.peer()) {
+            try (TurnAllocation a = TurnCoturnLabTest.await(TurnClient.allocate(coturn.address(),
+                    config().timeLimit(Duration.ofSeconds(1)).build()))) {
+                InetSocketAddress to = (InetSocketAddress) peer.getLocalSocketAddress();
+                // The server frozen (SIGSTOP, by the pid of the process we started): the CreatePermission times out.
+                signal(coturn, "STOP");
+                try {
+                    assertThat(failure(a.permit(to))).isInstanceOf(TurnTimeoutException.class);
+                } finally {
+                    signal(coturn, "CONT");
+                }
+                // A timeout is not a refusal: the next datagram asks again and gets through (it was dropped for the
+                // rest of the allocation before).
+                byte[] out = "after a lost CreatePermission".getBytes(UTF_8);
+                TurnCoturnLabTest.await(a.pipe().send(out, to));
+                java.net.DatagramPacket got = TurnCoturnLabTest.receive(peer);
+                assertThat(java.util.Arrays.copyOf(got.getData(), got.getLength())).isEqualTo(out);
+            }
+        }
+    }
+
+    private static void signal(Coturn coturn, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(coturn.process.pid())).start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(kill.exitValue()).isZero();
+    }
+
+    @Test
     void aWrongPasswordIsRefusedAfterTheSignedRetry() throws Exception {
         try (Coturn coturn = Coturn.start(dir)) {
             Throwable e = failure(TurnClient.allocate(coturn.address(),
