@@ -49,12 +49,9 @@ public final class PortPredictor {
         Objects.requireNonNull(nat, "nat");
         Objects.requireNonNull(range, "range");
         checkPort("localPort", localPort);
-        Optional<String> unknown = unmeasured(nat);
-        if (unknown.isPresent()) {
-            return new Impossible(unknown.get());
-        }
-        if (nat.untranslated()) {
-            return new Ports(localPort, List.of(localPort), "no NAT: external port = local port");
+        Optional<PortPrediction> settled = settledBeforeTheDelta(nat, localPort);
+        if (settled.isPresent()) {
+            return settled.get();
         }
         return switch (nat.delta().type()) {
             case EQUAL -> new Ports(localPort, List.of(localPort), "external port = local port");
@@ -62,8 +59,7 @@ public final class PortPredictor {
                     "external port = local port " + signed(nat.delta().value()) + " (the measured offset)");
             case INDEPENDENT, DEPENDENT -> new Impossible(nat.delta().type().label()
                     + " delta: the next port follows the last mapping made, so one must be observed first");
-            case RANDOM -> new Impossible("random delta: a new local port gets a port nobody can predict;"
-                    + " only a mapping kept open can be reused");
+            case RANDOM -> new Impossible(RANDOM_NEW_PORT);
             case NOT_APPLICABLE -> throw new AssertionError("handled by unmeasured");
         };
     }
@@ -90,20 +86,16 @@ public final class PortPredictor {
         if (localPort == last.localPort()) {
             return reusing(nat, last, candidates, range);
         }
-        Optional<String> unknown = unmeasured(nat);
-        if (unknown.isPresent()) {
-            return new Impossible(unknown.get());
-        }
-        if (nat.untranslated()) {
-            return new Ports(localPort, List.of(localPort), "no NAT: external port = local port");
+        Optional<PortPrediction> settled = settledBeforeTheDelta(nat, localPort);
+        if (settled.isPresent()) {
+            return settled.get();
         }
         return switch (nat.delta().type()) {
             case EQUAL -> new Ports(localPort, List.of(localPort), "external port = local port");
             case PRESERVING -> new Ports(localPort, List.of(range.move(localPort, last.offset())),
                     "external port = local port " + signed(last.offset()) + " (the last mapping's offset)");
             case INDEPENDENT, DEPENDENT -> stepped(nat, last, localPort, candidates, range);
-            case RANDOM -> new Impossible("random delta: a new local port gets a port nobody can predict;"
-                    + " only a mapping kept open can be reused");
+            case RANDOM -> new Impossible(RANDOM_NEW_PORT);
             case NOT_APPLICABLE -> throw new AssertionError("handled by unmeasured");
         };
     }
@@ -127,12 +119,9 @@ public final class PortPredictor {
         Objects.requireNonNull(range, "range");
         checkCandidates(candidates);
         int local = kept.localPort();
-        Optional<String> unknown = unmeasured(nat);
-        if (unknown.isPresent()) {
-            return new Impossible(unknown.get());
-        }
-        if (nat.untranslated()) {
-            return new Ports(local, List.of(local), "no NAT: external port = local port");
+        Optional<PortPrediction> settled = settledBeforeTheDelta(nat, local);
+        if (settled.isPresent()) {
+            return settled.get();
         }
         if (!nat.mapsPerDestination()) {
             return new Ports(local, List.of(kept.externalPort()),
@@ -179,6 +168,24 @@ public final class PortPredictor {
             case RANDOM -> "it reuses a mapping kept open";
             case NOT_APPLICABLE -> throw new IllegalStateException("unmeasured: " + nat);
         };
+    }
+
+    private static final String RANDOM_NEW_PORT = "random delta: a new local port gets a port nobody can predict;"
+            + " only a mapping kept open can be reused";
+
+    /**
+     * What every starting point answers before the delta type matters: impossible when the delta is unknown, the
+     * local port itself without a NAT. Empty when the delta decides.
+     */
+    private static Optional<PortPrediction> settledBeforeTheDelta(NatBehaviour nat, int localPort) {
+        Optional<String> unknown = unmeasured(nat);
+        if (unknown.isPresent()) {
+            return Optional.of(new Impossible(unknown.get()));
+        }
+        if (nat.untranslated()) {
+            return Optional.of(new Ports(localPort, List.of(localPort), "no NAT: external port = local port"));
+        }
+        return Optional.empty();
     }
 
     private static Optional<String> unmeasured(NatBehaviour nat) {
