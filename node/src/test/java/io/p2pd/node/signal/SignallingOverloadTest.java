@@ -20,24 +20,8 @@ class SignallingOverloadTest {
     void messagesBeyondTheQueueAreDroppedAndCountedWhileTheCheckerIsBusy() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch handled = new CountDownLatch(1 + Signalling.QUEUE);
-        SignalListener stuck = new SignalListener() {
-            @Override
-            public void accepted(SignalReceipt receipt) {
-            }
-
-            @Override
-            public void dropped(SignalDrop reason, String detail) {
-                try {
-                    release.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                handled.countDown();
-            }
-        };
-        // Not started: no broker is contacted, payloads are fed as a broker's loop would.
-        Signalling s = new Signalling(Signalling.builder(Fixtures.KEY_B)
-                .brokers(List.of(MqttBroker.of("127.0.0.1", 1883))).listener(stuck));
+        SignalListener stuck = stuckOnDrops(release, handled::countDown);
+        Signalling s = unstarted(stuck);
         try {
             int flood = 1 + Signalling.QUEUE + 75;
             for (int i = 0; i < flood; i++) {
@@ -63,23 +47,8 @@ class SignallingOverloadTest {
         byte[] largest = "zz".repeat(SignalCodec.MAX_WIRE_CHARS / 2).getBytes(US_ASCII);
         int fit = Signalling.QUEUE_BYTES / largest.length;
         Semaphore handled = new Semaphore(0);
-        SignalListener stuck = new SignalListener() {
-            @Override
-            public void accepted(SignalReceipt receipt) {
-            }
-
-            @Override
-            public void dropped(SignalDrop reason, String detail) {
-                try {
-                    release.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                handled.release();
-            }
-        };
-        Signalling s = new Signalling(Signalling.builder(Fixtures.KEY_B)
-                .brokers(List.of(MqttBroker.of("127.0.0.1", 1883))).listener(stuck));
+        SignalListener stuck = stuckOnDrops(release, handled::release);
+        Signalling s = unstarted(stuck);
         try {
             // Payloads of the largest size read: the one being checked and those waiting hold at most QUEUE_BYTES.
             for (int i = 0; i < fit + 40; i++) {
@@ -101,5 +70,30 @@ class SignallingOverloadTest {
             release.countDown();
             s.close();
         }
+    }
+
+    /** A listener whose drops wait for {@code release}, then say so: it holds the checking thread meanwhile. */
+    static SignalListener stuckOnDrops(CountDownLatch release, Runnable handled) {
+        return new SignalListener() {
+            @Override
+            public void accepted(SignalReceipt receipt) {
+            }
+
+            @Override
+            public void dropped(SignalDrop reason, String detail) {
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                handled.run();
+            }
+        };
+    }
+
+    /** Signalling that was never started: no broker is contacted, payloads are fed as a broker's loop would. */
+    static Signalling unstarted(SignalListener listener) {
+        return new Signalling(Signalling.builder(Fixtures.KEY_B)
+                .brokers(List.of(MqttBroker.of("127.0.0.1", 1883))).listener(listener));
     }
 }
