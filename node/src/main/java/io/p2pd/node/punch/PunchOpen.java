@@ -1,0 +1,231 @@
+package io.p2pd.node.punch;
+
+import io.netty.channel.EventLoop;
+import io.p2pd.net.EventLoops;
+import io.p2pd.pipe.ConnectTimeoutException;
+import io.p2pd.pipe.Pipe;
+import io.p2pd.pipe.PipeConf;
+import io.p2pd.pipe.Pipes;
+import io.p2pd.pipe.TcpOptions;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The open of a punch, on Netty: from the agreed start, each candidate binds its local port (SO_REUSEADDR and
+ * SO_REUSEPORT) and connects to the peer's predicted external address, again and again until the window ends.
+ * Candidates run in parallel; every connection that completes runs the {@link PunchProof}, and the initiator takes
+ * the first proven one, marking it with one byte ({@value #USE}) so that the answering side takes the same one. All
+ * other connections are closed; attempts still pending time out with the window.
+ *
+ * <p>Retries: a refused SYN (the peer's stack answered with a reset: no NAT, a LAN, or a NAT that refuses) is sent
+ * again at once, since a simultaneous open there needs the two SYNs to cross within microseconds; a SYN a NAT drops
+ * stays pending (the OS sends it again) until the window ends; a local port still held by the last attempt is tried
+ * again after {@link #BUSY_RETRY}. At most {@value #MAX_ATTEMPTS} attempts per candidate.
+ */
+final class PunchOpen {
+    static final byte USE = 'U';
+    static final int MAX_ATTEMPTS = 20_000;
+    static final Duration BUSY_RETRY = Duration.ofMillis(5);
+    static final Duration OTHER_RETRY = Duration.ofMillis(50);
+    /** How long the proof and the marker may take past the window. */
+    static final Duration PROOF_LIMIT = Duration.ofSeconds(2);
+
+    /** One candidate: our local address, the peer's predicted external one. */
+    record Pair(InetSocketAddress local, InetSocketAddress remote) {
+    }
+
+    /** The connection both sides use. */
+    record Won(Pipe pipe, Pair pair, long connectedNanos) {
+    }
+
+    private final List<Pair> pairs;
+    private final boolean initiator;
+    private final PunchProof proof;
+    private final String session;
+    private final long startNanos;
+    private final long endNanos;
+    private final EventLoop timer = EventLoops.shared().next();
+    private final CompletableFuture<Won> result = new CompletableFuture<>();
+    private final Object lock = new Object();
+    private final List<Pipe> live = new ArrayList<>();
+    private final int[] attempts;
+    private boolean stopped;
+    private int inFlight;
+    private Throwable proofFailure;
+
+    private PunchOpen(List<Pair> pairs, boolean initiator, PunchProof proof, String session, long startNanos,
+            Duration window) {
+        this.pairs = List.copyOf(pairs);
+        this.initiator = initiator;
+        this.proof = proof;
+        this.session = session;
+        this.startNanos = startNanos;
+        this.endNanos = startNanos + window.toNanos();
+        this.attempts = new int[pairs.size()];
+    }
+
+    /** Starts the open at {@code startNanos} ({@link System#nanoTime()}); completes with the winner or fails. */
+    static CompletableFuture<Won> run(List<Pair> pairs, boolean initiator, PunchProof proof, String session,
+            long startNanos, Duration window) {
+        PunchOpen open = new PunchOpen(pairs, initiator, proof, session, startNanos, window);
+        long delay = Math.max(0, startNanos - System.nanoTime());
+        for (int i = 0; i < pairs.size(); i++) {
+            int index = i;
+            open.timer.schedule(() -> open.attempt(index), delay, TimeUnit.NANOSECONDS);
+        }
+        open.timer.schedule(open::windowEnded, Math.max(0, open.endNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        return open.result;
+    }
+
+    private void attempt(int i) {
+        long left = endNanos - System.nanoTime();
+        synchronized (lock) {
+            if (stopped || left <= 0 || attempts[i] >= MAX_ATTEMPTS) {
+                return;
+            }
+            attempts[i]++;
+            inFlight++;
+        }
+        Pair pair = pairs.get(i);
+        CompletableFuture<Pipe> opening;
+        try {
+            opening = Pipes.tcp().bind(pair.local()).dest(pair.remote())
+                    .conf(PipeConf.builder().reuseAddr(true).build())
+                    .tcp(TcpOptions.builder().conTimeout(Duration.ofNanos(Math.max(left, 1_000_000))).build())
+                    .open();
+        } catch (IllegalArgumentException e) {
+            synchronized (lock) {
+                inFlight--;
+            }
+            fail(new PunchException(PunchException.Step.NO_CONNECTION_IN_WINDOW, e.getMessage(), e));
+            return;
+        }
+        opening.whenComplete((pipe, e) -> {
+            boolean late;
+            synchronized (lock) {
+                inFlight--;
+                late = stopped;
+                if (pipe != null && !late) {
+                    live.add(pipe);
+                }
+            }
+            if (pipe != null) {
+                if (late) {
+                    pipe.closeAsync();
+                    finishIfIdle();
+                } else {
+                    connected(pipe, pair, System.nanoTime());
+                }
+                return;
+            }
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof ConnectException || cause instanceof ConnectTimeoutException) {
+                timer.execute(() -> attempt(i));
+            } else if (cause instanceof BindException) {
+                timer.schedule(() -> attempt(i), BUSY_RETRY.toNanos(), TimeUnit.NANOSECONDS);
+            } else {
+                timer.schedule(() -> attempt(i), OTHER_RETRY.toNanos(), TimeUnit.NANOSECONDS);
+            }
+            finishIfIdle();
+        });
+    }
+
+    private void connected(Pipe pipe, Pair pair, long at) {
+        pipe.closeFuture().thenRun(() -> {
+            synchronized (lock) {
+                live.remove(pipe);
+            }
+            finishIfIdle();
+        });
+        Duration limit = Duration.ofNanos(Math.max(0, endNanos - System.nanoTime())).plus(PROOF_LIMIT);
+        proof.prove(pipe, session, limit).thenCompose(proven -> initiator ? CompletableFuture.completedFuture(true)
+                : SessionProof.readExactly(proven, 1, limit).thenApply(b -> b[0] == USE)).whenComplete((use, e) -> {
+                    if (e != null) {
+                        synchronized (lock) {
+                            proofFailure = e;
+                        }
+                        pipe.closeAsync();
+                    } else if (use) {
+                        win(pipe, pair, at);
+                    } else {
+                        pipe.closeAsync();
+                    }
+                });
+    }
+
+    private void win(Pipe pipe, Pair pair, long at) {
+        List<Pipe> others;
+        synchronized (lock) {
+            if (result.isDone()) {
+                pipe.closeAsync();
+                return;
+            }
+            stopped = true;
+            live.remove(pipe);
+            others = List.copyOf(live);
+        }
+        others.forEach(Pipe::closeAsync);
+        if (initiator) {
+            pipe.send(new byte[] {USE});
+        }
+        if (!result.complete(new Won(pipe, pair, at))) {
+            pipe.closeAsync();
+        }
+    }
+
+    private void windowEnded() {
+        synchronized (lock) {
+            stopped = true;
+        }
+        finishIfIdle();
+    }
+
+    /** Fails the open once the window is over and nothing is left to win. */
+    private void finishIfIdle() {
+        Throwable why;
+        synchronized (lock) {
+            if (result.isDone() || System.nanoTime() < endNanos || !live.isEmpty() || inFlight > 0) {
+                return;
+            }
+            stopped = true;
+            why = proofFailure;
+        }
+        fail(why != null
+                ? new PunchException(PunchException.Step.PROOF_FAILED, "connections were made but none proved the "
+                        + "peer: " + message(why), why)
+                : new PunchException(PunchException.Step.NO_CONNECTION_IN_WINDOW, "no candidate connected within "
+                        + Duration.ofNanos(endNanos - startNanos).toMillis() + " ms"));
+    }
+
+    private void fail(PunchException e) {
+        List<Pipe> all;
+        synchronized (lock) {
+            stopped = true;
+            all = List.copyOf(live);
+        }
+        all.forEach(Pipe::closeAsync);
+        result.completeExceptionally(e);
+    }
+
+    /** Cancels the open: attempts stop and every connection closes. */
+    static void closeAll(CompletableFuture<Won> open) {
+        open.cancel(false);
+    }
+
+    static String message(Throwable e) {
+        Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+
+    static InetSocketAddress address(InetAddress ip, int port) {
+        return new InetSocketAddress(ip, port);
+    }
+}
