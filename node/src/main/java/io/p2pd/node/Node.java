@@ -10,12 +10,17 @@ import io.p2pd.node.id.NodeId;
 import io.p2pd.node.id.NodeKey;
 import io.p2pd.node.id.NodePublicKey;
 import io.p2pd.node.mqtt.MqttBroker;
-import io.p2pd.node.signal.SignalPolicy;
+import io.p2pd.node.punch.HolePunch;
+import io.p2pd.node.punch.NatBehaviour;
+import io.p2pd.node.punch.PunchException;
+import io.p2pd.node.punch.Punched;
 import io.p2pd.node.signal.SignalReceipt;
+import io.p2pd.node.signal.SignalPolicy;
 import io.p2pd.node.signal.Signalling;
 import io.p2pd.nic.Family;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.ServerLimits;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -86,6 +91,9 @@ public final class Node {
     private final List<Pipe> servers;
     private final Optional<Signalling> signalling;
     private final AtomicReference<CompletableFuture<Void>> closing = new AtomicReference<>();
+    private final AtomicReference<HolePunch> holePunch = new AtomicReference<>();
+    private final java.util.ArrayDeque<Punched> punched = new java.util.ArrayDeque<>();
+    private final java.util.ArrayDeque<CompletableFuture<Punched>> punchWaiters = new java.util.ArrayDeque<>();
 
     Node(NodeKey key, MachineId machineId, PeerAddress address, List<NodeInterface> interfaces, List<Pipe> servers,
             Optional<Signalling> signalling) {
@@ -95,6 +103,7 @@ public final class Node {
         this.interfaces = List.copyOf(interfaces);
         this.servers = List.copyOf(servers);
         this.signalling = signalling;
+        signalling.ifPresent(s -> holePunchMade());
     }
 
     /** A builder with the defaults documented on each option. */
@@ -164,9 +173,92 @@ public final class Node {
         if (!closing.compareAndSet(null, mine)) {
             return closing.get();
         }
+        holePunch().ifPresent(HolePunch::close);
+        synchronized (punched) {
+            punched.forEach(p -> p.pipe().closeAsync());
+            punched.clear();
+        }
         CompletableFuture.allOf(closeAll(servers), closeSignalling(signalling))
                 .whenComplete((v, e) -> mine.complete(null));
         return mine;
+    }
+
+    /**
+     * Punches a TCP connection to {@code peer} through both sides' NATs ({@link HolePunch}): completes with the
+     * connection and its timing, or fails with a {@link PunchException} naming the step that failed. The peer's node
+     * answers by itself and hands its end to {@link #nextPunched()}.
+     *
+     * @throws IllegalStateException when the node has no brokers to signal through
+     */
+    public CompletableFuture<Punched> punch(PeerAddress peer) {
+        return holePunch().orElseThrow(() -> new IllegalStateException("punch: the node has no signalling brokers"))
+                .punch(peer);
+    }
+
+    /**
+     * The next connection a peer punched to this node (at most {@value #PUNCHED_KEPT} wait to be taken; later ones
+     * are closed). Completes when one comes.
+     */
+    public CompletableFuture<Punched> nextPunched() {
+        CompletableFuture<Punched> next = new CompletableFuture<>();
+        synchronized (punched) {
+            Punched p = punched.poll();
+            if (p == null) {
+                punchWaiters.add(next);
+                return next;
+            }
+            next.complete(p);
+            return next;
+        }
+    }
+
+    /** The node's hole punching (empty without brokers), e.g. to set the NAT it predicts from. */
+    public Optional<HolePunch> holePunch() {
+        return Optional.ofNullable(holePunch.get());
+    }
+
+    /** How many punched connections wait for {@link #nextPunched()} at most. */
+    public static final int PUNCHED_KEPT = 16;
+
+    /** A signalling message, for hole punching (made on the first). */
+    void punchSignal(SignalReceipt receipt) {
+        if (receipt.message().type() != io.p2pd.node.signal.SignalType.TCP_PUNCH || signalling.isEmpty()
+                || isClosed()) {
+            return;
+        }
+        holePunchMade().handle(receipt);
+    }
+
+    private HolePunch holePunchMade() {
+        HolePunch made = holePunch.get();
+        if (made != null) {
+            return made;
+        }
+        InetAddress local = listenAddresses().stream().map(InetSocketAddress::getAddress)
+                .filter(a -> a instanceof java.net.Inet4Address).findFirst()
+                .orElse(listenAddresses().get(0).getAddress());
+        NodeInterface first = interfaces.get(0);
+        HolePunch fresh = HolePunch.of(signalling.get(), address, local, new NatBehaviour(first.natType(), first.delta()),
+                this::offerPunched);
+        return holePunch.compareAndSet(null, fresh) ? fresh : holePunch.get();
+    }
+
+    private void offerPunched(Punched p) {
+        CompletableFuture<Punched> waiter;
+        synchronized (punched) {
+            waiter = punchWaiters.poll();
+            if (waiter == null) {
+                if (punched.size() < PUNCHED_KEPT && !isClosed()) {
+                    punched.add(p);
+                } else {
+                    p.pipe().closeAsync();
+                }
+                return;
+            }
+        }
+        if (!waiter.complete(p)) {
+            offerPunched(p);
+        }
     }
 
     /** True once {@link #close()} was called. */

@@ -121,8 +121,15 @@ final class NodeStart {
                     externals, d.error()));
         }
 
+        // Set once the node exists; TCP_PUNCH messages before that are not answered (no address to answer from).
+        java.util.concurrent.atomic.AtomicReference<Node> started = new java.util.concurrent.atomic.AtomicReference<>();
         CompletableFuture<Optional<Signalling>> connecting = NodeSignals.start(config.brokers(), key,
-                config.signalPolicy(), config.signalListener());
+                config.signalPolicy(), r -> {
+                    Node n = started.get();
+                    if (n != null) {
+                        n.punchSignal(r);
+                    }
+                }, config.signalListener());
         try {
             // Each broker's connect has its own time limit; this bound only guards against one never answering.
             signalling = connecting.get(SIGNALLING_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -143,7 +150,9 @@ final class NodeStart {
 
         PeerAddress address = AddressRecords.make(key.nodeId(), machine, signal, port, measured);
         progress("address " + address);
-        return new Node(key, machine, address, described, opened, signalling);
+        Node node = new Node(key, machine, address, described, opened, signalling);
+        started.set(node);
+        return node;
     }
 
     private NodeKey key() throws NodeStartException {

@@ -23,6 +23,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -117,6 +118,7 @@ public final class HolePunch implements AutoCloseable {
         volatile List<PortMapping> theirs = List.of();
         volatile InetAddress theirIp;
         volatile Duration rtt = Duration.ZERO;
+        volatile boolean md5;
 
         Exchange(String pipeId, PeerAddress peer, boolean initiator, List<PortMapping> mine,
                 List<SocketChannel> reserved) {
@@ -144,7 +146,8 @@ public final class HolePunch implements AutoCloseable {
                 result.completeExceptionally(new PunchException(Step.NO_CONNECTION_IN_WINDOW, "no mapping to try"));
                 return;
             }
-            PunchOpen.run(pairs, initiator, proof, pipeId, startNanos, window).whenComplete((won, e) -> {
+            Optional<byte[]> key = md5 ? Optional.of(md5Key(pipeId)) : Optional.empty();
+            PunchOpen.run(pairs, initiator, proof, pipeId, startNanos, window, key).whenComplete((won, e) -> {
                 if (e != null) {
                     result.completeExceptionally(e instanceof PunchException ? e
                             : new PunchException(Step.NO_CONNECTION_IN_WINDOW, PunchOpen.message(e), e));
@@ -185,7 +188,8 @@ public final class HolePunch implements AutoCloseable {
         x.theirIp = record.externalIp();
         exchanges.put(key(peer.nodeId(), x.pipeId), x);
         x.sentNanos = System.nanoTime();
-        send(x, new PunchPayload(PunchPayload.REQUEST, punchMode(record.externalIp()), x.mine, externalIp(), 0, 0))
+        send(x, new PunchPayload(PunchPayload.REQUEST, punchMode(record.externalIp()), x.mine, externalIp(), 0, 0,
+                canSign()))
                 .whenComplete((v, e) -> {
                     if (e != null) {
                         x.result.completeExceptionally(new PunchException(Step.NO_SIGNAL_ANSWER,
@@ -230,12 +234,13 @@ public final class HolePunch implements AutoCloseable {
             case PunchPayload.ANSWER -> {
                 if (x != null && x.initiator && x.theirs.isEmpty() && !p.mappings().isEmpty()) {
                     x.theirs = p.mappings();
+                    x.md5 = p.md5() && canSign();
                     p.ip().ifPresent(ip -> x.theirIp = ip);
                     long rtt = Math.max(0, arrived - x.sentNanos - TimeUnit.MILLISECONDS.toNanos(p.holdMs()));
                     x.rtt = Duration.ofNanos(rtt);
                     long startSent = System.nanoTime();
-                    send(x, new PunchPayload(PunchPayload.START, punchMode(x.theirIp), List.of(), java.util.Optional
-                            .empty(), 0, MARGIN.toMillis()));
+                    send(x, new PunchPayload(PunchPayload.START, punchMode(x.theirIp), List.of(), Optional.empty(), 0,
+                            MARGIN.toMillis(), x.md5));
                     x.open(startSent + rtt / 2 + MARGIN.toNanos());
                 }
             }
@@ -256,11 +261,12 @@ public final class HolePunch implements AutoCloseable {
             return; // we cannot predict: no answer, and the peer's request runs out
         }
         x.theirs = p.mappings();
+        x.md5 = p.md5() && canSign();
         x.theirIp = p.ip().orElse(m.source().v4().get(0).externalIp());
         exchanges.put(key(m.source().nodeId(), m.pipeId()), x);
         x.result.thenAccept(accepted);
         long hold = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - arrived);
-        send(x, new PunchPayload(PunchPayload.ANSWER, punchMode(x.theirIp), x.mine, externalIp(), hold, 0));
+        send(x, new PunchPayload(PunchPayload.ANSWER, punchMode(x.theirIp), x.mine, externalIp(), hold, 0, x.md5));
         // the start must come within the answer limit, else the exchange is given up
         EventLoops.shared().next().schedule(() -> {
             x.result.completeExceptionally(new PunchException(Step.NO_SIGNAL_ANSWER, "no start by signal"));
@@ -321,9 +327,24 @@ public final class HolePunch implements AutoCloseable {
         }
     }
 
-    private java.util.Optional<InetAddress> externalIp() {
-        return self.v4().isEmpty() ? java.util.Optional.empty()
-                : java.util.Optional.of(self.v4().get(0).externalIp());
+    private Optional<InetAddress> externalIp() {
+        return self.v4().isEmpty() ? Optional.empty()
+                : Optional.of(self.v4().get(0).externalIp());
+    }
+
+    /** Whether this side can sign its SYNs with TCP-MD5: it has no NAT, and the native transport. */
+    private boolean canSign() {
+        return ours.untranslated() && EventLoops.nativeTransport();
+    }
+
+    /** The TCP-MD5 key of a punch: a digest of its pipe id, which only the two sides know. */
+    static byte[] md5Key(String pipeId) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(("p2pd punch " + pipeId).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is in every JDK", e);
+        }
     }
 
     /** The original's punch mode for a peer IP: 3 same machine, 1 LAN, 2 remote. */

@@ -9,11 +9,11 @@ import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.TcpOptions;
 import java.net.BindException;
 import java.net.ConnectException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +24,13 @@ import java.util.concurrent.TimeUnit;
  * Candidates run in parallel; every connection that completes runs the {@link PunchProof}, and the initiator takes
  * the first proven one, marking it with one byte ({@value #USE}) so that the answering side takes the same one. All
  * other connections are closed; attempts still pending time out with the window.
+ *
+ * <p>Between two sides without a NAT (both say so in the exchange) the SYNs carry a TCP-MD5 signature keyed by the
+ * punch (RFC 2385; native transport only): a host's stack answers a SYN for a port with no socket in SYN_SENT by a
+ * reset, which would end the attempt at once and leave the two SYNs microseconds to cross. The reset is unsigned, so
+ * the attempt drops it and its SYN stays pending until the peer's arrives, a deterministic simultaneous open (the
+ * loopback tests are one). Through a NAT the signature cannot be used (it covers the addresses and ports the NAT
+ * rewrites), and is not needed: a NAT drops an early SYN rather than answering it.
  *
  * <p>Retries: a refused SYN (the peer's stack answered with a reset: no NAT, a LAN, or a NAT that refuses) is sent
  * again at once, since a simultaneous open there needs the two SYNs to cross within microseconds; a SYN a NAT drops
@@ -52,6 +59,7 @@ final class PunchOpen {
     private final String session;
     private final long startNanos;
     private final long endNanos;
+    private static final PipeConf ATTEMPT = PipeConf.builder().reuseAddr(true).build();
     private final EventLoop timer = EventLoops.shared().next();
     private final CompletableFuture<Won> result = new CompletableFuture<>();
     private final Object lock = new Object();
@@ -61,8 +69,11 @@ final class PunchOpen {
     private int inFlight;
     private Throwable proofFailure;
 
+    private final Optional<byte[]> md5Key;
+
     private PunchOpen(List<Pair> pairs, boolean initiator, PunchProof proof, String session, long startNanos,
-            Duration window) {
+            Duration window, Optional<byte[]> md5Key) {
+        this.md5Key = md5Key;
         this.pairs = List.copyOf(pairs);
         this.initiator = initiator;
         this.proof = proof;
@@ -74,8 +85,8 @@ final class PunchOpen {
 
     /** Starts the open at {@code startNanos} ({@link System#nanoTime()}); completes with the winner or fails. */
     static CompletableFuture<Won> run(List<Pair> pairs, boolean initiator, PunchProof proof, String session,
-            long startNanos, Duration window) {
-        PunchOpen open = new PunchOpen(pairs, initiator, proof, session, startNanos, window);
+            long startNanos, Duration window, Optional<byte[]> md5Key) {
+        PunchOpen open = new PunchOpen(pairs, initiator, proof, session, startNanos, window, md5Key);
         long delay = Math.max(0, startNanos - System.nanoTime());
         for (int i = 0; i < pairs.size(); i++) {
             int index = i;
@@ -97,10 +108,10 @@ final class PunchOpen {
         Pair pair = pairs.get(i);
         CompletableFuture<Pipe> opening;
         try {
-            opening = Pipes.tcp().bind(pair.local()).dest(pair.remote())
-                    .conf(PipeConf.builder().reuseAddr(true).build())
-                    .tcp(TcpOptions.builder().conTimeout(Duration.ofNanos(Math.max(left, 1_000_000))).build())
-                    .open();
+            Pipes.TcpOpener opener = Pipes.tcp().bind(pair.local()).dest(pair.remote()).conf(ATTEMPT)
+                    .tcp(TcpOptions.builder().conTimeout(Duration.ofNanos(Math.max(left, 1_000_000))).build());
+            md5Key.ifPresent(key -> opener.md5Key(pair.remote().getAddress(), key));
+            opening = opener.open();
         } catch (IllegalArgumentException e) {
             synchronized (lock) {
                 inFlight--;
@@ -215,17 +226,8 @@ final class PunchOpen {
         result.completeExceptionally(e);
     }
 
-    /** Cancels the open: attempts stop and every connection closes. */
-    static void closeAll(CompletableFuture<Won> open) {
-        open.cancel(false);
-    }
-
     static String message(Throwable e) {
         Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
         return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-    }
-
-    static InetSocketAddress address(InetAddress ip, int port) {
-        return new InetSocketAddress(ip, port);
     }
 }

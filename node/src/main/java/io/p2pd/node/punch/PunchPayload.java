@@ -15,12 +15,14 @@ import java.util.Optional;
  * ({@code [local port, reply port, predicted external port]} each; we send 0 as the reply port, as the original
  * does). Ours, which the original ignores: {@code state} (request, answer or start), {@code ip} (the external IP the
  * mappings are on), {@code hold_ms} (how long the answering side took before answering, taken off the measured
- * round trip) and {@code delay_ms} (the start margin: each side starts that long after its own reference moment).
+ * round trip), {@code delay_ms} (the start margin: each side starts that long after its own reference moment) and
+ * {@code md5} (the sender has no NAT and can sign its SYNs with TCP-MD5: see {@link PunchOpen}; in an answer, that
+ * both sides will).
  *
  * @param state request, answer or start
  */
 record PunchPayload(String state, int punchMode, List<PortMapping> mappings, Optional<InetAddress> ip, long holdMs,
-        long delayMs) {
+        long delayMs, boolean md5) {
 
     static final String REQUEST = "request";
     static final String ANSWER = "answer";
@@ -45,6 +47,7 @@ record PunchPayload(String state, int punchMode, List<PortMapping> mappings, Opt
         ip.ifPresent(a -> m.put("ip", a.getHostAddress()));
         m.put("hold_ms", holdMs);
         m.put("delay_ms", delayMs);
+        m.put("md5", md5);
         return m;
     }
 
@@ -88,6 +91,6 @@ record PunchPayload(String state, int punchMode, List<PortMapping> mappings, Opt
         }
         long hold = m.get("hold_ms") instanceof Long h ? Math.max(0, Math.min(h, 60_000)) : 0;
         long delay = m.get("delay_ms") instanceof Long d ? Math.max(0, Math.min(d, 10_000)) : 0;
-        return new PunchPayload(state, mode, mappings, ip, hold, delay);
+        return new PunchPayload(state, mode, mappings, ip, hold, delay, Boolean.TRUE.equals(m.get("md5")));
     }
 }
