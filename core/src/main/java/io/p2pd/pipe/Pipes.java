@@ -466,6 +466,12 @@ public final class Pipes {
                 b.option(EpollChannelOption.TCP_MD5SIG, md5);
             }
             ChannelFuture connect = bind == null ? b.connect(remote) : b.connect(remote, bind);
+            // Cancelling an open under way closes its socket (a SYN left pending would otherwise run to its time limit).
+            result.whenComplete((p, e) -> {
+                if (result.isCancelled()) {
+                    connect.channel().close();
+                }
+            });
             connect.addListener(f -> {
                 if (!f.isSuccess()) {
                     result.completeExceptionally(Errors.connect(f.cause(), remote, bind, tcp.conTimeout()));

@@ -64,6 +64,7 @@ public final class HolePunch implements AutoCloseable {
     private final InetAddress localIp;
     private final Consumer<Punched> accepted;
     private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
+    private final java.util.Set<CompletableFuture<Void>> unsettled = ConcurrentHashMap.newKeySet();
     private volatile NatBehaviour ours;
     private volatile boolean closed;
     // for tests
@@ -147,7 +148,10 @@ public final class HolePunch implements AutoCloseable {
                 return;
             }
             Optional<byte[]> key = md5 ? Optional.of(md5Key(pipeId)) : Optional.empty();
-            PunchOpen.run(pairs, initiator, proof, pipeId, startNanos, window, key).whenComplete((won, e) -> {
+            CompletableFuture<Void> settled = new CompletableFuture<>();
+            unsettled.add(settled);
+            settled.thenRun(() -> unsettled.remove(settled));
+            PunchOpen.run(settled, pairs, initiator, proof, pipeId, startNanos, window, key).whenComplete((won, e) -> {
                 if (e != null) {
                     result.completeExceptionally(e instanceof PunchException ? e
                             : new PunchException(Step.NO_CONNECTION_IN_WINDOW, PunchOpen.message(e), e));
@@ -371,6 +375,11 @@ public final class HolePunch implements AutoCloseable {
         } catch (IOException e) {
             // a reservation: nothing was sent on it
         }
+    }
+
+    /** Completes once every open so far has closed all it opened but its winner (for tests). */
+    CompletableFuture<Void> settled() {
+        return CompletableFuture.allOf(unsettled.toArray(CompletableFuture[]::new));
     }
 
     /** How many punches are under way (for tests). */

@@ -64,8 +64,13 @@ final class PunchOpen {
     private final CompletableFuture<Won> result = new CompletableFuture<>();
     private final Object lock = new Object();
     private final List<Pipe> live = new ArrayList<>();
+    private final java.util.Set<CompletableFuture<Pipe>> opening = new java.util.HashSet<>();
+    /** Completes once nothing of the open is left: no attempt pending, every connection but the winner closed. */
+    private final CompletableFuture<Void> settled = new CompletableFuture<>();
     private final int[] attempts;
     private boolean stopped;
+    /** Set, under the lock, as a connection wins: the open no longer fails once its window ends. */
+    private boolean won;
     private int inFlight;
     private Throwable proofFailure;
 
@@ -83,10 +88,14 @@ final class PunchOpen {
         this.attempts = new int[pairs.size()];
     }
 
-    /** Starts the open at {@code startNanos} ({@link System#nanoTime()}); completes with the winner or fails. */
-    static CompletableFuture<Won> run(List<Pair> pairs, boolean initiator, PunchProof proof, String session,
+    /**
+     * Starts the open at {@code startNanos} ({@link System#nanoTime()}); completes with the winner or fails.
+     * {@code settled} is told when nothing of it is left open but the winner.
+     */
+    static CompletableFuture<Won> run(CompletableFuture<Void> settledOut, List<Pair> pairs, boolean initiator, PunchProof proof, String session,
             long startNanos, Duration window, Optional<byte[]> md5Key) {
         PunchOpen open = new PunchOpen(pairs, initiator, proof, session, startNanos, window, md5Key);
+        open.settled.whenComplete((v, e) -> settledOut.complete(null));
         long delay = Math.max(0, startNanos - System.nanoTime());
         for (int i = 0; i < pairs.size(); i++) {
             int index = i;
@@ -112,16 +121,25 @@ final class PunchOpen {
                     .tcp(TcpOptions.builder().conTimeout(Duration.ofNanos(Math.max(left, 1_000_000))).build());
             md5Key.ifPresent(key -> opener.md5Key(pair.remote().getAddress(), key));
             opening = opener.open();
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | IllegalStateException e) {
             synchronized (lock) {
                 inFlight--;
             }
             fail(new PunchException(PunchException.Step.NO_CONNECTION_IN_WINDOW, e.getMessage(), e));
             return;
         }
+        boolean stopNow;
+        synchronized (lock) {
+            this.opening.add(opening);
+            stopNow = stopped; // stopped after the check above: cancelPending may have missed this one
+        }
+        if (stopNow) {
+            opening.cancel(false);
+        }
         opening.whenComplete((pipe, e) -> {
             boolean late;
             synchronized (lock) {
+                this.opening.remove(opening);
                 inFlight--;
                 late = stopped;
                 if (pipe != null && !late) {
@@ -175,35 +193,50 @@ final class PunchOpen {
     private void win(Pipe pipe, Pair pair, long at) {
         List<Pipe> others;
         synchronized (lock) {
-            if (result.isDone()) {
+            if (result.isDone() || won) {
                 pipe.closeAsync();
                 return;
             }
+            won = true;
             stopped = true;
             live.remove(pipe);
             others = List.copyOf(live);
         }
         others.forEach(Pipe::closeAsync);
+        cancelPending();
         if (initiator) {
             pipe.send(new byte[] {USE});
         }
         if (!result.complete(new Won(pipe, pair, at))) {
             pipe.closeAsync();
         }
+        finishIfIdle();
     }
 
     private void windowEnded() {
         synchronized (lock) {
             stopped = true;
         }
+        cancelPending();
         finishIfIdle();
     }
 
-    /** Fails the open once the window is over and nothing is left to win. */
+    private void cancelPending() {
+        List<CompletableFuture<Pipe>> pending;
+        synchronized (lock) {
+            pending = List.copyOf(opening);
+        }
+        pending.forEach(f -> f.cancel(false));
+    }
+
+    /** Fails the open once the window is over and nothing is left to win; tells when all is closed. */
     private void finishIfIdle() {
         Throwable why;
         synchronized (lock) {
-            if (result.isDone() || System.nanoTime() < endNanos || !live.isEmpty() || inFlight > 0) {
+            if (stopped && live.isEmpty() && inFlight == 0 && result.isDone()) {
+                settled.complete(null);
+            }
+            if (won || result.isDone() || System.nanoTime() < endNanos || !live.isEmpty() || inFlight > 0) {
                 return;
             }
             stopped = true;
@@ -223,7 +256,9 @@ final class PunchOpen {
             all = List.copyOf(live);
         }
         all.forEach(Pipe::closeAsync);
+        cancelPending();
         result.completeExceptionally(e);
+        finishIfIdle();
     }
 
     static String message(Throwable e) {

@@ -166,6 +166,62 @@ class HolePunchTest {
         assertThat(pa.underWay()).isZero();
     }
 
+    @Test
+    void everyAttemptAndLosingConnectionIsSettledAfterASuccessOrAFailure() throws Exception {
+        HolePunch pa = a.holePunch().orElseThrow();
+        HolePunch pb = b.holePunch().orElseThrow();
+        pa.candidates = 3;
+        pb.candidates = 3;
+        punchAndClose(); // two losing candidates, their attempts pending or proving when the first wins
+        punchAndFail();
+        punchAndClose();
+        punchAndFail();
+        assertThat(pa.underWay()).isZero();
+        assertThat(pb.underWay()).isZero();
+    }
+
+    private void punchAndFail() throws Exception {
+        HolePunch pa = a.holePunch().orElseThrow();
+        HolePunch pb = b.holePunch().orElseThrow();
+        Duration window = pa.window;
+        var advertised = pa.advertised;
+        pa.window = Duration.ofMillis(300);
+        pb.window = Duration.ofMillis(300);
+        int wrong = freePort();
+        pa.advertised = list -> list.stream().map(m -> new PortMapping(m.localPort(), wrong)).toList();
+        try {
+            assertThatThrownBy(() -> await(a.punch(b.address()))).isInstanceOf(ExecutionException.class).cause()
+                    .isInstanceOf(PunchException.class);
+            await(pa.settled());
+            await(pb.settled());
+            drainEventLoops(); // a cancelled attempt's socket is closed by a task on its event loop
+        } finally {
+            pa.window = window;
+            pb.window = window;
+            pa.advertised = advertised;
+        }
+    }
+
+    private void punchAndClose() throws Exception {
+        CompletableFuture<Punched> accepted = b.nextPunched();
+        Punched ours = await(a.punch(b.address()));
+        Punched theirs = await(accepted);
+        await(ours.pipe().closeAsync());
+        await(theirs.pipe().closeAsync());
+        await(a.holePunch().orElseThrow().settled());
+        await(b.holePunch().orElseThrow().settled());
+        drainEventLoops();
+    }
+
+    /** Runs a task on every shared event loop, twice: what was queued on them before (closes) has run. */
+    static void drainEventLoops() throws Exception {
+        for (int round = 0; round < 2; round++) {
+            for (io.netty.util.concurrent.EventExecutor loop : io.p2pd.net.EventLoops.shared()) {
+                loop.submit(() -> { }).get(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     static int freePort() throws Exception {
         try (var s = java.nio.channels.ServerSocketChannel.open()) {
             s.bind(new InetSocketAddress("127.0.0.1", 0));
