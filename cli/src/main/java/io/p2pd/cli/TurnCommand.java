@@ -62,14 +62,14 @@ final class TurnCommand implements Callable<Integer> {
             + "name (the password is in $" + PASSWORD_VARIABLE + ")")
     String user;
 
-    @Option(names = "--control", defaultValue = "udp", paramLabel = "udp|tcp|tls",
-            description = "how to reach the server; the relay to the peer is UDP either way (default: "
-                    + "${DEFAULT-VALUE})")
+    @Option(names = {"--transport", "--control"}, defaultValue = "udp", paramLabel = "udp|tcp|tls",
+            description = "how to reach the server (--control is the older name); the relay to the peer is UDP "
+                    + "either way (default: ${DEFAULT-VALUE})")
     String control;
 
     @Option(names = "--trust", paramLabel = "PEM",
-            description = "with --control tls: trust only the certificates in this PEM file (default: the system's "
-                    + "trust store)")
+            description = "with --transport tls: trust only the certificates in this PEM file (default: the "
+                    + "system's trust store)")
     Path trust;
 
     @Option(names = "--tcp", description = "reserved for a TCP relay to the peer (RFC 6062): not supported yet")
@@ -105,37 +105,58 @@ final class TurnCommand implements Callable<Integer> {
         PrintStream out = System.out;
         Semaphore received = new Semaphore(0);
         try (TurnAllocation a = TurnClient.allocate(turn, config).join()) {
-            Runtime.getRuntime().addShutdownHook(new Thread(a::close));
-            // The peer may send first: permit it before telling anyone the relayed address, as coturn drops what a
-            // peer sends before its permission is installed.
-            a.permit(peer).join();
-            System.err.println("relayed address: " + Addresses.show(a.relayedAddress()));
-            System.err.flush();
-            if (json) {
-                out.println(Json.write(JsonFields.of(
-                        "relayed", Addresses.show(a.relayedAddress()),
-                        "mapped", a.mappedAddress().map(Addresses::show).orElse(null),
-                        "lifetime", a.lifetime().toSeconds(),
-                        "serverSoftware", a.serverSoftware().orElse(null),
-                        "server", Addresses.show(a.serverAddress()),
-                        "control", control.toLowerCase(Locale.ROOT),
-                        "peer", Addresses.show(peer))));
-                out.flush();
+            Thread hook = new Thread(a::close);
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                return relay(a, peer, out, received);
+            } finally {
+                removeShutdownHook(hook);
             }
-            Pipe pipe = a.pipe();
-            pipe.addMsgHandler(MsgHandler.plain((msg, p) -> {
-                if (msg.sender().equals(peer)) {
-                    out.write(msg.data());
-                    out.flush();
-                    received.release();
-                }
-            }));
-            if (sendAll(System.in, pipe) && lingerUntilQuiet(pipe, received)) {
-                return 0;
-            }
-            throw new IllegalStateException(a.failure().map(Main::describe)
-                    .orElse("the relayed pipe closed"));
         }
+    }
+
+    /** Ended normally: the allocation is closed by the caller, the hook would only close it again at exit. */
+    private static void removeShutdownHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the JVM is exiting (a signal): the hook runs
+        }
+    }
+
+    private int relay(TurnAllocation a, InetSocketAddress peer, PrintStream out, Semaphore received)
+            throws IOException {
+        // The handler first: nothing the peer sends may land in the pipe's queue before it is there. The JSON
+        // line goes out before the permission, so no datagram can come before it.
+        Pipe pipe = a.pipe();
+        pipe.addMsgHandler(MsgHandler.plain((msg, p) -> {
+            if (msg.sender().equals(peer)) {
+                out.write(msg.data());
+                out.flush();
+                received.release();
+            }
+        }));
+        if (json) {
+            out.println(Json.write(JsonFields.of(
+                    "relayed", Addresses.show(a.relayedAddress()),
+                    "mapped", a.mappedAddress().map(Addresses::show).orElse(null),
+                    "lifetime", a.lifetime().toSeconds(),
+                    "serverSoftware", a.serverSoftware().orElse(null),
+                    "server", Addresses.show(a.serverAddress()),
+                    "control", control.toLowerCase(Locale.ROOT),
+                    "peer", Addresses.show(peer))));
+            out.flush();
+        }
+        // The peer may send first: permit it before telling anyone the relayed address, as coturn drops what a
+        // peer sends before its permission is installed.
+        a.permit(peer).join();
+        System.err.println("relayed address: " + Addresses.show(a.relayedAddress()));
+        System.err.flush();
+        if (sendAll(System.in, pipe) && lingerUntilQuiet(pipe, received)) {
+            return 0;
+        }
+        throw new IllegalStateException(a.failure().map(Main::describe)
+                .orElse("the relayed pipe closed"));
     }
 
     private TurnConfig config() {
@@ -147,11 +168,11 @@ final class TurnCommand implements Callable<Integer> {
             case "udp" -> TurnTransport.UDP;
             case "tcp" -> TurnTransport.TCP;
             case "tls" -> TurnTransport.TLS;
-            default -> throw new ParameterException(spec.commandLine(), "bad --control '" + control
+            default -> throw new ParameterException(spec.commandLine(), "bad --transport '" + control
                     + "', give udp, tcp or tls");
         };
         if (trust != null && transport != TurnTransport.TLS) {
-            throw new ParameterException(spec.commandLine(), "--trust needs --control tls");
+            throw new ParameterException(spec.commandLine(), "--trust needs --transport tls");
         }
         if (linger.signum() < 0) {
             throw new ParameterException(spec.commandLine(), "bad --linger " + linger + ", give 0 or more seconds");

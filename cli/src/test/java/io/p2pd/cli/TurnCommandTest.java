@@ -125,7 +125,7 @@ class TurnCommandTest {
     void stdinGoesToThePeerThroughTheRelayAndThePeerToStdoutOverUdpTcpAndTls() throws Exception {
         for (String control : List.of("udp", "tcp", "tls")) {
             List<String> args = new java.util.ArrayList<>(List.of("turn", "--server",
-                    control.equals("tls") ? tlsServer : server, "--user", "alice", "--control", control));
+                    control.equals("tls") ? tlsServer : server, "--user", "alice", "--transport", control));
             if (control.equals("tls")) {
                 args.addAll(List.of("--trust", certificate.toString()));
             }
@@ -134,7 +134,7 @@ class TurnCommandTest {
                          "127.0.0.1", Integer.toString(peer.getLocalPort()))).toArray(String[]::new))) {
                 BufferedReader err = new BufferedReader(new InputStreamReader(turn.process.getErrorStream(), UTF_8));
                 String line = err.readLine();
-                assertThat(line).as("stderr with --control " + control).startsWith("relayed address: 127.0.0.1:");
+                assertThat(line).as("stderr with --transport " + control).startsWith("relayed address: 127.0.0.1:");
                 int relayedPort = P2pd.portOf(line, "relayed address:");
                 // The peer sends first: the command permitted it before reading stdin.
                 byte[] first = ("first from the peer over " + control + "\n").getBytes(UTF_8);
@@ -217,10 +217,10 @@ class TurnCommandTest {
         P2pd.Result control = P2pd.run(SECRET, "", "turn", "--server", server, "--user", "alice", "--control", "sctp",
                 "127.0.0.1", "9");
         assertThat(control.exit()).isEqualTo(2);
-        assertThat(control.err()).contains("bad --control 'sctp', give udp, tcp or tls");
+        assertThat(control.err()).contains("bad --transport 'sctp', give udp, tcp or tls");
         P2pd.Result help = P2pd.run("", "turn", "--help");
         assertThat(help.exit()).isZero();
         assertThat(help.out()).startsWith("Usage: p2pd turn").contains(TurnCommand.PASSWORD_VARIABLE)
-                .contains("--control").contains("--tcp").contains("RFC 6062");
+                .contains("--transport").contains("--control").contains("--tcp").contains("RFC 6062");
     }
 }
