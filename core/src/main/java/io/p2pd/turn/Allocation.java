@@ -475,8 +475,7 @@ final class Allocation {
                         permissionRefreshes.incrementAndGet();
                         statsChanged();
                     }
-                    p.retries = 0;
-                    p.expiresAt = System.nanoTime() + config.permissionLifetime().toNanos();
+                    p.accepted(config.permissionLifetime());
                     p.installed.complete(null);
                     while (!p.queue.isEmpty()) {
                         Queued q = p.queue.poll();
@@ -489,7 +488,7 @@ final class Allocation {
 
     /** Refreshes {@code p}, unless its peer had no traffic either way for a whole permission lifetime. */
     private void refreshPermission(Permission p) {
-        if (System.nanoTime() - p.lastTraffic >= config.permissionLifetime().toNanos()) {
+        if (p.idleFor(config.permissionLifetime())) {
             // Idle: let the server's permission run out; the next datagram to that IP asks for a new one.
             expirePermission(p);
             return;
@@ -510,14 +509,7 @@ final class Allocation {
      * the permission go, and the next datagram to that IP asks for a new one.
      */
     private void permissionRefreshFailed(Permission p, Throwable cause) {
-        if (allocationGone(cause)) {
-            fail(cause);
-            return;
-        }
-        long retry = cause instanceof TurnTimeoutException ? retryDelay(p.retries, p.expiresAt) : -1;
-        if (retry >= 0) {
-            p.retries++;
-            p.timer = loop.schedule(() -> createPermission(p), retry, TimeUnit.MILLISECONDS);
+        if (endedOrRetried(p, cause, () -> createPermission(p))) {
             return;
         }
         LOG.debug("permission refresh for {} failed: {}", p.peer, cause.toString());
@@ -526,6 +518,25 @@ final class Allocation {
         } else {
             permissions.remove(p.peer.getAddress());
         }
+    }
+
+    /**
+     * The common part of a failed permission or channel refresh: true when it ended the allocation (the answer says
+     * the server lost it) or {@code again} is scheduled (a timeout, with time left before {@code r} runs out); false
+     * when the caller lets {@code r} go.
+     */
+    private boolean endedOrRetried(Refreshed r, Throwable cause, Runnable again) {
+        if (allocationGone(cause)) {
+            fail(cause);
+            return true;
+        }
+        long retry = cause instanceof TurnTimeoutException ? retryDelay(r.retries, r.expiresAt) : -1;
+        if (retry < 0) {
+            return false;
+        }
+        r.retries++;
+        r.timer = loop.schedule(again, retry, TimeUnit.MILLISECONDS);
+        return true;
     }
 
     /** A refresh answer that means the server no longer holds this allocation (RFC 8656: 437 to this 5-tuple). */
@@ -555,8 +566,7 @@ final class Allocation {
                         statsChanged();
                     }
                     b.bound = true;
-                    b.retries = 0;
-                    b.expiresAt = System.nanoTime() + config.channelLifetime().toNanos();
+                    b.accepted(config.channelLifetime());
                     b.timer = loop.schedule(() -> refreshChannel(b), config.channelRefresh().toMillis(),
                             TimeUnit.MILLISECONDS);
                 });
@@ -564,7 +574,7 @@ final class Allocation {
 
     /** Refreshes {@code b}, unless its peer had no traffic either way for a whole channel lifetime. */
     private void refreshChannel(Binding b) {
-        if (System.nanoTime() - b.lastTraffic >= config.channelLifetime().toNanos()) {
+        if (b.idleFor(config.channelLifetime())) {
             expireChannel(b);
             return;
         }
@@ -584,14 +594,7 @@ final class Allocation {
 
     /** As {@link #permissionRefreshFailed}, for a channel: 437 ends the allocation, a timeout is tried again. */
     private void channelRefreshFailed(Binding b, Throwable cause) {
-        if (allocationGone(cause)) {
-            fail(cause);
-            return;
-        }
-        long retry = cause instanceof TurnTimeoutException ? retryDelay(b.retries, b.expiresAt) : -1;
-        if (retry >= 0) {
-            b.retries++;
-            b.timer = loop.schedule(() -> bindChannel(b), retry, TimeUnit.MILLISECONDS);
+        if (endedOrRetried(b, cause, () -> bindChannel(b))) {
             return;
         }
         LOG.debug("ChannelBind refresh {} for {} failed: {}", b.number, b.peer, cause.toString());
@@ -1056,18 +1059,33 @@ final class Allocation {
     private record Queued(byte[] data, InetSocketAddress peer) {
     }
 
-    /** A permission for one peer IP: installed once the server says so, refreshed until the allocation ends. */
-    private static final class Permission {
+    /** What the client refreshes per peer: its timer, and what decides whether and until when to refresh it. */
+    private abstract static class Refreshed {
+        ScheduledFuture<?> timer;
+        /** The latest datagram to or from the peer (System.nanoTime). */
+        long lastTraffic = System.nanoTime();
+        /** When the server's side runs out unless refreshed, from the latest request it accepted (System.nanoTime). */
+        long expiresAt;
+        /** Refreshes that timed out since the last accepted one. */
+        int retries;
+
+        /** The server accepted it (again): it lives {@code lifetime} from now. */
+        void accepted(Duration lifetime) {
+            retries = 0;
+            expiresAt = System.nanoTime() + lifetime.toNanos();
+        }
+
+        boolean idleFor(Duration lifetime) {
+            return System.nanoTime() - lastTraffic >= lifetime.toNanos();
+        }
+    }
+
+    /** A permission for one peer IP: installed once the server says so, refreshed while its peer has traffic. */
+    private static final class Permission extends Refreshed {
         final InetSocketAddress peer;
         final CompletableFuture<Void> installed = new CompletableFuture<>();
         final ArrayDeque<Queued> queue = new ArrayDeque<>();
         boolean refreshed;
-        ScheduledFuture<?> timer;
-        /** The latest datagram to or from the peer's IP (System.nanoTime). */
-        long lastTraffic = System.nanoTime();
-        /** When the server's permission runs out unless refreshed, from the latest CreatePermission it accepted. */
-        long expiresAt;
-        int retries;
 
         Permission(InetSocketAddress peer) {
             this.peer = peer;
@@ -1075,15 +1093,11 @@ final class Allocation {
     }
 
     /** A channel number bound (or being bound) to one peer address. */
-    private static final class Binding {
+    private static final class Binding extends Refreshed {
         final InetSocketAddress peer;
         final int number;
         boolean bound;
         boolean failed;
-        ScheduledFuture<?> timer;
-        long lastTraffic = System.nanoTime();
-        long expiresAt;
-        int retries;
 
         Binding(InetSocketAddress peer, int number) {
             this.peer = peer;

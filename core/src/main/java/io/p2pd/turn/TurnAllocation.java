@@ -89,7 +89,9 @@ public final class TurnAllocation implements AutoCloseable {
     /**
      * Installs a permission for {@code peer}'s IP now, rather than at the first datagram: completes once the server
      * installed it, or fails with {@link TurnForbiddenException} (the server denies that peer),
-     * {@link TurnAddressFamilyException} (443, a peer of the other family), {@link TurnTimeoutException}.
+     * {@link TurnAddressFamilyException} (443, a peer of the other family), {@link TurnTimeoutException}. It is
+     * refreshed as any other: until its peer had no traffic either way for a whole
+     * {@link TurnConfig#permissionLifetime()}, after which the next datagram to the peer asks for it again.
      */
     public CompletableFuture<Void> permit(InetSocketAddress peer) {
         Objects.requireNonNull(peer, "peer");
