@@ -147,13 +147,18 @@ final class ScriptedTurn implements AutoCloseable {
 
     /** The success response the request asks for, signed with the current key. */
     StunMessage ok(StunMessage request) {
+        return sign(request, success(request), key());
+    }
+
+    /** The success response the request asks for, not signed yet. */
+    StunMessage.Builder success(StunMessage request) {
         StunMessage.Builder b = StunMessage.responseTo(request, MessageClass.SUCCESS_RESPONSE);
         if (request.method() == StunMessage.METHOD_ALLOCATE) {
             b.xorRelayedAddress(RELAYED).xorMappedAddress(address()).lifetime(lifetime);
         } else if (request.method() == StunMessage.METHOD_REFRESH) {
             b.lifetime(request.lifetime().orElse(1L) == 0 ? 0 : lifetime);
         }
-        return sign(request, b, key());
+        return b;
     }
 
     /** An error response, signed with {@code key} (null: unsigned). */
