@@ -582,12 +582,13 @@ final class Allocation {
     }
 
     /**
-     * The channel goes (the server's binding runs out); the next datagram to the peer binds a new number, the old
-     * one is not reused (RFC 8656 section 12: not for another peer for 5 minutes after it expired).
+     * The channel is no longer refreshed and runs out on the server; data to the peer goes in indications. The next
+     * datagram binds the same number to the same peer again: a new number could be refused while the server still
+     * holds the old binding, and the old number may not go to another peer (RFC 8656 section 12).
      */
     private void expireChannel(Binding b) {
-        bindings.remove(b.peer);
-        byChannel.remove(b.number);
+        b.bound = false;
+        b.idle = true;
         expiredChannels.incrementAndGet();
         statsChanged();
     }
@@ -646,6 +647,9 @@ final class Allocation {
             b = new Binding(peer, nextChannel++);
             bindings.put(peer, b);
             byChannel.put(b.number, b);
+            bindChannel(b);
+        } else if (b != null && b.idle) {
+            b.idle = false;
             bindChannel(b);
         }
         if (stream && unsent >= MAX_UNSENT) {
@@ -1098,6 +1102,8 @@ final class Allocation {
         final int number;
         boolean bound;
         boolean failed;
+        /** Let go (idle, or its refreshes timed out until it ran out): bound again by the next datagram. */
+        boolean idle;
 
         Binding(InetSocketAddress peer, int number) {
             this.peer = peer;

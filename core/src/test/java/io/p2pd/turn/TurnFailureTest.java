@@ -169,6 +169,9 @@ class TurnFailureTest {
             assertThat(server.transactions(StunMessage.METHOD_CREATE_PERMISSION)).isEqualTo(permissions + 1);
             reach(a, st -> st.expiredChannels() == 2); // idle again, it goes again
             assertThat(server.transactions(StunMessage.METHOD_CHANNEL_BIND)).isGreaterThan(channels);
+            // Bound again with the same number (a new one could be refused while the server still holds the old).
+            assertThat(server.requests.stream().filter(r -> r.method() == StunMessage.METHOD_CHANNEL_BIND)
+                    .map(r -> r.channelNumber().orElseThrow()).distinct()).containsExactly(ChannelData.MIN_CHANNEL);
             assertThat(s.dropped()).isZero();
         }
     }
