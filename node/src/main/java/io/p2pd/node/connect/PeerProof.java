@@ -17,8 +17,10 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.BooleanSupplier;
 
 /**
  * The node-key proof run on every new TCP connection between two nodes, before the connection reaches the user: each
@@ -27,10 +29,11 @@ import java.util.concurrent.CompletionException;
  * <p>The exchange is symmetric (no side is the client, so it also serves a TCP simultaneous open). Each side sends,
  * as soon as the connection is up:
  * <ol>
- *   <li>a <em>hello</em>: version {@value #VERSION}, its public key (33 bytes, compressed; the node id is derived
+ *   <li>a <em>hello</em>: version {@value #VERSION}, a flags byte (bit 0: this side <em>chooses</em>, see below), its
+ *       public key (33 bytes, compressed; the node id is derived
  *       from it), a fresh 32-byte nonce, and the session id it expects (0 to {@value #MAX_SESSION} printable ASCII
  *       characters, empty for any);</li>
- *   <li>once it has the peer's hello, a <em>proof</em>: its signature ({@link NodeKey#sign}, 64 bytes) over the
+ *   <li>once it has the peer's hello (a side that chooses: once it has checked the peer's proof), a <em>proof</em>: its signature ({@link NodeKey#sign}, 64 bytes) over the
  *       label {@code "p2pd node-key proof 1\n"}, its nonce, the peer's nonce, its key, the peer's key and the
  *       agreed session id (length byte, then the characters).</li>
  * </ol>
@@ -39,6 +42,12 @@ import java.util.concurrent.CompletionException;
  * the agreed one is the other), and the signature against the key. Since the signed text holds this side's fresh
  * nonce, a proof recorded elsewhere cannot be replayed; a hello that echoes this side's own nonce (a reflected
  * connection) is refused. The proof identifies the peer; it does not encrypt what follows.
+ *
+ * <p>Choosing: a dialer that races several connections to one peer (one per address pair) must keep the same one as
+ * the peer. It runs {@link #runChoosing}: on each connection it checks the peer's proof first, then claims the win;
+ * only the first claim sends its own proof, so the peer proves (and hands out) that connection alone, and the others
+ * fail with {@link Reason#NOT_CHOSEN} here and {@link Reason#CLOSED} there. Two sides that both choose fail at once
+ * ({@link Reason#MALFORMED}), as each would wait for the other.
  *
  * <p>Any failure, the time limit passing, or the connection ending first closes the connection and fails the future
  * with a {@link ProofFailedException} saying why. Bytes the peer sent after its proof, read together with it, are
@@ -58,7 +67,9 @@ public final class PeerProof {
     static final int KEY_BYTES = 33;
     static final int NONCE_BYTES = 32;
     /** The largest frame body (a hello with the longest session id). */
-    public static final int MAX_FRAME = 1 + KEY_BYTES + NONCE_BYTES + 1 + MAX_SESSION;
+    public static final int MAX_FRAME = 2 + KEY_BYTES + NONCE_BYTES + 1 + MAX_SESSION;
+    /** The hello's flag of a side that chooses. */
+    static final int CHOOSES = 1;
 
     static final int SIGNATURE_BYTES = 64;
     static final byte[] LABEL = "p2pd node-key proof 1\n".getBytes(US_ASCII);
@@ -87,6 +98,24 @@ public final class PeerProof {
      */
     public static CompletableFuture<ProvenPipe> run(Pipe tcp, NodeKey me, Optional<NodeId> expectedPeer,
             String sessionId, Duration limit) {
+        return start(tcp, me, expectedPeer, sessionId, limit, null);
+    }
+
+    /**
+     * As {@link #run}, for a dialer racing several connections to {@code expectedPeer}: once the peer's proof checks,
+     * {@code claim} is asked whether this connection wins; only then is this side's proof sent. A connection that
+     * does not win is closed and fails with {@link Reason#NOT_CHOSEN}. {@code claim} is called at most once per
+     * connection, on its event loop, and must not block (an {@code AtomicBoolean.compareAndSet} shared by the race).
+     */
+    public static CompletableFuture<ProvenPipe> runChoosing(Pipe tcp, NodeKey me, NodeId expectedPeer,
+            String sessionId, Duration limit, BooleanSupplier claim) {
+        Objects.requireNonNull(expectedPeer, "expectedPeer");
+        Objects.requireNonNull(claim, "claim");
+        return start(tcp, me, Optional.of(expectedPeer), sessionId, limit, claim);
+    }
+
+    private static CompletableFuture<ProvenPipe> start(Pipe tcp, NodeKey me, Optional<NodeId> expectedPeer,
+            String sessionId, Duration limit, BooleanSupplier claim) {
         Objects.requireNonNull(tcp, "tcp");
         Objects.requireNonNull(me, "me");
         Objects.requireNonNull(expectedPeer, "expectedPeer");
@@ -100,7 +129,8 @@ public final class PeerProof {
         }
         byte[] nonce = new byte[NONCE_BYTES];
         RANDOM.nextBytes(nonce);
-        return new Run(tcp, me, expectedPeer, sessionId, System.nanoTime() + limit.toNanos(), limit, nonce).start();
+        return new Run(tcp, me, expectedPeer, sessionId, System.nanoTime() + limit.toNanos(), limit, nonce, claim)
+                .start();
     }
 
     /**
@@ -130,10 +160,10 @@ public final class PeerProof {
     }
 
     /** The hello body of a side. */
-    static byte[] hello(NodePublicKey key, byte[] nonce, String session) {
+    static byte[] hello(NodePublicKey key, byte[] nonce, String session, boolean chooses) {
         byte[] k = key.compressed();
-        ByteBuffer b = ByteBuffer.allocate(1 + k.length + nonce.length + 1 + session.length());
-        b.put((byte) VERSION).put(k).put(nonce).put((byte) session.length()).put(session.getBytes(US_ASCII));
+        ByteBuffer b = ByteBuffer.allocate(2 + k.length + nonce.length + 1 + session.length());
+        b.put((byte) VERSION).put((byte) (chooses ? CHOOSES : 0)).put(k).put(nonce).put((byte) session.length()).put(session.getBytes(US_ASCII));
         return b.array();
     }
 
@@ -153,7 +183,7 @@ public final class PeerProof {
     }
 
     /** A peer's hello, read. */
-    record Hello(NodePublicKey key, byte[] nonce, String session) {
+    record Hello(NodePublicKey key, byte[] nonce, String session, boolean chooses) {
     }
 
     /**
@@ -162,19 +192,22 @@ public final class PeerProof {
      * @throws ProofFailedException (MALFORMED) naming what is wrong
      */
     static Hello parseHello(byte[] body) throws ProofFailedException {
-        if (body.length < 1 + KEY_BYTES + NONCE_BYTES + 1) {
+        if (body.length < 2 + KEY_BYTES + NONCE_BYTES + 1) {
             throw malformed("a hello of " + body.length + " bytes is too short");
         }
         if (body[0] != VERSION) {
             throw malformed("hello version " + (body[0] & 0xff) + " is not " + VERSION);
         }
+        if ((body[1] & ~CHOOSES) != 0) {
+            throw malformed("unknown hello flags " + (body[1] & 0xff));
+        }
         NodePublicKey key;
         try {
-            key = NodePublicKey.fromBytes(Arrays.copyOfRange(body, 1, 1 + KEY_BYTES));
+            key = NodePublicKey.fromBytes(Arrays.copyOfRange(body, 2, 2 + KEY_BYTES));
         } catch (IllegalArgumentException e) {
             throw malformed("the hello's key is not a secp256k1 public key");
         }
-        int at = 1 + KEY_BYTES;
+        int at = 2 + KEY_BYTES;
         byte[] nonce = Arrays.copyOfRange(body, at, at + NONCE_BYTES);
         at += NONCE_BYTES;
         int sessionLength = body[at++] & 0xff;
@@ -185,7 +218,7 @@ public final class PeerProof {
         if (!validSession(session)) {
             throw malformed("the hello's session id is not 0 to " + MAX_SESSION + " printable ASCII characters");
         }
-        return new Hello(key, nonce, session);
+        return new Hello(key, nonce, session, body[1] == CHOOSES);
     }
 
     static ProofFailedException malformed(String why) {
@@ -201,6 +234,9 @@ public final class PeerProof {
         private final long deadline;
         private final Duration limit;
         private final byte[] nonce;
+        /** Asked once the peer's proof checks, when this side chooses; null when it does not. */
+        private final BooleanSupplier claim;
+        private byte[] proof;
         private final CompletableFuture<ProvenPipe> result = new CompletableFuture<>();
         /** Bytes read and not yet taken as a frame. */
         private byte[] buf = new byte[0];
@@ -212,7 +248,8 @@ public final class PeerProof {
         private String session;
 
         Run(Pipe pipe, NodeKey me, Optional<NodeId> expected, String mySession, long deadline, Duration limit,
-                byte[] nonce) {
+                byte[] nonce, BooleanSupplier claim) {
+            this.claim = claim;
             this.pipe = pipe;
             this.me = me;
             this.expected = expected;
@@ -223,14 +260,15 @@ public final class PeerProof {
         }
 
         CompletableFuture<ProvenPipe> start() {
+            // A failure closes the pipe after the future's dependents ran (see fail), a cancel here.
             result.whenComplete((ok, e) -> {
-                if (e != null) {
+                if (e instanceof CancellationException) {
                     pipe.closeAsync();
                 }
             });
             // Throws at once (a misuse) when the pipe has no queue to read from, before anything is sent.
             CompletableFuture<Message> first = pipe.recv(remaining());
-            helloSent = send(hello(me.publicKey(), nonce, mySession));
+            helloSent = send(hello(me.publicKey(), nonce, mySession, claim != null));
             first.whenComplete(this::received);
             return result;
         }
@@ -311,6 +349,13 @@ public final class PeerProof {
                 pipe.unread(buf); // the user's: what the peer sent right after its proof
                 buf = new byte[0];
             }
+            if (claim != null) {
+                if (!claim.getAsBoolean()) {
+                    throw new ProofFailedException(Reason.NOT_CHOSEN, "another connection to node "
+                            + peer.key().nodeId() + " was proven first");
+                }
+                sendProof();
+            }
             ProvenPipe proven = new ProvenPipe(pipe, peer.key(), session);
             proofSent.thenRun(() -> result.complete(proven));
             return true;
@@ -329,10 +374,20 @@ public final class PeerProof {
                 throw new ProofFailedException(Reason.WRONG_SESSION, "the peer asked for another session than "
                         + "the one expected");
             }
+            if (hello.chooses() && claim != null) {
+                throw malformed("both sides wait to choose");
+            }
             peer = hello;
             session = mySession.isEmpty() ? hello.session() : mySession;
-            byte[] proof = me.sign(transcript(nonce, hello.nonce(), me.publicKey(), hello.key(), session));
-            proofSent = helloSent.thenCompose(x -> send(proof));
+            proof = me.sign(transcript(nonce, hello.nonce(), me.publicKey(), hello.key(), session));
+            if (claim == null) {
+                sendProof();
+            }
+        }
+
+        private void sendProof() {
+            byte[] body = proof;
+            proofSent = helloSent.thenCompose(x -> send(body));
         }
 
         /** The next whole frame's body, taken from the buffer; null until it is whole. */
@@ -364,8 +419,10 @@ public final class PeerProof {
             return n > 0 && Arrays.equals(buf, 0, n, ORIGINAL_LINE, 0, n);
         }
 
+        /** Fails the proof, then closes the pipe: who counts failures has counted it before the peer sees the end. */
         private void fail(ProofFailedException e) {
             result.completeExceptionally(e);
+            pipe.closeAsync();
         }
     }
 

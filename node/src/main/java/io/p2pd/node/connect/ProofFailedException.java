@@ -25,6 +25,8 @@ public final class ProofFailedException extends IOException {
          * the connection is refused (see {@link PeerProof}).
          */
         UNPROVEN_ORIGINAL,
+        /** This side chose another connection to the same peer, proven first ({@link PeerProof#runChoosing}). */
+        NOT_CHOSEN,
         /** The proof did not end within its time limit. */
         TIMEOUT,
         /** The connection ended (closed by the peer, reset, or closed here) before the proof ended. */

@@ -121,7 +121,7 @@ class PeerProofTest {
         CompletableFuture<ProvenPipe> listener = PeerProof.run(accepted, A, Optional.empty(), "", LIMIT);
         byte[] nonce = new byte[32];
         Arrays.fill(nonce, (byte) 7);
-        await(dialed.send(PeerProof.frame(PeerProof.hello(B.publicKey(), nonce, ""))));
+        await(dialed.send(PeerProof.frame(PeerProof.hello(B.publicKey(), nonce, "", false))));
         byte[] hello = readFrame(dialed, new ByteArrayOutputStream());
         PeerProof.Hello theirs = PeerProof.parseHello(hello);
         byte[] forged = C.sign(PeerProof.transcript(nonce, theirs.nonce(), B.publicKey(), A.publicKey(), ""));
@@ -137,7 +137,7 @@ class PeerProofTest {
         Arrays.fill(oldNonceOfA, (byte) 1);
         byte[] recorded = B.sign(PeerProof.transcript(nonce, oldNonceOfA, B.publicKey(), A.publicKey(), ""));
         CompletableFuture<ProvenPipe> listener = PeerProof.run(accepted, A, Optional.empty(), "", LIMIT);
-        await(dialed.send(PeerProof.frame(PeerProof.hello(B.publicKey(), nonce, ""))));
+        await(dialed.send(PeerProof.frame(PeerProof.hello(B.publicKey(), nonce, "", false))));
         await(dialed.send(PeerProof.frame(recorded)));
         assertThat(failure(listener).reason()).isEqualTo(Reason.BAD_SIGNATURE);
     }
@@ -163,17 +163,21 @@ class PeerProofTest {
 
     @Test
     void aHelloOfAnotherVersionOrAWrongSizeIsMalformed() throws Exception {
-        byte[] hello = PeerProof.hello(A.publicKey(), new byte[32], "");
+        byte[] hello = PeerProof.hello(A.publicKey(), new byte[32], "", false);
         hello[0] = 2;
         assertThatThrownBy(() -> PeerProof.parseHello(hello)).isInstanceOf(ProofFailedException.class)
                 .hasMessageContaining("version 2");
-        byte[] cut = Arrays.copyOf(PeerProof.hello(A.publicKey(), new byte[32], "abc"), 69);
+        byte[] cut = Arrays.copyOf(PeerProof.hello(A.publicKey(), new byte[32], "abc", false), 70);
         assertThatThrownBy(() -> PeerProof.parseHello(cut)).isInstanceOf(ProofFailedException.class)
                 .hasMessageContaining("length");
-        byte[] badKey = PeerProof.hello(A.publicKey(), new byte[32], "");
-        badKey[1] = 9;
+        byte[] badKey = PeerProof.hello(A.publicKey(), new byte[32], "", false);
+        badKey[2] = 9;
         assertThatThrownBy(() -> PeerProof.parseHello(badKey)).isInstanceOf(ProofFailedException.class)
                 .hasMessageContaining("key");
+        byte[] flags = PeerProof.hello(A.publicKey(), new byte[32], "", false);
+        flags[1] = 4;
+        assertThatThrownBy(() -> PeerProof.parseHello(flags)).isInstanceOf(ProofFailedException.class)
+                .hasMessageContaining("flags");
     }
 
     @Test
@@ -195,7 +199,7 @@ class PeerProofTest {
     @Test
     void aPeerClosingMidProofFailsAsClosed() throws Exception {
         CompletableFuture<ProvenPipe> listener = PeerProof.run(accepted, B, Optional.empty(), "", LIMIT);
-        byte[] hello = PeerProof.frame(PeerProof.hello(A.publicKey(), new byte[32], ""));
+        byte[] hello = PeerProof.frame(PeerProof.hello(A.publicKey(), new byte[32], "", false));
         await(dialed.send(Arrays.copyOf(hello, 20))); // half a hello, then gone
         await(dialed.closeAsync());
         assertThat(failure(listener).reason()).isEqualTo(Reason.CLOSED);
@@ -223,7 +227,7 @@ class PeerProofTest {
             user[i] = (byte) (i * 31 + 7);
         }
         ByteArrayOutputStream all = new ByteArrayOutputStream();
-        all.write(PeerProof.frame(PeerProof.hello(A.publicKey(), nonce, "")));
+        all.write(PeerProof.frame(PeerProof.hello(A.publicKey(), nonce, "", false)));
         all.write(PeerProof.frame(A.sign(PeerProof.transcript(nonce, b.nonce(), A.publicKey(), b.key(), ""))));
         all.write(user);
         await(dialed.send(all.toByteArray()));
@@ -248,6 +252,38 @@ class PeerProofTest {
         await(atB);
         assertThat(readN(accepted, fromA.length)).isEqualTo(fromA);
         assertThat(readN(dialed, fromB.length)).isEqualTo(fromB);
+    }
+
+    @Test
+    void aChoosingDialerSendsItsProofOnlyForTheConnectionItClaimsSoBothSidesKeepTheSameOne() throws Exception {
+        // A second connection between the same two pipes' ends: the dialer proves both, claims only the first.
+        CompletableFuture<Pipe> next = server.accept();
+        Pipe dialed2 = await(Pipes.tcp().dest(server.localAddress()).open());
+        Pipe accepted2 = await(next);
+        try {
+            java.util.concurrent.atomic.AtomicBoolean won = new java.util.concurrent.atomic.AtomicBoolean();
+            CompletableFuture<ProvenPipe> l1 = PeerProof.run(accepted, B, Optional.empty(), "", LIMIT);
+            CompletableFuture<ProvenPipe> d1 = PeerProof.runChoosing(dialed, A, B.nodeId(), "d-1", LIMIT,
+                    () -> won.compareAndSet(false, true));
+            assertThat(await(d1).peer()).isEqualTo(B.nodeId());
+            assertThat(await(l1).peer()).isEqualTo(A.nodeId());
+            CompletableFuture<ProvenPipe> l2 = PeerProof.run(accepted2, B, Optional.empty(), "", LIMIT);
+            CompletableFuture<ProvenPipe> d2 = PeerProof.runChoosing(dialed2, A, B.nodeId(), "d-1", LIMIT,
+                    () -> won.compareAndSet(false, true));
+            assertThat(failure(d2).reason()).isEqualTo(Reason.NOT_CHOSEN);
+            assertThat(failure(l2).reason()).isEqualTo(Reason.CLOSED);
+        } finally {
+            dialed2.closeAsync();
+            accepted2.closeAsync();
+        }
+    }
+
+    @Test
+    void twoSidesThatBothChooseFailAtOnceInsteadOfWaitingForEachOther() throws Exception {
+        CompletableFuture<ProvenPipe> one = PeerProof.runChoosing(dialed, A, B.nodeId(), "", LIMIT, () -> true);
+        CompletableFuture<ProvenPipe> two = PeerProof.runChoosing(accepted, B, A.nodeId(), "", LIMIT, () -> true);
+        assertThat(failure(one).reason()).isIn(Reason.MALFORMED, Reason.CLOSED);
+        assertThat(failure(two).reason()).isIn(Reason.MALFORMED, Reason.CLOSED);
     }
 
     @Test
