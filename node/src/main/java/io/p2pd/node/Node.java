@@ -8,6 +8,7 @@ import io.p2pd.node.addr.PeerAddress;
 import io.p2pd.node.connect.ConnectOptions;
 import io.p2pd.node.connect.PeerConnection;
 import io.p2pd.node.connect.PeerStats;
+import io.p2pd.node.connect.Strategy;
 import io.p2pd.node.connect.internal.Connector;
 import io.p2pd.node.id.MachineId;
 import io.p2pd.node.id.NodeId;
@@ -23,7 +24,10 @@ import io.p2pd.pipe.ServerLimits;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -191,6 +195,20 @@ public final class Node {
     /** {@link #connect(PeerAddress, ConnectOptions)} with {@link ConnectOptions#defaults()} (direct and reverse). */
     public CompletableFuture<PeerConnection> connect(PeerAddress peer) {
         return connect(peer, ConnectOptions.defaults());
+    }
+
+    /**
+     * The strategies {@link #connect} can use on this node now: direct always, reverse with a signalling broker, hole
+     * punching and relay once they are plugged in (not in this version).
+     */
+    public Set<Strategy> strategies() {
+        EnumSet<Strategy> out = EnumSet.noneOf(Strategy.class);
+        for (Strategy s : Strategy.values()) {
+            if (connector.available(s)) {
+                out.add(s);
+            }
+        }
+        return Collections.unmodifiableSet(out);
     }
 
     /** Counts of the connections peers opened to this node: accepted, failed proofs, refused, overflowed. */
