@@ -228,7 +228,7 @@ final class PeerCommand {
      */
     static void bridge(Pipe pipe, InputStream in, PrintStream out) {
         Thread.ofPlatform().daemon().name("p2pd-stdin").start(() -> {
-            if (pump(in, pipe)) {
+            if (ConnectCommand.pump(in, pipe, 16 * 1024)) {
                 pipe.shutdownOutput();
             }
         });
@@ -271,25 +271,6 @@ final class PeerCommand {
                 pipe.close();
                 return;
             }
-        }
-    }
-
-    /** Sends what {@code in} gives until it ends (true) or the pipe closes (false). */
-    private static boolean pump(InputStream in, Pipe pipe) {
-        byte[] buffer = new byte[16 * 1024];
-        try {
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
-                if (!pipe.isOpen()) {
-                    return false;
-                }
-                if (n > 0) {
-                    pipe.send(java.util.Arrays.copyOf(buffer, n)).join();
-                }
-            }
-            return pipe.isOpen();
-        } catch (IOException | CompletionException | IllegalStateException e) {
-            return false; // stdin failed or the pipe ended: the pipe's end decides how the command ends
         }
     }
 
