@@ -29,13 +29,13 @@ import java.util.function.BooleanSupplier;
  * <p>The exchange is symmetric (no side is the client, so it also serves a TCP simultaneous open). Each side sends,
  * as soon as the connection is up:
  * <ol>
- *   <li>a <em>hello</em>: version {@value #VERSION}, a flags byte (bit 0: this side <em>chooses</em>, see below), its
- *       public key (33 bytes, compressed; the node id is derived
- *       from it), a fresh 32-byte nonce, and the session id it expects (0 to {@value #MAX_SESSION} printable ASCII
- *       characters, empty for any);</li>
- *   <li>once it has the peer's hello (a side that chooses: once it has checked the peer's proof), a <em>proof</em>: its signature ({@link NodeKey#sign}, 64 bytes) over the
- *       label {@code "p2pd node-key proof 1\n"}, its nonce, the peer's nonce, its key, the peer's key and the
- *       agreed session id (length byte, then the characters).</li>
+ *   <li>a <em>hello</em>: version {@value #VERSION}, a flags byte (bit 0: this side <em>chooses</em>, see below),
+ *       its public key (33 bytes, compressed; the node id is derived from it), a fresh 32-byte nonce, and the
+ *       session id it expects (0 to {@value #MAX_SESSION} printable ASCII characters, empty for any);</li>
+ *   <li>once it has the peer's hello (a side that chooses: once it has checked the peer's proof), a <em>proof</em>:
+ *       its signature ({@link NodeKey#sign}, 64 bytes) over the label {@code "p2pd node-key proof 1\n"}, its
+ *       nonce, the peer's nonce, its key, the peer's key and the agreed session id (length byte, then the
+ *       characters).</li>
  * </ol>
  * Each is one frame: a 2-byte big-endian length, then the body; frames over {@value #MAX_FRAME} bytes are refused.
  * A side checks the peer's key against the node id it expects (if any), the session ids (equal, or one of them empty:
@@ -163,7 +163,8 @@ public final class PeerProof {
     static byte[] hello(NodePublicKey key, byte[] nonce, String session, boolean chooses) {
         byte[] k = key.compressed();
         ByteBuffer b = ByteBuffer.allocate(2 + k.length + nonce.length + 1 + session.length());
-        b.put((byte) VERSION).put((byte) (chooses ? CHOOSES : 0)).put(k).put(nonce).put((byte) session.length()).put(session.getBytes(US_ASCII));
+        b.put((byte) VERSION).put((byte) (chooses ? CHOOSES : 0)).put(k).put(nonce).put((byte) session.length())
+                .put(session.getBytes(US_ASCII));
         return b.array();
     }
 
