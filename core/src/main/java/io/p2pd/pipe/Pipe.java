@@ -257,6 +257,28 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     }
 
     /**
+     * Gives {@code data} back to the catch-all queue ({@link Sub#ALL}) as a message from the peer that the next
+     * {@code recv()} returns before anything read later. For a protocol that reads a TCP connection's first bytes
+     * with {@code recv()} (a handshake) and finds more in its last chunk than was its own: the rest belongs to
+     * whoever reads next. The array is copied.
+     *
+     * @throws IllegalStateException on a pipe that is not a TCP connection, or has no queue for {@link Sub#ALL}
+     */
+    public final void unread(byte[] data) {
+        Objects.requireNonNull(data, "data");
+        if (proto() != Proto.TCP || isServer() || remoteAddress().isEmpty()) {
+            throw new IllegalStateException("unread() gives bytes back to a TCP connection, not " + this);
+        }
+        for (Subscription s : subscriptions) {
+            if (s.sub().equals(Sub.ALL) && !s.hasHandler()) {
+                s.queue().offerFirst(new Message(data.clone(), remoteAddress().get()));
+                return;
+            }
+        }
+        throw new IllegalStateException("no queue subscribed for " + Sub.ALL + " on " + this + " to unread into");
+    }
+
+    /**
      * Sends {@code data} and waits for a reply matching {@code reply}, sending again (up to {@code sendRetry} more
      * times) when none comes within {@code recvTimeout}: the request/response helper of the original. Subscribes
      * {@code reply} for the time of the request if it was not subscribed. Fails with {@link RecvTimeoutException}

@@ -66,6 +66,26 @@ final class SubQueue {
         }
     }
 
+    /**
+     * Puts {@code msg} before every queued message (or hands it to the oldest waiting take): a message read earlier
+     * than those, given back. Taken even when the queue is full or closed, as it was read before the end.
+     */
+    void offerFirst(Message msg) {
+        while (true) {
+            CompletableFuture<Message> waiter;
+            synchronized (this) {
+                waiter = waiters.poll();
+                if (waiter == null) {
+                    messages.addFirst(msg);
+                    return;
+                }
+            }
+            if (waiter.complete(msg)) {
+                return;
+            }
+        }
+    }
+
     /** The next message, waiting at most {@code timeout} (timed on {@code timer}). */
     CompletableFuture<Message> take(Duration timeout, EventLoop timer) {
         boolean hadNoRoom;
