@@ -1,0 +1,205 @@
+package io.p2pd.turn;
+
+import static io.p2pd.turn.Coturn.LO;
+import static io.p2pd.turn.TurnCoturnLabTest.WAIT;
+import static io.p2pd.turn.TurnCoturnLabTest.await;
+import static io.p2pd.turn.TurnStreamLabTest.failure;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.p2pd.pipe.Framing;
+import io.p2pd.pipe.Message;
+import io.p2pd.pipe.Pipe;
+import io.p2pd.pipe.PipeClosedException;
+import io.p2pd.pipe.Tls;
+import io.p2pd.testing.Certificates;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * TCP relays (RFC 6062) through coturn on loopback, with plain java.net TCP peers: Connect and ConnectionBind, incoming
+ * ConnectionAttempts, the typed errors, and closing.
+ */
+@Tag("lab")
+class TurnTcpLabTest {
+    @TempDir
+    static Path dir;
+    static Coturn coturn;
+    static Certificates certificate;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Assumptions.assumeTrue(Coturn.installed(), "coturn is not installed (apt-get install coturn)");
+        certificate = Certificates.selfSigned(dir, "localhost", "DNS:localhost,IP:127.0.0.1");
+        coturn = Coturn.startTls(dir, certificate);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (coturn != null) {
+            coturn.close();
+        }
+    }
+
+    static TurnConfig tcp() {
+        return TurnCoturnLabTest.config().transport(TurnTransport.TCP).build();
+    }
+
+    static ServerSocket listener() throws Exception {
+        ServerSocket s = new ServerSocket(0, 8, LO);
+        s.setSoTimeout((int) WAIT.toMillis());
+        return s;
+    }
+
+    static Socket accepted(ServerSocket s) throws Exception {
+        Socket c = s.accept();
+        c.setSoTimeout((int) WAIT.toMillis());
+        return c;
+    }
+
+    static byte[] readExactly(InputStream in, int n) throws Exception {
+        return in.readNBytes(n);
+    }
+
+    @Test
+    void connectGivesAPipeToThePeerBothWaysAndHalfCloses() throws Exception {
+        try (TurnTcpAllocation relay = await(TurnClient.allocateTcp(coturn.address(), tcp()));
+             ServerSocket peerListener = listener()) {
+            assertThat(relay.relayedAddress().getAddress()).isEqualTo(LO);
+            InetSocketAddress peer = (InetSocketAddress) peerListener.getLocalSocketAddress();
+            Pipe pipe = await(relay.connect(peer));
+            try (Socket peerSide = accepted(peerListener)) {
+                // The server dialled the peer from the relayed address.
+                assertThat(peerSide.getRemoteSocketAddress()).isEqualTo(relay.relayedAddress());
+                assertThat(relay.peerOf(pipe)).contains(peer);
+                assertThat(relay.connections()).containsExactly(pipe);
+                assertThat(pipe.remoteAddress()).contains(coturn.address());
+                await(pipe.send("hello peer".getBytes(UTF_8)));
+                assertThat(readExactly(peerSide.getInputStream(), 10)).asString(UTF_8).isEqualTo("hello peer");
+                peerSide.getOutputStream().write("hello client".getBytes(UTF_8));
+                assertThat(receive(pipe, 12)).asString(UTF_8).isEqualTo("hello client");
+                // Our half-close reaches the server, which (coturn) ends the peer's connection: it relays no
+                // half-close. Then it ends the data connection, and the pipe.
+                await(pipe.shutdownOutput());
+                assertThat(ended(peerSide)).isTrue();
+                await(pipe.closeFuture());
+                assertThat(relay.connections()).isEmpty();
+                assertThat(relay.isOpen()).isTrue();
+            }
+        }
+    }
+
+    /** Whether the peer's connection ends: coturn resets it rather than closing it in order. */
+    static boolean ended(Socket peer) throws Exception {
+        try {
+            return peer.getInputStream().read() == -1;
+        } catch (java.net.SocketException reset) {
+            return reset.getMessage().contains("reset");
+        }
+    }
+
+    /** At least {@code n} bytes from {@code pipe}'s queue (a raw stream cuts messages where reads fall). */
+    static byte[] receive(Pipe pipe, int n) throws Exception {
+        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        while (got.size() < n) {
+            Message m = await(pipe.recv(WAIT));
+            got.writeBytes(m.data());
+        }
+        return got.toByteArray();
+    }
+
+    @Test
+    void aPeerDiallingTheRelayedAddressIsAcceptedOnceItsIpIsPermitted() throws Exception {
+        try (TurnTcpAllocation relay = await(TurnClient.allocateTcp(coturn.address(), tcp(), Framing.lines()))) {
+            var accepted = relay.accept();
+            await(relay.permit(new InetSocketAddress(LO, 0)));
+            try (Socket peer = new Socket()) {
+                peer.setSoTimeout((int) WAIT.toMillis());
+                peer.connect(relay.relayedAddress(), (int) WAIT.toMillis());
+                // The peer speaks first: its line may come in the same read as the ConnectionBind answer.
+                peer.getOutputStream().write("first line\nsecond".getBytes(UTF_8));
+                Pipe pipe = await(accepted);
+                assertThat(relay.peerOf(pipe)).contains((InetSocketAddress) peer.getLocalSocketAddress());
+                assertThat(await(pipe.recv(WAIT)).data()).asString(UTF_8).isEqualTo("first line");
+                peer.getOutputStream().write(" half\n".getBytes(UTF_8));
+                assertThat(await(pipe.recv(WAIT)).data()).asString(UTF_8).isEqualTo("second half");
+                await(pipe.send("answer".getBytes(UTF_8))); // lines framing adds the delimiter
+                assertThat(readExactly(peer.getInputStream(), 7)).asString(UTF_8).isEqualTo("answer\n");
+            }
+        }
+    }
+
+    @Test
+    void connectToAClosedPortFailsWith447() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0, 1, LO)) {
+            closedPort = s.getLocalPort();
+        }
+        try (TurnTcpAllocation relay = await(TurnClient.allocateTcp(coturn.address(), tcp()))) {
+            Throwable e = failure(relay.connect(new InetSocketAddress(LO, closedPort)));
+            assertThat(e).isInstanceOf(TurnConnectionFailedException.class);
+            assertThat(((TurnConnectionFailedException) e).code()).isEqualTo(447);
+            assertThat(e.getMessage()).contains("Connect to 127.0.0.1:" + closedPort).contains("447");
+            assertThat(relay.isOpen()).isTrue();
+            assertThat(relay.connections()).isEmpty();
+        }
+    }
+
+    @Test
+    void closingDeletesTheAllocationAndEndsTheDataConnections() throws Exception {
+        try (Coturn verbose = Coturn.start(dir, "-V"); ServerSocket peerListener = listener()) {
+            TurnTcpAllocation relay = await(TurnClient.allocateTcp(verbose.address(), tcp()));
+            Pipe pipe = await(relay.connect((InetSocketAddress) peerListener.getLocalSocketAddress()));
+            try (Socket peerSide = accepted(peerListener)) {
+                var accepting = relay.accept();
+                relay.close();
+                assertThat(relay.isOpen()).isFalse();
+                assertThat(pipe.isOpen()).isFalse();
+                assertThat(failure(accepting)).isInstanceOf(PipeClosedException.class);
+                // The server closed the peer's connection with the data connection.
+                assertThat(ended(peerSide)).isTrue();
+                assertThat(verbose.log()).containsPattern("refreshed, realm=<p2pd.test>, username=<alice>, lifetime=0")
+                        .contains("REFRESH processed, success");
+                assertThat(failure(relay.connect(new InetSocketAddress(LO, 9)))).isInstanceOf(PipeClosedException.class);
+            }
+        }
+    }
+
+    @Test
+    void overTlsTheDataConnectionIsTlsToo() throws Exception {
+        TurnConfig tls = TurnCoturnLabTest.config().transport(TurnTransport.TLS)
+                .tls(Tls.trusting(certificate.x509())).build();
+        try (TurnTcpAllocation relay = await(TurnClient.allocateTcp(coturn.tlsAddress(), tls));
+             ServerSocket peerListener = listener()) {
+            Pipe pipe = await(relay.connect((InetSocketAddress) peerListener.getLocalSocketAddress()));
+            try (Socket peerSide = accepted(peerListener)) {
+                assertThat(pipe.remoteAddress()).contains(coturn.tlsAddress());
+                await(pipe.send("over tls".getBytes(UTF_8)));
+                assertThat(readExactly(peerSide.getInputStream(), 8)).asString(UTF_8).isEqualTo("over tls");
+                peerSide.getOutputStream().write("back".getBytes(UTF_8));
+                assertThat(receive(pipe, 4)).asString(UTF_8).isEqualTo("back");
+                assertThatThrownBy(pipe::shutdownOutput).isInstanceOf(IllegalStateException.class);
+            }
+        }
+    }
+
+    @Test
+    void aTcpRelayNeedsAStreamControlConnection() {
+        assertThatThrownBy(() -> TurnClient.allocateTcp(coturn.address(), TurnCoturnLabTest.config().build()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TCP or TLS control connection");
+    }
+}
