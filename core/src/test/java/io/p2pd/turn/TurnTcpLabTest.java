@@ -103,6 +103,76 @@ class TurnTcpLabTest {
         }
     }
 
+    static final int HUNDRED_MB = 100 << 20;
+    static final int CHUNK = 64 << 10;
+
+    /**
+     * 100 MB each way, one way after the other: coturn 4.6.1 stops reading a data connection for good when both
+     * directions are saturated at once (its socket's receive queue stays full while nothing waits to go to the
+     * peer), so the directions take turns here.
+     */
+    @Test
+    void hundredMegabytesGoEachWayWithEqualSha256() throws Exception {
+        var executor = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try (TurnTcpAllocation relay = await(TurnClient.allocateTcp(coturn.address(), tcp()));
+             ServerSocket peerListener = listener()) {
+            Pipe pipe = await(relay.connect((InetSocketAddress) peerListener.getLocalSocketAddress()));
+            try (Socket peer = accepted(peerListener)) {
+                var peerGot = executor.submit(() -> {
+                    MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                    byte[] buffer = new byte[CHUNK];
+                    long total = 0;
+                    for (int n; total < HUNDRED_MB && (n = peer.getInputStream().read(buffer)) > 0; total += n) {
+                        sha.update(buffer, 0, n);
+                    }
+                    assertThat(total).isEqualTo(HUNDRED_MB);
+                    return HexFormat.of().formatHex(sha.digest());
+                });
+                // Each send waits for the one before to be written: the pipe's back-pressure paces the sender.
+                String clientSent = sendAll(2, chunk -> await(pipe.send(chunk)));
+                assertThat(await(peerGot)).isEqualTo(clientSent);
+
+                var peerSent = executor.submit(() -> sendAll(1, chunk -> peer.getOutputStream().write(chunk)));
+                MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                long total = 0;
+                while (total < HUNDRED_MB) {
+                    byte[] data = await(pipe.recv(WAIT)).data();
+                    sha.update(data);
+                    total += data.length;
+                }
+                assertThat(total).isEqualTo(HUNDRED_MB);
+                assertThat(HexFormat.of().formatHex(sha.digest())).isEqualTo(await(peerSent));
+                assertThat(pipe.isOpen()).isTrue();
+            }
+            // The peer closed: the data connection ends, the allocation stays.
+            await(pipe.closeFuture());
+            assertThat(relay.isOpen()).isTrue();
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    interface ChunkSink {
+        void write(byte[] chunk) throws Exception;
+    }
+
+    /** Sends 100 MB of seeded random bytes in 64 KiB chunks; returns their SHA-256. */
+    static String sendAll(long seed, ChunkSink sink) throws Exception {
+        Random random = new Random(seed);
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        for (int sent = 0; sent < HUNDRED_MB; sent += CHUNK) {
+            byte[] chunk = new byte[CHUNK];
+            random.nextBytes(chunk);
+            sha.update(chunk);
+            sink.write(chunk);
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    static <T> T await(java.util.concurrent.Future<T> f) throws Exception {
+        return f.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+    }
+
     /** Whether the peer's connection ends: coturn resets it rather than closing it in order. */
     static boolean ended(Socket peer) throws Exception {
         try {
