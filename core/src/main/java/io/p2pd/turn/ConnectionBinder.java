@@ -29,7 +29,16 @@ import java.util.concurrent.TimeUnit;
 final class ConnectionBinder extends ChannelInboundHandlerAdapter {
     private static final int STUN_HEADER = 20;
 
-    private final Allocation allocation;
+    /** Signs with the allocation's credentials: the allocation itself, or a test's stand-in. */
+    interface Signer {
+        /** {@code b} signed, with {@code nonce} when the server gave this connection one. */
+        StunMessage sign(StunMessage.Builder b, Optional<String> nonce);
+
+        boolean signedByUs(StunMessage m);
+    }
+
+    private final Signer signer;
+    private final InetSocketAddress server;
     private final int connectionId;
     private final InetSocketAddress peer;
     private final Duration timeLimit;
@@ -40,8 +49,10 @@ final class ConnectionBinder extends ChannelInboundHandlerAdapter {
     private boolean retried;
     private ScheduledFuture<?> deadline;
 
-    ConnectionBinder(Allocation allocation, int connectionId, InetSocketAddress peer, Duration timeLimit) {
-        this.allocation = allocation;
+    ConnectionBinder(Signer signer, InetSocketAddress server, int connectionId, InetSocketAddress peer,
+            Duration timeLimit) {
+        this.signer = signer;
+        this.server = server;
         this.connectionId = connectionId;
         this.peer = peer;
         this.timeLimit = timeLimit;
@@ -55,7 +66,7 @@ final class ConnectionBinder extends ChannelInboundHandlerAdapter {
     /** Sends the ConnectionBind; completes once the server accepted it. Once the pipe is up (TLS included). */
     CompletableFuture<Void> bind() {
         ctx.executor().execute(() -> {
-            deadline = ctx.executor().schedule(() -> fail(new TurnTimeoutException(allocation.serverAddress(),
+            deadline = ctx.executor().schedule(() -> fail(new TurnTimeoutException(server,
                     what(), timeLimit, retried ? 2 : 1)), timeLimit.toMillis(), TimeUnit.MILLISECONDS);
             send(Optional.empty());
         });
@@ -69,7 +80,7 @@ final class ConnectionBinder extends ChannelInboundHandlerAdapter {
     private void send(Optional<String> nonce) {
         byte[] id = {(byte) (connectionId >>> 24), (byte) (connectionId >>> 16), (byte) (connectionId >>> 8),
                 (byte) connectionId};
-        request = allocation.signedElsewhere(StunMessage.builder(StunMessage.METHOD_CONNECTION_BIND,
+        request = signer.sign(StunMessage.builder(StunMessage.METHOD_CONNECTION_BIND,
                 MessageClass.REQUEST).add(StunAttribute.of(StunAttribute.CONNECTION_ID, id)), nonce);
         ctx.writeAndFlush(Unpooled.wrappedBuffer(request.encode())).addListener(f -> {
             if (!f.isSuccess()) {
@@ -103,7 +114,7 @@ final class ConnectionBinder extends ChannelInboundHandlerAdapter {
             return;
         }
         if ((got[0] & 0xC0) != 0) {
-            fail(new TurnProtocolException("TURN server " + HostPort.of(allocation.serverAddress()) + " answered "
+            fail(new TurnProtocolException("TURN server " + HostPort.of(server) + " answered "
                     + what() + " with bytes that are not STUN"));
             return;
         }
@@ -115,7 +126,7 @@ final class ConnectionBinder extends ChannelInboundHandlerAdapter {
         try {
             m = StunMessage.decode(Arrays.copyOf(got, length));
         } catch (StunDecodeException e) {
-            fail(new TurnProtocolException("TURN server " + HostPort.of(allocation.serverAddress()) + " answered "
+            fail(new TurnProtocolException("TURN server " + HostPort.of(server) + " answered "
                     + what() + " with a malformed STUN message: " + e.getMessage()));
             return;
         }
@@ -123,7 +134,7 @@ final class ConnectionBinder extends ChannelInboundHandlerAdapter {
         got = rest;
         if (!m.messageClass().isResponse() || m.method() != StunMessage.METHOD_CONNECTION_BIND
                 || !Arrays.equals(m.transactionId(), request.transactionId())) {
-            fail(new TurnProtocolException("TURN server " + HostPort.of(allocation.serverAddress()) + " answered "
+            fail(new TurnProtocolException("TURN server " + HostPort.of(server) + " answered "
                     + what() + " with another message (" + m + ")"));
             return;
         }
@@ -138,11 +149,11 @@ final class ConnectionBinder extends ChannelInboundHandlerAdapter {
                 answer();
                 return;
             }
-            fail(TurnErrorResponseException.of(allocation.serverAddress(), what(), error));
+            fail(TurnErrorResponseException.of(server, what(), error));
             return;
         }
-        if (!allocation.signedByUs(m)) {
-            fail(new TurnProtocolException("TURN server " + HostPort.of(allocation.serverAddress()) + " answered "
+        if (!signer.signedByUs(m)) {
+            fail(new TurnProtocolException("TURN server " + HostPort.of(server) + " answered "
                     + what() + " with a success response not signed with our key; refused"));
             return;
         }
@@ -159,7 +170,7 @@ final class ConnectionBinder extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         fail(new TurnConnectionLostException("the data connection to TURN server "
-                + HostPort.of(allocation.serverAddress()) + " closed before it answered " + what()));
+                + HostPort.of(server) + " closed before it answered " + what()));
         ctx.fireChannelInactive();
     }
 

@@ -259,7 +259,18 @@ public final class TurnTcpAllocation implements AutoCloseable {
         Pipes.TcpOpener opener = Pipes.tcp().dest(serverAddress()).conf(config.pipeConf()).tcp(tcp.build())
                 .eventLoopOf(base.pipe());
         config.bind().ifPresent(b -> opener.bind(new InetSocketAddress(b.getAddress(), 0)));
-        ConnectionBinder binder = new ConnectionBinder(allocation, connectionId, peer, limit);
+        Allocation signer = allocation;
+        ConnectionBinder binder = new ConnectionBinder(new ConnectionBinder.Signer() {
+            @Override
+            public StunMessage sign(StunMessage.Builder request, Optional<String> nonce) {
+                return signer.signedElsewhere(request, nonce);
+            }
+
+            @Override
+            public boolean signedByUs(StunMessage m) {
+                return signer.signedByUs(m);
+            }
+        }, serverAddress(), connectionId, peer, limit);
         CompletableFuture<Pipe> result = new LoopSafeFuture<>();
         TcpPipeFactory.open(opener, binder).whenComplete((pipe, e) -> {
             if (e != null) {
