@@ -86,7 +86,7 @@ final class ConnectCommand implements Callable<Integer> {
     }
 
     /** Sends what {@code in} gives until it ends (true) or the pipe closes (false). */
-    private static boolean pump(InputStream in, Pipe pipe, int chunk) {
+    static boolean pump(InputStream in, Pipe pipe, int chunk) {
         byte[] buffer = new byte[chunk];
         try {
             int n;
