@@ -230,6 +230,51 @@ class TurnTcpLabTest {
     }
 
     @Test
+    void aSecondConnectToTheSamePeerFailsWith446AndAPeerOfTheOtherFamilyWith443() throws Exception {
+        try (TurnTcpAllocation relay = await(TurnClient.allocateTcp(coturn.address(), tcp()));
+             ServerSocket peerListener = listener()) {
+            InetSocketAddress peer = (InetSocketAddress) peerListener.getLocalSocketAddress();
+            Pipe first = await(relay.connect(peer));
+            try (Socket accepted = accepted(peerListener)) {
+                assertThat(accepted.getRemoteSocketAddress()).isEqualTo(relay.relayedAddress());
+                Throwable again = failure(relay.connect(peer));
+                assertThat(again).isInstanceOf(TurnConnectionExistsException.class);
+                assertThat(((TurnConnectionExistsException) again).code()).isEqualTo(446);
+                assertThat(first.isOpen()).isTrue();
+            }
+            Throwable v6 = failure(relay.connect(new InetSocketAddress("::1", peer.getPort())));
+            assertThat(v6).isInstanceOf(TurnAddressFamilyException.class);
+            assertThat(((TurnAddressFamilyException) v6).code()).isEqualTo(443);
+        }
+    }
+
+    @Test
+    void aPeerWithoutAPermissionIsNotAccepted() throws Exception {
+        try (TurnTcpAllocation relay = await(TurnClient.allocateTcp(coturn.address(), tcp()))) {
+            var accepted = relay.accept();
+            try (Socket peer = new Socket()) {
+                peer.setSoTimeout((int) WAIT.toMillis());
+                // The server refuses the connection (coturn resets it): no ConnectionAttempt reaches the client.
+                boolean refused;
+                try {
+                    peer.connect(relay.relayedAddress(), (int) WAIT.toMillis());
+                    refused = ended(peer);
+                } catch (java.net.SocketException reset) {
+                    refused = true;
+                }
+                assertThat(refused).isTrue();
+            }
+            // A permitted peer's connection is the first one accepted.
+            await(relay.permit(new InetSocketAddress(LO, 0)));
+            try (Socket peer = new Socket()) {
+                peer.connect(relay.relayedAddress(), (int) WAIT.toMillis());
+                Pipe pipe = await(accepted);
+                assertThat(relay.peerOf(pipe)).contains((InetSocketAddress) peer.getLocalSocketAddress());
+            }
+        }
+    }
+
+    @Test
     void closingDeletesTheAllocationAndEndsTheDataConnections() throws Exception {
         try (Coturn verbose = Coturn.start(dir, "-V"); ServerSocket peerListener = listener()) {
             TurnTcpAllocation relay = await(TurnClient.allocateTcp(verbose.address(), tcp()));
