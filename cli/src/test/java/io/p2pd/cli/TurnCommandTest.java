@@ -262,6 +262,23 @@ class TurnCommandTest {
         }
     }
 
+    @Test
+    void withTcpAPeerThatRefusesIsTheServers447InOneLine() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, LO)) {
+            closedPort = s.getLocalPort();
+        }
+        P2pd.Result r = P2pd.run(SECRET, "", "turn", "--server", server, "--user", "alice", "--tcp", "127.0.0.1",
+                Integer.toString(closedPort));
+        assertThat(r.exit()).isEqualTo(1);
+        // The allocation was made (its address printed), then the Connect was refused: one line says so.
+        String[] lines = r.err().strip().split("\n");
+        assertThat(lines).hasSize(2);
+        assertThat(lines[0]).startsWith("relayed address: 127.0.0.1:");
+        assertThat(lines[1]).startsWith("p2pd turn: ").contains("Connect to 127.0.0.1:" + closedPort).contains("447")
+                .doesNotContain("Exception");
+    }
+
     /** With {@code --tcp} the end of stdin half-closes: coturn ends the peer's connection, and the command ends. */
     @Test
     void withTcpTheEndOfStdinHalfClosesAndTheCommandEnds() throws Exception {

@@ -295,6 +295,28 @@ class TurnTcpLabTest {
     }
 
     @Test
+    void theServerDyingEndsTheDataConnectionsAndWaitingAcceptsWithTheConnectionLost() throws Exception {
+        Coturn doomed = Coturn.start(dir);
+        try (ServerSocket peerListener = listener()) {
+            TurnTcpAllocation relay = await(TurnClient.allocateTcp(doomed.address(), tcp()));
+            Pipe pipe = await(relay.connect((InetSocketAddress) peerListener.getLocalSocketAddress()));
+            try (Socket peer = accepted(peerListener)) {
+                assertThat(peer.isConnected()).isTrue();
+                var accepting = relay.accept();
+                doomed.close(); // SIGTERM: coturn closes its connections as it exits
+                await(pipe.closeFuture());
+                assertThat(failure(accepting)).isInstanceOf(TurnConnectionLostException.class);
+                assertThat(relay.failure()).hasValueSatisfying(f -> assertThat(f)
+                        .isInstanceOf(TurnConnectionLostException.class).hasMessageContaining("TCP control connection"));
+                assertThat(relay.isOpen()).isFalse();
+                relay.close(); // returns at once after the loss
+            }
+        } finally {
+            doomed.close();
+        }
+    }
+
+    @Test
     void overTlsTheDataConnectionIsTlsToo() throws Exception {
         TurnConfig tls = TurnCoturnLabTest.config().transport(TurnTransport.TLS)
                 .tls(Tls.trusting(certificate.x509())).build();
