@@ -66,6 +66,10 @@ final class Allocation {
     private static final long MAX_UNSENT = 1 << 20;
     private Pipe control;
     private RelayChannel relay;
+    /** REQUESTED-TRANSPORT: UDP, or TCP for an RFC 6062 relay (see TcpRelay). Set before the loop runs. */
+    private int requestedTransport = UDP;
+    /** Takes ConnectionAttempt indications of a TCP relay; null for a UDP one. */
+    private java.util.function.Consumer<StunMessage> connectionAttempts;
     private Pipe pipe;
 
     // The long-term credential state (RFC 8489 section 9.2), learnt from the first 401.
@@ -121,8 +125,19 @@ final class Allocation {
 
     /** Opens the control socket, allocates, and completes with the allocation and its relayed pipe. */
     static CompletableFuture<TurnAllocation> start(InetSocketAddress server, TurnConfig config) {
+        return start(server, config, UDP, null);
+    }
+
+    /**
+     * As {@link #start(InetSocketAddress, TurnConfig)}, asking for a relay of {@code protocol} (REQUESTED-TRANSPORT:
+     * 17 UDP, 6 TCP); {@code attempts}, when not null, takes the ConnectionAttempt indications (RFC 6062) on the loop.
+     */
+    static CompletableFuture<TurnAllocation> start(InetSocketAddress server, TurnConfig config, int protocol,
+            java.util.function.Consumer<StunMessage> attempts) {
         EventLoop loop = config.pipeConf().loop().map(g -> g.next()).orElseGet(() -> EventLoops.shared().next());
         Allocation a = new Allocation(config, server, loop);
+        a.requestedTransport = protocol;
+        a.connectionAttempts = attempts;
         InetSocketAddress bind = config.bind().orElseGet(() -> new InetSocketAddress(
                 server.getAddress() instanceof Inet6Address ? "::" : "0.0.0.0", 0));
         // The control socket runs on the relayed pipe's loop, so the allocation's state has one thread.
@@ -238,7 +253,7 @@ final class Allocation {
 
     private StunMessage.Builder allocateRequest() {
         StunMessage.Builder b = StunMessage.builder(StunMessage.METHOD_ALLOCATE, MessageClass.REQUEST)
-                .requestedTransport(UDP).lifetime(config.lifetime().toSeconds());
+                .requestedTransport(requestedTransport).lifetime(config.lifetime().toSeconds());
         if (config.family() == Family.V6) {
             b.requestedAddressFamily(2);
         }
@@ -770,6 +785,11 @@ final class Allocation {
             relay.deliver(data.get(), peer.get());
             return;
         }
+        if (m.messageClass() == MessageClass.INDICATION && m.method() == StunMessage.METHOD_CONNECTION_ATTEMPT
+                && connectionAttempts != null && released == null) {
+            connectionAttempts.accept(m);
+            return;
+        }
         if (m.messageClass().isResponse()) {
             onResponse(m);
         } else {
@@ -1023,6 +1043,53 @@ final class Allocation {
                 it.remove();
             }
         }
+    }
+
+    // ---------------------------------------------------------------- for TCP relays (RFC 6062, see TcpRelay)
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    /** A signed request on the control connection (a Connect), as {@link #signed}. Any thread. */
+    CompletableFuture<StunMessage> signedRequest(Supplier<StunMessage.Builder> request, String what) {
+        CompletableFuture<StunMessage> result = new LoopSafeFuture<>();
+        loop.execute(() -> {
+            if (released != null) {
+                result.completeExceptionally(closed());
+                return;
+            }
+            signed(request, what).whenComplete((r, e) -> {
+                if (e != null) {
+                    result.completeExceptionally(unwrap(e));
+                } else {
+                    result.complete(r);
+                }
+            });
+        });
+        return result;
+    }
+
+    /**
+     * {@code b} signed with this allocation's credentials and {@code nonce} (or the current one), with SOFTWARE and
+     * FINGERPRINT as configured: a request for another connection to the server (a ConnectionBind). On the loop.
+     */
+    StunMessage signedElsewhere(StunMessage.Builder b, Optional<String> nonce) {
+        config.software().ifPresent(b::software);
+        // The other connection's nonce, when the server gave it one, is that connection's own: ours stays.
+        String own = this.nonce;
+        this.nonce = nonce.orElse(own);
+        sign(b);
+        this.nonce = own;
+        if (config.fingerprint()) {
+            b.fingerprint();
+        }
+        return b.build();
+    }
+
+    /** Whether {@code m} is signed with this allocation's key. */
+    boolean signedByUs(StunMessage m) {
+        return authentic(m);
     }
 
     // ---------------------------------------------------------------- helpers

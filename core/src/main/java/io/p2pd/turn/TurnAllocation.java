@@ -21,6 +21,10 @@ public final class TurnAllocation implements AutoCloseable {
         this.allocation = allocation;
     }
 
+    Allocation allocation() {
+        return allocation;
+    }
+
     /**
      * The relayed pipe: a UDP pipe whose {@code send(data, peer)} goes to {@code peer} through the relay and whose
      * messages carry the peer that sent them as their sender. Its {@code localAddress()} is the relayed address.

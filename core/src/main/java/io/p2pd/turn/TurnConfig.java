@@ -32,7 +32,7 @@ import java.util.Optional;
  * @param peer              the relayed pipe's default destination: {@code send(data)}, {@code request} and links into
  *                          the pipe go to this peer; empty: every send names its peer
  * @param transport         the control connection to the server: UDP (retransmissions), TCP or TLS (one connection,
- *                          no retransmission); the relay itself is UDP either way
+ *                          no retransmission); the relay is UDP, or TCP from {@link TurnClient#allocateTcp}
  * @param tls               how a TLS control connection checks the server (only used with {@link TurnTransport#TLS})
  * @param permissionLifetime the server's permission lifetime (RFC 8656: 300 s; coturn's
  *                          {@code --permission-lifetime} changes it): a timed-out permission refresh is retried
