@@ -26,21 +26,8 @@ LOG=${TMPDIR:-/tmp}/$name-coturn.log
 
 down() {
   set +e
-  # Our own lab's processes only: whatever runs inside these namespaces was started for this lab.
-  for ns in $C $R $P; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
-  done
-  for _ in $(seq 50); do   # bounded: 5 s for them to exit, then SIGKILL
-    left=$(for ns in $C $R $P; do ip netns pids "$ns" 2>/dev/null; done)
-    [ -z "$left" ] && break
-    sleep 0.1
-  done
-  for ns in $C $R $P; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-  done
+  lab_remove $C $R $P
   rm -f "$LOG" "$LOG.pid"
-  return 0
 }
 
 up() {

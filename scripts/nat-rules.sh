@@ -1,7 +1,8 @@
-# NAT router rules shared by the lab scripts (sourced by nat-lab.sh and p2p-lab.sh; not run by itself).
+# NAT router rules and lab plumbing shared by the lab scripts (sourced by nat-lab.sh and p2p-lab.sh; not run by itself).
 #
 #   nat_mode_valid MODE                          true when MODE is one of the modes below
 #   nat_translates MODE                          true when MODE translates addresses (the inside gets 10.x addresses)
+#   lab_remove NS...                             ends every process inside these namespaces, deletes them (never fails)
 #   nat_rules NS IN OUT OUTSIDE_IP CLIENT_IP MODE
 #       applies MODE in router namespace NS: IN faces the inside (clients), OUT the public side, OUTSIDE_IP is the
 #       router's IP on OUT; CLIENT_IP is where the cone modes (fullcone, restricted) send unsolicited inbound traffic.
@@ -24,6 +25,24 @@
 
 NAT_STEP_BASE=40000
 NAT_STEP_COUNT=512   # steps before the counter wraps to the base again
+
+lab_remove() {
+  local ns left
+  # Our own lab's processes only: whatever runs inside these namespaces was started for this lab.
+  for ns in "$@"; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
+  done
+  for _ in $(seq 50); do   # bounded: 5 s for them to exit, then SIGKILL
+    left=$(for ns in "$@"; do ip netns pids "$ns" 2>/dev/null; done) || true
+    [ -z "$left" ] && break
+    sleep 0.1
+  done
+  for ns in "$@"; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  return 0
+}
 
 nat_mode_valid() {
   case "$1" in

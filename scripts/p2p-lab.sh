@@ -40,22 +40,8 @@ LOGS=${TMPDIR:-/tmp}/$name
 TURN_USER=p2pd TURN_PASSWORD=p2pd-lab-password TURN_REALM=p2pd.lab
 
 down() {
-  set +e
-  # Our own lab's processes only: whatever runs inside these namespaces was started for this lab.
-  for ns in $ALL; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
-  done
-  for _ in $(seq 50); do   # bounded: 5 s for them to exit, then SIGKILL
-    left=$(for ns in $ALL; do ip netns pids "$ns" 2>/dev/null; done)
-    [ -z "$left" ] && break
-    sleep 0.1
-  done
-  for ns in $ALL; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-  done
+  lab_remove $ALL
   rm -f "$LOGS-coturn.log" "$LOGS-coturn.pid" "$LOGS-mosquitto.log" "$LOGS-mosquitto.conf"
-  return 0
 }
 
 # inside_net MODE N: the inside /24 (without its last part) of router N's peers
