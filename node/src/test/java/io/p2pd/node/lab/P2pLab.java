@@ -142,6 +142,17 @@ public final class P2pLab implements AutoCloseable {
         return side == Side.A || sameRouter ? ROUTER_A : ROUTER_B;
     }
 
+    /**
+     * The IP of {@code side}'s interface: 10.66.1.2 (A) and 10.66.2.2 (B) behind a translating mode, 198.19.1.2 and
+     * 198.19.2.2 behind open, firewall or blocked; in the "same" layout B is .3 on A's network.
+     */
+    public String peerIp(Side side) {
+        boolean translated = !List.of("open", "firewall", "blocked").contains(mode(side));
+        int net = side == Side.A || sameRouter ? 1 : 2;
+        int host = side == Side.B && sameRouter ? 3 : 2;
+        return (translated ? "10.66." : "198.19.") + net + "." + host;
+    }
+
     /** Starts our RFC 5780 STUN server in the public namespace (once) and waits until it answers. */
     public void startStun() throws IOException, InterruptedException {
         if (!stunStarted) {

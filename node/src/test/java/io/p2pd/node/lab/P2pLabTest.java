@@ -35,6 +35,8 @@ class P2pLabTest {
             String addressA = a.expect("address ", START_SECONDS).substring("address ".length());
             String addressB = b.expect("address ", START_SECONDS).substring("address ".length());
             assertNat(addressA, NatType.PORT_RESTRICTED, PortDelta.of(DeltaType.EQUAL), P2pLab.ROUTER_A, "10.66.1.2");
+            assertThat(lab.peerIp(A)).isEqualTo("10.66.1.2");
+            assertThat(lab.peerIp(B)).isEqualTo("10.66.2.2");
             assertNat(addressB, NatType.SYMMETRIC, new PortDelta(DeltaType.DEPENDENT, 2), P2pLab.ROUTER_B, "10.66.2.2");
             signal(a, b, addressA, addressB);
             System.out.println("two-NAT lab: " + addressA + " <-> " + addressB);
@@ -52,6 +54,7 @@ class P2pLabTest {
             PortDelta equal = PortDelta.of(DeltaType.EQUAL);
             assertNat(addressA, NatType.PORT_RESTRICTED, equal, P2pLab.ROUTER_A, "10.66.1.2");
             assertNat(addressB, NatType.PORT_RESTRICTED, equal, P2pLab.ROUTER_A, "10.66.1.3");
+            assertThat(lab.peerIp(B)).isEqualTo("10.66.1.3");
             signal(a, b, addressA, addressB);
         }
     }
