@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("lab")
 class StepNatLabTest {
     private static final int BASE = 40000;
-    private static final int TCP_PORT = 7000;
+    private static final int TCP_PORT = NatLabTcpTest.PORT;
     private static final int FRESH = 3;
 
     @Test
@@ -77,10 +77,9 @@ class StepNatLabTest {
      * {@value #FRESH} TCP connections from fresh local ports to the public namespace, then one from the last local
      * port to the other public IP: the lines of {@link NatLabTcpMain}, {@code fresh|same LOCAL_PORT SEEN_AS}.
      */
+    @SuppressWarnings("try") // the server only has to run while the client connects
     private static List<String> tcp(NatLabTest.Lab lab, Path dir) throws Exception {
-        try (Labs.Child server = Labs.Child.start(dir, Labs.javaIn(lab.name + "-p", NatLabTcpMain.class.getName(),
-                "serve", Integer.toString(TCP_PORT), "198.18.0.2", "198.18.0.3"))) {
-            server.expect("ready", 60);
+        try (Labs.Child server = NatLabTcpTest.serve(dir, lab.name + "-p", "198.18.0.2", "198.18.0.3")) {
             String out = Labs.run(Labs.javaIn(lab.name + "-c", NatLabTcpMain.class.getName(), "connect",
                     Integer.toString(FRESH), "198.18.0.2:" + TCP_PORT, "198.18.0.3:" + TCP_PORT));
             System.out.println("NAT lab " + lab.mode + " TCP:\n" + out.strip());
