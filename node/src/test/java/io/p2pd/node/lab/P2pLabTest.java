@@ -71,7 +71,7 @@ class P2pLabTest {
     }
 
     /** A signed message each way through the broker; the answer is encrypted (the first carried A's key). */
-    private static void signal(Labs.Child a, Labs.Child b, String addressA, String addressB) throws Exception {
+    static void signal(Labs.Child a, Labs.Child b, String addressA, String addressB) throws Exception {
         a.send("send GET_ADDRESS ab " + addressB);
         a.expect("sent ab", SIGNAL_SECONDS);
         assertThat(b.expect("signal ", SIGNAL_SECONDS))
