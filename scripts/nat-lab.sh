@@ -53,7 +53,7 @@ up() {
   [ "$net" = 198.19.0 ] && ip -n "$P" route add 198.19.0.0/24 via 198.18.0.1
   ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
 
-  nat_rules "$R" r0 r1 198.18.0.1 "$client" "$mode"
+  nat_rules "$R" r0 r1 198.18.0.1 "$mode"
 
   if command -v turnserver >/dev/null; then
     # setsid and every descriptor redirected: the caller reading our output must see it end.

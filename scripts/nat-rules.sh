@@ -3,9 +3,9 @@
 #   nat_mode_valid MODE                          true when MODE is one of the modes below
 #   nat_translates MODE                          true when MODE translates addresses (the inside gets 10.x addresses)
 #   lab_remove NS...                             ends every process inside these namespaces, deletes them (never fails)
-#   nat_rules NS IN OUT OUTSIDE_IP CLIENT_IP MODE
+#   nat_rules NS IN OUT OUTSIDE_IP MODE
 #       applies MODE in router namespace NS: IN faces the inside (clients), OUT the public side, OUTSIDE_IP is the
-#       router's IP on OUT; CLIENT_IP is where the cone modes (fullcone, restricted) send unsolicited inbound traffic.
+#       router's IP on OUT.
 #
 # MODE (the NAT type our detection should see), every rule for TCP as well as UDP unless said otherwise:
 #   open        no NAT, no filter                                                               (open internet)
@@ -14,8 +14,8 @@
 #   masq        MASQUERADE                                                                      (port restricted)
 #   random      MASQUERADE --random-fully: a fresh random port per destination                  (symmetric)
 #   offset      SNAT to ports 20000-29999 keeping the local port's distances (port restricted, delta preserving)
-#   fullcone    SNAT (keeps ports) plus DNAT of every inbound port to CLIENT_IP                  (full cone)
-#   restricted  as fullcone, but inbound only from IPs the client port has sent to (nft set)    (restricted)
+#   fullcone    SNAT (keeps ports), inbound to a mapped port goes to its inside host (nft map)   (full cone)
+#   restricted  as fullcone, but inbound only from IPs the inside port has sent to (nft set)    (restricted)
 #   step-independent:K  each new local (IP, port) gets the last external port + K, kept for every destination
 #                       (port restricted, delta independent K); nftables, see nat_step
 #   step-dependent:K    each new connection (new destination) gets the last external port + K
@@ -67,7 +67,7 @@ nat_filter_inbound() {
 }
 
 nat_rules() {
-  local ns=$1 in=$2 out=$3 outside=$4 client=$5 mode=$6
+  local ns=$1 in=$2 out=$3 outside=$4 mode=$5
   local ipt="ip netns exec $ns iptables -w"
   local proto
   case "$mode" in
@@ -89,31 +89,38 @@ nat_rules() {
       done
       nat_filter_inbound "$ipt" "$in" "$out" ;;
     fullcone|restricted)
-      # Endpoint-independent mapping: SNAT keeps the client's port when it is free, and every packet to that
-      # port on the outside IP is sent on to the client, whoever sent it.
-      for proto in udp tcp; do
-        $ipt -t nat -A POSTROUTING -o "$out" -p $proto -j SNAT --to-source "$outside"
-        $ipt -t nat -A PREROUTING -i "$out" -p $proto -d "$outside" -j DNAT --to-destination "$client"
-      done
-      if [ "$mode" = restricted ]; then
-        # Address-dependent filtering, per mapping: remember (remote IP, protocol, client port) for every packet
-        # out, and let an inbound packet that starts a new flow through only when its source IP (any port) is
-        # remembered for the client port it goes to. After the DNAT above, that port is the client's.
-        # An nftables set, since the key is a tuple (iptables' "recent" list only keys on the IP, which
-        # would open the filter for every client port at once).
-        ip netns exec "$ns" nft -f - <<NFT
-table ip p2pd_cone {
+      # Endpoint-independent mapping: SNAT keeps the inside port when it is free, and an inbound packet to a port of
+      # the outside IP goes on to the inside host that last opened a connection from that port, whoever sends it
+      # (a dynamic map of protocol . port to host, so several hosts behind one router each keep their own cone).
+      # Restricted adds address-dependent filtering, per mapping: remember (remote IP, protocol, inside port) for
+      # every packet out, and let an inbound packet that starts a new flow through only when its source IP (any
+      # port) is remembered for the inside port it goes to (after the DNAT, that port is the inside one). A set,
+      # since the key is a tuple (iptables' "recent" list only keys on the IP, which would open every port at once).
+      local filter=""
+      [ "$mode" = restricted ] && filter="
   set contacted { type ipv4_addr . inet_proto . inet_service; flags dynamic,timeout; timeout 10m; }
   chain forward {
     type filter hook forward priority filter; policy accept;
-    iifname "$in" oifname "$out" meta l4proto { tcp, udp } update @contacted { ip daddr . meta l4proto . th sport }
-    iifname "$out" oifname "$in" ct state established,related accept
-    iifname "$out" oifname "$in" meta l4proto { tcp, udp } ip saddr . meta l4proto . th dport @contacted accept
-    iifname "$out" oifname "$in" drop
+    iifname \"$in\" oifname \"$out\" meta l4proto { tcp, udp } update @contacted { ip daddr . meta l4proto . th sport }
+    iifname \"$out\" oifname \"$in\" ct state established,related accept
+    iifname \"$out\" oifname \"$in\" meta l4proto { tcp, udp } ip saddr . meta l4proto . th dport @contacted accept
+    iifname \"$out\" oifname \"$in\" drop
+  }"
+      ip netns exec "$ns" nft -f - <<NFT
+table ip p2pd_cone {
+  map cone { type inet_proto . inet_service : ipv4_addr; flags dynamic,timeout; timeout 10m; }
+  chain post {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "$out" meta l4proto { tcp, udp } update @cone { meta l4proto . th sport : ip saddr }
+    oifname "$out" meta l4proto { tcp, udp } snat to $outside
   }
+  chain pre {
+    type nat hook prerouting priority dstnat; policy accept;
+    iifname "$out" ip daddr $outside meta l4proto { tcp, udp } dnat to meta l4proto . th dport map @cone
+  }$filter
 }
 NFT
-      fi ;;
+      ;;
     step-independent:*|step-dependent:*)
       nat_step "$ns" "$in" "$out" "$outside" "${mode%%:*}" "${mode#*:}"
       nat_filter_inbound "$ipt" "$in" "$out" ;;

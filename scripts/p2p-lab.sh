@@ -12,8 +12,8 @@
 # by the public side and the other router. Every address exists only inside these namespaces.
 #
 # The "same" layout puts both peers behind router A, on one LAN (a bridge in NAME-ra): A 10.66.1.2, B 10.66.1.3
-# (198.19.1.x without translation); NAME-rb does not exist. The cone modes (fullcone, restricted) send unsolicited
-# inbound traffic to peer A only there.
+# (198.19.1.x without translation); NAME-rb does not exist. The cone modes keep a cone per peer (inbound traffic to
+# a mapped port goes to the peer that opened it).
 #
 # The public namespace runs, started here and stopped by "down":
 #   - coturn as operators run it: long-term credentials (user p2pd, password p2pd-lab-password, realm p2pd.lab),
@@ -126,8 +126,8 @@ up() {
     ip -n "$P" route add "$net_b.0/24" via 198.18.0.4
     ip -n "$RA" route add "$net_b.0/24" via 198.18.0.4
   fi
-  nat_rules "$RA" i0 o0 198.18.0.1 "$net_a.2" "$mode_a"
-  nat_rules "$RB" i0 o0 198.18.0.4 "$net_b.2" "$mode_b"
+  nat_rules "$RA" i0 o0 198.18.0.1 "$mode_a"
+  nat_rules "$RB" i0 o0 198.18.0.4 "$mode_b"
   serve
   trap - EXIT
 }
@@ -149,7 +149,7 @@ same() {
   ip -n "$RA" link set ia master lan
   ip -n "$RA" link set ib master lan
   nat_translates "$mode" || ip -n "$P" route add "$net.0/24" via 198.18.0.1
-  nat_rules "$RA" lan o0 198.18.0.1 "$net.2" "$mode"
+  nat_rules "$RA" lan o0 198.18.0.1 "$mode"
   serve
   trap - EXIT
 }

@@ -22,6 +22,10 @@ import java.util.List;
  *   <li>{@code connect COUNT SERVER OTHER_SERVER} (client namespace): COUNT connections to SERVER from fresh local
  *       ports, one after another, each printed as {@code fresh LOCAL_PORT SEEN_AS}; then one more from the last local
  *       port to OTHER_SERVER, printed as {@code same LOCAL_PORT SEEN_AS}.
+ *   <li>{@code cone PORT SERVER} (client namespace): listens on PORT and, from the same port (SO_REUSEPORT, as a hole
+ *       punch does), connects once to SERVER to open the NAT's mapping, printed as {@code mapped SEEN_AS}; then
+ *       answers connections on PORT, and on PORT + 1 (which opens no mapping), as {@code serve} does, until stdin
+ *       ends.
  * </ul>
  * Blocking sockets are fine here: this is the lab's probe, not code under test.
  */
@@ -34,6 +38,8 @@ public final class NatLabTcpMain {
     public static void main(String[] args) throws Exception {
         if (args[0].equals("serve")) {
             serve(Integer.parseInt(args[1]), List.of(args).subList(2, args.length));
+        } else if (args[0].equals("cone")) {
+            cone(Integer.parseInt(args[1]), address(args[2]));
         } else {
             connect(Integer.parseInt(args[1]), address(args[2]), address(args[3]));
         }
@@ -56,6 +62,25 @@ public final class NatLabTcpMain {
         }
         for (ServerSocket s : servers) {
             s.close();
+        }
+    }
+
+    private static void cone(int port, InetSocketAddress server) throws Exception {
+        try (ServerSocket listener = new ServerSocket(); ServerSocket unmapped = new ServerSocket(port + 1)) {
+            listener.setReuseAddress(true);
+            listener.setOption(java.net.StandardSocketOptions.SO_REUSEPORT, true);
+            listener.bind(new InetSocketAddress(port));
+            for (ServerSocket s : List.of(listener, unmapped)) {
+                Thread t = new Thread(() -> answer(s), "whoami-cone-" + s.getLocalPort());
+                t.setDaemon(true);
+                t.start();
+            }
+            System.out.println("mapped " + ask(port, server, new int[1]));
+            System.out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, UTF_8));
+            while (in.readLine() != null) {
+                // only the end of stdin matters
+            }
         }
     }
 
@@ -87,6 +112,7 @@ public final class NatLabTcpMain {
     private static String ask(int localPort, InetSocketAddress server, int[] port) throws IOException {
         try (Socket s = new Socket()) {
             s.setReuseAddress(true); // the same local port again, to another server
+            s.setOption(java.net.StandardSocketOptions.SO_REUSEPORT, true); // beside a listener on it (cone)
             s.bind(new InetSocketAddress(localPort));
             s.connect(server, TIMEOUT_MILLIS);
             s.setSoTimeout(TIMEOUT_MILLIS);

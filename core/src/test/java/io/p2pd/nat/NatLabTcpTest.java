@@ -13,11 +13,12 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The lab's NAT modes translate TCP as they do UDP (hole punching is TCP), seen on the wire with {@link NatLabTcpMain}
  * in a lab of scripts/nat-lab.sh (needs root): the offset NAT's port arithmetic, and a full cone letting an unsolicited
- * TCP connection through to the client.
+ * TCP connection through to the client's mapped port (and no other).
  */
 @Tag("lab")
 class NatLabTcpTest {
     static final int PORT = 7000;
+    private static final int CONE_PORT = 7100;
 
     @Test
     @SuppressWarnings("try") // the server only has to run while the client connects
@@ -36,13 +37,21 @@ class NatLabTcpTest {
 
     @Test
     @SuppressWarnings("try") // the server only has to run while the client connects
-    void fullConeLetsAnUnsolicitedTcpConnectionThrough(@TempDir Path dir) throws Exception {
+    void fullConeLetsAnUnsolicitedTcpConnectionThroughToAMappedPort(@TempDir Path dir) throws Exception {
         try (NatLabTest.Lab lab = new NatLabTest.Lab("fullcone");
-             Labs.Child server = serve(dir, lab.name + "-c", "10.66.0.2")) {
-            // from the public side to the router's outside IP: DNAT sends it on to the client, untranslated back
+             Labs.Child server = serve(dir, lab.name + "-p", "198.18.0.2");
+             Labs.Child client = Labs.Child.start(dir, Labs.javaIn(lab.name + "-c", NatLabTcpMain.class.getName(),
+                     "cone", Integer.toString(CONE_PORT), "198.18.0.2:" + PORT))) {
+            // the client's port opened a mapping (to the public server), and keeps its number outside
+            assertThat(client.expect("mapped ", 60)).isEqualTo("mapped " + ROUTER + ":" + CONE_PORT);
+            // a connection nobody asked for, from another port, to the mapping: the cone lets it in, untranslated
             List<String> lines = Labs.run(Labs.javaIn(lab.name + "-p", NatLabTcpMain.class.getName(), "connect", "1",
-                    ROUTER + ":" + PORT, ROUTER + ":" + PORT)).lines().toList();
+                    ROUTER + ":" + CONE_PORT, ROUTER + ":" + CONE_PORT)).lines().toList();
             assertThat(lines).hasSize(2).allMatch(l -> l.endsWith(" 198.18.0.2:" + l.split(" ")[1]));
+            // but the client's other listening port, which never sent anything out, is not mapped: closed from outside
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> Labs.run(Labs.javaIn(lab.name + "-p",
+                    NatLabTcpMain.class.getName(), "connect", "1", ROUTER + ":" + (CONE_PORT + 1),
+                    ROUTER + ":" + (CONE_PORT + 1))))).hasMessageContaining("Connection refused");
         }
     }
 
