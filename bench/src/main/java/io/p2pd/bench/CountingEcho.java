@@ -1,0 +1,92 @@
+package io.p2pd.bench;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.SocketProtocolFamily;
+import io.p2pd.internal.Channels;
+import java.net.InetSocketAddress;
+
+/**
+ * The UDP echo peer behind the relay: raw Netty, echoing each datagram to its sender as {@link NettySide}'s echo
+ * does, and counting what it echoed with the times of the first and the last. A client that prints its own rate only
+ * in whole seconds ({@code turnutils_uclient}) is measured here, at the peer.
+ */
+final class CountingEcho implements AutoCloseable {
+
+    /** What the echo saw since the last {@link #reset()}. */
+    record Count(long datagrams, long firstNanos, long lastNanos) {
+        /** Datagrams per second between the first and the last; NaN with fewer than two. */
+        double rate() {
+            return datagrams < 2 || lastNanos == firstNanos ? Double.NaN
+                    : (datagrams - 1) / ((lastNanos - firstNanos) / 1e9);
+        }
+    }
+
+    private final Channel channel;
+    private final Counter counter = new Counter();
+
+    CountingEcho() throws InterruptedException {
+        channel = new Bootstrap()
+                .group(NettySide.group())
+                .channelFactory(Channels.udp(NettySide.group(), SocketProtocolFamily.INET))
+                .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(64 * 1024 + 1))
+                .handler(counter)
+                .bind(PipeSide.LOOPBACK).sync().channel();
+    }
+
+    InetSocketAddress address() {
+        return new InetSocketAddress("127.0.0.1", ((InetSocketAddress) channel.localAddress()).getPort());
+    }
+
+    /** Starts a new count; called between runs, when nothing is in flight. */
+    void reset() {
+        channel.eventLoop().submit(() -> {
+            counter.datagrams = 0;
+            counter.first = 0;
+            counter.last = 0;
+        }).syncUninterruptibly();
+    }
+
+    Count count() {
+        return channel.eventLoop().submit(() -> new Count(counter.datagrams, counter.first, counter.last))
+                .syncUninterruptibly().getNow();
+    }
+
+    @Override
+    public void close() {
+        channel.close().syncUninterruptibly();
+    }
+
+    /** Touched on the channel's event loop only (reads are submitted to it). */
+    private static final class Counter extends ChannelInboundHandlerAdapter {
+        long datagrams;
+        long first;
+        long last;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            long now = System.nanoTime();
+            if (datagrams++ == 0) {
+                first = now;
+            }
+            last = now;
+            DatagramPacket packet = (DatagramPacket) msg;
+            ctx.write(new DatagramPacket(packet.content(), packet.sender()), ctx.voidPromise());
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // ICMP port unreachable after a client left: nothing to do
+        }
+    }
+}
