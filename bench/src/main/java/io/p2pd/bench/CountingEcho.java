@@ -27,6 +27,8 @@ final class CountingEcho implements AutoCloseable {
         }
     }
 
+    static final int RECEIVE_BUFFER = 4 << 20;
+
     private final Channel channel;
     private final Counter counter = new Counter();
 
@@ -35,6 +37,9 @@ final class CountingEcho implements AutoCloseable {
                 .group(NettySide.group())
                 .channelFactory(Channels.udp(NettySide.group(), SocketProtocolFamily.INET))
                 .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(64 * 1024 + 1))
+                // As a busy peer would (and as our client's control socket does): bursts through the relay then wait
+                // in the kernel instead of being dropped there (Linux caps it at net.core.rmem_max).
+                .option(ChannelOption.SO_RCVBUF, RECEIVE_BUFFER)
                 .handler(counter)
                 .bind(PipeSide.LOOPBACK).sync().channel();
     }

@@ -33,16 +33,44 @@ final class TurnRuns {
     private TurnRuns() {
     }
 
+    /** One variant's run. */
+    private interface Variant {
+        Sample run() throws Exception;
+    }
+
     /** One run of every variant with {@code size}-byte payloads. */
     static void run(Table table, int size, Timing t) throws Exception {
         try (TurnServer server = TurnServer.start(); CountingEcho echo = new CountingEcho()) {
-            table.add("direct UDP echo (no TURN)", direct(echo, size, t));
-            table.add("p2pd TURN, ChannelData", ours(server, echo, true, size, t));
-            table.add("p2pd TURN, Send indications", ours(server, echo, false, size, t));
-            table.add("p2pd TURN, ChannelData, at uclient's pace", paced(server, echo, true, size, t));
-            table.add("p2pd TURN, Send indications, at uclient's pace", paced(server, echo, false, size, t));
-            table.add("turnutils_uclient, ChannelData", uclient(server, echo, true, size, t));
-            table.add("turnutils_uclient -s (Send indications)", uclient(server, echo, false, size, t));
+            add(table, "direct UDP echo (no TURN)", () -> direct(echo, size, t));
+            add(table, "p2pd TURN, ChannelData", () -> ours(server, echo, true, size, t));
+            add(table, "p2pd TURN, Send indications", () -> ours(server, echo, false, size, t));
+            add(table, "p2pd TURN, ChannelData, at uclient's pace", () -> paced(server, echo, true, size, t));
+            add(table, "p2pd TURN, Send indications, at uclient's pace", () -> paced(server, echo, false, size, t));
+            add(table, "turnutils_uclient, ChannelData", () -> uclient(server, echo, true, size, t));
+            add(table, "turnutils_uclient -s (Send indications)", () -> uclient(server, echo, false, size, t));
+        }
+    }
+
+    /**
+     * Runs {@code variant} and adds the datagrams the kernel dropped meanwhile for a full socket receive buffer
+     * (RcvbufErrors of /proc/net/snmp, the whole network namespace: other programs' drops count too).
+     */
+    private static void add(Table table, String name, Variant variant) throws Exception {
+        long before = udpReceiveBufferErrors();
+        Sample s = variant.run();
+        long after = udpReceiveBufferErrors();
+        table.add(name, s.put("rcvbuf drops", before < 0 || after < 0 ? Double.NaN : after - before));
+    }
+
+    /** The kernel's count of UDP datagrams dropped for a full receive buffer; -1 where it cannot be read. */
+    static long udpReceiveBufferErrors() {
+        try {
+            List<String> udp = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/net/snmp")).stream()
+                    .filter(l -> l.startsWith("Udp:")).toList();
+            List<String> names = List.of(udp.get(0).split("\\s+"));
+            return Long.parseLong(udp.get(1).split("\\s+")[names.indexOf("RcvbufErrors")]);
+        } catch (java.io.IOException | RuntimeException unreadable) {
+            return -1;
         }
     }
 
@@ -128,8 +156,8 @@ final class TurnRuns {
             long received = back.get() - before;
             CountingEcho.Count atPeer = echo.count();
             TurnStats stats = allocation.stats();
-            Harness.log("paced: sent %d, at peer %d, back %d; %s; pipe %s", count, atPeer.datagrams(), received, stats,
-                    relayed.stats());
+            Harness.log("%s at uclient's pace: sent %d, at the peer %d, back %d; %s", channels ? "ChannelData"
+                    : "Send indications", count, atPeer.datagrams(), received, stats);
             synchronized (rtt) {
                 return new Sample().put("dgram/s", atPeer.rate()).put("MB/s", atPeer.rate() * size / 1e6)
                         .put("lost", count - received).put("loss %", 100.0 * (count - received) / count)
