@@ -3,18 +3,18 @@ package io.p2pd.bench;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.p2pd.internal.Channels;
 import java.net.InetSocketAddress;
 
 /**
- * The UDP echo peer behind the relay: raw Netty, echoing each datagram to its sender as {@link NettySide}'s echo
- * does, and counting what it echoed with the times of the first and the last. A client that prints its own rate only
- * in whole seconds ({@code turnutils_uclient}) is measured here, at the peer.
+ * The UDP echo peer behind the relay: {@link NettySide}'s raw Netty echo behind a handler that counts what it echoes,
+ * with the times of the first and the last. A client that prints its own rate only in whole seconds
+ * ({@code turnutils_uclient}) is measured here, at the peer.
  */
 final class CountingEcho implements AutoCloseable {
 
@@ -40,7 +40,12 @@ final class CountingEcho implements AutoCloseable {
                 // As a busy peer would (and as our client's control socket does): bursts through the relay then wait
                 // in the kernel instead of being dropped there (Linux caps it at net.core.rmem_max).
                 .option(ChannelOption.SO_RCVBUF, RECEIVE_BUFFER)
-                .handler(counter)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(counter, new NettySide.DatagramEcho());
+                    }
+                })
                 .bind(PipeSide.LOOPBACK).sync().channel();
     }
 
@@ -67,7 +72,7 @@ final class CountingEcho implements AutoCloseable {
         channel.close().syncUninterruptibly();
     }
 
-    /** Touched on the channel's event loop only (reads are submitted to it). */
+    /** Counts each datagram on its way to the echo; touched on the channel's event loop only. */
     private static final class Counter extends ChannelInboundHandlerAdapter {
         long datagrams;
         long first;
@@ -80,18 +85,7 @@ final class CountingEcho implements AutoCloseable {
                 first = now;
             }
             last = now;
-            DatagramPacket packet = (DatagramPacket) msg;
-            ctx.write(new DatagramPacket(packet.content(), packet.sender()), ctx.voidPromise());
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            ctx.flush();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            // ICMP port unreachable after a client left: nothing to do
+            ctx.fireChannelRead(msg);
         }
     }
 }

@@ -183,12 +183,9 @@ final class Coturn implements AutoCloseable {
         @Override
         public void close() {
             process.destroy();
-            try {
-                if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            process.onExit().completeOnTimeout(process, 10, TimeUnit.SECONDS).join();
+            if (process.isAlive()) {
+                process.destroyForcibly().onExit().completeOnTimeout(process, 10, TimeUnit.SECONDS).join();
             }
         }
     }
