@@ -6,16 +6,24 @@ import io.p2pd.turn.TurnAllocation;
 import io.p2pd.turn.TurnClient;
 import io.p2pd.turn.TurnConfig;
 import io.p2pd.turn.TurnStats;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * UDP echo through coturn on loopback, side by side: our client with ChannelData, our client with Send indications
- * only, coturn's own {@code turnutils_uclient} with and without channels, and the same echo without TURN as the
- * ceiling. One server and one echo peer serve every variant of a run.
+ * UDP echo through coturn on loopback, side by side: our client with ChannelData and with Send indications only (a
+ * window of outstanding datagrams, then open loop at {@code turnutils_uclient}'s pace), coturn's own client with and
+ * without channels, and the same echo without TURN as the ceiling. One server and one echo peer serve every variant
+ * of a run.
  */
 final class TurnRuns {
 
@@ -65,11 +73,11 @@ final class TurnRuns {
     /** The kernel's count of UDP datagrams dropped for a full receive buffer; -1 where it cannot be read. */
     static long udpReceiveBufferErrors() {
         try {
-            List<String> udp = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/net/snmp")).stream()
+            List<String> udp = Files.readAllLines(Path.of("/proc/net/snmp")).stream()
                     .filter(l -> l.startsWith("Udp:")).toList();
             List<String> names = List.of(udp.get(0).split("\\s+"));
             return Long.parseLong(udp.get(1).split("\\s+")[names.indexOf("RcvbufErrors")]);
-        } catch (java.io.IOException | RuntimeException unreadable) {
+        } catch (IOException | RuntimeException unreadable) {
             return -1;
         }
     }
@@ -125,7 +133,7 @@ final class TurnRuns {
         TurnConfig conf = TurnConfig.builder(TurnServer.USER, TurnServer.PASSWORD).channels(channels)
                 .peer(echo.address()).build();
         Histogram rtt = new Histogram();
-        java.util.concurrent.atomic.AtomicLong back = new java.util.concurrent.atomic.AtomicLong();
+        AtomicLong back = new AtomicLong();
         try (TurnAllocation allocation = TurnClient.allocate(server.address(), conf).get(10, TimeUnit.SECONDS)) {
             Pipe relayed = allocation.pipe();
             relayed.addMsgHandler(MsgHandler.inPlace((data, sender, pipe) -> {
@@ -138,7 +146,7 @@ final class TurnRuns {
             // Datagrams one by one first, so the permission (and the channel) are in place before the clock starts.
             for (int i = 0; i < 20 && (back.get() == 0 || channels && allocation.stats().sentChannelData() == 0); i++) {
                 long had = back.get();
-                relayed.send(new byte[size]).get(5, TimeUnit.SECONDS);
+                relayed.send(stamped(size)).get(5, TimeUnit.SECONDS);
                 waitFor(() -> back.get() > had, 1_000);
             }
             // Warm-up at the same pace, then the measured run.
@@ -173,20 +181,25 @@ final class TurnRuns {
         long next = System.nanoTime();
         for (int sent = 0; sent < count; ) {
             for (int i = 0; i < BURST && sent < count; i++, sent++) {
-                byte[] d = new byte[size];
-                java.nio.ByteBuffer.wrap(d).putLong(System.nanoTime());
-                relayed.send(d);
+                relayed.send(stamped(size));
             }
             next += TICK_NANOS;
-            java.util.concurrent.locks.LockSupport.parkNanos(next - System.nanoTime());
+            LockSupport.parkNanos(next - System.nanoTime());
         }
+    }
+
+    /** A datagram of {@code size} bytes that starts with the time it is made. */
+    private static byte[] stamped(int size) {
+        byte[] d = new byte[size];
+        ByteBuffer.wrap(d).putLong(System.nanoTime());
+        return d;
     }
 
     /**
      * Late is not lost: waits until {@code back} reaches {@code target} or a second passes with nothing more (10 s at
      * most); what has not come back then is lost.
      */
-    private static void drain(java.util.concurrent.atomic.AtomicLong back, long target) {
+    private static void drain(AtomicLong back, long target) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         for (long seen = -1; back.get() < target && back.get() > seen && System.nanoTime() < deadline; ) {
             seen = back.get();
@@ -196,7 +209,7 @@ final class TurnRuns {
     }
 
     /** Waits until {@code done} holds, checking every millisecond, at most {@code millis}. */
-    private static void waitFor(java.util.function.BooleanSupplier done, long millis) {
+    private static void waitFor(BooleanSupplier done, long millis) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         while (!done.getAsBoolean() && System.nanoTime() < deadline) {
             Timing.sleep(1);
