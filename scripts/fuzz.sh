@@ -4,7 +4,7 @@
 # corpus directory under core/src/test/resources and fails that run.
 #
 # usage: scripts/fuzz.sh [DURATION] [TARGET...]   DURATION like 90s, 10m, 1h (default 10m);
-#        TARGET like 'DecoderFuzzTest#stunDecode' (default: all three)
+#        TARGET like 'DecoderFuzzTest#stunDecode' (default: all five)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAVA_HOME="$("$here/scripts/java-home.sh")"
@@ -13,7 +13,8 @@ duration=${1:-10m}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=('DecoderFuzzTest#stunDecode' 'DecoderFuzzTest#hostPortParse'
-                                     'FramingFuzzTest#framingDecoders')
+                                     'FramingFuzzTest#framingDecoders' 'TurnFuzzTest#channelData'
+                                     'TurnFuzzTest#turnAttributes')
 cd "$here"
 status=0
 for t in "${targets[@]}"; do

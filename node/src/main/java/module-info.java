@@ -18,4 +18,5 @@ module io.p2pd.node {
     exports io.p2pd.node.mqtt;
     exports io.p2pd.node.signal;
     exports io.p2pd.node.punch;
+    exports io.p2pd.node.connect;
 }

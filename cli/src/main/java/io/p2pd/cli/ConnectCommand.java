@@ -85,8 +85,8 @@ final class ConnectCommand implements Callable<Integer> {
         }
     }
 
-    /** Sends what {@code in} gives until it ends (true) or the pipe closes (false). */
-    private static boolean pump(InputStream in, Pipe pipe, int chunk) {
+    /** Sends what {@code in} gives until it ends (true) or the pipe closes (false); p2pd peer bridges with it too. */
+    static boolean pump(InputStream in, Pipe pipe, int chunk) {
         byte[] buffer = new byte[chunk];
         try {
             int n;

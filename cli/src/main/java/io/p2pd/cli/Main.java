@@ -20,7 +20,8 @@ import picocli.CommandLine.Command;
                 + "MQTT broker for signalling.",
         subcommands = {DemoCommand.class, InterfacesCommand.class, StunCommand.class, StunServerCommand.class,
             NatCommand.class, EchoCommand.class, ConnectCommand.class, ForwardCommand.class, NodeCommand.class,
-            BrokerCommand.class, AddressCommand.class, TurnCommand.class, CommandLine.HelpCommand.class})
+            BrokerCommand.class, AddressCommand.class, TurnCommand.class, PeerCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

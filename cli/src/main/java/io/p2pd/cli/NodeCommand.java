@@ -1,24 +1,20 @@
 package io.p2pd.cli;
 
 import io.p2pd.internal.Json;
-import io.p2pd.nic.Interface;
-import io.p2pd.nic.Nics;
 import io.p2pd.node.Node;
 import io.p2pd.node.NodeInterface;
-import io.p2pd.node.mqtt.MqttBroker;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -39,31 +35,8 @@ final class NodeCommand implements java.util.concurrent.Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--broker", paramLabel = "HOST:PORT[,...]", description = "MQTT brokers for signalling "
-            + "(port 1883 when none is given); the node subscribes to its id at each, and logs the signed "
-            + "messages it receives")
-    String brokers;
-
-    @Option(names = "--stun", paramLabel = "HOST[:PORT][,...]", description = "STUN servers with an alternate "
-            + "address (RFC 5780 or 3489) to detect each interface's NAT (port 3478 when none is given); without "
-            + "them the NAT is not measured and the address says port restricted, random delta")
-    String stun;
-
-    @Option(names = "--key", paramLabel = "FILE", description = "the node's key file (hex or PEM), created when "
-            + "missing so the node id stays across runs; default: a new key each run")
-    Path key;
-
-    @Option(names = "--port", description = "TCP listen port, 0 for any free one; default: derived from the "
-            + "machine id as the original P2PD derives it")
-    String port;
-
-    @Option(names = "--interface", paramLabel = "NAME[,...]", description = "interfaces to use; default: those "
-            + "holding the default route")
-    String interfaces;
-
-    @Option(names = "--timeout-ms", defaultValue = "5000", description = "NAT detection limit per interface "
-            + "(default: ${DEFAULT-VALUE})")
-    long timeoutMs;
+    @Mixin
+    NodeOptions node;
 
     @Option(names = "--json", description = "print the address and interfaces as one JSON object")
     boolean json;
@@ -81,22 +54,7 @@ final class NodeCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private int run() throws IOException {
-        Node.Builder builder = Node.builder().detectionTimeLimit(positiveMillis(timeoutMs));
-        if (stun != null) {
-            builder.stunServers(Addresses.servers(spec, stun));
-        }
-        if (brokers != null) {
-            builder.brokers(brokers(Addresses.list(brokers)));
-        }
-        if (key != null) {
-            builder.keyFile(key);
-        }
-        if (port != null) {
-            builder.listenPort(Addresses.port(spec, port));
-        }
-        if (interfaces != null) {
-            builder.interfaces(interfaces(Addresses.list(interfaces)));
-        }
+        Node.Builder builder = this.node.builder(spec);
         PrintWriter err = spec.commandLine().getErr();
         builder.signalListener(receipt -> {
             synchronized (err) {
@@ -151,37 +109,6 @@ final class NodeCommand implements java.util.concurrent.Callable<Integer> {
                 err.flush();
             }
         }
-    }
-
-    private List<MqttBroker> brokers(List<String> texts) {
-        List<MqttBroker> out = new ArrayList<>();
-        for (String text : texts) {
-            try {
-                out.add(MqttBroker.parse(text));
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), "--broker: " + e.getMessage());
-            }
-        }
-        return out;
-    }
-
-    private Duration positiveMillis(long ms) {
-        if (ms <= 0) {
-            throw new ParameterException(spec.commandLine(), "--timeout-ms must be positive");
-        }
-        return Duration.ofMillis(ms);
-    }
-
-    private List<Interface> interfaces(List<String> names) {
-        if (names.isEmpty()) {
-            throw new ParameterException(spec.commandLine(), "--interface: give at least one name");
-        }
-        List<Interface> out = new ArrayList<>();
-        for (String name : names) {
-            out.add(Nics.byName(name).orElseThrow(() -> new ParameterException(spec.commandLine(),
-                    "--interface: no interface named '" + name + "' (see p2pd interfaces)")));
-        }
-        return out;
     }
 
     /** Reads and drops input until its end: the node's lifetime is tied to its parent's pipe. */

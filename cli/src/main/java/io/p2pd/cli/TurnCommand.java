@@ -3,12 +3,15 @@ package io.p2pd.cli;
 import io.p2pd.internal.Json;
 import io.p2pd.net.HostPort;
 import io.p2pd.nic.Family;
+import io.p2pd.pipe.Message;
 import io.p2pd.pipe.MsgHandler;
 import io.p2pd.pipe.Pipe;
+import io.p2pd.pipe.RecvTimeoutException;
 import io.p2pd.pipe.Tls;
 import io.p2pd.turn.TurnAllocation;
 import io.p2pd.turn.TurnClient;
 import io.p2pd.turn.TurnConfig;
+import io.p2pd.turn.TurnTcpAllocation;
 import io.p2pd.turn.TurnTransport;
 import java.io.IOException;
 import java.io.InputStream;
@@ -62,17 +65,19 @@ final class TurnCommand implements Callable<Integer> {
             + "name (the password is in $" + PASSWORD_VARIABLE + ")")
     String user;
 
-    @Option(names = "--control", defaultValue = "udp", paramLabel = "udp|tcp|tls",
-            description = "how to reach the server; the relay to the peer is UDP either way (default: "
-                    + "${DEFAULT-VALUE})")
+    @Option(names = {"--transport", "--control"}, defaultValue = "udp", paramLabel = "udp|tcp|tls",
+            description = "how to reach the server (--control is the older name); the relay to the peer is UDP "
+                    + "either way (default: ${DEFAULT-VALUE})")
     String control;
 
     @Option(names = "--trust", paramLabel = "PEM",
-            description = "with --control tls: trust only the certificates in this PEM file (default: the system's "
-                    + "trust store)")
+            description = "with --transport tls: trust only the certificates in this PEM file (default: the "
+                    + "system's trust store)")
     Path trust;
 
-    @Option(names = "--tcp", description = "reserved for a TCP relay to the peer (RFC 6062): not supported yet")
+    @Option(names = "--tcp", description = "a TCP relay (RFC 6062): connect to the peer's TCP port through the server "
+            + "(over a TCP control connection unless tls is chosen), half-close at the end of stdin, end when the "
+            + "peer closes")
     boolean tcpRelay;
 
     @Option(names = "--linger", defaultValue = "1", paramLabel = "SECONDS",
@@ -102,56 +107,79 @@ final class TurnCommand implements Callable<Integer> {
         TurnConfig config = config();
         InetSocketAddress turn = Addresses.resolve(Addresses.hostPort(spec, server, 3478));
         InetSocketAddress peer = config.peer().orElseThrow();
+        if (tcpRelay) {
+            return relayTcp(config, turn, peer);
+        }
         PrintStream out = System.out;
         Semaphore received = new Semaphore(0);
         try (TurnAllocation a = TurnClient.allocate(turn, config).join()) {
-            Runtime.getRuntime().addShutdownHook(new Thread(a::close));
-            // The peer may send first: permit it before telling anyone the relayed address, as coturn drops what a
-            // peer sends before its permission is installed.
-            a.permit(peer).join();
-            System.err.println("relayed address: " + Addresses.show(a.relayedAddress()));
-            System.err.flush();
-            if (json) {
-                out.println(Json.write(JsonFields.of(
-                        "relayed", Addresses.show(a.relayedAddress()),
-                        "mapped", a.mappedAddress().map(Addresses::show).orElse(null),
-                        "lifetime", a.lifetime().toSeconds(),
-                        "serverSoftware", a.serverSoftware().orElse(null),
-                        "server", Addresses.show(a.serverAddress()),
-                        "control", control.toLowerCase(Locale.ROOT),
-                        "peer", Addresses.show(peer))));
-                out.flush();
+            Thread hook = new Thread(a::close);
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                return relay(a, peer, out, received);
+            } finally {
+                removeShutdownHook(hook);
             }
-            Pipe pipe = a.pipe();
-            pipe.addMsgHandler(MsgHandler.plain((msg, p) -> {
-                if (msg.sender().equals(peer)) {
-                    out.write(msg.data());
-                    out.flush();
-                    received.release();
-                }
-            }));
-            if (sendAll(System.in, pipe) && lingerUntilQuiet(pipe, received)) {
-                return 0;
-            }
-            throw new IllegalStateException(a.failure().map(Main::describe)
-                    .orElse("the relayed pipe closed"));
         }
     }
 
-    private TurnConfig config() {
-        if (tcpRelay) {
-            throw new ParameterException(spec.commandLine(), "--tcp (a TCP relay, RFC 6062) is not supported yet; "
-                    + "the relay is UDP");
+    /** Ended normally: the allocation is closed by the caller, the hook would only close it again at exit. */
+    private static void removeShutdownHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the JVM is exiting (a signal): the hook runs
         }
+    }
+
+    private int relay(TurnAllocation a, InetSocketAddress peer, PrintStream out, Semaphore received)
+            throws IOException {
+        // The handler first: nothing the peer sends may land in the pipe's queue before it is there. The JSON
+        // line goes out before the permission, so no datagram can come before it.
+        Pipe pipe = a.pipe();
+        pipe.addMsgHandler(MsgHandler.plain((msg, p) -> {
+            if (msg.sender().equals(peer)) {
+                out.write(msg.data());
+                out.flush();
+                received.release();
+            }
+        }));
+        if (json) {
+            out.println(Json.write(JsonFields.of(
+                    "relayed", Addresses.show(a.relayedAddress()),
+                    "mapped", a.mappedAddress().map(Addresses::show).orElse(null),
+                    "lifetime", a.lifetime().toSeconds(),
+                    "serverSoftware", a.serverSoftware().orElse(null),
+                    "server", Addresses.show(a.serverAddress()),
+                    "control", control.toLowerCase(Locale.ROOT),
+                    "peer", Addresses.show(peer))));
+            out.flush();
+        }
+        // The peer may send first: permit it before telling anyone the relayed address, as coturn drops what a
+        // peer sends before its permission is installed.
+        a.permit(peer).join();
+        System.err.println("relayed address: " + Addresses.show(a.relayedAddress()));
+        System.err.flush();
+        if (sendAll(System.in, pipe) && lingerUntilQuiet(pipe, received)) {
+            return 0;
+        }
+        throw new IllegalStateException(a.failure().map(Main::describe)
+                .orElse("the relayed pipe closed"));
+    }
+
+    private TurnConfig config() {
         TurnTransport transport = switch (control.toLowerCase(Locale.ROOT)) {
             case "udp" -> TurnTransport.UDP;
             case "tcp" -> TurnTransport.TCP;
             case "tls" -> TurnTransport.TLS;
-            default -> throw new ParameterException(spec.commandLine(), "bad --control '" + control
+            default -> throw new ParameterException(spec.commandLine(), "bad --transport '" + control
                     + "', give udp, tcp or tls");
         };
+        if (tcpRelay && transport == TurnTransport.UDP) {
+            transport = TurnTransport.TCP; // RFC 6062 relays have TCP or TLS control connections only
+        }
         if (trust != null && transport != TurnTransport.TLS) {
-            throw new ParameterException(spec.commandLine(), "--trust needs --control tls");
+            throw new ParameterException(spec.commandLine(), "--trust needs --transport tls");
         }
         if (linger.signum() < 0) {
             throw new ParameterException(spec.commandLine(), "bad --linger " + linger + ", give 0 or more seconds");
@@ -177,6 +205,57 @@ final class TurnCommand implements Callable<Integer> {
             b.tls(Tls.trusting(certificates(trust)));
         }
         return b.build();
+    }
+
+    /**
+     * {@code --tcp}: a TCP relay (RFC 6062) used like {@code connect}: stdin to the peer, half-closed when stdin ends
+     * (a TLS connection has no half-close: it stays open), the peer to stdout; ends when the peer's connection ends,
+     * with exit 1 when the allocation was lost.
+     */
+    private int relayTcp(TurnConfig config, InetSocketAddress turn, InetSocketAddress peer) {
+        PrintStream out = System.out;
+        try (TurnTcpAllocation relay = TurnClient.allocateTcp(turn, config).join()) {
+            Runtime.getRuntime().addShutdownHook(new Thread(relay::close));
+            System.err.println("relayed address: " + Addresses.show(relay.relayedAddress()));
+            System.err.flush();
+            if (json) {
+                out.println(Json.write(JsonFields.of(
+                        "relayed", Addresses.show(relay.relayedAddress()),
+                        "mapped", relay.mappedAddress().map(Addresses::show).orElse(null),
+                        "lifetime", relay.lifetime().toSeconds(),
+                        "serverSoftware", relay.serverSoftware().orElse(null),
+                        "server", Addresses.show(relay.serverAddress()),
+                        "relay", "tcp",
+                        "peer", Addresses.show(peer))));
+                out.flush();
+            }
+            Pipe pipe = relay.connect(peer).join();
+            boolean halfClose = config.transport() == TurnTransport.TCP;
+            // Stdin is read aside, so the peer closing ends the command even while stdin stays open.
+            Thread.ofPlatform().daemon().name("p2pd-stdin").start(() -> {
+                if (ConnectCommand.pump(System.in, pipe, 16 * 1024) && halfClose) {
+                    pipe.shutdownOutput();
+                }
+            });
+            // Read in order from the pipe's queue, which holds what the peer sent before anyone read.
+            while (true) {
+                Message m;
+                try {
+                    m = pipe.recv(Duration.ofDays(1)).join();
+                } catch (CompletionException e) {
+                    if (e.getCause() instanceof RecvTimeoutException) {
+                        continue;
+                    }
+                    break; // the pipe closed: the peer's connection ended
+                }
+                out.write(m.data(), 0, m.data().length);
+                out.flush();
+            }
+            if (relay.failure().isPresent()) {
+                throw new IllegalStateException(Main.describe(relay.failure().get()));
+            }
+            return 0;
+        }
     }
 
     private X509Certificate[] certificates(Path pem) {

@@ -125,7 +125,7 @@ class TurnCommandTest {
     void stdinGoesToThePeerThroughTheRelayAndThePeerToStdoutOverUdpTcpAndTls() throws Exception {
         for (String control : List.of("udp", "tcp", "tls")) {
             List<String> args = new java.util.ArrayList<>(List.of("turn", "--server",
-                    control.equals("tls") ? tlsServer : server, "--user", "alice", "--control", control));
+                    control.equals("tls") ? tlsServer : server, "--user", "alice", "--transport", control));
             if (control.equals("tls")) {
                 args.addAll(List.of("--trust", certificate.toString()));
             }
@@ -134,7 +134,7 @@ class TurnCommandTest {
                          "127.0.0.1", Integer.toString(peer.getLocalPort()))).toArray(String[]::new))) {
                 BufferedReader err = new BufferedReader(new InputStreamReader(turn.process.getErrorStream(), UTF_8));
                 String line = err.readLine();
-                assertThat(line).as("stderr with --control " + control).startsWith("relayed address: 127.0.0.1:");
+                assertThat(line).as("stderr with --transport " + control).startsWith("relayed address: 127.0.0.1:");
                 int relayedPort = P2pd.portOf(line, "relayed address:");
                 // The peer sends first: the command permitted it before reading stdin.
                 byte[] first = ("first from the peer over " + control + "\n").getBytes(UTF_8);
@@ -210,17 +210,102 @@ class TurnCommandTest {
         assertThat(empty.exit()).isEqualTo(2);
         assertThat(empty.err().strip()).startsWith("p2pd turn: --user: ").containsIgnoringCase("password")
                 .doesNotContain("\n");
-        P2pd.Result tcp = P2pd.run(SECRET, "", "turn", "--server", server, "--user", "alice", "--tcp", "127.0.0.1",
-                "9");
-        assertThat(tcp.exit()).isEqualTo(2);
-        assertThat(tcp.err()).contains("--tcp").contains("RFC 6062").contains("not supported yet");
         P2pd.Result control = P2pd.run(SECRET, "", "turn", "--server", server, "--user", "alice", "--control", "sctp",
                 "127.0.0.1", "9");
         assertThat(control.exit()).isEqualTo(2);
-        assertThat(control.err()).contains("bad --control 'sctp', give udp, tcp or tls");
+        assertThat(control.err()).contains("bad --transport 'sctp', give udp, tcp or tls");
         P2pd.Result help = P2pd.run("", "turn", "--help");
         assertThat(help.exit()).isZero();
         assertThat(help.out()).startsWith("Usage: p2pd turn").contains(TurnCommand.PASSWORD_VARIABLE)
-                .contains("--control").contains("--tcp").contains("RFC 6062");
+                .contains("--transport").contains("--control").contains("--tcp").contains("RFC 6062");
+    }
+
+    /**
+     * {@code --tcp}: a TCP relay (RFC 6062) to a plain TCP peer, over a TCP and a TLS control connection: stdin goes
+     * to the peer, the peer's bytes to stdout, and the command ends when the peer closes.
+     */
+    @Test
+    void withTcpStdinGoesToATcpPeerThroughTheRelayUntilThePeerCloses() throws Exception {
+        for (String control : List.of("tcp", "tls")) {
+            try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 1, LO)) {
+                listener.setSoTimeout(30_000);
+                List<String> args = new java.util.ArrayList<>(List.of("turn", "--server",
+                        control.equals("tls") ? tlsServer : server, "--user", "alice", "--tcp"));
+                if (control.equals("tls")) {
+                    args.addAll(List.of("--control", "tls", "--trust", certificate.toString()));
+                }
+                args.addAll(List.of("127.0.0.1", Integer.toString(listener.getLocalPort())));
+                try (P2pd turn = P2pd.start(SECRET, args.toArray(String[]::new))) {
+                    BufferedReader err = new BufferedReader(new InputStreamReader(turn.process.getErrorStream(),
+                            UTF_8));
+                    String line = err.readLine();
+                    assertThat(line).as("stderr over " + control).startsWith("relayed address: 127.0.0.1:");
+                    int relayedPort = P2pd.portOf(line, "relayed address:");
+                    try (java.net.Socket peer = listener.accept()) {
+                        peer.setSoTimeout(30_000);
+                        // The server dialled the peer from the relayed address.
+                        assertThat(peer.getRemoteSocketAddress()).isEqualTo(new InetSocketAddress(LO, relayedPort));
+                        peer.getOutputStream().write(("hello over " + control + "\n").getBytes(UTF_8));
+                        assertThat(turn.readLine()).isEqualTo("hello over " + control);
+                        OutputStream stdin = turn.process.getOutputStream();
+                        stdin.write("to the peer\n".getBytes(UTF_8));
+                        stdin.flush();
+                        BufferedReader fromClient = new BufferedReader(new InputStreamReader(peer.getInputStream(),
+                                UTF_8));
+                        assertThat(fromClient.readLine()).isEqualTo("to the peer");
+                        peer.shutdownOutput(); // the peer is done: the relay ends the connection, the command ends
+                        assertThat(turn.process.waitFor(30, TimeUnit.SECONDS)).as("ended over " + control).isTrue();
+                        assertThat(turn.process.exitValue()).isZero();
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void withTcpAPeerThatRefusesIsTheServers447InOneLine() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, LO)) {
+            closedPort = s.getLocalPort();
+        }
+        P2pd.Result r = P2pd.run(SECRET, "", "turn", "--server", server, "--user", "alice", "--tcp", "127.0.0.1",
+                Integer.toString(closedPort));
+        assertThat(r.exit()).isEqualTo(1);
+        // The allocation was made (its address printed), then the Connect was refused: one line says so.
+        String[] lines = r.err().strip().split("\n");
+        assertThat(lines).hasSize(2);
+        assertThat(lines[0]).startsWith("relayed address: 127.0.0.1:");
+        assertThat(lines[1]).startsWith("p2pd turn: ").contains("Connect to 127.0.0.1:" + closedPort).contains("447")
+                .doesNotContain("Exception");
+    }
+
+    /** With {@code --tcp} the end of stdin half-closes: coturn ends the peer's connection, and the command ends. */
+    @Test
+    void withTcpTheEndOfStdinHalfClosesAndTheCommandEnds() throws Exception {
+        try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 1, LO)) {
+            listener.setSoTimeout(30_000);
+            java.util.concurrent.CompletableFuture<String> peerGot = new java.util.concurrent.CompletableFuture<>();
+            Thread.ofPlatform().daemon().start(() -> {
+                try (java.net.Socket peer = listener.accept()) {
+                    peer.setSoTimeout(30_000);
+                    java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+                    try {
+                        peer.getInputStream().transferTo(got); // until the end of the stream (or coturn's reset)
+                    } catch (java.net.SocketException reset) {
+                        // coturn resets the peer's side when the client half-closes
+                    }
+                    peerGot.complete(got.toString(UTF_8));
+                } catch (Exception e) {
+                    peerGot.completeExceptionally(e);
+                }
+            });
+            P2pd.Result r = P2pd.run(SECRET, "request\n", "turn", "--server", server, "--user", "alice", "--tcp",
+                    "--json", "127.0.0.1", Integer.toString(listener.getLocalPort()));
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(peerGot.get(30, TimeUnit.SECONDS)).isEqualTo("request\n");
+            assertThat(r.out()).matches("\\{\"relayed\":\"127\\.0\\.0\\.1:\\d+\",\"mapped\":\"127\\.0\\.0\\.1:\\d+\","
+                    + "\"lifetime\":\\d+,\"serverSoftware\":\"Coturn[^\"]*\",\"server\":\"" + server.replace(".", "\\.")
+                    + "\",\"relay\":\"tcp\",\"peer\":\"127\\.0\\.0\\.1:" + listener.getLocalPort() + "\"}\n");
+        }
     }
 }

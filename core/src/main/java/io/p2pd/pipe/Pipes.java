@@ -5,6 +5,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -74,6 +75,8 @@ public final class Pipes {
     static {
         // io.p2pd.turn's relayed pipes are UDP pipes over a channel of its own (see UdpPipeFactory).
         io.p2pd.internal.UdpPipeFactory.register((ch, conf, dest) -> udp().conf(conf).newUdpPipe(ch, dest));
+        // io.p2pd.turn's RFC 6062 data connections answer a ConnectionBind before the pipe sees a byte.
+        io.p2pd.internal.TcpPipeFactory.register((opener, first) -> opener.firstHandler(first).open());
     }
 
     private Pipes() {
@@ -130,6 +133,12 @@ public final class Pipes {
         /** Connect and TLS time limits, framing, TLS ({@code use_ssl}) and SO_LINGER; replaces those given before. */
         public TcpOpener tcp(TcpOptions options) {
             this.tcp = Objects.requireNonNull(options, "options");
+            return this;
+        }
+
+        /** Internal (see TcpPipeFactory): a handler between TLS and framing, for a client pipe. */
+        TcpOpener firstHandler(ChannelHandler handler) {
+            this.firstHandler = Objects.requireNonNull(handler, "handler");
             return this;
         }
 
@@ -222,6 +231,8 @@ public final class Pipes {
         ServerLimits limits;
         /** UDP only. */
         boolean broadcast;
+        /** TCP clients only, internal: sees the stream (after TLS) before the framing and the pipe do. */
+        ChannelHandler firstHandler;
 
         private Opener(Proto proto) {
             this.proto = proto;
@@ -504,6 +515,13 @@ public final class Pipes {
                     ch.close();
                 }
                 return LoopSafeFuture.failed(e);
+            }
+            if (firstHandler != null) {
+                if (tls.isPresent()) {
+                    ch.pipeline().addAfter("p2pd-tls", "p2pd-first", firstHandler);
+                } else {
+                    ch.pipeline().addFirst("p2pd-first", firstHandler);
+                }
             }
             TcpPipe pipe = new TcpPipe(ch, conf, tcp, null);
             install(pipe);

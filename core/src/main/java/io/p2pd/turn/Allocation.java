@@ -47,6 +47,9 @@ final class Allocation {
     private static final Logger LOG = LoggerFactory.getLogger(Allocation.class);
     private static final int UDP = 17;
     private static final int CONTROL_RECEIVE_BUFFER = 1 << 20;
+    private static final String NONCE_COOKIE = "obMatJos2";
+    /** The longest wait between two tries of a timed-out refresh. */
+    private static final long MAX_RETRY_DELAY_MILLIS = 30_000;
 
     private final TurnConfig config;
     private final InetSocketAddress server;
@@ -63,13 +66,20 @@ final class Allocation {
     private static final long MAX_UNSENT = 1 << 20;
     private Pipe control;
     private RelayChannel relay;
+    /** REQUESTED-TRANSPORT: UDP, or TCP for an RFC 6062 relay (see TcpRelay). Set before the loop runs. */
+    private int requestedTransport = UDP;
+    /** Takes ConnectionAttempt indications of a TCP relay; null for a UDP one. */
+    private java.util.function.Consumer<StunMessage> connectionAttempts;
     private Pipe pipe;
 
     // The long-term credential state (RFC 8489 section 9.2), learnt from the first 401.
     private String realm;
     private String nonce;
     private byte[] key;
+    /** The server's PASSWORD-ALGORITHMS, echoed in every signed request; null when it sent none (MD5, RFC 5389). */
     private StunAttribute passwordAlgorithms;
+    /** The algorithm of {@link #key}: the first of PASSWORD-ALGORITHMS this client supports, or MD5 without them. */
+    private int passwordAlgorithm = StunMessage.PASSWORD_ALGORITHM_MD5;
 
     private InetSocketAddress relayed;
     private Optional<InetSocketAddress> mapped = Optional.empty();
@@ -82,6 +92,10 @@ final class Allocation {
     private final Map<Integer, Binding> byChannel = new HashMap<>();
     private int nextChannel = ChannelData.MIN_CHANNEL;
     private ScheduledFuture<?> refreshTimer;
+    /** When the granted lifetime runs out (System.nanoTime), from the latest Allocate or Refresh. On the loop. */
+    private long expiresAt;
+    /** Refresh attempts that timed out since the last accepted one. On the loop. */
+    private int refreshRetries;
     private CompletableFuture<Void> released;
     private volatile Throwable failure;
     /** Futures waiting for the counters to reach a state (tests of the refresh timers). On the loop. */
@@ -99,6 +113,8 @@ final class Allocation {
     private final AtomicLong permissionRefreshes = new AtomicLong();
     private final AtomicLong channelRefreshes = new AtomicLong();
     private final AtomicLong staleNonces = new AtomicLong();
+    private final AtomicLong expiredPermissions = new AtomicLong();
+    private final AtomicLong expiredChannels = new AtomicLong();
 
     private Allocation(TurnConfig config, InetSocketAddress server, EventLoop loop) {
         this.config = config;
@@ -109,8 +125,19 @@ final class Allocation {
 
     /** Opens the control socket, allocates, and completes with the allocation and its relayed pipe. */
     static CompletableFuture<TurnAllocation> start(InetSocketAddress server, TurnConfig config) {
+        return start(server, config, UDP, null);
+    }
+
+    /**
+     * As {@link #start(InetSocketAddress, TurnConfig)}, asking for a relay of {@code protocol} (REQUESTED-TRANSPORT:
+     * 17 UDP, 6 TCP); {@code attempts}, when not null, takes the ConnectionAttempt indications (RFC 6062) on the loop.
+     */
+    static CompletableFuture<TurnAllocation> start(InetSocketAddress server, TurnConfig config, int protocol,
+            java.util.function.Consumer<StunMessage> attempts) {
         EventLoop loop = config.pipeConf().loop().map(g -> g.next()).orElseGet(() -> EventLoops.shared().next());
         Allocation a = new Allocation(config, server, loop);
+        a.requestedTransport = protocol;
+        a.connectionAttempts = attempts;
         InetSocketAddress bind = config.bind().orElseGet(() -> new InetSocketAddress(
                 server.getAddress() instanceof Inet6Address ? "::" : "0.0.0.0", 0));
         // The control socket runs on the relayed pipe's loop, so the allocation's state has one thread.
@@ -198,7 +225,10 @@ final class Allocation {
                 return LoopSafeFuture.failed(new TurnProtocolException("TURN server " + HostPort.of(server)
                         + " answered 401 without REALM and NONCE: not the long-term credential mechanism"));
             }
-            learnCredentials(first);
+            Optional<TurnProtocolException> unusable = learnCredentials(first);
+            if (unusable.isPresent()) {
+                return LoopSafeFuture.failed(unusable.get());
+            }
             return signed(this::allocateRequest, "Allocate");
         }).thenCompose(this::allocated);
     }
@@ -223,7 +253,7 @@ final class Allocation {
 
     private StunMessage.Builder allocateRequest() {
         StunMessage.Builder b = StunMessage.builder(StunMessage.METHOD_ALLOCATE, MessageClass.REQUEST)
-                .requestedTransport(UDP).lifetime(config.lifetime().toSeconds());
+                .requestedTransport(requestedTransport).lifetime(config.lifetime().toSeconds());
         if (config.family() == Family.V6) {
             b.requestedAddressFamily(2);
         }
@@ -240,18 +270,62 @@ final class Allocation {
         return TurnErrorResponseException.of(server, "Allocate", error);
     }
 
-    private void learnCredentials(StunMessage challenge) {
+    /**
+     * The realm, nonce and key from a 401, as RFC 8489 section 9.2.5 says: when the 401 carries PASSWORD-ALGORITHMS
+     * (with or without the nonce cookie), the signed requests echo it, name the first algorithm on it this client
+     * supports in PASSWORD-ALGORITHM (MD5 too), and are signed with MESSAGE-INTEGRITY-SHA256 only; without it, MD5
+     * and MESSAGE-INTEGRITY. Empty, or why no signed retry may be made: a nonce cookie whose "password algorithms"
+     * bit is set without PASSWORD-ALGORITHMS (a downgrade), or no algorithm this client supports.
+     */
+    private Optional<TurnProtocolException> learnCredentials(StunMessage challenge) {
+        Optional<StunAttribute> offered = challenge.attribute(StunAttribute.PASSWORD_ALGORITHMS);
+        String nonceValue = challenge.nonce().orElseThrow();
+        if (offered.isEmpty() && passwordAlgorithmsBit(nonceValue)) {
+            return Optional.of(new TurnProtocolException("TURN server " + HostPort.of(server) + " sent a nonce that "
+                    + "announces PASSWORD-ALGORITHMS without the attribute (RFC 8489 section 9.2.5: no retry)"));
+        }
+        int chosen = StunMessage.PASSWORD_ALGORITHM_MD5;
+        if (offered.isPresent()) {
+            Optional<Integer> supported = challenge.passwordAlgorithms().stream()
+                    .filter(a -> a == StunMessage.PASSWORD_ALGORITHM_MD5 || a == StunMessage.PASSWORD_ALGORITHM_SHA256)
+                    .findFirst();
+            if (supported.isEmpty()) {
+                return Optional.of(new TurnProtocolException("TURN server " + HostPort.of(server) + " offers only "
+                        + "password algorithms this client does not support: " + challenge.passwordAlgorithms()));
+            }
+            chosen = supported.get();
+        }
         realm = challenge.realm().orElseThrow();
-        nonce = challenge.nonce().orElseThrow();
+        nonce = nonceValue;
+        passwordAlgorithms = offered.orElse(null);
+        passwordAlgorithm = chosen;
+        key = keyFor(realm);
+        return Optional.empty();
+    }
+
+    private byte[] keyFor(String realmValue) {
         String user = config.credentials().username();
         String password = config.credentials().password();
-        if (challenge.passwordAlgorithms().contains(StunMessage.PASSWORD_ALGORITHM_SHA256)) {
-            passwordAlgorithms = challenge.attribute(StunAttribute.PASSWORD_ALGORITHMS).orElseThrow();
-            key = StunMessage.longTermKeySha256(user, realm, password);
-        } else {
-            passwordAlgorithms = null;
-            key = StunMessage.longTermKey(user, realm, password);
+        return passwordAlgorithm == StunMessage.PASSWORD_ALGORITHM_SHA256
+                ? StunMessage.longTermKeySha256(user, realmValue, password)
+                : StunMessage.longTermKey(user, realmValue, password);
+    }
+
+    /** RFC 8489 section 9.2: "obMatJos2" then the base64 of 24 feature bits; "password algorithms" is bit 0. */
+    static boolean passwordAlgorithmsBit(String nonceValue) {
+        if (!nonceValue.startsWith(NONCE_COOKIE) || nonceValue.length() < NONCE_COOKIE.length() + 4) {
+            return false;
         }
+        byte[] features;
+        try {
+            features = java.util.Base64.getDecoder().decode(nonceValue.substring(NONCE_COOKIE.length(),
+                    NONCE_COOKIE.length() + 4));
+        } catch (IllegalArgumentException notBase64) {
+            return false;
+        }
+        // Bit 0 is the last bit of the 24 (erratum 6290: the bits are numbered from the right; the RFC's own test
+        // vector, "AAAC" with USERHASH, reads that way).
+        return (features[2] & 0x01) != 0;
     }
 
     private CompletableFuture<TurnAllocation> allocated(StunMessage response) {
@@ -263,6 +337,7 @@ final class Allocation {
         relayed = relayedAddress.get();
         mapped = response.xorMappedAddress();
         lifetimeSeconds = response.lifetime().orElse(config.lifetime().toSeconds());
+        expiresAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(lifetimeSeconds);
         software = response.software();
         relay = new RelayChannel(this, relayed);
         CompletableFuture<TurnAllocation> result = new LoopSafeFuture<>();
@@ -297,23 +372,57 @@ final class Allocation {
         refreshTimer = loop.schedule(this::refresh, refreshDelay(lifetimeSeconds).toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Refreshes the allocation. A refusal ends it at once; a timeout is tried again, with a back-off, until the
+     * granted lifetime really ran out (the server may have been busy or a burst lost), and only then ends it.
+     */
     private void refresh() {
         if (released != null) {
             return;
         }
         signed(() -> StunMessage.builder(StunMessage.METHOD_REFRESH, MessageClass.REQUEST)
                 .lifetime(config.lifetime().toSeconds()), "Refresh").whenComplete((response, e) -> {
-                    if (e != null) {
-                        fail(unwrap(e));
+                    if (released != null) {
                         return;
                     }
+                    if (e != null) {
+                        Throwable cause = unwrap(e);
+                        long retry = cause instanceof TurnTimeoutException ? retryDelay(refreshRetries, expiresAt) : -1;
+                        if (retry < 0) {
+                            fail(cause instanceof TurnTimeoutException timeout ? expired(timeout) : cause);
+                            return;
+                        }
+                        refreshRetries++;
+                        LOG.debug("TURN allocation {} via {}: refresh timed out, again in {} ms", relayed, server,
+                                retry);
+                        refreshTimer = loop.schedule(this::refresh, retry, TimeUnit.MILLISECONDS);
+                        return;
+                    }
+                    refreshRetries = 0;
                     refreshes.incrementAndGet();
                     statsChanged();
                     lifetimeSeconds = response.lifetime().orElse(lifetimeSeconds);
-                    if (released == null) {
-                        scheduleRefresh();
-                    }
+                    expiresAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(lifetimeSeconds);
+                    scheduleRefresh();
                 });
+    }
+
+    private TurnTimeoutException expired(TurnTimeoutException last) {
+        return new TurnTimeoutException(server, "Refresh (tried " + (refreshRetries + 1) + " times until the "
+                + "allocation's lifetime of " + lifetimeSeconds + " s ran out)", last.timeLimit(), last.transmissions());
+    }
+
+    /**
+     * The wait before trying a timed-out refresh again: the initial RTO doubled per earlier retry, at most 30 s and
+     * at most half the time left; -1 once {@code expiresAtNanos} passed (what it refreshes is gone on the server).
+     */
+    private long retryDelay(int retries, long expiresAtNanos) {
+        long left = TimeUnit.NANOSECONDS.toMillis(expiresAtNanos - System.nanoTime());
+        if (left <= 0) {
+            return -1;
+        }
+        long backOff = Math.min(config.initialRto().toMillis() << Math.min(retries, 20), MAX_RETRY_DELAY_MILLIS);
+        return Math.min(backOff, left / 2);
     }
 
     /** The allocation is lost (a refresh failed): the relayed pipe ends, and {@link #failure()} says why. */
@@ -368,9 +477,7 @@ final class Allocation {
                         return;
                     }
                     if (e != null && p.refreshed) {
-                        // The server's permission runs out: the next datagram to that IP asks for a new one.
-                        LOG.debug("permission refresh for {} failed: {}", p.peer, unwrap(e).toString());
-                        permissions.remove(p.peer.getAddress());
+                        permissionRefreshFailed(p, unwrap(e));
                         return;
                     }
                     if (e != null) {
@@ -383,16 +490,73 @@ final class Allocation {
                         permissionRefreshes.incrementAndGet();
                         statsChanged();
                     }
+                    p.accepted(config.permissionLifetime());
                     p.installed.complete(null);
                     while (!p.queue.isEmpty()) {
                         Queued q = p.queue.poll();
                         transmit(q.data, q.peer);
                     }
-                    p.timer = loop.schedule(() -> {
-                        p.refreshed = true;
-                        createPermission(p);
-                    }, config.permissionRefresh().toMillis(), TimeUnit.MILLISECONDS);
+                    p.timer = loop.schedule(() -> refreshPermission(p), config.permissionRefresh().toMillis(),
+                            TimeUnit.MILLISECONDS);
                 });
+    }
+
+    /** Refreshes {@code p}, unless its peer had no traffic either way for a whole permission lifetime. */
+    private void refreshPermission(Permission p) {
+        if (p.idleFor(config.permissionLifetime())) {
+            // Idle: let the server's permission run out; the next datagram to that IP asks for a new one.
+            expirePermission(p);
+            return;
+        }
+        p.refreshed = true;
+        createPermission(p);
+    }
+
+    private void expirePermission(Permission p) {
+        permissions.remove(p.peer.getAddress());
+        expiredPermissions.incrementAndGet();
+        statsChanged();
+    }
+
+    /**
+     * A permission refresh failed: a 437 means the server has no allocation for us any more, which ends it with that
+     * cause; a timeout is tried again until the permission's lifetime runs out; anything else (or running out) lets
+     * the permission go, and the next datagram to that IP asks for a new one.
+     */
+    private void permissionRefreshFailed(Permission p, Throwable cause) {
+        if (endedOrRetried(p, cause, () -> createPermission(p))) {
+            return;
+        }
+        LOG.debug("permission refresh for {} failed: {}", p.peer, cause.toString());
+        if (cause instanceof TurnTimeoutException) {
+            expirePermission(p);
+        } else {
+            permissions.remove(p.peer.getAddress());
+        }
+    }
+
+    /**
+     * The common part of a failed permission or channel refresh: true when it ended the allocation (the answer says
+     * the server lost it) or {@code again} is scheduled (a timeout, with time left before {@code r} runs out); false
+     * when the caller lets {@code r} go.
+     */
+    private boolean endedOrRetried(Refreshed r, Throwable cause, Runnable again) {
+        if (allocationGone(cause)) {
+            fail(cause);
+            return true;
+        }
+        long retry = cause instanceof TurnTimeoutException ? retryDelay(r.retries, r.expiresAt) : -1;
+        if (retry < 0) {
+            return false;
+        }
+        r.retries++;
+        r.timer = loop.schedule(again, retry, TimeUnit.MILLISECONDS);
+        return true;
+    }
+
+    /** A refresh answer that means the server no longer holds this allocation (RFC 8656: 437 to this 5-tuple). */
+    private static boolean allocationGone(Throwable cause) {
+        return cause instanceof TurnAllocationMismatchException || cause instanceof TurnConnectionLostException;
     }
 
     private void bindChannel(Binding b) {
@@ -402,10 +566,13 @@ final class Allocation {
                     if (bindings.get(b.peer) != b || released != null) {
                         return;
                     }
+                    if (e != null && b.bound) {
+                        channelRefreshFailed(b, unwrap(e));
+                        return;
+                    }
                     if (e != null) {
                         // Indications still carry the data; the number is not reused for another peer.
                         LOG.debug("ChannelBind {} for {} failed: {}", b.number, b.peer, unwrap(e).toString());
-                        b.bound = false;
                         b.failed = true;
                         return;
                     }
@@ -414,9 +581,40 @@ final class Allocation {
                         statsChanged();
                     }
                     b.bound = true;
-                    b.timer = loop.schedule(() -> bindChannel(b), config.channelRefresh().toMillis(),
+                    b.accepted(config.channelLifetime());
+                    b.timer = loop.schedule(() -> refreshChannel(b), config.channelRefresh().toMillis(),
                             TimeUnit.MILLISECONDS);
                 });
+    }
+
+    /** Refreshes {@code b}, unless its peer had no traffic either way for a whole channel lifetime. */
+    private void refreshChannel(Binding b) {
+        if (b.idleFor(config.channelLifetime())) {
+            expireChannel(b);
+            return;
+        }
+        bindChannel(b);
+    }
+
+    /**
+     * The channel is no longer refreshed and runs out on the server; data to the peer goes in indications. The next
+     * datagram binds the same number to the same peer again: a new number could be refused while the server still
+     * holds the old binding, and the old number may not go to another peer (RFC 8656 section 12).
+     */
+    private void expireChannel(Binding b) {
+        b.bound = false;
+        b.idle = true;
+        expiredChannels.incrementAndGet();
+        statsChanged();
+    }
+
+    /** As {@link #permissionRefreshFailed}, for a channel: 437 ends the allocation, a timeout is tried again. */
+    private void channelRefreshFailed(Binding b, Throwable cause) {
+        if (endedOrRetried(b, cause, () -> bindChannel(b))) {
+            return;
+        }
+        LOG.debug("ChannelBind refresh {} for {} failed: {}", b.number, b.peer, cause.toString());
+        expireChannel(b);
     }
 
     // ---------------------------------------------------------------- data
@@ -433,6 +631,7 @@ final class Allocation {
             // datagram, one request at a time: data queues behind it meanwhile.
             p = newPermission(peer);
         }
+        p.lastTraffic = System.nanoTime();
         if (p.installed.isCompletedExceptionally()) {
             dropped.incrementAndGet();
         } else if (!p.installed.isDone()) {
@@ -464,10 +663,16 @@ final class Allocation {
             bindings.put(peer, b);
             byChannel.put(b.number, b);
             bindChannel(b);
+        } else if (b != null && b.idle) {
+            b.idle = false;
+            bindChannel(b);
         }
         if (stream && unsent >= MAX_UNSENT) {
             dropped.incrementAndGet();
             return;
+        }
+        if (b != null) {
+            b.lastTraffic = System.nanoTime();
         }
         if (b != null && b.bound) {
             sentChannelData.incrementAndGet();
@@ -486,11 +691,31 @@ final class Allocation {
     /** A datagram for a peer, in ChannelData or a Send indication; over a stream, counted until written. */
     private void sendData(byte[] message) {
         if (!stream) {
-            control.send(message, server);
+            if (message.length > PipeConf.MAX_DATAGRAM) {
+                // The pipe took it (the data fits a datagram), the TURN framing around it does not.
+                droppedOne();
+                return;
+            }
+            // A write the OS refuses (no buffer space, message too long) is a datagram lost here: counted.
+            control.send(message, server).whenComplete((v, e) -> {
+                if (e != null) {
+                    loop.execute(this::droppedOne);
+                }
+            });
             return;
         }
         unsent += message.length;
-        control.send(message).whenComplete((v, e) -> loop.execute(() -> unsent -= message.length));
+        control.send(message).whenComplete((v, e) -> loop.execute(() -> {
+            unsent -= message.length;
+            if (e != null) {
+                droppedOne();
+            }
+        }));
+    }
+
+    private void droppedOne() {
+        dropped.incrementAndGet();
+        statsChanged();
     }
 
     private CompletableFuture<Void> sendControl(byte[] message) {
@@ -531,6 +756,7 @@ final class Allocation {
                 return;
             }
             receivedChannelData.incrementAndGet();
+            heardFrom(b.peer);
             byte[] data = new byte[frame.length()];
             System.arraycopy(d, frame.offset(), data, 0, frame.length());
             relay.deliver(data, b.peer);
@@ -555,13 +781,32 @@ final class Allocation {
                 return;
             }
             receivedIndications.incrementAndGet();
+            heardFrom(peer.get());
             relay.deliver(data.get(), peer.get());
+            return;
+        }
+        if (m.messageClass() == MessageClass.INDICATION && m.method() == StunMessage.METHOD_CONNECTION_ATTEMPT
+                && connectionAttempts != null && released == null) {
+            connectionAttempts.accept(m);
             return;
         }
         if (m.messageClass().isResponse()) {
             onResponse(m);
         } else {
             ignored.incrementAndGet();
+        }
+    }
+
+    /** Traffic from {@code peer} keeps its permission and channel from expiring as idle. */
+    private void heardFrom(InetSocketAddress peer) {
+        long now = System.nanoTime();
+        Permission p = permissions.get(peer.getAddress());
+        if (p != null) {
+            p.lastTraffic = now;
+        }
+        Binding b = bindings.get(peer);
+        if (b != null) {
+            b.lastTraffic = now;
         }
     }
 
@@ -580,9 +825,19 @@ final class Allocation {
         return transact(() -> sign(request.get()), what).thenCompose(first -> {
             if (first.messageClass() == MessageClass.ERROR_RESPONSE
                     && errorOf(first).code() == StunErrorCode.STALE_NONCE && first.nonce().isPresent()) {
+                if (passwordAlgorithmsBit(first.nonce().get())
+                        && first.attribute(StunAttribute.PASSWORD_ALGORITHMS).isEmpty()) {
+                    return LoopSafeFuture.failed(new TurnProtocolException("TURN server " + HostPort.of(server)
+                            + " answered " + what + " with 438 and a nonce that announces PASSWORD-ALGORITHMS without "
+                            + "the attribute (RFC 8489 section 9.2.5: no retry)"));
+                }
                 staleNonces.incrementAndGet();
                 nonce = first.nonce().get();
-                first.realm().ifPresent(r -> realm = r);
+                if (first.realm().isPresent() && !first.realm().get().equals(realm)) {
+                    // The key is derived from the realm: a new realm needs the new key.
+                    realm = first.realm().get();
+                    key = keyFor(realm);
+                }
                 return transact(() -> sign(request.get()), what);
             }
             return LoopSafeFuture.completed(first);
@@ -596,7 +851,7 @@ final class Allocation {
         if (passwordAlgorithms != null) {
             b.add(passwordAlgorithms);
             b.add(StunAttribute.of(StunAttribute.PASSWORD_ALGORITHM,
-                    new byte[] {0, (byte) StunMessage.PASSWORD_ALGORITHM_SHA256, 0, 0}));
+                    new byte[] {(byte) (passwordAlgorithm >> 8), (byte) passwordAlgorithm, 0, 0}));
             b.messageIntegritySha256(key);
         } else {
             b.messageIntegrity(key);
@@ -626,9 +881,7 @@ final class Allocation {
             cancel(t.retransmit);
         });
         Duration limit = released != null ? min(config.closeTimeout(), config.timeLimit()) : config.timeLimit();
-        t.deadline = loop.schedule(() -> t.future.completeExceptionally(t.unsignedSeen > 0
-                ? new TurnProtocolException("TURN server " + HostPort.of(server) + " answered " + what + " only with "
-                        + t.unsignedSeen + " success response(s) not signed with our key; refused")
+        t.deadline = loop.schedule(() -> t.future.completeExceptionally(t.unsignedSeen > 0 ? notSigned(t)
                 : new TurnTimeoutException(server, what, limit, t.transmissions)), limit.toMillis(),
                 TimeUnit.MILLISECONDS);
         transmit(t, config.initialRto());
@@ -658,12 +911,24 @@ final class Allocation {
             ignored.incrementAndGet();
             return;
         }
-        if (m.messageClass() == MessageClass.SUCCESS_RESPONSE && t.signed && !authentic(m)) {
+        // RFC 8489 section 9.2.5: a success to a signed request must carry our signature, and any response that
+        // carries one (an error too) must carry ours; an error without one (401, 438, most refusals) is taken as is.
+        boolean signedByServer = m.hasIntegrity() || m.hasIntegritySha256();
+        if (t.signed && (m.messageClass() == MessageClass.SUCCESS_RESPONSE || signedByServer) && !authentic(m)) {
             unsigned.incrementAndGet();
             t.unsignedSeen++;
+            if (stream) {
+                // Over a reliable transport the transaction ends at once (no retransmission could fix it).
+                t.future.completeExceptionally(notSigned(t));
+            }
             return;
         }
         t.future.complete(m);
+    }
+
+    private TurnProtocolException notSigned(Transaction t) {
+        return new TurnProtocolException("TURN server " + HostPort.of(server) + " answered " + t.what + " only with "
+                + t.unsignedSeen + " response(s) not signed with our key; refused");
     }
 
     /** Signed with our key, by the integrity attribute our request used. */
@@ -752,7 +1017,8 @@ final class Allocation {
     TurnStats stats() {
         return new TurnStats(sentChannelData.get(), sentIndications.get(), receivedChannelData.get(),
                 receivedIndications.get(), dropped.get(), ignored.get(), unsigned.get(), refreshes.get(),
-                permissionRefreshes.get(), channelRefreshes.get(), staleNonces.get());
+                permissionRefreshes.get(), channelRefreshes.get(), staleNonces.get(), expiredPermissions.get(),
+                expiredChannels.get());
     }
 
     /** Completes once the counters satisfy {@code condition}, checked after each refresh of any kind. */
@@ -777,6 +1043,53 @@ final class Allocation {
                 it.remove();
             }
         }
+    }
+
+    // ---------------------------------------------------------------- for TCP relays (RFC 6062, see TcpRelay)
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    /** A signed request on the control connection (a Connect), as {@link #signed}. Any thread. */
+    CompletableFuture<StunMessage> signedRequest(Supplier<StunMessage.Builder> request, String what) {
+        CompletableFuture<StunMessage> result = new LoopSafeFuture<>();
+        loop.execute(() -> {
+            if (released != null) {
+                result.completeExceptionally(closed());
+                return;
+            }
+            signed(request, what).whenComplete((r, e) -> {
+                if (e != null) {
+                    result.completeExceptionally(unwrap(e));
+                } else {
+                    result.complete(r);
+                }
+            });
+        });
+        return result;
+    }
+
+    /**
+     * {@code b} signed with this allocation's credentials and {@code nonce} (or the current one), with SOFTWARE and
+     * FINGERPRINT as configured: a request for another connection to the server (a ConnectionBind). On the loop.
+     */
+    StunMessage signedElsewhere(StunMessage.Builder b, Optional<String> nonce) {
+        config.software().ifPresent(b::software);
+        // The other connection's nonce, when the server gave it one, is that connection's own: ours stays.
+        String own = this.nonce;
+        this.nonce = nonce.orElse(own);
+        sign(b);
+        this.nonce = own;
+        if (config.fingerprint()) {
+            b.fingerprint();
+        }
+        return b.build();
+    }
+
+    /** Whether {@code m} is signed with this allocation's key. */
+    boolean signedByUs(StunMessage m) {
+        return authentic(m);
     }
 
     // ---------------------------------------------------------------- helpers
@@ -817,13 +1130,33 @@ final class Allocation {
     private record Queued(byte[] data, InetSocketAddress peer) {
     }
 
-    /** A permission for one peer IP: installed once the server says so, refreshed until the allocation ends. */
-    private static final class Permission {
+    /** What the client refreshes per peer: its timer, and what decides whether and until when to refresh it. */
+    private abstract static class Refreshed {
+        ScheduledFuture<?> timer;
+        /** The latest datagram to or from the peer (System.nanoTime). */
+        long lastTraffic = System.nanoTime();
+        /** When the server's side runs out unless refreshed, from the latest request it accepted (System.nanoTime). */
+        long expiresAt;
+        /** Refreshes that timed out since the last accepted one. */
+        int retries;
+
+        /** The server accepted it (again): it lives {@code lifetime} from now. */
+        void accepted(Duration lifetime) {
+            retries = 0;
+            expiresAt = System.nanoTime() + lifetime.toNanos();
+        }
+
+        boolean idleFor(Duration lifetime) {
+            return System.nanoTime() - lastTraffic >= lifetime.toNanos();
+        }
+    }
+
+    /** A permission for one peer IP: installed once the server says so, refreshed while its peer has traffic. */
+    private static final class Permission extends Refreshed {
         final InetSocketAddress peer;
         final CompletableFuture<Void> installed = new CompletableFuture<>();
         final ArrayDeque<Queued> queue = new ArrayDeque<>();
         boolean refreshed;
-        ScheduledFuture<?> timer;
 
         Permission(InetSocketAddress peer) {
             this.peer = peer;
@@ -831,12 +1164,13 @@ final class Allocation {
     }
 
     /** A channel number bound (or being bound) to one peer address. */
-    private static final class Binding {
+    private static final class Binding extends Refreshed {
         final InetSocketAddress peer;
         final int number;
         boolean bound;
         boolean failed;
-        ScheduledFuture<?> timer;
+        /** Let go (idle, or its refreshes timed out until it ran out): bound again by the next datagram. */
+        boolean idle;
 
         Binding(InetSocketAddress peer, int number) {
             this.peer = peer;

@@ -21,12 +21,18 @@ public final class TurnAllocation implements AutoCloseable {
         this.allocation = allocation;
     }
 
+    Allocation allocation() {
+        return allocation;
+    }
+
     /**
      * The relayed pipe: a UDP pipe whose {@code send(data, peer)} goes to {@code peer} through the relay and whose
      * messages carry the peer that sent them as their sender. Its {@code localAddress()} is the relayed address.
      * The first datagram to a new peer IP creates the permission for it (datagrams wait, up to
      * {@link TurnConfig#maxQueuedPerPeer()}, until the server installed it) and binds a channel to the peer; Send
-     * indications carry the data until the channel is bound. A send completes when the datagram is handed to the
+     * indications carry the data until the channel is bound. A permission or channel whose peer had no traffic
+     * either way for a whole {@link TurnConfig#permissionLifetime()} ({@link TurnConfig#channelLifetime()}) is no
+     * longer refreshed; the next datagram asks for it again. A send completes when the datagram is handed to the
      * allocation. Closing the pipe closes the allocation.
      */
     public Pipe pipe() {
@@ -74,9 +80,11 @@ public final class TurnAllocation implements AutoCloseable {
     }
 
     /**
-     * Why the allocation ended on its own, if it did: a refresh the server refused or did not answer, or
-     * {@link TurnConnectionLostException} when its TCP or TLS control connection ended. The relayed pipe is closed
-     * by then (its {@code closeFuture()} completes).
+     * Why the allocation ended on its own, if it did: a Refresh the server refused, or did not answer until the
+     * granted lifetime ran out ({@link TurnTimeoutException}; timeouts before that are retried), a 437 to a
+     * permission or channel refresh ({@link TurnAllocationMismatchException}: the server no longer has the
+     * allocation, e.g. after a restart), or {@link TurnConnectionLostException} when its TCP or TLS control
+     * connection ended. The relayed pipe is closed by then (its {@code closeFuture()} completes).
      */
     public Optional<Throwable> failure() {
         return allocation.failure();
@@ -85,7 +93,9 @@ public final class TurnAllocation implements AutoCloseable {
     /**
      * Installs a permission for {@code peer}'s IP now, rather than at the first datagram: completes once the server
      * installed it, or fails with {@link TurnForbiddenException} (the server denies that peer),
-     * {@link TurnAddressFamilyException} (443, a peer of the other family), {@link TurnTimeoutException}.
+     * {@link TurnAddressFamilyException} (443, a peer of the other family), {@link TurnTimeoutException}. It is
+     * refreshed as any other: until its peer had no traffic either way for a whole
+     * {@link TurnConfig#permissionLifetime()}, after which the next datagram to the peer asks for it again.
      */
     public CompletableFuture<Void> permit(InetSocketAddress peer) {
         Objects.requireNonNull(peer, "peer");

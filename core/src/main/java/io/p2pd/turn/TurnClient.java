@@ -1,12 +1,13 @@
 package io.p2pd.turn;
 
+import io.p2pd.pipe.Framing;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Makes TURN allocations (RFC 8656) over a UDP, TCP or TLS control connection ({@link TurnConfig#transport()}); the
- * relay itself is UDP.
+ * Makes TURN allocations (RFC 8656) over a UDP, TCP or TLS control connection ({@link TurnConfig#transport()}): UDP
+ * relays ({@link #allocate}) and TCP relays (RFC 6062, {@link #allocateTcp}).
  *
  * <pre>{@code
  * TurnConfig conf = TurnConfig.builder("alice", password).build();
@@ -42,5 +43,42 @@ public final class TurnClient {
             throw new IllegalArgumentException("the TURN server must be an IP address, got " + server);
         }
         return Allocation.start(server, config);
+    }
+
+    /**
+     * Allocates a TCP relay (RFC 6062) on {@code server}, authenticated and failing as {@link #allocate} does; its
+     * data connections are raw byte streams. The control connection must be TCP or TLS
+     * ({@link TurnConfig#transport()}): the RFC has no TCP relay over UDP.
+     *
+     * <pre>{@code
+     * TurnConfig conf = TurnConfig.builder("alice", password).transport(TurnTransport.TCP).build();
+     * try (TurnTcpAllocation relay = TurnClient.allocateTcp(server, conf).join()) {
+     *     Pipe toPeer = relay.connect(peer).join();   // 447 TurnConnectionFailedException when the peer refuses
+     *     toPeer.send("hello".getBytes(UTF_8)).join();
+     *     relay.permit(otherPeer).join();              // then otherPeer may dial relay.relayedAddress()
+     *     Pipe fromOther = relay.accept().join();
+     * }
+     * }</pre>
+     *
+     * @throws IllegalArgumentException when {@code server} is unresolved or the control connection is UDP
+     */
+    public static CompletableFuture<TurnTcpAllocation> allocateTcp(InetSocketAddress server, TurnConfig config) {
+        return allocateTcp(server, config, Framing.raw());
+    }
+
+    /** As {@link #allocateTcp(InetSocketAddress, TurnConfig)}, each data connection's pipe with {@code framing}. */
+    public static CompletableFuture<TurnTcpAllocation> allocateTcp(InetSocketAddress server, TurnConfig config,
+            Framing framing) {
+        Objects.requireNonNull(server, "server");
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(framing, "framing");
+        if (server.isUnresolved()) {
+            throw new IllegalArgumentException("the TURN server must be an IP address, got " + server);
+        }
+        if (!config.transport().stream()) {
+            throw new IllegalArgumentException("a TCP relay (RFC 6062) needs a TCP or TLS control connection: "
+                    + "TurnConfig.builder(...).transport(TurnTransport.TCP)");
+        }
+        return TurnTcpAllocation.start(server, config, framing);
     }
 }

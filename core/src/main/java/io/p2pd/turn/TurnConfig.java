@@ -17,8 +17,8 @@ import java.util.Optional;
  * @param lifetime          the lifetime asked for; the allocation is refreshed before the granted one runs out
  * @param channels          bind a channel to every peer that gets traffic (ChannelData, 4 bytes of overhead);
  *                          off: Send and Data indications only
- * @param permissionRefresh how often a permission is refreshed (the server's lifetime is 300 s)
- * @param channelRefresh    how often a channel binding is refreshed (the server's lifetime is 10 minutes)
+ * @param permissionRefresh how often a permission is refreshed (under {@code permissionLifetime})
+ * @param channelRefresh    how often a channel binding is refreshed (under {@code channelLifetime})
  * @param initialRto        the first UDP retransmission timeout of a request; each one doubles it
  * @param maxTransmissions  at most this many transmissions of one request
  * @param timeLimit         the time limit of one request (an Allocate's two rounds each have it)
@@ -32,15 +32,22 @@ import java.util.Optional;
  * @param peer              the relayed pipe's default destination: {@code send(data)}, {@code request} and links into
  *                          the pipe go to this peer; empty: every send names its peer
  * @param transport         the control connection to the server: UDP (retransmissions), TCP or TLS (one connection,
- *                          no retransmission); the relay itself is UDP either way
+ *                          no retransmission); the relay is UDP, or TCP from {@link TurnClient#allocateTcp}
  * @param tls               how a TLS control connection checks the server (only used with {@link TurnTransport#TLS})
+ * @param permissionLifetime the server's permission lifetime (RFC 8656: 300 s; coturn's
+ *                          {@code --permission-lifetime} changes it): a timed-out permission refresh is retried
+ *                          until it runs out, and a permission whose peer had no traffic either way for that long is
+ *                          no longer refreshed
+ * @param channelLifetime   the server's channel binding lifetime (RFC 8656: 10 minutes; coturn's
+ *                          {@code --channel-lifetime}), used for channels as {@code permissionLifetime} is for
+ *                          permissions
  */
 public record TurnConfig(StunCredentials credentials, Family family, Duration lifetime, boolean channels,
                          Duration permissionRefresh, Duration channelRefresh, Duration initialRto,
                          int maxTransmissions, Duration timeLimit, Duration closeTimeout, int maxQueuedPerPeer,
                          Optional<String> software, boolean fingerprint, Optional<InetSocketAddress> bind,
                          PipeConf pipeConf, Optional<InetSocketAddress> peer, TurnTransport transport,
-                         Tls tls) {
+                         Tls tls, Duration permissionLifetime, Duration channelLifetime) {
 
     public TurnConfig {
         Objects.requireNonNull(credentials, "credentials");
@@ -60,16 +67,18 @@ public record TurnConfig(StunCredentials credentials, Family family, Duration li
         positive(initialRto, "initialRto");
         positive(timeLimit, "timeLimit");
         positive(closeTimeout, "closeTimeout");
+        positive(permissionLifetime, "permissionLifetime");
+        positive(channelLifetime, "channelLifetime");
         if (lifetime.toSeconds() < 1 || lifetime.toSeconds() > 0xFFFF_FFFFL) {
             throw new IllegalArgumentException("lifetime must be 1 s to 2^32-1 s: " + lifetime);
         }
-        if (permissionRefresh.compareTo(Duration.ofSeconds(300)) >= 0) {
-            throw new IllegalArgumentException("permissionRefresh must be under the 300 s permission lifetime: "
-                    + permissionRefresh);
+        if (permissionRefresh.compareTo(permissionLifetime) >= 0) {
+            throw new IllegalArgumentException("permissionRefresh must be under the permission lifetime ("
+                    + permissionLifetime + "): " + permissionRefresh);
         }
-        if (channelRefresh.compareTo(Duration.ofMinutes(10)) >= 0) {
-            throw new IllegalArgumentException("channelRefresh must be under the 10 minute channel lifetime: "
-                    + channelRefresh);
+        if (channelRefresh.compareTo(channelLifetime) >= 0) {
+            throw new IllegalArgumentException("channelRefresh must be under the channel lifetime ("
+                    + channelLifetime + "): " + channelRefresh);
         }
         if (maxTransmissions < 1) {
             throw new IllegalArgumentException("maxTransmissions must be at least 1: " + maxTransmissions);
@@ -90,7 +99,8 @@ public record TurnConfig(StunCredentials credentials, Family family, Duration li
     }
 
     /**
-     * IPv4 relay, 600 s lifetime, channels on, permissions refreshed every 240 s and channels every 300 s, 250 ms
+     * IPv4 relay, 600 s lifetime, channels on, permissions refreshed every 240 s and channels every 300 s (against
+     * the RFC's 300 s and 10 minute lifetimes), 250 ms
      * initial RTO, 7 transmissions, 5 s per request, 2 s to delete on close, 64 datagrams queued per new peer,
      * FINGERPRINT on, a UDP control socket (TLS, when chosen, verifies the server against the system's trust store).
      */
@@ -103,7 +113,7 @@ public record TurnConfig(StunCredentials credentials, Family family, Duration li
                 .permissionRefresh(permissionRefresh).channelRefresh(channelRefresh).initialRto(initialRto)
                 .maxTransmissions(maxTransmissions).timeLimit(timeLimit).closeTimeout(closeTimeout)
                 .maxQueuedPerPeer(maxQueuedPerPeer).fingerprint(fingerprint).pipeConf(pipeConf).transport(transport)
-                .tls(tls);
+                .tls(tls).permissionLifetime(permissionLifetime).channelLifetime(channelLifetime);
         software.ifPresent(b::software);
         bind.ifPresent(b::bind);
         peer.ifPresent(b::peer);
@@ -135,6 +145,8 @@ public record TurnConfig(StunCredentials credentials, Family family, Duration li
         private InetSocketAddress peer;
         private TurnTransport transport = TurnTransport.UDP;
         private Tls tls = Tls.verifying();
+        private Duration permissionLifetime = Duration.ofSeconds(300);
+        private Duration channelLifetime = Duration.ofMinutes(10);
 
         private Builder(StunCredentials credentials) {
             this.credentials = credentials;
@@ -158,12 +170,16 @@ public record TurnConfig(StunCredentials credentials, Family family, Duration li
         public Builder transport(TurnTransport v) { transport = Objects.requireNonNull(v, "transport"); return this; }
         /** The TLS trust of the control connection; {@link #transport} must be TLS for it to be used. */
         public Builder tls(Tls v) { tls = Objects.requireNonNull(v, "tls"); return this; }
+        /** The server's permission lifetime, when it is not the RFC's 300 s (coturn's --permission-lifetime). */
+        public Builder permissionLifetime(Duration v) { permissionLifetime = v; return this; }
+        /** The server's channel lifetime, when it is not the RFC's 10 minutes (coturn's --channel-lifetime). */
+        public Builder channelLifetime(Duration v) { channelLifetime = v; return this; }
 
         public TurnConfig build() {
             return new TurnConfig(credentials, family, lifetime, channels, permissionRefresh, channelRefresh,
                     initialRto, maxTransmissions, timeLimit, closeTimeout, maxQueuedPerPeer,
                     Optional.ofNullable(software), fingerprint, Optional.ofNullable(bind), pipeConf,
-                    Optional.ofNullable(peer), transport, tls);
+                    Optional.ofNullable(peer), transport, tls, permissionLifetime, channelLifetime);
         }
     }
 }

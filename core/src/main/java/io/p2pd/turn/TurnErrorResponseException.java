@@ -10,7 +10,8 @@ import java.net.InetSocketAddress;
  */
 public sealed class TurnErrorResponseException extends TurnException
         permits TurnAuthenticationException, TurnForbiddenException, TurnAllocationMismatchException,
-        TurnAddressFamilyException, TurnQuotaException, TurnCapacityException {
+        TurnAddressFamilyException, TurnQuotaException, TurnCapacityException, TurnConnectionExistsException,
+        TurnConnectionFailedException {
     private static final long serialVersionUID = 1L;
     private final transient InetSocketAddress server;
     private final StunErrorCode error;
@@ -32,6 +33,8 @@ public sealed class TurnErrorResponseException extends TurnException
                     new TurnAddressFamilyException(server, request, error);
             case StunErrorCode.ALLOCATION_QUOTA_REACHED -> new TurnQuotaException(server, request, error);
             case StunErrorCode.INSUFFICIENT_CAPACITY -> new TurnCapacityException(server, request, error);
+            case TurnConnectionExistsException.CODE -> new TurnConnectionExistsException(server, request, error);
+            case TurnConnectionFailedException.CODE -> new TurnConnectionFailedException(server, request, error);
             default -> new TurnErrorResponseException(server, request, error);
         };
     }

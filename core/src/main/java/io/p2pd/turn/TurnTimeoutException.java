@@ -9,6 +9,7 @@ public final class TurnTimeoutException extends TurnException {
     private static final long serialVersionUID = 1L;
     private final transient InetSocketAddress server;
     private final Duration timeLimit;
+    private final int transmissions;
 
     TurnTimeoutException(InetSocketAddress server, String request, Duration timeLimit, int transmissions) {
         super("no answer to " + request + " from TURN server " + HostPort.of(server) + " within "
@@ -16,6 +17,7 @@ public final class TurnTimeoutException extends TurnException {
                 + ")");
         this.server = server;
         this.timeLimit = timeLimit;
+        this.transmissions = transmissions;
     }
 
     public InetSocketAddress server() {
@@ -24,5 +26,10 @@ public final class TurnTimeoutException extends TurnException {
 
     public Duration timeLimit() {
         return timeLimit;
+    }
+
+    /** How many times the last request was sent (over TCP and TLS: once). */
+    public int transmissions() {
+        return transmissions;
     }
 }

@@ -13,6 +13,12 @@
  * channel share one event loop, so the allocation's state (transactions, permissions, channels, timers) has one
  * thread.
  *
+ * <p>TCP relays (RFC 6062): {@link io.p2pd.turn.TurnClient#allocateTcp} gives a
+ * {@link io.p2pd.turn.TurnTcpAllocation}, the same allocation asked for with REQUESTED-TRANSPORT TCP, whose
+ * connections to peers are the library's own TCP pipes on data connections to the server: a handler first in each
+ * one's channel answers the ConnectionBind, then leaves the stream to the pipe (the internal
+ * {@link io.p2pd.internal.TcpPipeFactory} puts it there).
+ *
  * <p>The STUN codec is {@link io.p2pd.stun.StunMessage}, with the TURN methods and attributes. Errors are the
  * {@link io.p2pd.turn.TurnException} types, carrying the server's code and reason.
  */

@@ -32,12 +32,15 @@ final class Coturn implements AutoCloseable {
     final Path log;
     /** The TLS listening port, 0 when TLS is off. */
     final int tlsPort;
+    /** The command line it was started with, for {@link #restart}. */
+    private final List<String> command;
 
-    private Coturn(Process process, int port, Path log, int tlsPort) {
+    private Coturn(Process process, int port, Path log, int tlsPort, List<String> command) {
         this.process = process;
         this.port = port;
         this.log = log;
         this.tlsPort = tlsPort;
+        this.command = command;
     }
 
     static boolean installed() {
@@ -91,8 +94,13 @@ final class Coturn implements AutoCloseable {
             cmd.addAll(List.of("--stun-only", "--no-auth"));
         }
         cmd.addAll(List.of(extra));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        Coturn c = new Coturn(p, port, log, tlsPort);
+        return launch(cmd, port, log, tlsPort);
+    }
+
+    private static Coturn launch(List<String> cmd, int port, Path log, int tlsPort) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        Coturn c = new Coturn(p, port, log, tlsPort, List.copyOf(cmd));
         try {
             c.awaitReady();
         } catch (Exception | AssertionError e) {
@@ -149,6 +157,59 @@ final class Coturn implements AutoCloseable {
             }
         }
         throw new IOException("no port free for both UDP and TCP in 10000-19999 on " + LO);
+    }
+
+    /** SIGKILL, by the Process handle: no goodbye to clients, the kernel closes its sockets. Waits for the end. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly(); // SIGKILL on Linux
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            throw new AssertionError("turnserver survived SIGKILL");
+        }
+    }
+
+    /** The same server again, on the same ports (after {@link #kill} or {@link #close}), with no allocations. */
+    Coturn restart() throws Exception {
+        return launch(command, port, log, tlsPort);
+    }
+
+
+    /**
+     * coturn's UDP echo peer {@code turnutils_peer} on 127.0.0.1, ready once it echoed a probe sent to it directly
+     * (bounded probes instead of a sleep, so no datagram sent through a relay is lost to a peer still starting).
+     */
+    static EchoPeer startEchoPeer(Path dir) throws Exception {
+        int port = freePort();
+        Process p = new ProcessBuilder("turnutils_peer", "-L", LO.getHostAddress(), "-p", Integer.toString(port))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("turnutils_peer-" + port + ".log").toFile())
+                .start();
+        EchoPeer peer = new EchoPeer(p, new InetSocketAddress(LO, port));
+        try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(LO, 0))) {
+            probe.setSoTimeout(200);
+            byte[] hello = "ready?".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            for (int i = 0; i < 50 && p.isAlive(); i++) {
+                probe.send(new java.net.DatagramPacket(hello, hello.length, peer.address()));
+                try {
+                    probe.receive(new java.net.DatagramPacket(new byte[64], 64));
+                    return peer;
+                } catch (java.net.SocketTimeoutException notYet) {
+                    // next probe
+                }
+            }
+        }
+        peer.close();
+        throw new AssertionError("turnutils_peer did not echo on port " + port);
+    }
+
+    /** A running {@code turnutils_peer}, stopped by its Process handle. */
+    record EchoPeer(Process process, InetSocketAddress address) implements AutoCloseable {
+        @Override
+        public void close() {
+            process.destroy();
+            process.onExit().completeOnTimeout(process, 10, TimeUnit.SECONDS).join();
+            if (process.isAlive()) {
+                process.destroyForcibly().onExit().completeOnTimeout(process, 10, TimeUnit.SECONDS).join();
+            }
+        }
     }
 
     @Override

@@ -154,8 +154,75 @@ class TurnErrorsLabTest {
             InetSocketAddress server = (InetSocketAddress) silent.getLocalSocketAddress();
             Throwable e = failure(TurnClient.allocate(server, config().timeLimit(Duration.ofMillis(700)).build()));
             assertThat(e).isInstanceOf(TurnTimeoutException.class);
-            assertThat(((TurnTimeoutException) e).timeLimit()).isEqualTo(Duration.ofMillis(700));
+            TurnTimeoutException timeout = (TurnTimeoutException) e;
+            assertThat(timeout.timeLimit()).isEqualTo(Duration.ofMillis(700));
             assertThat(e.getMessage()).contains("Allocate").contains("transmissions");
+            // What the silent server got: the Allocate retransmitted (100 ms RTO, doubling, within 700 ms), then the
+            // one Binding request that tells a silent server from a STUN-only one. All arrived before the failure.
+            silent.setSoTimeout(500);
+            int allocates = 0;
+            for (int i = 0; i < 50; i++) {
+                java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[2048], 2048);
+                try {
+                    silent.receive(p);
+                } catch (java.net.SocketTimeoutException drained) {
+                    break;
+                }
+                if (io.p2pd.stun.StunMessage.decode(java.util.Arrays.copyOf(p.getData(), p.getLength())).method()
+                        == io.p2pd.stun.StunMessage.METHOD_ALLOCATE) {
+                    allocates++;
+                }
+            }
+            assertThat(allocates).isGreaterThan(1).isEqualTo(timeout.transmissions());
+        }
+    }
+
+    @Test
+    void anAllocateOnAFiveTupleThatHasAnAllocationIsAMismatch() throws Exception {
+        try (Coturn coturn = Coturn.start(dir)) {
+            int port;
+            // An allocation made by hand from one socket, which then closes without deleting it: coturn keeps it.
+            try (java.net.DatagramSocket raw = new java.net.DatagramSocket(new InetSocketAddress(LO, 0))) {
+                raw.setSoTimeout(5_000);
+                port = raw.getLocalPort();
+                io.p2pd.stun.StunMessage challenge = exchange(raw, coturn, allocate().build());
+                assertThat(challenge.errorCode().orElseThrow().code()).isEqualTo(StunErrorCode.UNAUTHORIZED);
+                String realm = challenge.realm().orElseThrow();
+                io.p2pd.stun.StunMessage ok = exchange(raw, coturn, allocate().username(USER).realm(realm)
+                        .nonce(challenge.nonce().orElseThrow())
+                        .messageIntegrity(io.p2pd.stun.StunMessage.longTermKey(USER, realm, PASSWORD)).build());
+                assertThat(ok.messageClass()).isEqualTo(io.p2pd.stun.StunMessage.MessageClass.SUCCESS_RESPONSE);
+            }
+            // The client on the same 5-tuple (same local address and port, same server): 437.
+            Throwable e = failure(TurnClient.allocate(coturn.address(), config()
+                    .bind(new InetSocketAddress(LO, port)).build()));
+            assertThat(e).isInstanceOf(TurnAllocationMismatchException.class);
+            assertThat(((TurnAllocationMismatchException) e).code()).isEqualTo(StunErrorCode.ALLOCATION_MISMATCH);
+        }
+    }
+
+    private static io.p2pd.stun.StunMessage.Builder allocate() {
+        return io.p2pd.stun.StunMessage.builder(io.p2pd.stun.StunMessage.METHOD_ALLOCATE,
+                io.p2pd.stun.StunMessage.MessageClass.REQUEST).requestedTransport(17);
+    }
+
+    private static io.p2pd.stun.StunMessage exchange(java.net.DatagramSocket raw, Coturn coturn,
+            io.p2pd.stun.StunMessage request) throws Exception {
+        byte[] out = request.encode();
+        raw.send(new java.net.DatagramPacket(out, out.length, coturn.address()));
+        java.net.DatagramPacket in = new java.net.DatagramPacket(new byte[2048], 2048);
+        raw.receive(in);
+        return io.p2pd.stun.StunMessage.decode(java.util.Arrays.copyOf(in.getData(), in.getLength()));
+    }
+
+    @Test
+    void anIpv6PeerOnAnIpv4RelayIsAPeerAddressFamilyMismatch() throws Exception {
+        try (Coturn coturn = Coturn.start(dir);
+             TurnAllocation a = TurnClient.allocate(coturn.address(), config().build()).get(20, TimeUnit.SECONDS)) {
+            Throwable e = failure(a.permit(new InetSocketAddress(InetAddress.getByName("::1"), 9)));
+            assertThat(e).isInstanceOf(TurnAddressFamilyException.class);
+            assertThat(((TurnAddressFamilyException) e).code()).isEqualTo(StunErrorCode.PEER_ADDRESS_FAMILY_MISMATCH);
+            assertThat(a.pipe().isOpen()).isTrue();
         }
     }
 }

@@ -47,4 +47,25 @@ class TurnRefreshLabTest {
             assertThat(a.pipe().isOpen()).isTrue();
         }
     }
+
+    @Test
+    void anIdlePermissionAndChannelExpireAndTheNextDatagramsGetThroughAgain() throws Exception {
+        Assumptions.assumeTrue(Coturn.installed(), "coturn is not installed (apt-get install coturn)");
+        try (Coturn coturn = Coturn.start(dir, "--permission-lifetime=3", "--channel-lifetime=3");
+             TurnAllocation a = TurnClient.allocate(coturn.address(), TurnConfig.builder(USER, PASSWORD)
+                     .initialRto(Duration.ofMillis(100)).permissionRefresh(Duration.ofSeconds(1))
+                     .permissionLifetime(Duration.ofSeconds(3)).channelRefresh(Duration.ofSeconds(1))
+                     .channelLifetime(Duration.ofSeconds(3)).build()).get(20, TimeUnit.SECONDS);
+             DatagramSocket peer = TurnCoturnLabTest.peer()) {
+            TurnCoturnLabTest.exchangeUntil(a, peer, s -> s.sentChannelData() >= 1 && s.receivedChannelData() >= 1);
+            // Nothing either way for 3 s: both are let go (coturn's run out a little later).
+            TurnStats idle = a.statsReach(s -> s.expiredPermissions() >= 1 && s.expiredChannels() >= 1)
+                    .get(20, TimeUnit.SECONDS);
+            // Traffic again: the permission is asked for again, the channel bound again, and data goes both ways.
+            TurnCoturnLabTest.exchangeUntil(a, peer, s -> s.sentChannelData() > idle.sentChannelData()
+                    && s.receivedChannelData() > idle.receivedChannelData());
+            assertThat(a.stats().sentChannelData()).isGreaterThan(idle.sentChannelData());
+            assertThat(a.failure()).isEmpty();
+        }
+    }
 }

@@ -5,6 +5,11 @@ import io.p2pd.nat.NatType;
 import io.p2pd.nat.PortDelta;
 import io.p2pd.nic.Interface;
 import io.p2pd.node.addr.PeerAddress;
+import io.p2pd.node.connect.ConnectOptions;
+import io.p2pd.node.connect.PeerConnection;
+import io.p2pd.node.connect.PeerStats;
+import io.p2pd.node.connect.Strategy;
+import io.p2pd.node.connect.internal.Connector;
 import io.p2pd.node.id.MachineId;
 import io.p2pd.node.id.NodeId;
 import io.p2pd.node.id.NodeKey;
@@ -24,12 +29,16 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * A P2PD node: its interfaces with their measured NAT, a listening TCP server on each, a key pair that names it,
@@ -48,8 +57,10 @@ import java.util.function.Consumer;
  *       them, the machine id, the listen port and the key;</li>
  *   <li>opens a TCP server on each address the records name, on the listen port: each interface's first address of
  *       each family, and for IPv6 also its first link-local (the records' NIC IP), so a peer on the same link
- *       reaches it there too. The servers are bounded by {@link #SERVER_LIMITS}; until the node has a protocol to
- *       serve on them, each connection is taken and closed at once, so nothing a peer sends is kept. A taken port fails
+ *       reaches it there too. The servers are bounded by {@link #SERVER_LIMITS}. Every connection they accept runs the
+ *       node-key proof ({@link io.p2pd.node.connect.PeerProof}) once the node is up; a proven one goes to
+ *       {@link #accept()} or the {@link Builder#connectionHandler}, a failed one is closed and counted
+ *       ({@link #peerStats()}). A taken port fails
  *       the start with a {@link NodeStartException} naming {@code listenPort}: the port is derived from the machine
  *       id so that a restarted node keeps the address peers know, and silently moving to another port would break
  *       that; pass {@code listenPort(0)} for any free port (then a port found taken on one of the addresses is
@@ -90,19 +101,22 @@ public final class Node {
     private final List<NodeInterface> interfaces;
     private final List<Pipe> servers;
     private final Optional<Signalling> signalling;
+    private final Connector connector;
     private final AtomicReference<CompletableFuture<Void>> closing = new AtomicReference<>();
     private final AtomicReference<HolePunch> holePunch = new AtomicReference<>();
     private final java.util.ArrayDeque<Punched> punched = new java.util.ArrayDeque<>();
     private final java.util.ArrayDeque<CompletableFuture<Punched>> punchWaiters = new java.util.ArrayDeque<>();
 
     Node(NodeKey key, MachineId machineId, PeerAddress address, List<NodeInterface> interfaces, List<Pipe> servers,
-            Optional<Signalling> signalling) {
+            Optional<Signalling> signalling, Connector connector) {
         this.key = key;
         this.machineId = machineId;
         this.address = address;
         this.interfaces = List.copyOf(interfaces);
         this.servers = List.copyOf(servers);
         this.signalling = signalling;
+        this.connector = connector;
+        connector.attach(this);
         signalling.ifPresent(s -> holePunchMade());
     }
 
@@ -165,6 +179,53 @@ public final class Node {
     }
 
     /**
+     * The next connection a peer opened to this node, proven ({@link PeerConnection#peer()} is the peer's node id):
+     * made by the peer dialing us (direct), or by us dialing a peer that asked (reverse). Up to
+     * {@value Connector#ACCEPT_QUEUE} proven connections wait for a taker; past that the newest is closed and counted
+     * ({@link PeerStats#overflowed()}). Fails with {@link io.p2pd.pipe.PipeClosedException} once the node closes.
+     * With a {@link Builder#connectionHandler} the handler takes every connection and this never completes.
+     */
+    public CompletableFuture<PeerConnection> accept() {
+        return connector.accept();
+    }
+
+    /**
+     * A proven TCP connection to the node at {@code peer}: the chosen strategies start at once, the first connection
+     * whose peer proves the address's node id wins, and the others are stopped (their sockets closed). Fails with
+     * {@link io.p2pd.node.connect.ConnectException}, whose report says why each strategy failed, when none wins by
+     * the deadline. Cancelling the future stops every strategy.
+     */
+    public CompletableFuture<PeerConnection> connect(PeerAddress peer, ConnectOptions options) {
+        Objects.requireNonNull(peer, "peer");
+        Objects.requireNonNull(options, "options");
+        return connector.connect(peer, options);
+    }
+
+    /** {@link #connect(PeerAddress, ConnectOptions)} with {@link ConnectOptions#defaults()} (direct and reverse). */
+    public CompletableFuture<PeerConnection> connect(PeerAddress peer) {
+        return connect(peer, ConnectOptions.defaults());
+    }
+
+    /**
+     * The strategies {@link #connect} can use on this node now: direct always, reverse with a signalling broker, hole
+     * punching and relay once they are plugged in (not in this version).
+     */
+    public Set<Strategy> strategies() {
+        EnumSet<Strategy> out = EnumSet.noneOf(Strategy.class);
+        for (Strategy s : Strategy.values()) {
+            if (connector.available(s)) {
+                out.add(s);
+            }
+        }
+        return Collections.unmodifiableSet(out);
+    }
+
+    /** Counts of the connections peers opened to this node: accepted, failed proofs, refused, overflowed. */
+    public PeerStats peerStats() {
+        return connector.stats();
+    }
+
+    /**
      * Closes everything the node opened and completes when all of it is closed. Idempotent: later calls return the
      * same future.
      */
@@ -173,6 +234,7 @@ public final class Node {
         if (!closing.compareAndSet(null, mine)) {
             return closing.get();
         }
+        connector.close();
         holePunch().ifPresent(HolePunch::close);
         synchronized (punched) {
             punched.forEach(p -> p.pipe().closeAsync());
@@ -238,7 +300,7 @@ public final class Node {
                 .filter(a -> a instanceof java.net.Inet4Address).findFirst()
                 .orElse(listenAddresses().get(0).getAddress());
         NodeInterface first = interfaces.get(0);
-        HolePunch fresh = HolePunch.of(signalling.get(), address, local, new NatBehaviour(first.natType(), first.delta()),
+        HolePunch fresh = HolePunch.of(signalling.get(), key, address, local, new NatBehaviour(first.natType(), first.delta()),
                 this::offerPunched);
         return holePunch.compareAndSet(null, fresh) ? fresh : holePunch.get();
     }
@@ -292,6 +354,8 @@ public final class Node {
         private Integer listenPort;
         private Duration detectionTimeLimit = Duration.ofSeconds(5);
         private Consumer<String> progress = line -> { };
+        private Consumer<PeerConnection> connectionHandler;
+        private Predicate<NodeId> refusePeers = id -> false;
 
         private Builder() {
         }
@@ -391,6 +455,25 @@ public final class Node {
         }
 
         /**
+         * Takes every proven connection peers open to the node, each on a virtual thread of its own (so it may
+         * block), instead of {@link Node#accept()}. The handler owns the connection and closes it. Default: none
+         * (connections wait for {@code accept()}).
+         */
+        public Builder connectionHandler(Consumer<PeerConnection> handler) {
+            this.connectionHandler = Objects.requireNonNull(handler, "connectionHandler");
+            return this;
+        }
+
+        /**
+         * Peers whose connections are closed once their proof names them (counted in {@link PeerStats#refused()}).
+         * Called on an event loop: must not block. Default: none refused.
+         */
+        public Builder refusePeers(Predicate<NodeId> refuse) {
+            this.refusePeers = Objects.requireNonNull(refuse, "refusePeers");
+            return this;
+        }
+
+        /**
          * Checks the options and freezes them.
          *
          * @throws IllegalArgumentException naming the option at fault
@@ -398,7 +481,8 @@ public final class Node {
         public Config build() {
             return new Config(Optional.ofNullable(interfaces), stunServers, brokers, Optional.ofNullable(key),
                     Optional.ofNullable(keyFile), Optional.ofNullable(machineId), Optional.ofNullable(listenPort),
-                    detectionTimeLimit, progress, signalPolicy, signalListener);
+                    detectionTimeLimit, progress, signalPolicy, signalListener,
+                    Optional.ofNullable(connectionHandler), refusePeers);
         }
 
         /** {@code build().start()}. */
@@ -412,11 +496,13 @@ public final class Node {
      *
      * @param interfaces empty: the default interfaces
      * @param listenPort empty: derived from the machine id
+     * @param connectionHandler empty: connections wait for {@link Node#accept()}
      */
     public record Config(Optional<List<Interface>> interfaces, List<InetSocketAddress> stunServers,
             List<MqttBroker> brokers, Optional<NodeKey> key, Optional<Path> keyFile, Optional<MachineId> machineId,
             Optional<Integer> listenPort, Duration detectionTimeLimit, Consumer<String> progress,
-            SignalPolicy signalPolicy, Consumer<SignalReceipt> signalListener) {
+            SignalPolicy signalPolicy, Consumer<SignalReceipt> signalListener,
+            Optional<Consumer<PeerConnection>> connectionHandler, Predicate<NodeId> refusePeers) {
 
         /**
          * Checks the options as {@link Builder#build()} does.
@@ -435,6 +521,8 @@ public final class Node {
             Objects.requireNonNull(progress, "progress");
             Objects.requireNonNull(signalPolicy, "signalPolicy");
             Objects.requireNonNull(signalListener, "signalListener");
+            Objects.requireNonNull(connectionHandler, "connectionHandler");
+            Objects.requireNonNull(refusePeers, "refusePeers");
             if (interfaces.isPresent() && interfaces.get().isEmpty()) {
                 throw new IllegalArgumentException("interfaces: an empty list; leave it unset for the default ones");
             }

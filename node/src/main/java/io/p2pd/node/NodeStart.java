@@ -16,7 +16,9 @@ import io.p2pd.node.AddressRecords.Measured;
 import io.p2pd.node.AddressRecords.Pair;
 import io.p2pd.node.addr.PeerAddress;
 import io.p2pd.node.id.MachineId;
+import io.p2pd.node.connect.internal.Connector;
 import io.p2pd.node.id.NodeKey;
+import io.p2pd.node.signal.SignalReceipt;
 import io.p2pd.node.signal.Signalling;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
@@ -38,6 +40,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /** One start of a node, run on a virtual thread: the steps {@link Node} lists, and the clean-up when one fails. */
@@ -121,15 +124,24 @@ final class NodeStart {
                     externals, d.error()));
         }
 
-        // Set once the node exists; TCP_PUNCH messages before that are not answered (no address to answer from).
-        java.util.concurrent.atomic.AtomicReference<Node> started = new java.util.concurrent.atomic.AtomicReference<>();
+        // Connect signals go to the connector once it exists (a peer cannot know the address before that anyway).
+        AtomicReference<Connector> connector = new AtomicReference<>();
+        Consumer<SignalReceipt> signals = receipt -> {
+            Connector c = connector.get();
+            if (c != null) {
+                c.onSignal(receipt);
+            }
+            config.signalListener().accept(receipt);
+        };
+        // TCP_PUNCH signals go to the node's hole punching once the node exists, likewise.
+        AtomicReference<Node> started = new AtomicReference<>();
         CompletableFuture<Optional<Signalling>> connecting = NodeSignals.start(config.brokers(), key,
-                config.signalPolicy(), r -> {
+                config.signalPolicy(), receipt -> {
                     Node n = started.get();
                     if (n != null) {
-                        n.punchSignal(r);
+                        n.punchSignal(receipt);
                     }
-                }, config.signalListener());
+                }, signals);
         try {
             // Each broker's connect has its own time limit; this bound only guards against one never answering.
             signalling = connecting.get(SIGNALLING_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -150,8 +162,12 @@ final class NodeStart {
 
         PeerAddress address = AddressRecords.make(key.nodeId(), machine, signal, port, measured);
         progress("address " + address);
-        Node node = new Node(key, machine, address, described, opened, signalling);
+        Connector peers = new Connector(key, address, described, signalling, config.connectionHandler(),
+                config.refusePeers());
+        Node node = new Node(key, machine, address, described, opened, signalling, peers);
+        connector.set(peers);
         started.set(node);
+        opened.forEach(peers::serve);
         return node;
     }
 
@@ -265,7 +281,7 @@ final class NodeStart {
         return out;
     }
 
-    /** A server on {@code bind}, taking and closing its connections, as the node serves none yet. */
+    /** A server on {@code bind}; the connector takes its connections once the node is up (see run). */
     private Pipe open(InetSocketAddress bind, int port) throws NodeStartException, InterruptedException,
             PortTaken {
         Pipe server;
@@ -282,24 +298,8 @@ final class NodeStart {
         }
         opened.add(server);
         afterBind.accept(server.localAddress());
-        Thread.ofVirtual().name("p2pd-node-accept " + HostPort.of(server.localAddress())).start(() -> drain(server));
+        // Its connections wait (bounded by SERVER_LIMITS) until the node is up; then the connector proves each.
         return server;
-    }
-
-    /**
-     * Takes every connection the server accepts and closes it at once, until the server closes: the node has no
-     * protocol to serve on them yet, and a connection left unclaimed would keep what it received in memory.
-     */
-    private static void drain(Pipe server) {
-        while (server.isOpen()) {
-            Pipe connection;
-            try {
-                connection = server.accept().join();
-            } catch (CompletionException | java.util.concurrent.CancellationException e) {
-                return; // the server closed
-            }
-            connection.closeAsync();
-        }
     }
 
     /** What detection gave for one interface: a report, or the reason it has none. */

@@ -329,6 +329,7 @@ class NodeTest {
         // The record's own constructor checks as build() does.
         assertThatThrownBy(() -> new Node.Config(Optional.empty(), List.of(), List.of(), Optional.empty(),
                 Optional.empty(), Optional.empty(), Optional.of(70000), Duration.ofSeconds(1), line -> { },
-                io.p2pd.node.signal.SignalPolicy.defaults(), r -> { })).hasMessageStartingWith("listenPort:");
+                io.p2pd.node.signal.SignalPolicy.defaults(), r -> { }, Optional.empty(), id -> false))
+                .hasMessageStartingWith("listenPort:");
     }
 }

@@ -4,6 +4,7 @@ import io.p2pd.net.EventLoops;
 import io.p2pd.node.addr.PeerAddress;
 import io.p2pd.node.addr.PeerInterface;
 import io.p2pd.node.id.NodeId;
+import io.p2pd.node.id.NodeKey;
 import io.p2pd.node.punch.PortPrediction.Impossible;
 import io.p2pd.node.punch.PortPrediction.Ports;
 import io.p2pd.node.punch.PunchException.Step;
@@ -70,12 +71,13 @@ public final class HolePunch implements AutoCloseable {
     // for tests
     volatile int candidates = 1;
     volatile UnaryOperator<List<PortMapping>> advertised = UnaryOperator.identity();
-    volatile PunchProof proof = new SessionProof();
+    volatile PunchProof proof;
     volatile Duration window = WINDOW;
     volatile Duration answerLimit = ANSWER_LIMIT;
 
-    private HolePunch(Signalling signalling, PeerAddress self, InetAddress localIp, NatBehaviour ours,
+    private HolePunch(Signalling signalling, NodeKey key, PeerAddress self, InetAddress localIp, NatBehaviour ours,
             Consumer<Punched> accepted) {
+        this.proof = PunchProof.nodeKey(key);
         this.signalling = signalling;
         this.self = self;
         this.localIp = localIp;
@@ -84,15 +86,16 @@ public final class HolePunch implements AutoCloseable {
     }
 
     /**
-     * Hole punching for the node of {@code self}.
+     * Hole punching for the node of {@code self}, whose key is {@code key} (its connections prove it).
      *
      * @param localIp the interface address connections are made from
      * @param ours this side's NAT as measured
      * @param accepted told each connection a peer punched to us (on a Netty thread: hand it off)
      */
-    public static HolePunch of(Signalling signalling, PeerAddress self, InetAddress localIp, NatBehaviour ours,
-            Consumer<Punched> accepted) {
-        return new HolePunch(Objects.requireNonNull(signalling, "signalling"), Objects.requireNonNull(self, "self"),
+    public static HolePunch of(Signalling signalling, NodeKey key, PeerAddress self, InetAddress localIp,
+            NatBehaviour ours, Consumer<Punched> accepted) {
+        return new HolePunch(Objects.requireNonNull(signalling, "signalling"), Objects.requireNonNull(key, "key"),
+                Objects.requireNonNull(self, "self"),
                 Objects.requireNonNull(localIp, "localIp"), Objects.requireNonNull(ours, "ours"),
                 Objects.requireNonNull(accepted, "accepted"));
     }
@@ -151,7 +154,8 @@ public final class HolePunch implements AutoCloseable {
             CompletableFuture<Void> settled = new CompletableFuture<>();
             unsettled.add(settled);
             settled.thenRun(() -> unsettled.remove(settled));
-            PunchOpen.run(settled, pairs, initiator, proof, pipeId, startNanos, window, key).whenComplete((won, e) -> {
+            PunchOpen.run(settled, pairs, initiator, proof, pipeId, startNanos, window, key, peer.nodeId())
+                    .whenComplete((won, e) -> {
                 if (e != null) {
                     result.completeExceptionally(e instanceof PunchException ? e
                             : new PunchException(Step.NO_CONNECTION_IN_WINDOW, PunchOpen.message(e), e));

@@ -21,9 +21,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The open of a punch, on Netty: from the agreed start, each candidate binds its local port (SO_REUSEADDR and
  * SO_REUSEPORT) and connects to the peer's predicted external address, again and again until the window ends.
- * Candidates run in parallel; every connection that completes runs the {@link PunchProof}, and the initiator takes
- * the first proven one, marking it with one byte ({@value #USE}) so that the answering side takes the same one. All
- * other connections are closed; attempts still pending time out with the window.
+ * Candidates run in parallel; every connection that completes runs the {@link PunchProof}: the initiator chooses
+ * the first whose peer proved itself and proves itself on that one alone, so the answering side proves (and takes)
+ * the same one. All other connections, and attempts still pending, are closed.
  *
  * <p>Between two sides without a NAT (both say so in the exchange) the SYNs carry a TCP-MD5 signature keyed by the
  * punch (RFC 2385; native transport only): a host's stack answers a SYN for a port with no socket in SYN_SENT by a
@@ -38,7 +38,6 @@ import java.util.concurrent.TimeUnit;
  * again after {@link #BUSY_RETRY}. At most {@value #MAX_ATTEMPTS} attempts per candidate.
  */
 final class PunchOpen {
-    static final byte USE = 'U';
     static final int MAX_ATTEMPTS = 20_000;
     static final Duration BUSY_RETRY = Duration.ofMillis(5);
     static final Duration OTHER_RETRY = Duration.ofMillis(50);
@@ -75,10 +74,14 @@ final class PunchOpen {
     private Throwable proofFailure;
 
     private final Optional<byte[]> md5Key;
+    private final io.p2pd.node.id.NodeId peer;
+    /** The initiator's race: the first connection whose peer proved itself claims the win. */
+    private final java.util.concurrent.atomic.AtomicBoolean claimed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private PunchOpen(List<Pair> pairs, boolean initiator, PunchProof proof, String session, long startNanos,
-            Duration window, Optional<byte[]> md5Key) {
+            Duration window, Optional<byte[]> md5Key, io.p2pd.node.id.NodeId peer) {
         this.md5Key = md5Key;
+        this.peer = peer;
         this.pairs = List.copyOf(pairs);
         this.initiator = initiator;
         this.proof = proof;
@@ -93,8 +96,8 @@ final class PunchOpen {
      * {@code settled} is told when nothing of it is left open but the winner.
      */
     static CompletableFuture<Won> run(CompletableFuture<Void> settledOut, List<Pair> pairs, boolean initiator, PunchProof proof, String session,
-            long startNanos, Duration window, Optional<byte[]> md5Key) {
-        PunchOpen open = new PunchOpen(pairs, initiator, proof, session, startNanos, window, md5Key);
+            long startNanos, Duration window, Optional<byte[]> md5Key, io.p2pd.node.id.NodeId peer) {
+        PunchOpen open = new PunchOpen(pairs, initiator, proof, session, startNanos, window, md5Key, peer);
         open.settled.whenComplete((v, e) -> settledOut.complete(null));
         long delay = Math.max(0, startNanos - System.nanoTime());
         for (int i = 0; i < pairs.size(); i++) {
@@ -175,19 +178,18 @@ final class PunchOpen {
             finishIfIdle();
         });
         Duration limit = Duration.ofNanos(Math.max(0, endNanos - System.nanoTime())).plus(PROOF_LIMIT);
-        proof.prove(pipe, session, limit).thenCompose(proven -> initiator ? CompletableFuture.completedFuture(true)
-                : SessionProof.readExactly(proven, 1, limit).thenApply(b -> b[0] == USE)).whenComplete((use, e) -> {
-                    if (e != null) {
-                        synchronized (lock) {
-                            proofFailure = e;
-                        }
-                        pipe.closeAsync();
-                    } else if (use) {
-                        win(pipe, pair, at);
-                    } else {
-                        pipe.closeAsync();
-                    }
-                });
+        Optional<java.util.function.BooleanSupplier> claim = initiator
+                ? Optional.of(() -> claimed.compareAndSet(false, true)) : Optional.empty();
+        proof.prove(pipe, peer, session, limit, claim).whenComplete((proven, e) -> {
+            if (e != null) {
+                synchronized (lock) {
+                    proofFailure = e;
+                }
+                pipe.closeAsync();
+            } else {
+                win(proven, pair, at);
+            }
+        });
     }
 
     private void win(Pipe pipe, Pair pair, long at) {
@@ -204,9 +206,6 @@ final class PunchOpen {
         }
         others.forEach(Pipe::closeAsync);
         cancelPending();
-        if (initiator) {
-            pipe.send(new byte[] {USE});
-        }
         if (!result.complete(new Won(pipe, pair, at))) {
             pipe.closeAsync();
         }

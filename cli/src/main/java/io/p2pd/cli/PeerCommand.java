@@ -1,0 +1,305 @@
+package io.p2pd.cli;
+
+import io.p2pd.internal.Json;
+import io.p2pd.node.Node;
+import io.p2pd.node.addr.PeerAddress;
+import io.p2pd.node.addr.PeerAddressException;
+import io.p2pd.node.connect.ConnectException;
+import io.p2pd.node.connect.ConnectOptions;
+import io.p2pd.node.connect.ConnectReport;
+import io.p2pd.node.connect.PeerConnection;
+import io.p2pd.node.connect.Strategy;
+import io.p2pd.pipe.Message;
+import io.p2pd.pipe.Pipe;
+import io.p2pd.pipe.RecvTimeoutException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code p2pd peer listen} and {@code p2pd peer connect}: a node that takes connections from peers, and a node that
+ * connects to one, each bridging the connection to standard input and output.
+ */
+@Command(name = "peer", mixinStandardHelpOptions = true,
+        description = "Connect two nodes: 'peer listen' prints its address and serves, 'peer connect ADDRESS' "
+                + "connects to it; both bridge the connection to standard input and output.",
+        subcommands = {PeerCommand.Listen.class, PeerCommand.Connect.class})
+final class PeerCommand {
+    /** How long closing the node may take at exit. */
+    static final Duration CLOSE_LIMIT = Duration.ofSeconds(5);
+    /** A recv's wait: long, as a bridge waits for the peer however long it is quiet (it ends when the pipe ends). */
+    private static final Duration QUIET = Duration.ofHours(1);
+
+    private PeerCommand() {
+    }
+
+    /** Serves connections from peers. */
+    @Command(name = "listen", mixinStandardHelpOptions = true,
+            description = {"Run a node that takes connections from peers: its address is the first line of output.",
+                "With --echo every connection is echoed until the peer ends it; otherwise the first connection "
+                    + "is bridged to standard input and output, and the command ends when the peer closes it."})
+    static final class Listen implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        NodeOptions node;
+
+        @Option(names = "--echo", description = "echo every connection instead of bridging the first one")
+        boolean echo;
+
+        @Option(names = "--quiet", description = "no progress lines")
+        boolean quiet;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter err = spec.commandLine().getErr();
+            Node.Builder builder = node.builder(spec).progress(line -> note(err, quiet, line));
+            if (echo) {
+                builder.connectionHandler(c -> {
+                    note(err, quiet, "echoing " + describe(c));
+                    echo(c.pipe());
+                    note(err, quiet, "connection from " + c.peer().value() + " ended");
+                });
+            }
+            Node n = builder.start().join();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> close(n, err, quiet), "p2pd-peer-close"));
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(n.address());
+            out.flush();
+            if (echo) {
+                note(err, quiet, "echoing every connection until interrupted (Ctrl-C, SIGTERM)");
+                parkUntilSignal(); // the shutdown hook closes the node
+                return 0;
+            }
+            note(err, quiet, "waiting for a peer to connect");
+            PeerConnection c = n.accept().join();
+            note(err, quiet, "bridging " + describe(c));
+            bridge(c.pipe(), System.in, System.out);
+            close(n, err, quiet);
+            return 0;
+        }
+    }
+
+    /** Connects to a peer. */
+    @Command(name = "connect", mixinStandardHelpOptions = true,
+            description = {"Connect to the node at ADDRESS (as 'p2pd peer listen' or 'p2pd node' prints it) and "
+                + "bridge the connection to standard input and output: when standard input ends the connection "
+                + "half-closes, and the command ends when the peer closes it.",
+                "What each strategy did goes to standard error (with --json, as one JSON object line whose "
+                    + "'strategy' field names the winner)."})
+    static final class Connect implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        NodeOptions node;
+
+        @Parameters(index = "0", paramLabel = "ADDRESS", description = "the peer's address")
+        String address;
+
+        @Option(names = "--strategies", paramLabel = "NAME[,...]", defaultValue = "direct,reverse",
+                description = "strategies to race: direct, reverse, punch, relay (default: ${DEFAULT-VALUE})")
+        String strategies;
+
+        @Option(names = "--deadline-ms", defaultValue = "10000",
+                description = "how long connecting may take (default: ${DEFAULT-VALUE})")
+        long deadlineMs;
+
+        @Option(names = "--json", description = "the report as one JSON object line on standard error")
+        boolean json;
+
+        @Option(names = "--quiet", description = "no progress lines")
+        boolean quiet;
+
+        @Override
+        public Integer call() throws Exception {
+            PeerAddress peer;
+            try {
+                peer = PeerAddress.parse(address.strip());
+            } catch (PeerAddressException e) {
+                throw new ParameterException(spec.commandLine(), "ADDRESS: " + e.getMessage());
+            }
+            List<Strategy> chosen = strategies(spec, strategies);
+            if (deadlineMs <= 0) {
+                throw new ParameterException(spec.commandLine(), "--deadline-ms must be positive");
+            }
+            PrintWriter err = spec.commandLine().getErr();
+            Node n = node.builder(spec).progress(line -> note(err, quiet, line)).start().join();
+            try {
+                List<String> missing = chosen.stream().filter(s -> !n.strategies().contains(s))
+                        .map(Strategy::label).toList();
+                if (!missing.isEmpty()) {
+                    throw new ParameterException(spec.commandLine(), "--strategies: " + String.join(", ", missing)
+                            + (missing.size() == 1 ? " is" : " are") + " not available"
+                            + (chosen.contains(Strategy.REVERSE) && missing.contains("reverse")
+                                    ? " (reverse needs --broker)" : "")
+                            + (missing.contains("punch") || missing.contains("relay")
+                                    ? " (punch and relay are not implemented in this version)" : ""));
+                }
+                PeerConnection c;
+                try {
+                    c = n.connect(peer, new ConnectOptions(java.util.EnumSet.copyOf(chosen),
+                            Duration.ofMillis(deadlineMs))).join();
+                } catch (CompletionException e) {
+                    if (e.getCause() instanceof ConnectException failed) {
+                        report(err, failed.report(), null);
+                        throw new IllegalStateException(failed.getMessage(), failed);
+                    }
+                    throw e;
+                }
+                report(err, c.report(), c);
+                Runtime.getRuntime().addShutdownHook(new Thread(c.pipe()::close, "p2pd-peer-close"));
+                bridge(c.pipe(), System.in, System.out);
+                return 0;
+            } finally {
+                close(n, err, quiet);
+            }
+        }
+
+        private void report(PrintWriter err, ConnectReport r, PeerConnection c) {
+            synchronized (err) {
+                if (json) {
+                    Map<String, Object> failures = new LinkedHashMap<>();
+                    r.failures().forEach((s, e) -> failures.put(s.label(), Main.describe(e)));
+                    err.println(Json.write(JsonFields.of(
+                            "strategy", r.winner().map(Strategy::label).orElse(null),
+                            "peer", c == null ? null : c.peer().value(),
+                            "tookMs", r.took().toMillis(),
+                            "local", c == null ? null : Addresses.show(c.pipe().localAddress()),
+                            "remote", c == null ? null : c.pipe().remoteAddress().map(Addresses::show).orElse(null),
+                            "failures", failures)));
+                } else {
+                    err.println("  .. " + r.summary());
+                    if (c != null) {
+                        err.println("  .. connected to " + describe(c));
+                    }
+                }
+                err.flush();
+            }
+        }
+    }
+
+    /** The strategies named, in order, without repeats. */
+    static List<Strategy> strategies(CommandSpec spec, String text) {
+        List<Strategy> out = new ArrayList<>();
+        for (String name : Addresses.list(text)) {
+            Strategy s;
+            try {
+                s = Strategy.ofLabel(name);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--strategies: " + e.getMessage());
+            }
+            if (!out.contains(s)) {
+                out.add(s);
+            }
+        }
+        if (out.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--strategies: name at least one");
+        }
+        return out;
+    }
+
+    static String describe(PeerConnection c) {
+        return "node " + c.peer().value() + " (" + c.strategy().label() + ", "
+                + c.pipe().remoteAddress().map(Addresses::show).orElse("?") + ", " + c.took().toMillis() + " ms)";
+    }
+
+    /**
+     * Standard input down the pipe (half-closing it at input's end), the pipe to standard output, until the pipe
+     * ends. What the peer sent before the end is all written out first.
+     */
+    static void bridge(Pipe pipe, InputStream in, PrintStream out) {
+        Thread.ofPlatform().daemon().name("p2pd-stdin").start(() -> {
+            if (ConnectCommand.pump(in, pipe, 16 * 1024)) {
+                pipe.shutdownOutput();
+            }
+        });
+        copyOut(pipe, out);
+    }
+
+    /** Writes what the pipe receives to {@code out} until the pipe has ended and its queue is empty. */
+    private static void copyOut(Pipe pipe, OutputStream out) {
+        while (true) {
+            Message m;
+            try {
+                m = pipe.recv(QUIET).join();
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof RecvTimeoutException) {
+                    continue;
+                }
+                return; // PipeClosedException: ended, and everything received was taken
+            }
+            try {
+                out.write(m.data());
+                out.flush();
+            } catch (IOException e) {
+                pipe.close();
+                return;
+            }
+        }
+    }
+
+    /** Sends back everything the pipe receives until it ends. */
+    static void echo(Pipe pipe) {
+        while (true) {
+            Message m;
+            try {
+                m = pipe.recv(QUIET).join();
+                pipe.send(m.data()).join();
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof RecvTimeoutException) {
+                    continue;
+                }
+                pipe.close();
+                return;
+            }
+        }
+    }
+
+    static void note(PrintWriter err, boolean quiet, String line) {
+        if (!quiet) {
+            synchronized (err) {
+                err.println("  .. " + line);
+                err.flush();
+            }
+        }
+    }
+
+    static void close(Node node, PrintWriter err, boolean quiet) {
+        try {
+            node.close().get(CLOSE_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            note(err, quiet, "node not closed within " + CLOSE_LIMIT.toSeconds() + " s: exiting anyway");
+        }
+    }
+
+    /** Parks the thread for good: the process ends by a signal, whose shutdown hook closes the node. */
+    private static void parkUntilSignal() {
+        java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+        while (true) {
+            try {
+                never.await();
+            } catch (InterruptedException e) {
+                // nothing else ends it: the JVM's exit on SIGINT/SIGTERM does
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package io.p2pd.cli;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.p2pd.node.addr.PeerAddress;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** p2pd peer listen and p2pd peer connect, as two processes on loopback. */
+class PeerCommandTest {
+
+    @Test
+    void connectBridgesStdinToAnEchoingListenerAndReportsTheWinningStrategyAsJson() throws Exception {
+        try (P2pd listener = P2pd.start("peer", "listen", "--echo", "--interface", "lo", "--port", "0")) {
+            PeerAddress address = PeerAddress.parse(listener.readLine());
+            try (P2pd connect = P2pd.start("peer", "connect", address.toString(), "--interface", "lo", "--port",
+                    "0", "--strategies", "direct", "--json", "--quiet")) {
+                OutputStream in = connect.process.getOutputStream();
+                in.write("hello peer\n".getBytes(UTF_8));
+                in.flush();
+                assertThat(connect.readLine()).isEqualTo("hello peer");
+                in.write("second line\n".getBytes(UTF_8));
+                in.flush();
+                assertThat(connect.readLine()).isEqualTo("second line");
+                in.close(); // half-close: the listener's echo ends the connection, and connect exits
+                assertThat(connect.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(connect.process.exitValue()).isZero();
+                String err = new String(connect.process.getErrorStream().readAllBytes(), UTF_8);
+                String json = err.lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
+                assertThat(json).contains("\"strategy\":\"direct\"").contains("\"peer\":\"" + address.nodeId()
+                        .value() + "\"");
+            }
+        }
+    }
+
+    @Test
+    void listenBridgesTheFirstConnectionBothWays() throws Exception {
+        try (P2pd listener = P2pd.start("peer", "listen", "--interface", "lo", "--port", "0", "--quiet")) {
+            PeerAddress address = PeerAddress.parse(listener.readLine());
+            try (P2pd connect = P2pd.start("peer", "connect", address.toString(), "--interface", "lo", "--port",
+                    "0", "--strategies", "direct", "--quiet")) {
+                OutputStream toConnect = connect.process.getOutputStream();
+                toConnect.write("from connect\n".getBytes(UTF_8));
+                toConnect.flush();
+                assertThat(listener.readLine()).isEqualTo("from connect");
+                OutputStream toListener = listener.process.getOutputStream();
+                toListener.write("from listen\n".getBytes(UTF_8));
+                toListener.flush();
+                assertThat(connect.readLine()).isEqualTo("from listen");
+                toListener.close(); // the listener half-closes: connect's pipe ends, connect exits
+                assertThat(connect.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(connect.process.exitValue()).isZero();
+                String err = new String(connect.process.getErrorStream().readAllBytes(), UTF_8);
+                assertThat(err).contains("direct won in");
+                // The listener's connection ended with connect's exit, and so does the listener.
+                assertThat(listener.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(listener.process.exitValue()).isZero();
+            }
+        }
+    }
+
+    @Test
+    void strategiesNotImplementedAreAClearErrorNotASilentSkip() throws Exception {
+        P2pd.Result r = P2pd.run("", "peer", "connect", "0-[0,0,127.0.0.1,127.0.0.1,40001,1,1,0]-0-"
+                + "0".repeat(25) + "-" + "0".repeat(64), "--interface", "lo", "--port", "0", "--strategies",
+                "direct,punch", "--quiet");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--strategies: punch is not available")
+                .contains("not implemented in this version");
+        P2pd.Result reverse = P2pd.run("", "peer", "connect", "0-[0,0,127.0.0.1,127.0.0.1,40001,1,1,0]-0-"
+                + "0".repeat(25) + "-" + "0".repeat(64), "--interface", "lo", "--port", "0", "--strategies",
+                "reverse", "--quiet");
+        assertThat(reverse.exit()).isEqualTo(2);
+        assertThat(reverse.err()).contains("reverse is not available (reverse needs --broker)");
+        P2pd.Result unknown = P2pd.run("", "peer", "connect", "x", "--strategies", "carrier-pigeon");
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err()).contains("ADDRESS");
+    }
+
+    @Test
+    void aPeerNobodyListensForFailsWithTheReportInJson() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        P2pd.Result r = P2pd.run("", "peer", "connect", "0-[0,0,127.0.0.1,127.0.0.1," + port + ",1,1,0]-0-"
+                + "0".repeat(25) + "-" + "0".repeat(64), "--interface", "lo", "--port", "0", "--strategies",
+                "direct", "--json", "--quiet", "--deadline-ms", "5000");
+        assertThat(r.exit()).isEqualTo(1);
+        String json = r.err().lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
+        assertThat(json).contains("\"strategy\":null").contains("\"direct\":\"direct: every attempt failed");
+        assertThat(r.err()).contains("cannot connect to node " + "0".repeat(25));
+    }
+
+    @Test
+    void peerHasHelpForBothCommands() throws Exception {
+        assertThat(P2pd.run("", "peer", "listen", "--help").out()).startsWith("Usage: p2pd peer listen")
+                .contains("--echo").contains("--broker").contains("--stun");
+        assertThat(P2pd.run("", "peer", "connect", "--help").out()).startsWith("Usage: p2pd peer connect")
+                .contains("--strategies").contains("--json").contains("--broker");
+    }
+
+    static BufferedReader lines(Process p) {
+        return new BufferedReader(new InputStreamReader(p.getErrorStream(), UTF_8));
+    }
+}

@@ -1,0 +1,438 @@
+package io.p2pd.node.connect;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+
+import io.p2pd.node.connect.ProofFailedException.Reason;
+import io.p2pd.node.id.NodeId;
+import io.p2pd.node.id.NodeKey;
+import io.p2pd.node.id.NodePublicKey;
+import io.p2pd.pipe.Message;
+import io.p2pd.pipe.Pipe;
+import io.p2pd.pipe.PipeClosedException;
+import io.p2pd.pipe.Proto;
+import io.p2pd.pipe.RecvTimeoutException;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The node-key proof run on every new TCP connection between two nodes, before the connection reaches the user: each
+ * side proves it holds the key of its node id, so both ends know which peer the connection is with.
+ *
+ * <p>The exchange is symmetric (no side is the client, so it also serves a TCP simultaneous open). Each side sends,
+ * as soon as the connection is up:
+ * <ol>
+ *   <li>a <em>hello</em>: version {@value #VERSION}, a flags byte (bit 0: this side <em>chooses</em>, see below),
+ *       its public key (33 bytes, compressed; the node id is derived from it), a fresh 32-byte nonce, and the
+ *       session id it expects (0 to {@value #MAX_SESSION} printable ASCII characters, empty for any);</li>
+ *   <li>once it has the peer's hello (a side that chooses: once it has checked the peer's proof), a <em>proof</em>:
+ *       its signature ({@link NodeKey#sign}, 64 bytes) over the label {@code "p2pd node-key proof 1\n"}, its
+ *       nonce, the peer's nonce, its key, the peer's key and the agreed session id (length byte, then the
+ *       characters).</li>
+ * </ol>
+ * Each is one frame: a 2-byte big-endian length, then the body; frames over {@value #MAX_FRAME} bytes are refused.
+ * A side checks the peer's key against the node id it expects (if any), the session ids (equal, or one of them empty:
+ * the agreed one is the other), and the signature against the key. Since the signed text holds this side's fresh
+ * nonce, a proof recorded elsewhere cannot be replayed; a hello that echoes this side's own nonce (a reflected
+ * connection) is refused. The proof identifies the peer; it does not encrypt what follows.
+ *
+ * <p>Choosing: a dialer that races several connections to one peer (one per address pair) must keep the same one as
+ * the peer. It runs {@link #runChoosing}: on each connection it checks the peer's proof first, then claims the win;
+ * only the first claim sends its own proof, so the peer proves (and hands out) that connection alone, and the others
+ * fail with {@link Reason#NOT_CHOSEN} here and {@link Reason#CLOSED} there. Two sides that both choose fail at once
+ * ({@link Reason#MALFORMED}), as each would wait for the other.
+ *
+ * <p>Any failure, the time limit passing, or the connection ending first closes the connection and fails the future
+ * with a {@link ProofFailedException} saying why. Bytes the peer sent after its proof, read together with it, are
+ * given back to the connection ({@link Pipe#unread}), so the user's first {@code recv()} returns them.
+ *
+ * <p>The original P2PD: its dialer sends only a line {@code P2P_CON_ID_EQ <pipe id>\n}, which proves no key. Such a
+ * connection fails with {@link Reason#UNPROVEN_ORIGINAL} (a node closes and counts it): a node never hands out a
+ * connection whose peer it cannot name. A peer address does not say whether its node is the original, so a node
+ * always sends its hello; the original's listener does not answer it, and that attempt fails by its time limit.
+ */
+public final class PeerProof {
+
+    /** The version byte of the hello. */
+    public static final int VERSION = 1;
+    /** The longest session id. */
+    public static final int MAX_SESSION = 64;
+    static final int KEY_BYTES = 33;
+    static final int NONCE_BYTES = 32;
+    /** The largest frame body (a hello with the longest session id). */
+    public static final int MAX_FRAME = 2 + KEY_BYTES + NONCE_BYTES + 1 + MAX_SESSION;
+    /** The hello's flag of a side that chooses. */
+    static final int CHOOSES = 1;
+
+    static final int SIGNATURE_BYTES = 64;
+    static final byte[] LABEL = "p2pd node-key proof 1\n".getBytes(US_ASCII);
+    /** What the original's dialer sends first. */
+    static final byte[] ORIGINAL_LINE = "P2P_CON_ID_EQ ".getBytes(US_ASCII);
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private PeerProof() {
+    }
+
+    /**
+     * Runs the proof on {@code tcp}, a TCP connection opened without message handlers (its messages queue for
+     * {@code recv()}, which the proof reads), before anyone else reads from it.
+     *
+     * @param me this node's key
+     * @param expectedPeer the node the connection must be with; empty to take any node that proves its key
+     * @param sessionId the session this side expects (empty for any): the dialer of a reverse connection names the
+     *     one it was asked for; a listener names none and reads the peer's in {@link ProvenPipe#sessionId()}
+     * @param limit how long the whole proof may take
+     * @return the proven connection; or a failed future with {@link ProofFailedException}, the connection closed.
+     *     Cancelling the future closes the connection.
+     * @throws IllegalArgumentException when {@code tcp} is not a TCP connection, the session id is too long or not
+     *     printable ASCII, or the limit is not positive
+     * @throws IllegalStateException when {@code tcp} has no queue for every message (it was given a handler)
+     */
+    public static CompletableFuture<ProvenPipe> run(Pipe tcp, NodeKey me, Optional<NodeId> expectedPeer,
+            String sessionId, Duration limit) {
+        return start(tcp, me, expectedPeer, sessionId, limit, null);
+    }
+
+    /**
+     * As {@link #run}, for a dialer racing several connections to {@code expectedPeer}: once the peer's proof checks,
+     * {@code claim} is asked whether this connection wins; only then is this side's proof sent. A connection that
+     * does not win is closed and fails with {@link Reason#NOT_CHOSEN}. {@code claim} is called at most once per
+     * connection, on its event loop, and must not block (an {@code AtomicBoolean.compareAndSet} shared by the race).
+     */
+    public static CompletableFuture<ProvenPipe> runChoosing(Pipe tcp, NodeKey me, NodeId expectedPeer,
+            String sessionId, Duration limit, BooleanSupplier claim) {
+        Objects.requireNonNull(expectedPeer, "expectedPeer");
+        Objects.requireNonNull(claim, "claim");
+        return start(tcp, me, Optional.of(expectedPeer), sessionId, limit, claim);
+    }
+
+    private static CompletableFuture<ProvenPipe> start(Pipe tcp, NodeKey me, Optional<NodeId> expectedPeer,
+            String sessionId, Duration limit, BooleanSupplier claim) {
+        Objects.requireNonNull(tcp, "tcp");
+        Objects.requireNonNull(me, "me");
+        Objects.requireNonNull(expectedPeer, "expectedPeer");
+        checkSession(sessionId);
+        Objects.requireNonNull(limit, "limit");
+        if (limit.isNegative() || limit.isZero()) {
+            throw new IllegalArgumentException("limit must be positive, got " + limit);
+        }
+        if (tcp.proto() != Proto.TCP || tcp.isServer()) {
+            throw new IllegalArgumentException("the proof runs on a TCP connection, not " + tcp);
+        }
+        byte[] nonce = new byte[NONCE_BYTES];
+        RANDOM.nextBytes(nonce);
+        return new Run(tcp, me, expectedPeer, sessionId, System.nanoTime() + limit.toNanos(), limit, nonce, claim)
+                .start();
+    }
+
+    /**
+     * Checks a session id.
+     *
+     * @throws IllegalArgumentException when it is longer than {@value #MAX_SESSION} or not printable ASCII
+     */
+    static void checkSession(String sessionId) {
+        Objects.requireNonNull(sessionId, "sessionId");
+        if (!validSession(sessionId)) {
+            throw new IllegalArgumentException("session id must be 0 to " + MAX_SESSION
+                    + " printable ASCII characters");
+        }
+    }
+
+    private static boolean validSession(CharSequence s) {
+        if (s.length() > MAX_SESSION) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x21 || c > 0x7e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The hello body of a side. */
+    static byte[] hello(NodePublicKey key, byte[] nonce, String session, boolean chooses) {
+        byte[] k = key.compressed();
+        ByteBuffer b = ByteBuffer.allocate(2 + k.length + nonce.length + 1 + session.length());
+        b.put((byte) VERSION).put((byte) (chooses ? CHOOSES : 0)).put(k).put(nonce).put((byte) session.length())
+                .put(session.getBytes(US_ASCII));
+        return b.array();
+    }
+
+    /** What a side signs: the label, its nonce, the peer's, its key, the peer's, the agreed session. */
+    static byte[] transcript(byte[] signerNonce, byte[] otherNonce, NodePublicKey signer, NodePublicKey other,
+            String session) {
+        byte[] s = session.getBytes(US_ASCII);
+        ByteBuffer b = ByteBuffer.allocate(LABEL.length + 2 * NONCE_BYTES + 2 * KEY_BYTES + 1 + s.length);
+        b.put(LABEL).put(signerNonce).put(otherNonce).put(signer.compressed()).put(other.compressed())
+                .put((byte) s.length).put(s);
+        return b.array();
+    }
+
+    /** A body in its frame. */
+    static byte[] frame(byte[] body) {
+        return ByteBuffer.allocate(2 + body.length).putShort((short) body.length).put(body).array();
+    }
+
+    /** A peer's hello, read. */
+    record Hello(NodePublicKey key, byte[] nonce, String session, boolean chooses) {
+    }
+
+    /**
+     * Reads a hello body.
+     *
+     * @throws ProofFailedException (MALFORMED) naming what is wrong
+     */
+    static Hello parseHello(byte[] body) throws ProofFailedException {
+        if (body.length < 2 + KEY_BYTES + NONCE_BYTES + 1) {
+            throw malformed("a hello of " + body.length + " bytes is too short");
+        }
+        if (body[0] != VERSION) {
+            throw malformed("hello version " + (body[0] & 0xff) + " is not " + VERSION);
+        }
+        if ((body[1] & ~CHOOSES) != 0) {
+            throw malformed("unknown hello flags " + (body[1] & 0xff));
+        }
+        NodePublicKey key;
+        try {
+            key = NodePublicKey.fromBytes(Arrays.copyOfRange(body, 2, 2 + KEY_BYTES));
+        } catch (IllegalArgumentException e) {
+            throw malformed("the hello's key is not a secp256k1 public key");
+        }
+        int at = 2 + KEY_BYTES;
+        byte[] nonce = Arrays.copyOfRange(body, at, at + NONCE_BYTES);
+        at += NONCE_BYTES;
+        int sessionLength = body[at++] & 0xff;
+        if (body.length != at + sessionLength) {
+            throw malformed("the hello's session id length does not match its size");
+        }
+        String session = new String(body, at, sessionLength, US_ASCII);
+        if (!validSession(session)) {
+            throw malformed("the hello's session id is not 0 to " + MAX_SESSION + " printable ASCII characters");
+        }
+        return new Hello(key, nonce, session, body[1] == CHOOSES);
+    }
+
+    static ProofFailedException malformed(String why) {
+        return new ProofFailedException(Reason.MALFORMED, "not a node-key proof: " + why);
+    }
+
+    /** One run of the proof on one connection; its steps run on the connection's event loop, one at a time. */
+    private static final class Run {
+        private final Pipe pipe;
+        private final NodeKey me;
+        private final Optional<NodeId> expected;
+        private final String mySession;
+        private final long deadline;
+        private final Duration limit;
+        private final byte[] nonce;
+        /** Asked once the peer's proof checks, when this side chooses; null when it does not. */
+        private final BooleanSupplier claim;
+        private byte[] proof;
+        private final CompletableFuture<ProvenPipe> result = new CompletableFuture<>();
+        /** Bytes read and not yet taken as a frame. */
+        private byte[] buf = new byte[0];
+        /** The hello's write: the proof is written after it, as a write from another thread may overtake. */
+        private CompletableFuture<Void> helloSent;
+        /** The proof's write: the user gets the connection after it, so the user's first bytes follow it. */
+        private CompletableFuture<Void> proofSent;
+        private Hello peer;
+        private String session;
+
+        Run(Pipe pipe, NodeKey me, Optional<NodeId> expected, String mySession, long deadline, Duration limit,
+                byte[] nonce, BooleanSupplier claim) {
+            this.claim = claim;
+            this.pipe = pipe;
+            this.me = me;
+            this.expected = expected;
+            this.mySession = mySession;
+            this.deadline = deadline;
+            this.limit = limit;
+            this.nonce = nonce;
+        }
+
+        CompletableFuture<ProvenPipe> start() {
+            // A failure closes the pipe after the future's dependents ran (see fail), a cancel here.
+            result.whenComplete((ok, e) -> {
+                if (e instanceof CancellationException) {
+                    pipe.closeAsync();
+                }
+            });
+            // Throws at once (a misuse) when the pipe has no queue to read from, before anything is sent.
+            CompletableFuture<Message> first = pipe.recv(remaining());
+            helloSent = send(hello(me.publicKey(), nonce, mySession, claim != null));
+            first.whenComplete(this::received);
+            return result;
+        }
+
+        private Duration remaining() {
+            return Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
+        }
+
+        private CompletableFuture<Void> send(byte[] body) {
+            return pipe.send(frame(body)).whenComplete((ok, e) -> {
+                if (e != null) {
+                    fail(new ProofFailedException(Reason.CLOSED, "the connection ended during the proof: "
+                            + message(e), cause(e)));
+                }
+            });
+        }
+
+        private void received(Message msg, Throwable error) {
+            if (result.isDone()) {
+                return;
+            }
+            if (error != null) {
+                Throwable cause = cause(error);
+                fail(cause instanceof RecvTimeoutException
+                        ? new ProofFailedException(Reason.TIMEOUT, "no node-key proof within " + limit.toMillis()
+                                + " ms")
+                        : new ProofFailedException(Reason.CLOSED, cause instanceof PipeClosedException
+                                ? "the connection ended during the proof" : "reading the proof failed: "
+                                + message(cause), cause));
+                return;
+            }
+            byte[] data = msg.data();
+            byte[] grown = Arrays.copyOf(buf, buf.length + data.length);
+            System.arraycopy(data, 0, grown, buf.length, data.length);
+            buf = grown;
+            try {
+                if (step()) {
+                    return;
+                }
+            } catch (ProofFailedException e) {
+                fail(e);
+                return;
+            } catch (RuntimeException e) {
+                fail(new ProofFailedException(Reason.MALFORMED, "the proof could not be checked: " + message(e),
+                        e));
+                return;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                fail(new ProofFailedException(Reason.TIMEOUT, "no node-key proof within " + limit.toMillis()
+                        + " ms"));
+                return;
+            }
+            pipe.recv(remaining()).whenComplete(this::received);
+        }
+
+        /** Takes the frames read so far; true when the proof is over (done or failed). */
+        private boolean step() throws ProofFailedException {
+            if (peer == null) {
+                byte[] body = nextFrame();
+                if (body == null) {
+                    return false;
+                }
+                takeHello(parseHello(body));
+            }
+            byte[] signature = nextFrame();
+            if (signature == null) {
+                return false;
+            }
+            if (signature.length != SIGNATURE_BYTES) {
+                throw malformed("a proof of " + signature.length + " bytes, not " + SIGNATURE_BYTES);
+            }
+            byte[] signed = transcript(peer.nonce(), nonce, peer.key(), me.publicKey(), session);
+            if (!peer.key().verify(signed, signature)) {
+                throw new ProofFailedException(Reason.BAD_SIGNATURE, "the peer's proof does not check against the "
+                        + "key of node " + peer.key().nodeId());
+            }
+            if (buf.length > 0) {
+                pipe.unread(buf); // the user's: what the peer sent right after its proof
+                buf = new byte[0];
+            }
+            if (claim != null) {
+                if (!claim.getAsBoolean()) {
+                    throw new ProofFailedException(Reason.NOT_CHOSEN, "another connection to node "
+                            + peer.key().nodeId() + " was proven first");
+                }
+                sendProof();
+            }
+            ProvenPipe proven = new ProvenPipe(pipe, peer.key(), session);
+            proofSent.thenRun(() -> result.complete(proven));
+            return true;
+        }
+
+        private void takeHello(Hello hello) throws ProofFailedException {
+            if (Arrays.equals(hello.nonce(), nonce)) {
+                throw malformed("the hello carries this side's own nonce (a reflected connection)");
+            }
+            NodeId id = hello.key().nodeId();
+            if (expected.isPresent() && !expected.get().equals(id)) {
+                throw new ProofFailedException(Reason.WRONG_PEER, "the peer is node " + id + ", not the expected "
+                        + expected.get());
+            }
+            if (!mySession.isEmpty() && !hello.session().isEmpty() && !mySession.equals(hello.session())) {
+                throw new ProofFailedException(Reason.WRONG_SESSION, "the peer asked for another session than "
+                        + "the one expected");
+            }
+            if (hello.chooses() && claim != null) {
+                throw malformed("both sides wait to choose");
+            }
+            peer = hello;
+            session = mySession.isEmpty() ? hello.session() : mySession;
+            proof = me.sign(transcript(nonce, hello.nonce(), me.publicKey(), hello.key(), session));
+            if (claim == null) {
+                sendProof();
+            }
+        }
+
+        private void sendProof() {
+            byte[] body = proof;
+            proofSent = helloSent.thenCompose(x -> send(body));
+        }
+
+        /** The next whole frame's body, taken from the buffer; null until it is whole. */
+        private byte[] nextFrame() throws ProofFailedException {
+            if (peer == null && startsLikeOriginal()) {
+                if (buf.length < ORIGINAL_LINE.length) {
+                    return null;
+                }
+                throw new ProofFailedException(Reason.UNPROVEN_ORIGINAL, "the peer sent the original P2PD's "
+                        + "connection line, which proves no node key");
+            }
+            if (buf.length < 2) {
+                return null;
+            }
+            int length = ((buf[0] & 0xff) << 8) | (buf[1] & 0xff);
+            if (length == 0 || length > MAX_FRAME) {
+                throw malformed("a frame of " + length + " bytes (1 to " + MAX_FRAME + " expected)");
+            }
+            if (buf.length < 2 + length) {
+                return null;
+            }
+            byte[] body = Arrays.copyOfRange(buf, 2, 2 + length);
+            buf = Arrays.copyOfRange(buf, 2 + length, buf.length);
+            return body;
+        }
+
+        private boolean startsLikeOriginal() {
+            int n = Math.min(buf.length, ORIGINAL_LINE.length);
+            return n > 0 && Arrays.equals(buf, 0, n, ORIGINAL_LINE, 0, n);
+        }
+
+        /** Fails the proof, then closes the pipe: who counts failures has counted it before the peer sees the end. */
+        private void fail(ProofFailedException e) {
+            result.completeExceptionally(e);
+            pipe.closeAsync();
+        }
+    }
+
+    static Throwable cause(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
+    static String message(Throwable e) {
+        Throwable t = cause(e);
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+}

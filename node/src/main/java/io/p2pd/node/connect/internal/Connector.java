@@ -1,0 +1,627 @@
+package io.p2pd.node.connect.internal;
+
+import io.p2pd.nic.AddressNotLocalException;
+import io.p2pd.nic.BoundRoute;
+import io.p2pd.nic.Family;
+import io.p2pd.nic.Route;
+import io.p2pd.node.Node;
+import io.p2pd.node.NodeInterface;
+import io.p2pd.node.addr.PeerAddress;
+import io.p2pd.node.addr.PeerInterface;
+import io.p2pd.node.connect.ConnectException;
+import io.p2pd.node.connect.ConnectOptions;
+import io.p2pd.node.connect.ConnectReport;
+import io.p2pd.node.connect.PeerConnection;
+import io.p2pd.node.connect.PeerProof;
+import io.p2pd.node.connect.PeerStats;
+import io.p2pd.node.connect.ProvenPipe;
+import io.p2pd.node.connect.Strategy;
+import io.p2pd.node.id.NodeId;
+import io.p2pd.node.id.NodeKey;
+import io.p2pd.node.signal.SignalMessage;
+import io.p2pd.node.signal.SignalReceipt;
+import io.p2pd.node.signal.SignalType;
+import io.p2pd.node.signal.Signalling;
+import io.p2pd.pipe.Pipe;
+import io.p2pd.pipe.PipeClosedException;
+import io.p2pd.pipe.Pipes;
+import io.p2pd.pipe.TcpOptions;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.WeakHashMap;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's connections with peers: the proof on every connection its servers accept, the accept queue or handler,
+ * {@code connect} with the direct and reverse strategies (others plugged in with {@link #register}), and the reverse
+ * connections peers ask for by signal.
+ *
+ * <p>Sessions: every connect names a fresh session id, prefixed by its strategy ({@code d-}, {@code r-}, {@code p-}),
+ * in its proof. A listener learns it from the dialer's hello: a reverse session this node waits for completes that
+ * connect; another reverse session (late, or never asked for) is refused; any other is an accepted connection.
+ */
+public final class Connector {
+    private static final Logger LOG = LoggerFactory.getLogger(Connector.class);
+
+    /** Proven connections waiting for {@code accept()}; past it the newest is closed and counted. */
+    public static final int ACCEPT_QUEUE = 64;
+    /** How long the proof of an accepted connection, and a reverse dial a peer asked for, may take. */
+    public static final Duration PROOF_LIMIT = Duration.ofSeconds(10);
+    /** Reverse dials a peer asked for that may run at once; further asks are dropped while they run. */
+    static final int REVERSE_DIALS = 16;
+    /** How far ahead a connect signal's ttl is set. */
+    static final Duration SIGNAL_TTL = Duration.ofSeconds(20);
+
+    private static final Map<Node, Connector> NODES = Collections.synchronizedMap(new WeakHashMap<>());
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final NodeKey key;
+    private final PeerAddress address;
+    private final List<NodeInterface> interfaces;
+    private final Optional<Signalling> signalling;
+    private final Optional<Consumer<PeerConnection>> handler;
+    private final Predicate<NodeId> refused;
+    private final Map<Strategy, StrategyAttempt> plugged = new ConcurrentHashMap<>();
+    private final Map<String, Pending> reverseSessions = new ConcurrentHashMap<>();
+    private final Semaphore reverseDials = new Semaphore(REVERSE_DIALS);
+    private final Object lock = new Object();
+    private final ArrayDeque<PeerConnection> ready = new ArrayDeque<>();
+    private final ArrayDeque<CompletableFuture<PeerConnection>> waiting = new ArrayDeque<>();
+    private final Set<CompletableFuture<?>> running = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong proofsFailed = new AtomicLong();
+    private final AtomicLong refusedCount = new AtomicLong();
+    private final AtomicLong overflowed = new AtomicLong();
+
+    /** A reverse connect waiting for the peer to dial back. */
+    private record Pending(NodeId peer, CompletableFuture<ProvenPipe> done) {
+    }
+
+    /**
+     * The connector of a started node.
+     *
+     * @param handler when present, takes every accepted connection (on a virtual thread of its own) instead of the
+     *     accept queue
+     * @param refused peers whose connections are closed after their proof
+     */
+    public Connector(NodeKey key, PeerAddress address, List<NodeInterface> interfaces,
+            Optional<Signalling> signalling, Optional<Consumer<PeerConnection>> handler, Predicate<NodeId> refused) {
+        this.key = key;
+        this.address = address;
+        this.interfaces = List.copyOf(interfaces);
+        this.signalling = signalling;
+        this.handler = handler;
+        this.refused = refused;
+    }
+
+    /** Ties this connector to its node, for {@link #of}. */
+    public void attach(Node node) {
+        NODES.put(node, this);
+    }
+
+    /** The connector of {@code node}: how the node's other packages reach it. */
+    public static Optional<Connector> of(Node node) {
+        return Optional.ofNullable(NODES.get(node));
+    }
+
+    /**
+     * Plugs in a strategy this connector does not run itself ({@link Strategy#PUNCH}, {@link Strategy#RELAY}); a
+     * connect that chooses one not plugged in reports it as not available.
+     */
+    public void register(Strategy strategy, StrategyAttempt attempt) {
+        if (strategy == Strategy.DIRECT || strategy == Strategy.REVERSE) {
+            throw new IllegalArgumentException(strategy.label() + " is built in");
+        }
+        plugged.put(strategy, attempt);
+    }
+
+    /** Whether a connect can use {@code strategy} on this node now. */
+    public boolean available(Strategy strategy) {
+        return switch (strategy) {
+            case DIRECT -> true;
+            case REVERSE -> signalling.isPresent();
+            default -> plugged.containsKey(strategy);
+        };
+    }
+
+    // ---- accepting ----
+
+    /** Takes every connection {@code server} accepts, until it closes: each is proven, then accepted or closed. */
+    public void serve(Pipe server) {
+        Thread.ofVirtual().name("p2pd-node-accept " + server.localAddress()).start(() -> {
+            while (server.isOpen()) {
+                Pipe connection;
+                try {
+                    connection = server.accept().join();
+                } catch (CompletionException | CancellationException e) {
+                    return; // the server closed
+                }
+                if (closed.get()) {
+                    connection.closeAsync();
+                    continue;
+                }
+                handOver(connection, Optional.empty(), "", Strategy.DIRECT);
+            }
+        });
+    }
+
+    /**
+     * Runs the proof on a connection another part of the node opened or accepted (a hole punch's) and, when it
+     * passes, hands it to the application as {@link #deliver} does. The session's prefix names the strategy of an
+     * inbound connection; {@code strategy} is what it is reported as otherwise.
+     *
+     * @return the connection as handed over, or the proof's failure (the connection closed)
+     */
+    public CompletableFuture<PeerConnection> handOver(Pipe pipe, Optional<NodeId> expected, String sessionId,
+            Strategy strategy) {
+        long start = System.nanoTime();
+        CompletableFuture<ProvenPipe> proof;
+        try {
+            proof = PeerProof.run(pipe, key, expected, sessionId, PROOF_LIMIT);
+        } catch (RuntimeException misfit) {
+            pipe.closeAsync();
+            throw misfit;
+        }
+        return proof.handle((proven, e) -> {
+            if (e != null) {
+                proofsFailed.incrementAndGet();
+                LOG.debug("connection from {} closed: {}", pipe.remoteAddress().orElse(null), e.getMessage());
+                throw e instanceof CompletionException c ? c : new CompletionException(e);
+            }
+            return inbound(proven, strategy, start);
+        }).thenCompose(c -> c);
+    }
+
+    /** Where a proven inbound connection goes: a reverse connect waiting for it, or the application. */
+    private CompletableFuture<PeerConnection> inbound(ProvenPipe proven, Strategy strategy, long start) {
+        String session = proven.sessionId();
+        if (session.startsWith(Sessions.REVERSE)) {
+            Pending p = reverseSessions.get(session);
+            if (p != null && p.peer().equals(proven.peer()) && p.done().complete(proven)) {
+                return CompletableFuture.completedFuture(connection(proven, Strategy.REVERSE, start));
+            }
+            refusedCount.incrementAndGet();
+            proven.pipe().closeAsync();
+            return CompletableFuture.failedFuture(new IOException("a reverse connection from node " + proven.peer()
+                    + " that no connect waits for: closed"));
+        }
+        Strategy kind = session.startsWith(Sessions.PUNCH) ? Strategy.PUNCH : strategy;
+        return deliver(proven, kind, start);
+    }
+
+    /**
+     * Hands a proven connection to the application: the handler, else the accept queue. Refused peers, a full queue
+     * and a closed node close it.
+     */
+    public CompletableFuture<PeerConnection> deliver(ProvenPipe proven, Strategy strategy, long startNanos) {
+        PeerConnection c = connection(proven, strategy, startNanos);
+        if (closed.get()) {
+            proven.pipe().closeAsync();
+            return CompletableFuture.failedFuture(new PipeClosedException("the node is closed"));
+        }
+        boolean refuse;
+        try {
+            refuse = refused.test(proven.peer());
+        } catch (RuntimeException e) {
+            LOG.warn("refusePeers predicate failed; connection from {} refused", proven.peer(), e);
+            refuse = true;
+        }
+        if (refuse) {
+            refusedCount.incrementAndGet();
+            proven.pipe().closeAsync();
+            return CompletableFuture.failedFuture(new IOException("node " + proven.peer() + " is refused"));
+        }
+        if (handler.isPresent()) {
+            accepted.incrementAndGet();
+            Thread.ofVirtual().name("p2pd-peer " + proven.peer()).start(() -> {
+                try {
+                    handler.get().accept(c);
+                } catch (RuntimeException e) {
+                    LOG.warn("connection handler failed for {}", c.peer(), e);
+                }
+            });
+            return CompletableFuture.completedFuture(c);
+        }
+        while (true) {
+            CompletableFuture<PeerConnection> taker;
+            synchronized (lock) {
+                taker = waiting.poll();
+                if (taker == null) {
+                    if (ready.size() >= ACCEPT_QUEUE) {
+                        overflowed.incrementAndGet();
+                        proven.pipe().closeAsync();
+                        return CompletableFuture.failedFuture(new IOException("accept queue full: connection from "
+                                + proven.peer() + " closed"));
+                    }
+                    ready.add(c);
+                    accepted.incrementAndGet();
+                    return CompletableFuture.completedFuture(c);
+                }
+            }
+            if (taker.complete(c)) {
+                accepted.incrementAndGet();
+                return CompletableFuture.completedFuture(c);
+            }
+        }
+    }
+
+    private PeerConnection connection(ProvenPipe p, Strategy strategy, long startNanos) {
+        Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
+        return new PeerConnection(p.pipe(), p.peer(), strategy, took,
+                new ConnectReport(Optional.of(strategy), took, Map.of()));
+    }
+
+    /** The next accepted connection; fails with {@link PipeClosedException} once the node closes. */
+    public CompletableFuture<PeerConnection> accept() {
+        synchronized (lock) {
+            PeerConnection c = ready.poll();
+            if (c != null) {
+                return CompletableFuture.completedFuture(c);
+            }
+            if (closed.get()) {
+                return CompletableFuture.failedFuture(new PipeClosedException("the node is closed"));
+            }
+            CompletableFuture<PeerConnection> f = new CompletableFuture<>();
+            waiting.add(f);
+            return f;
+        }
+    }
+
+    /** Counts so far. */
+    public PeerStats stats() {
+        return new PeerStats(accepted.get(), proofsFailed.get(), refusedCount.get(), overflowed.get());
+    }
+
+    // ---- signals ----
+
+    /**
+     * Told every accepted signal: a signed connect request makes this node dial the asking node back (a reverse
+     * connection), at most {@value #REVERSE_DIALS} at once. Never blocks.
+     */
+    public void onSignal(SignalReceipt receipt) {
+        SignalMessage m = receipt.message();
+        if (m.type() != SignalType.CONNECT || closed.get()) {
+            return;
+        }
+        if (!receipt.mayDial() || !m.destination().nodeId().equals(key.nodeId())
+                || !m.pipeId().startsWith(Sessions.REVERSE)) {
+            LOG.debug("connect signal {} ignored: unsigned, not for us, or not a reverse session", m);
+            return;
+        }
+        if (!reverseDials.tryAcquire()) {
+            LOG.debug("connect signal {} dropped: {} reverse dials already run", m, REVERSE_DIALS);
+            return;
+        }
+        long start = System.nanoTime();
+        CompletableFuture<ProvenPipe> dial = direct(m.source(), m.pipeId(), start + PROOF_LIMIT.toNanos());
+        track(dial);
+        dial.whenComplete((proven, e) -> {
+            reverseDials.release();
+            if (e != null) {
+                LOG.debug("reverse dial to {} failed: {}", m.source().nodeId(), e.getMessage());
+                return;
+            }
+            deliver(proven, Strategy.REVERSE, start);
+        });
+    }
+
+    // ---- connecting ----
+
+    /**
+     * Races the chosen strategies toward {@code peer}; the first proven connection wins and the others are stopped
+     * (their sockets closed). Fails with {@link ConnectException} carrying the report when none wins by the deadline.
+     */
+    public CompletableFuture<PeerConnection> connect(PeerAddress peer, ConnectOptions options) {
+        long start = System.nanoTime();
+        long deadline = start + options.deadline().toNanos();
+        CompletableFuture<PeerConnection> result = new CompletableFuture<>();
+        if (closed.get()) {
+            result.completeExceptionally(new PipeClosedException("the node is closed"));
+            return result;
+        }
+        Map<Strategy, CompletableFuture<ProvenPipe>> attempts = new EnumMap<>(Strategy.class);
+        Map<Strategy, Throwable> failures = Collections.synchronizedMap(new EnumMap<>(Strategy.class));
+        for (Strategy s : options.strategies()) {
+            attempts.put(s, start(s, peer, deadline));
+        }
+        AtomicInteger left = new AtomicInteger(attempts.size());
+        Runnable lost = () -> {
+            if (left.decrementAndGet() == 0) {
+                Duration took = Duration.ofNanos(System.nanoTime() - start);
+                result.completeExceptionally(new ConnectException(peer.nodeId().value(),
+                        new ConnectReport(Optional.empty(), took, failures)));
+            }
+        };
+        attempts.forEach((s, f) -> f.whenComplete((proven, e) -> {
+            if (e != null) {
+                failures.put(s, unwrap(e));
+                lost.run();
+                return;
+            }
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            Map<Strategy, Throwable> others = new EnumMap<>(Strategy.class);
+            synchronized (failures) {
+                others.putAll(failures);
+            }
+            attempts.keySet().stream().filter(o -> o != s && !others.containsKey(o))
+                    .forEach(o -> others.put(o, new CancellationException("another strategy won")));
+            PeerConnection c = new PeerConnection(proven.pipe(), proven.peer(), s, took,
+                    new ConnectReport(Optional.of(s), took, others));
+            if (!result.complete(c)) {
+                proven.pipe().closeAsync(); // a second winner, or the connect was cancelled
+            }
+        }));
+        CompletableFuture.delayedExecutor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+                .execute(() -> {
+                    if (!result.isDone()) {
+                        attempts.forEach((s, f) -> {
+                            if (!f.isDone()) {
+                                failures.put(s, new TimeoutException("not connected within the deadline of "
+                                        + options.deadline().toMillis() + " ms"));
+                            }
+                        });
+                        Duration took = Duration.ofNanos(System.nanoTime() - start);
+                        result.completeExceptionally(new ConnectException(peer.nodeId().value(),
+                                new ConnectReport(Optional.empty(), took, failures)));
+                    }
+                });
+        // Whatever ends the connect (a win, the deadline, a cancel) stops the strategies still running.
+        result.whenComplete((c, e) -> attempts.values().forEach(f -> f.cancel(false)));
+        track(result);
+        return result;
+    }
+
+    private CompletableFuture<ProvenPipe> start(Strategy s, PeerAddress peer, long deadline) {
+        try {
+            return switch (s) {
+                case DIRECT -> direct(peer, Sessions.fresh(Sessions.DIRECT), deadline);
+                case REVERSE -> reverse(peer, Sessions.fresh(Sessions.REVERSE), deadline);
+                default -> {
+                    StrategyAttempt a = plugged.get(s);
+                    yield a == null ? CompletableFuture.failedFuture(new IOException(s.label()
+                            + " is not available in this version"))
+                            : a.start(peer, Sessions.fresh(s == Strategy.PUNCH ? Sessions.PUNCH : "x-"), deadline);
+                }
+            };
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * Dials every pair of one of our interfaces and one of the peer's records of the same family, in parallel: the
+     * peer's NIC address when its external address is one of ours (same NAT, or same host), else its external one.
+     * The first connection proven wins; the others are closed.
+     */
+    CompletableFuture<ProvenPipe> direct(PeerAddress peer, String session, long deadline) {
+        List<Dial> dials = dials(peer);
+        if (dials.isEmpty()) {
+            return CompletableFuture.failedFuture(new IOException("no address of the peer shares a family with "
+                    + "ours"));
+        }
+        // One claim for all the pairs: the peer proves only the connection that claims it (PeerProof.runChoosing).
+        AtomicBoolean won = new AtomicBoolean();
+        List<CompletableFuture<ProvenPipe>> attempts = new ArrayList<>();
+        for (Dial d : dials) {
+            attempts.add(attempt(d, peer.nodeId(), session, deadline, () -> won.compareAndSet(false, true)));
+        }
+        return Race.first(attempts, "direct");
+    }
+
+    /** One local bind and one destination. */
+    record Dial(BoundRoute from, InetSocketAddress to) {
+    }
+
+    List<Dial> dials(PeerAddress peer) {
+        Set<Dial> out = new LinkedHashSet<>();
+        for (NodeInterface mine : interfaces) {
+            for (Family family : Family.values()) {
+                Optional<Route> route = mine.nic().pool(family).first();
+                if (route.isEmpty()) {
+                    continue;
+                }
+                BoundRoute from;
+                try {
+                    from = route.get().bind(0);
+                } catch (AddressNotLocalException e) {
+                    continue;
+                }
+                List<PeerInterface> theirs = family == Family.V4 ? peer.v4() : peer.v6();
+                for (PeerInterface r : theirs) {
+                    boolean sameNat = ourExternals(family).contains(r.externalIp());
+                    // An IPv6 NIC address in a record is a link-local one, which needs a scope to dial.
+                    boolean lan = sameNat && family == Family.V4;
+                    out.add(new Dial(from, new InetSocketAddress(lan ? r.nicIp() : r.externalIp(), r.port())));
+                }
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private Set<java.net.InetAddress> ourExternals(Family family) {
+        Set<java.net.InetAddress> out = new LinkedHashSet<>();
+        for (PeerInterface r : family == Family.V4 ? address.v4() : address.v6()) {
+            out.add(r.externalIp());
+        }
+        return out;
+    }
+
+    /** Opens one dial and proves it; cancelling closes whatever it opened. */
+    private CompletableFuture<ProvenPipe> attempt(Dial d, NodeId peer, String session, long deadline,
+            java.util.function.BooleanSupplier claim) {
+        CompletableFuture<ProvenPipe> out = new CompletableFuture<>();
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            out.completeExceptionally(new TimeoutException("deadline passed"));
+            return out;
+        }
+        CompletableFuture<Pipe> open;
+        try {
+            open = Pipes.tcp().route(d.from()).dest(d.to())
+                    .tcp(TcpOptions.builder().conTimeout(Duration.ofNanos(left)).build()).open();
+        } catch (RuntimeException e) {
+            out.completeExceptionally(e);
+            return out;
+        }
+        open.whenComplete((pipe, e) -> {
+            if (e != null) {
+                out.completeExceptionally(new IOException("dial " + d.to().getAddress().getHostAddress() + " port "
+                        + d.to().getPort() + ": " + message(e), unwrap(e)));
+                return;
+            }
+            if (out.isDone()) {
+                pipe.closeAsync();
+                return;
+            }
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                pipe.closeAsync();
+                out.completeExceptionally(new TimeoutException("deadline passed"));
+                return;
+            }
+            CompletableFuture<ProvenPipe> proof = PeerProof.runChoosing(pipe, key, peer, session,
+                    Duration.ofNanos(remaining), () -> !out.isDone() && claim.getAsBoolean());
+            out.whenComplete((p, x) -> {
+                if (x != null) {
+                    proof.cancel(false);
+                }
+            });
+            proof.whenComplete((p, x) -> {
+                if (x != null) {
+                    out.completeExceptionally(unwrap(x));
+                } else if (!out.complete(p)) {
+                    p.pipe().closeAsync();
+                }
+            });
+        });
+        return out;
+    }
+
+    /**
+     * Asks the peer by a signed connect signal to dial us back with {@code session}, and waits for that connection to
+     * be proven by our servers.
+     */
+    CompletableFuture<ProvenPipe> reverse(PeerAddress peer, String session, long deadline) {
+        if (signalling.isEmpty()) {
+            return CompletableFuture.failedFuture(new IOException("this node has no signalling broker"));
+        }
+        Optional<Family> family = commonFamily(peer);
+        if (family.isEmpty()) {
+            return CompletableFuture.failedFuture(new IOException("no address family in common with the peer"));
+        }
+        Family f = family.get();
+        StandardProtocolFamily pf = f == Family.V4 ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6;
+        int myIndex = (f == Family.V4 ? address.v4() : address.v6()).get(0).ifIndex();
+        int theirIndex = (f == Family.V4 ? peer.v4() : peer.v6()).get(0).ifIndex();
+        long ttl = System.currentTimeMillis() / 1000 + SIGNAL_TTL.toSeconds();
+        SignalMessage ask = SignalMessage.of(SignalType.CONNECT, ttl, session, address, peer)
+                .withInterfaces(pf, myIndex, pf, theirIndex);
+        CompletableFuture<ProvenPipe> done = new CompletableFuture<>();
+        reverseSessions.put(session, new Pending(peer.nodeId(), done));
+        // Once done (won, failed, cancelled), a dial-back for this session is refused (see inbound).
+        done.whenComplete((p, e) -> reverseSessions.remove(session));
+        CompletableFuture<Integer> sent;
+        try {
+            sent = signalling.get().send(ask);
+        } catch (IllegalArgumentException e) {
+            done.completeExceptionally(new IOException("cannot signal the peer: " + e.getMessage(), e));
+            return done;
+        }
+        sent.whenComplete((broker, e) -> {
+            if (e != null) {
+                done.completeExceptionally(new IOException("the connect signal did not go out: " + message(e),
+                        unwrap(e)));
+            }
+        });
+        return done;
+    }
+
+    private Optional<Family> commonFamily(PeerAddress peer) {
+        if (!address.v4().isEmpty() && !peer.v4().isEmpty()) {
+            return Optional.of(Family.V4);
+        }
+        if (!address.v6().isEmpty() && !peer.v6().isEmpty()) {
+            return Optional.of(Family.V6);
+        }
+        return Optional.empty();
+    }
+
+    private void track(CompletableFuture<?> f) {
+        running.add(f);
+        f.whenComplete((x, e) -> running.remove(f));
+    }
+
+    // ---- closing ----
+
+    /** Stops connects under way, fails waiting accepts, closes connections not taken yet. Idempotent. */
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        List<CompletableFuture<PeerConnection>> takers;
+        List<PeerConnection> untaken;
+        synchronized (lock) {
+            takers = List.copyOf(waiting);
+            waiting.clear();
+            untaken = List.copyOf(ready);
+            ready.clear();
+        }
+        takers.forEach(t -> t.completeExceptionally(new PipeClosedException("the node is closed")));
+        untaken.forEach(c -> c.pipe().closeAsync());
+        List.copyOf(running).forEach(f -> f.cancel(false));
+        reverseSessions.values().forEach(p -> p.done().cancel(false));
+    }
+
+    static Throwable unwrap(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
+    static String message(Throwable e) {
+        Throwable t = unwrap(e);
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+
+    /** Session ids: a strategy prefix and 16 random bytes in hex. */
+    static final class Sessions {
+        static final String DIRECT = "d-";
+        static final String REVERSE = "r-";
+        static final String PUNCH = "p-";
+
+        private Sessions() {
+        }
+
+        static String fresh(String prefix) {
+            byte[] b = new byte[16];
+            RANDOM.nextBytes(b);
+            return prefix + HexFormat.of().formatHex(b);
+        }
+    }
+
+}
