@@ -104,8 +104,6 @@ public final class Node {
     private final Connector connector;
     private final AtomicReference<CompletableFuture<Void>> closing = new AtomicReference<>();
     private final AtomicReference<HolePunch> holePunch = new AtomicReference<>();
-    private final java.util.ArrayDeque<Punched> punched = new java.util.ArrayDeque<>();
-    private final java.util.ArrayDeque<CompletableFuture<Punched>> punchWaiters = new java.util.ArrayDeque<>();
 
     Node(NodeKey key, MachineId machineId, PeerAddress address, List<NodeInterface> interfaces, List<Pipe> servers,
             Optional<Signalling> signalling, Connector connector) {
@@ -236,10 +234,6 @@ public final class Node {
         }
         connector.close();
         holePunch().ifPresent(HolePunch::close);
-        synchronized (punched) {
-            punched.forEach(p -> p.pipe().closeAsync());
-            punched.clear();
-        }
         CompletableFuture.allOf(closeAll(servers), closeSignalling(signalling))
                 .whenComplete((v, e) -> mine.complete(null));
         return mine;
@@ -248,7 +242,7 @@ public final class Node {
     /**
      * Punches a TCP connection to {@code peer} through both sides' NATs ({@link HolePunch}): completes with the
      * connection and its timing, or fails with a {@link PunchException} naming the step that failed. The peer's node
-     * answers by itself and hands its end to {@link #nextPunched()}.
+     * answers by itself and hands its end to its {@link #accept()}, as a connection of strategy punch.
      *
      * @throws IllegalStateException when the node has no brokers to signal through
      */
@@ -257,30 +251,10 @@ public final class Node {
                 .punch(peer);
     }
 
-    /**
-     * The next connection a peer punched to this node (at most {@value #PUNCHED_KEPT} wait to be taken; later ones
-     * are closed). Completes when one comes.
-     */
-    public CompletableFuture<Punched> nextPunched() {
-        CompletableFuture<Punched> next = new CompletableFuture<>();
-        synchronized (punched) {
-            Punched p = punched.poll();
-            if (p == null) {
-                punchWaiters.add(next);
-                return next;
-            }
-            next.complete(p);
-            return next;
-        }
-    }
-
     /** The node's hole punching (empty without brokers), e.g. to set the NAT it predicts from. */
     public Optional<HolePunch> holePunch() {
         return Optional.ofNullable(holePunch.get());
     }
-
-    /** How many punched connections wait for {@link #nextPunched()} at most. */
-    public static final int PUNCHED_KEPT = 16;
 
     /** A signalling message, for hole punching (made on the first). */
     void punchSignal(SignalReceipt receipt) {
@@ -300,27 +274,15 @@ public final class Node {
                 .filter(a -> a instanceof java.net.Inet4Address).findFirst()
                 .orElse(listenAddresses().get(0).getAddress());
         NodeInterface first = interfaces.get(0);
-        HolePunch fresh = HolePunch.of(signalling.get(), key, address, local, new NatBehaviour(first.natType(), first.delta()),
-                this::offerPunched);
-        return holePunch.compareAndSet(null, fresh) ? fresh : holePunch.get();
-    }
-
-    private void offerPunched(Punched p) {
-        CompletableFuture<Punched> waiter;
-        synchronized (punched) {
-            waiter = punchWaiters.poll();
-            if (waiter == null) {
-                if (punched.size() < PUNCHED_KEPT && !isClosed()) {
-                    punched.add(p);
-                } else {
-                    p.pipe().closeAsync();
-                }
-                return;
-            }
+        HolePunch fresh = HolePunch.of(signalling.get(), key, address, local,
+                new NatBehaviour(first.natType(), first.delta()), (p, proven) -> connector.deliver(proven, io.p2pd.node.connect.Strategy.PUNCH, System.nanoTime()
+                        - p.startToConnect().toNanos()));
+        if (!holePunch.compareAndSet(null, fresh)) {
+            return holePunch.get();
         }
-        if (!waiter.complete(p)) {
-            offerPunched(p);
-        }
+        connector.register(io.p2pd.node.connect.Strategy.PUNCH, (peer, session, deadline) ->
+                fresh.punchProven(peer, session));
+        return fresh;
     }
 
     /** True once {@link #close()} was called. */

@@ -3,6 +3,7 @@ package io.p2pd.node.punch;
 import io.p2pd.net.EventLoops;
 import io.p2pd.node.addr.PeerAddress;
 import io.p2pd.node.addr.PeerInterface;
+import io.p2pd.node.connect.ProvenPipe;
 import io.p2pd.node.id.NodeId;
 import io.p2pd.node.id.NodeKey;
 import io.p2pd.node.punch.PortPrediction.Impossible;
@@ -28,7 +29,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import java.util.function.UnaryOperator;
 
 /**
@@ -63,7 +64,7 @@ public final class HolePunch implements AutoCloseable {
     private final Signalling signalling;
     private final PeerAddress self;
     private final InetAddress localIp;
-    private final Consumer<Punched> accepted;
+    private final BiConsumer<Punched, ProvenPipe> accepted;
     private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
     private final java.util.Set<CompletableFuture<Void>> unsettled = ConcurrentHashMap.newKeySet();
     private volatile NatBehaviour ours;
@@ -76,7 +77,7 @@ public final class HolePunch implements AutoCloseable {
     volatile Duration answerLimit = ANSWER_LIMIT;
 
     private HolePunch(Signalling signalling, NodeKey key, PeerAddress self, InetAddress localIp, NatBehaviour ours,
-            Consumer<Punched> accepted) {
+            BiConsumer<Punched, ProvenPipe> accepted) {
         this.proof = PunchProof.nodeKey(key);
         this.signalling = signalling;
         this.self = self;
@@ -90,10 +91,10 @@ public final class HolePunch implements AutoCloseable {
      *
      * @param localIp the interface address connections are made from
      * @param ours this side's NAT as measured
-     * @param accepted told each connection a peer punched to us (on a Netty thread: hand it off)
+     * @param accepted told each connection a peer punched to us, with its proof (on a Netty thread: hand it off)
      */
     public static HolePunch of(Signalling signalling, NodeKey key, PeerAddress self, InetAddress localIp,
-            NatBehaviour ours, Consumer<Punched> accepted) {
+            NatBehaviour ours, BiConsumer<Punched, ProvenPipe> accepted) {
         return new HolePunch(Objects.requireNonNull(signalling, "signalling"), Objects.requireNonNull(key, "key"),
                 Objects.requireNonNull(self, "self"),
                 Objects.requireNonNull(localIp, "localIp"), Objects.requireNonNull(ours, "ours"),
@@ -118,6 +119,7 @@ public final class HolePunch implements AutoCloseable {
         final List<PortMapping> mine;
         final List<SocketChannel> reserved;
         final CompletableFuture<Punched> result = new CompletableFuture<>();
+        volatile ProvenPipe proven;
         volatile long sentNanos;
         volatile List<PortMapping> theirs = List.of();
         volatile InetAddress theirIp;
@@ -161,6 +163,7 @@ public final class HolePunch implements AutoCloseable {
                             : new PunchException(Step.NO_CONNECTION_IN_WINDOW, PunchOpen.message(e), e));
                     return;
                 }
+                proven = won.proven();
                 Punched p = new Punched(won.pipe(), initiator, mine, theirs, won.pair().remote(), rtt,
                         Duration.ofNanos(Math.max(0, won.connectedNanos() - startNanos)));
                 if (!result.complete(p)) {
@@ -175,6 +178,34 @@ public final class HolePunch implements AutoCloseable {
      * which step failed.
      */
     public CompletableFuture<Punched> punch(PeerAddress peer) {
+        return punch(peer, randomPipeId()).thenCompose(x -> x.result);
+    }
+
+    /**
+     * A punch as a strategy of the node's connector: {@code sessionId} (1 to 64 printable ASCII characters) is its pipe
+     * id and the proof's session; completes with the proven connection. Cancelling it gives the punch up.
+     */
+    public CompletableFuture<ProvenPipe> punchProven(PeerAddress peer, String sessionId) {
+        CompletableFuture<ProvenPipe> out = new CompletableFuture<>();
+        punch(peer, sessionId).whenComplete((x, e) -> {
+            if (e != null) {
+                out.completeExceptionally(e);
+            } else {
+                out.whenComplete((v, f) -> x.result.cancel(false));
+                x.result.whenComplete((p, f) -> {
+                    if (f != null) {
+                        out.completeExceptionally(f);
+                    } else if (!out.complete(x.proven)) {
+                        p.pipe().closeAsync();
+                    }
+                });
+            }
+        });
+        return out;
+    }
+
+    /** Starts a punch; completes with its exchange once signalled (the exchange's result says how it ends). */
+    private CompletableFuture<Exchange> punch(PeerAddress peer, String pipeId) {
         Objects.requireNonNull(peer, "peer");
         if (closed) {
             return CompletableFuture.failedFuture(new PunchException(Step.CLOSED, "hole punching is closed"));
@@ -189,7 +220,7 @@ public final class HolePunch implements AutoCloseable {
         }
         Exchange x;
         try {
-            x = prepare(randomPipeId(), peer, true);
+            x = prepare(pipeId, peer, true);
         } catch (PunchException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -210,7 +241,7 @@ public final class HolePunch implements AutoCloseable {
                         + answerLimit.toMillis() + " ms"));
             }
         }, answerLimit.toNanos(), TimeUnit.NANOSECONDS);
-        return x.result;
+        return CompletableFuture.completedFuture(x);
     }
 
     /**
@@ -272,7 +303,7 @@ public final class HolePunch implements AutoCloseable {
         x.md5 = p.md5() && canSign();
         x.theirIp = p.ip().orElse(m.source().v4().get(0).externalIp());
         exchanges.put(key(m.source().nodeId(), m.pipeId()), x);
-        x.result.thenAccept(accepted);
+        x.result.thenAccept(punched -> accepted.accept(punched, x.proven));
         long hold = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - arrived);
         send(x, new PunchPayload(PunchPayload.ANSWER, punchMode(x.theirIp), x.mine, externalIp(), hold, 0, x.md5));
         // the start must come within the answer limit, else the exchange is given up

@@ -49,7 +49,10 @@ final class PunchOpen {
     }
 
     /** The connection both sides use. */
-    record Won(Pipe pipe, Pair pair, long connectedNanos) {
+    record Won(io.p2pd.node.connect.ProvenPipe proven, Pair pair, long connectedNanos) {
+        Pipe pipe() {
+            return proven.pipe();
+        }
     }
 
     private final List<Pair> pairs;
@@ -192,7 +195,8 @@ final class PunchOpen {
         });
     }
 
-    private void win(Pipe pipe, Pair pair, long at) {
+    private void win(io.p2pd.node.connect.ProvenPipe proven, Pair pair, long at) {
+        Pipe pipe = proven.pipe();
         List<Pipe> others;
         synchronized (lock) {
             if (result.isDone() || won) {
@@ -206,7 +210,7 @@ final class PunchOpen {
         }
         others.forEach(Pipe::closeAsync);
         cancelPending();
-        if (!result.complete(new Won(pipe, pair, at))) {
+        if (!result.complete(new Won(proven, pair, at))) {
             pipe.closeAsync();
         }
         finishIfIdle();

@@ -24,10 +24,10 @@ interface PunchProof {
      *
      * @param claim for the initiator: asked once the peer's proof checks, whether this connection wins; empty for the
      *     answering side
-     * @return the connection, with bytes the peer sent past the proof given back to it; or a failed future (the
-     *     connection then is closed)
+     * @return the proven connection, with bytes the peer sent past the proof given back to it; or a failed future
+     *     (the connection then is closed)
      */
-    CompletableFuture<Pipe> prove(Pipe tcp, NodeId peer, String session, Duration limit,
+    CompletableFuture<ProvenPipe> prove(Pipe tcp, NodeId peer, String session, Duration limit,
             Optional<BooleanSupplier> claim);
 
     /** The proof with this node's key. */
@@ -35,6 +35,6 @@ interface PunchProof {
         Objects.requireNonNull(me, "me");
         return (tcp, peer, session, limit, claim) -> (claim.isPresent()
                 ? PeerProof.runChoosing(tcp, me, peer, session, limit, claim.get())
-                : PeerProof.run(tcp, me, Optional.of(peer), session, limit)).thenApply(ProvenPipe::pipe);
+                : PeerProof.run(tcp, me, Optional.of(peer), session, limit));
     }
 }

@@ -8,6 +8,8 @@ import io.p2pd.nat.DeltaType;
 import io.p2pd.nat.NatType;
 import io.p2pd.nic.Nics;
 import io.p2pd.node.Node;
+import io.p2pd.node.connect.PeerConnection;
+import io.p2pd.node.connect.Strategy;
 import io.p2pd.node.id.MachineId;
 import io.p2pd.node.mqtt.MqttBroker;
 import io.p2pd.node.testing.Mosquitto;
@@ -73,23 +75,23 @@ class HolePunchTest {
 
     @Test
     void aPunchCarriesOneMegabyteBothWaysOverASimultaneousOpen() throws Exception {
-        CompletableFuture<Punched> accepted = b.nextPunched();
+        CompletableFuture<PeerConnection> accepted = b.accept();
         Punched ours = await(a.punch(b.address()));
-        Punched theirs = await(accepted);
+        PeerConnection theirs = await(accepted);
         try {
             assertThat(ours.initiator()).isTrue();
-            assertThat(theirs.initiator()).isFalse();
+            // the peer's node hands its end to its accept(), proven to be from a
+            assertThat(theirs.strategy()).isEqualTo(Strategy.PUNCH);
+            assertThat(theirs.peer()).isEqualTo(a.id());
             // Each end is the socket bound to its own predicted port, connected to the other's: no listening socket
             // was involved (the nodes' servers listen on other ports).
             int aPort = ours.ours().get(0).localPort();
-            int bPort = theirs.ours().get(0).localPort();
+            int bPort = ours.theirs().get(0).localPort();
             assertThat(ours.pipe().localAddress().getPort()).isEqualTo(aPort);
             assertThat(ours.pipe().remoteAddress().orElseThrow().getPort()).isEqualTo(bPort);
             assertThat(theirs.pipe().localAddress().getPort()).isEqualTo(bPort);
             assertThat(theirs.pipe().remoteAddress().orElseThrow().getPort()).isEqualTo(aPort);
             assertThat(List.of(aPort, bPort)).doesNotContain(a.listenPort(), b.listenPort());
-            assertThat(ours.theirs()).isEqualTo(theirs.ours());
-            assertThat(theirs.theirs()).isEqualTo(ours.ours());
 
             byte[] one = random(1 << 20, 1);
             byte[] two = random(1 << 20, 2);
@@ -112,13 +114,14 @@ class HolePunchTest {
         // a's first mapping names an external port nobody holds: b's first candidate connects there in vain
         int wrong = freePort();
         pa.advertised = list -> List.of(new PortMapping(list.get(0).localPort(), wrong), list.get(1));
-        CompletableFuture<Punched> accepted = b.nextPunched();
+        CompletableFuture<PeerConnection> accepted = b.accept();
         Punched ours = await(a.punch(b.address()));
-        Punched theirs = await(accepted);
+        PeerConnection theirs = await(accepted);
         try {
             assertThat(ours.ours()).hasSize(2);
-            assertThat(ours.winner().getPort()).isEqualTo(theirs.ours().get(1).externalPort());
-            assertThat(theirs.winner().getPort()).isEqualTo(ours.ours().get(1).externalPort());
+            assertThat(ours.winner().getPort()).isEqualTo(ours.theirs().get(1).externalPort());
+            assertThat(theirs.pipe().remoteAddress().orElseThrow().getPort())
+                    .isEqualTo(ours.ours().get(1).externalPort());
             ours.pipe().send(new byte[] {42});
             assertThat(readFully(theirs.pipe(), 1)).containsExactly(42);
         } finally {
@@ -199,9 +202,9 @@ class HolePunchTest {
     }
 
     private void punchAndClose() throws Exception {
-        CompletableFuture<Punched> accepted = b.nextPunched();
+        CompletableFuture<PeerConnection> accepted = b.accept();
         Punched ours = await(a.punch(b.address()));
-        Punched theirs = await(accepted);
+        PeerConnection theirs = await(accepted);
         await(ours.pipe().closeAsync());
         await(theirs.pipe().closeAsync());
         await(a.holePunch().orElseThrow().settled());

@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import io.p2pd.nic.Nics;
 import io.p2pd.node.Node;
 import io.p2pd.node.addr.PeerAddress;
+import io.p2pd.node.connect.PeerConnection;
 import io.p2pd.node.mqtt.MqttBroker;
 import io.p2pd.pipe.Pipe;
 import java.io.BufferedReader;
@@ -16,7 +17,6 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -26,9 +26,10 @@ import java.util.concurrent.TimeUnit;
  * commands from stdin:
  * <ul>
  *   <li>{@code punch ADDRESS N}: punches to the peer address, sends N bytes (seeded by the node id) and reads N;</li>
- *   <li>{@code accept N}: waits for a punch (at most 60 s), then the same.</li>
+ *   <li>{@code accept N}: waits for a connection (at most 60 s: the peer's punch), then the same.</li>
  * </ul>
- * Answers {@code punched initiator=B rtt_ms=R connect_ms=C local=L remote=R}, then
+ * Answers {@code punched initiator=true rtt_ms=R connect_ms=C local=L remote=R} (the answering side:
+ * {@code punched initiator=false strategy=S took_ms=T local=L remote=R}), then
  * {@code digests sent=HEX received=HEX}, or {@code failed STEP MESSAGE}. Ends when stdin ends.
  *
  * <p>usage: PunchLabMain INTERFACE STUN_IP:PORT BROKER_IP:PORT
@@ -65,9 +66,17 @@ public final class PunchLabMain {
                 String[] c = line.split(" ");
                 try {
                     if (c.length == 3 && c[0].equals("punch")) {
-                        exchange(node, node.punch(PeerAddress.parse(c[1])), Integer.parseInt(c[2]));
+                        Punched p = node.punch(PeerAddress.parse(c[1])).get(60, TimeUnit.SECONDS);
+                        say("punched initiator=true rtt_ms=" + p.signalRtt().toMillis() + " connect_ms="
+                                + p.startToConnect().toMillis() + " local=" + p.pipe().localAddress() + " remote="
+                                + p.pipe().remoteAddress().orElseThrow());
+                        exchange(node, p.pipe(), Integer.parseInt(c[2]));
                     } else if (c.length == 2 && c[0].equals("accept")) {
-                        exchange(node, node.nextPunched(), Integer.parseInt(c[1]));
+                        PeerConnection p = node.accept().get(60, TimeUnit.SECONDS);
+                        say("punched initiator=false strategy=" + p.strategy().label() + " took_ms="
+                                + p.took().toMillis() + " local=" + p.pipe().localAddress() + " remote="
+                                + p.pipe().remoteAddress().orElseThrow());
+                        exchange(node, p.pipe(), Integer.parseInt(c[1]));
                     } else {
                         say("error unknown command " + line);
                     }
@@ -82,14 +91,9 @@ public final class PunchLabMain {
         System.exit(0); // the event-loop threads are not daemons
     }
 
-    private static void exchange(Node node, CompletableFuture<Punched> punch, int n) throws Exception {
-        Punched p = punch.get(60, TimeUnit.SECONDS);
-        say("punched initiator=" + p.initiator() + " rtt_ms=" + p.signalRtt().toMillis() + " connect_ms="
-                + p.startToConnect().toMillis() + " local=" + p.pipe().localAddress() + " remote="
-                + p.pipe().remoteAddress().orElseThrow());
+    private static void exchange(Node node, Pipe pipe, int n) throws Exception {
         byte[] mine = new byte[n];
         new Random(node.id().value().hashCode()).nextBytes(mine);
-        Pipe pipe = p.pipe();
         pipe.send(mine);
         MessageDigest received = MessageDigest.getInstance("SHA-256");
         long have = 0;
