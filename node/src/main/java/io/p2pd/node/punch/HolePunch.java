@@ -119,6 +119,8 @@ public final class HolePunch implements AutoCloseable {
         final List<PortMapping> mine;
         final List<SocketChannel> reserved;
         final CompletableFuture<Punched> result = new CompletableFuture<>();
+        /** The result, once the exchange has ended (its reservations closed, it is no longer under way). */
+        final CompletableFuture<Punched> outcome;
         volatile ProvenPipe proven;
         volatile long sentNanos;
         volatile List<PortMapping> theirs = List.of();
@@ -133,7 +135,7 @@ public final class HolePunch implements AutoCloseable {
             this.initiator = initiator;
             this.mine = mine;
             this.reserved = reserved;
-            result.whenComplete((p, e) -> end());
+            outcome = result.whenComplete((p, e) -> end());
         }
 
         void end() {
@@ -178,7 +180,7 @@ public final class HolePunch implements AutoCloseable {
      * which step failed.
      */
     public CompletableFuture<Punched> punch(PeerAddress peer) {
-        return punch(peer, randomPipeId()).thenCompose(x -> x.result);
+        return punch(peer, randomPipeId()).thenCompose(x -> x.outcome);
     }
 
     /**
@@ -192,7 +194,7 @@ public final class HolePunch implements AutoCloseable {
                 out.completeExceptionally(e);
             } else {
                 out.whenComplete((v, f) -> x.result.cancel(false));
-                x.result.whenComplete((p, f) -> {
+                x.outcome.whenComplete((p, f) -> {
                     if (f != null) {
                         out.completeExceptionally(f);
                     } else if (!out.complete(x.proven)) {
@@ -303,7 +305,7 @@ public final class HolePunch implements AutoCloseable {
         x.md5 = p.md5() && canSign();
         x.theirIp = p.ip().orElse(m.source().v4().get(0).externalIp());
         exchanges.put(key(m.source().nodeId(), m.pipeId()), x);
-        x.result.thenAccept(punched -> accepted.accept(punched, x.proven));
+        x.outcome.thenAccept(punched -> accepted.accept(punched, x.proven));
         long hold = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - arrived);
         send(x, new PunchPayload(PunchPayload.ANSWER, punchMode(x.theirIp), x.mine, externalIp(), hold, 0, x.md5));
         // the start must come within the answer limit, else the exchange is given up

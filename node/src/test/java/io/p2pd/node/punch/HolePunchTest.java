@@ -108,6 +108,26 @@ class HolePunchTest {
     }
 
     @Test
+    void aConnectWithThePunchStrategyPunches() throws Exception {
+        CompletableFuture<PeerConnection> accepted = b.accept();
+        PeerConnection ours = await(a.connect(b.address(),
+                new io.p2pd.node.connect.ConnectOptions(java.util.Set.of(Strategy.PUNCH), Duration.ofSeconds(10))));
+        PeerConnection theirs = await(accepted);
+        try {
+            assertThat(ours.strategy()).isEqualTo(Strategy.PUNCH);
+            assertThat(ours.peer()).isEqualTo(b.id());
+            assertThat(theirs.strategy()).isEqualTo(Strategy.PUNCH);
+            assertThat(theirs.peer()).isEqualTo(a.id());
+            assertThat(theirs.pipe().remoteAddress()).contains(ours.pipe().localAddress());
+            ours.pipe().send(new byte[] {7});
+            assertThat(readFully(theirs.pipe(), 1)).containsExactly(7);
+        } finally {
+            ours.pipe().close();
+            theirs.pipe().close();
+        }
+    }
+
+    @Test
     void ofTwoCandidatesInParallelTheRightOneWins() throws Exception {
         HolePunch pa = a.holePunch().orElseThrow();
         candidates(2);
