@@ -159,19 +159,21 @@ public final class HolePunch implements AutoCloseable {
             unsettled.add(settled);
             settled.thenRun(() -> unsettled.remove(settled));
             PunchOpen.run(settled, pairs, initiator, proof, pipeId, startNanos, window, key, peer.nodeId())
-                    .whenComplete((won, e) -> {
-                if (e != null) {
-                    result.completeExceptionally(e instanceof PunchException ? e
-                            : new PunchException(Step.NO_CONNECTION_IN_WINDOW, PunchOpen.message(e), e));
-                    return;
-                }
-                proven = won.proven();
-                Punched p = new Punched(won.pipe(), initiator, mine, theirs, won.pair().remote(), rtt,
-                        Duration.ofNanos(Math.max(0, won.connectedNanos() - startNanos)));
-                if (!result.complete(p)) {
-                    won.pipe().closeAsync();
-                }
-            });
+                    .whenComplete((won, e) -> opened(won, e, startNanos));
+        }
+
+        private void opened(PunchOpen.Won won, Throwable e, long startNanos) {
+            if (e != null) {
+                result.completeExceptionally(e instanceof PunchException ? e
+                        : new PunchException(Step.NO_CONNECTION_IN_WINDOW, PunchOpen.message(e), e));
+                return;
+            }
+            proven = won.proven();
+            Punched p = new Punched(won.pipe(), initiator, mine, theirs, won.pair().remote(), rtt,
+                    Duration.ofNanos(Math.max(0, won.connectedNanos() - startNanos)));
+            if (!result.complete(p)) {
+                won.pipe().closeAsync();
+            }
         }
     }
 
