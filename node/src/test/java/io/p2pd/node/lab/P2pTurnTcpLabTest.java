@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
  * behind another MASQUERADE router has nothing but java.net sockets. B cannot reach A directly: a TCP connect to the
  * mapping A's NAT holds for A's control connection gets nowhere. B dials A's relayed address, which coturn accepts
  * because A permitted router B's IP, and A takes that connection with {@code accept()}. Then 100 MB go each way and
- * each side compares SHA-256 with the other's.
+ * each side compares SHA-256 with the other's. The second test gives B a relay too and has A's relay dial it
+ * ({@code connect}), so the data crosses both relays.
  *
  * <p>Each side reads on one thread while it writes on another ({@link TurnTcpPeerMain}), so neither end holds up the
  * relay. The two directions still take turns: coturn 4.6.1 stops relaying one direction of an RFC 6062 connection for
@@ -57,6 +58,39 @@ class P2pTurnTcpLabTest {
 
             transfer(a, b, 1);
             transfer(b, a, 2);
+        }
+    }
+
+    /**
+     * Both peers behind their NATs with a TCP relay each: A's relay dials B's relayed address ({@code connect}), B
+     * takes it with {@code accept()} once it permitted the server's IP (the connection comes from A's relayed
+     * address), and 100 MB go each way through both relays.
+     */
+    @Test
+    void aRelayDialsAnotherPeersRelayAndHundredMegabytesGoEachWayThroughBoth(@TempDir Path dir) throws Exception {
+        try (P2pLab lab = P2pLab.up(dir, "tcpturn2", "masq", "masq")) {
+            String server = P2pLab.PUBLIC_IP + ":" + P2pLab.TURN.getPort();
+            Labs.Child a = lab.run(A, TurnTcpPeerMain.class.getName(), "relay", server, P2pLab.TURN_USER,
+                    P2pLab.TURN_PASSWORD);
+            Labs.Child b = lab.run(B, TurnTcpPeerMain.class.getName(), "relay", server, P2pLab.TURN_USER,
+                    P2pLab.TURN_PASSWORD);
+            String[] allocatedA = a.expect("allocated ", START_SECONDS).split(" ");
+            String[] allocatedB = b.expect("allocated ", START_SECONDS).split(" ");
+            assertThat(allocatedA[2]).startsWith(P2pLab.ROUTER_A + ":");
+            assertThat(allocatedB[2]).startsWith(P2pLab.ROUTER_B + ":");
+            String relayedA = allocatedA[1];
+            String relayedB = allocatedB[1];
+
+            b.send("permit " + P2pLab.PUBLIC_IP);
+            b.expect("permitted", STEP_SECONDS);
+            b.send("accept");
+            a.send("connect " + relayedB);
+            assertThat(a.expect("connected ", STEP_SECONDS)).isEqualTo("connected " + relayedB);
+            // B's peer is A's relayed address: the server dialled from it
+            assertThat(b.expect("accepted ", STEP_SECONDS)).isEqualTo("accepted " + relayedA);
+
+            transfer(a, b, 3);
+            transfer(b, a, 4);
         }
     }
 

@@ -32,6 +32,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code permit IP}: (relay) a permission for that IP ({@code permitted});
  *   <li>{@code accept}: (relay) the next connection a peer dialled to the relayed address
  *       ({@code accepted PEER_IP:PORT}, the peer as the server saw it);
+ *   <li>{@code connect IP:PORT}: (relay) a connection to that peer through the relay (Connect, ConnectionBind),
+ *       kept for {@code transfer} ({@code connected PEER_IP:PORT});
  *   <li>{@code direct IP:PORT}: (plain) a TCP connect straight to that address, given at most 3 s
  *       ({@code direct connected|refused|timeout|unreachable});
  *   <li>{@code dial IP:PORT}: (plain) a TCP connection to that address, kept for {@code transfer}
@@ -90,6 +92,11 @@ public final class TurnTcpPeerMain {
                         Pipe pipe = relay.accept().get(30, TimeUnit.SECONDS);
                         conn = pipeConn(pipe);
                         say("accepted " + text(relay.peerOf(pipe).orElseThrow()));
+                    }
+                    case "connect" -> {
+                        Pipe pipe = relay.connect(address(c[1])).get(30, TimeUnit.SECONDS);
+                        conn = pipeConn(pipe);
+                        say("connected " + text(relay.peerOf(pipe).orElseThrow()));
                     }
                     case "direct" -> say("direct " + direct(address(c[1])));
                     case "dial" -> {
