@@ -107,9 +107,10 @@ class TurnTcpLabTest {
     static final int CHUNK = 64 << 10;
 
     /**
-     * 100 MB each way, one way after the other: coturn 4.6.1 stops reading a data connection for good when both
-     * directions are saturated at once (its socket's receive queue stays full while nothing waits to go to the
-     * peer), so the directions take turns here.
+     * 100 MB each way, one way after the other: coturn 4.6.1 can stop relaying one direction for good when both are
+     * saturated at once (its socket on that direction's source leg keeps unread bytes while its other leg has nothing
+     * to send and the far end reads), with a Python client and peer as with ours, so the directions take turns here.
+     * scripts/coturn-tcp-stall.py shows it; RELIABILITY.md (TURN) has the evidence.
      */
     @Test
     void hundredMegabytesGoEachWayWithEqualSha256() throws Exception {
