@@ -11,6 +11,7 @@ import io.p2pd.pipe.BlockingOnEventLoopException;
 import io.p2pd.pipe.Proto;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -26,12 +27,16 @@ class StunLoopSafetyTest {
 
     @Test
     void waitingOnAStunOrNatFutureOnAnEventLoopFailsAtOnce() throws Exception {
-        // A socket that never answers: every request stays pending while the loop tries to wait for it.
-        try (DatagramSocket silent = new DatagramSocket(new InetSocketAddress(LO1, 0))) {
+        // Sockets that never answer: every request stays pending while the loop tries to wait for it. TCP gets a
+        // listener of its own that accepts and stays silent: a refused connect could fail the request (on another
+        // loop) before the join, and the join would then throw the refusal instead of refusing to wait.
+        try (DatagramSocket silent = new DatagramSocket(new InetSocketAddress(LO1, 0));
+             ServerSocket silentTcp = new ServerSocket(0, 50, LO1)) {
             InetSocketAddress nobody = (InetSocketAddress) silent.getLocalSocketAddress();
+            InetSocketAddress nobodyTcp = (InetSocketAddress) silentTcp.getLocalSocketAddress();
             List<Supplier<CompletableFuture<?>>> calls = List.of(
                     () -> StunClient.binding(Proto.UDP, nobody, FAST),
-                    () -> StunClient.binding(Proto.TCP, nobody, FAST),
+                    () -> StunClient.binding(Proto.TCP, nobodyTcp, FAST),
                     () -> StunClient.bindingQuorum(Proto.UDP, List.of(nobody, nobody), 2, FAST),
                     () -> NatDetector.detect(NatConfig.of(nobody)),
                     () -> StunServer.start(StunServerConfig.of(LO1, 0)));
