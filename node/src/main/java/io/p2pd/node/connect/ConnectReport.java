@@ -14,7 +14,8 @@ import java.util.stream.Collectors;
  *
  * @param winner the strategy whose connection was proven first; empty when none was
  * @param took from the connect call to the win, or to the failure
- * @param failures why each other strategy started did not win: its own failure, or a {@link CancellationException}
+ * @param failures why each other strategy chosen did not win: its own failure (the cause), a
+ *     {@link StrategySkippedException} when it was not started (with the reason), or a {@link CancellationException}
  *     when it was stopped because another won first
  */
 public record ConnectReport(Optional<Strategy> winner, Duration took, Map<Strategy, Throwable> failures) {
@@ -42,6 +43,9 @@ public record ConnectReport(Optional<Strategy> winner, Duration took, Map<Strate
     static String why(Throwable e) {
         if (e instanceof CancellationException) {
             return "stopped (another strategy won)";
+        }
+        if (e instanceof StrategySkippedException) {
+            return "skipped (" + e.getMessage() + ")";
         }
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
