@@ -94,6 +94,7 @@ class RaceTest {
             PeerConnection in = await(accepted);
             assertThat(out.strategy()).isEqualTo(Strategy.RELAY);
             assertThat(out.report().winner()).contains(Strategy.RELAY);
+            assertThat(out.report().remote()).contains(coturn.address()); // the pipe is to the TURN server
             assertThat(out.peer()).isEqualTo(B.nodeId());
             assertThat(in.strategy()).isEqualTo(Strategy.RELAY);
             assertThat(in.peer()).isEqualTo(A.nodeId());
@@ -130,6 +131,8 @@ class RaceTest {
             assertThat(report.failures().get(Strategy.PUNCH)).isInstanceOf(StrategySkippedException.class);
             assertThat(report.failures().get(Strategy.RELAY)).isInstanceOf(CancellationException.class);
             assertThat(report.summary()).startsWith("direct won in ");
+            assertThat(report.local()).contains(out.pipe().localAddress());
+            assertThat(report.remote().orElseThrow().getPort()).isEqualTo(b.listenPort());
             PeerConnection in = await(b.accept());
             assertThat(in.strategy()).isEqualTo(Strategy.DIRECT);
             // The allocation prepared in the background is deleted although the direct pipe is still open.

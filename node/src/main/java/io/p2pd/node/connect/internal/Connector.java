@@ -471,7 +471,8 @@ public final class Connector {
             attempts.keySet().stream().filter(o -> o != s && !others.containsKey(o))
                     .forEach(o -> others.put(o, new CancellationException("another strategy won")));
             PeerConnection c = new PeerConnection(proven.pipe(), proven.peer(), s, took,
-                    new ConnectReport(Optional.of(s), took, others));
+                    new ConnectReport(Optional.of(s), took, others, Optional.of(proven.pipe().localAddress()),
+                            proven.pipe().remoteAddress()));
             if (!result.complete(c)) {
                 proven.pipe().closeAsync(); // a second winner, or the connect was cancelled
             }
