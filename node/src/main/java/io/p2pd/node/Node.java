@@ -182,8 +182,10 @@ public final class Node {
     }
 
     /**
-     * A proven TCP connection to the node at {@code peer}: the chosen strategies start at once, the first connection
-     * whose peer proves the address's node id wins, and the others are stopped (their sockets closed). Fails with
+     * A proven TCP connection to the node at {@code peer}: the chosen strategies race as {@link ConnectOptions} says
+     * (direct and reverse at once, punching after its delay, the relay after its delay or once all else failed), the
+     * first connection whose peer proves the address's node id wins, and the others are stopped (their sockets
+     * closed, a relay allocation deleted). Strategies the node cannot use are reported as skipped. Fails with
      * {@link io.p2pd.node.connect.ConnectException}, whose report says why each strategy failed, when none wins by
      * the deadline. Cancelling the future stops every strategy.
      */
@@ -193,7 +195,7 @@ public final class Node {
         return connector.connect(peer, options);
     }
 
-    /** {@link #connect(PeerAddress, ConnectOptions)} with {@link ConnectOptions#defaults()} (direct and reverse). */
+    /** {@link #connect(PeerAddress, ConnectOptions)} with {@link ConnectOptions#defaults()} (every strategy). */
     public CompletableFuture<PeerConnection> connect(PeerAddress peer) {
         return connect(peer, ConnectOptions.defaults());
     }
