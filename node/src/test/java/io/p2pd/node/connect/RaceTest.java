@@ -46,6 +46,9 @@ class RaceTest {
         assumeTrue(TurnServerProcess.installed(), "coturn is not installed");
     }
 
+    /** What verbose coturn logs when a client deletes its allocation (a Refresh with lifetime 0). */
+    static final String DELETED = "username=<alice>, lifetime=0";
+
     static TurnServer turn(TurnServerProcess coturn, String password) {
         return new TurnServer(coturn.address(), TurnConfig.builder(TurnServerProcess.USER, password)
                 .transport(TurnTransport.TCP).build());
@@ -56,8 +59,10 @@ class RaceTest {
         void run(Node a, Node b, TurnServerProcess coturn) throws Exception;
     }
 
+    /** Runs {@code body} with coturn verbose ({@code -V}), so its log shows each allocation's deletion. */
     static void lab(Path dir, String password, Lab body) throws Exception {
-        try (Mosquitto mosquitto = Mosquitto.start(dir); TurnServerProcess coturn = TurnServerProcess.start(dir)) {
+        try (Mosquitto mosquitto = Mosquitto.start(dir);
+                TurnServerProcess coturn = TurnServerProcess.start(dir, "-V")) {
             List<MqttBroker> brokers = List.of(MqttBroker.of(mosquitto.host(), mosquitto.port()));
             withNodes(node(A, brokers).turnServers(List.of(turn(coturn, password))), node(B, brokers),
                     (a, b) -> body.run(a, b, coturn));
@@ -106,17 +111,20 @@ class RaceTest {
             byte[] toA = new byte[1 << 20];
             new Random(1).nextBytes(toB);
             new Random(2).nextBytes(toA);
+            // One direction at a time: coturn can stall a TCP relay with both directions saturated (see README).
             CompletableFuture<Void> sentToB = out.pipe().send(toB);
-            CompletableFuture<Void> sentToA = in.pipe().send(toA);
             assertThat(sha256(readN(in.pipe(), toB.length))).isEqualTo(sha256(toB));
-            assertThat(sha256(readN(out.pipe(), toA.length))).isEqualTo(sha256(toA));
             await(sentToB);
+            CompletableFuture<Void> sentToA = in.pipe().send(toA);
+            assertThat(sha256(readN(out.pipe(), toA.length))).isEqualTo(sha256(toA));
             await(sentToA);
 
+            assertThat(coturn.log()).doesNotContain(DELETED);
             out.pipe().close();
             in.pipe().close();
             await(connector(a).relaysIdle());
             assertThat(connector(a).openRelays()).isZero();
+            assertThat(coturn.log()).contains(DELETED);
         });
     }
 
@@ -138,6 +146,7 @@ class RaceTest {
             // The allocation prepared in the background is deleted although the direct pipe is still open.
             await(connector(a).relaysIdle());
             assertThat(connector(a).openRelays()).isZero();
+            assertThat(coturn.log()).contains(DELETED);
             assertThat(out.pipe().isOpen()).isTrue();
             out.pipe().close();
             in.pipe().close();

@@ -33,7 +33,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 
@@ -62,7 +61,8 @@ final class Relay {
     private final List<NodeInterface> interfaces;
     private final List<TurnServer> servers;
     private final Optional<Signalling> signalling;
-    private final Set<TurnTcpAllocation> open = ConcurrentHashMap.newKeySet();
+    /** Allocations being made or open: each counted from its Allocate until its deletion (or its failure). */
+    private final java.util.concurrent.atomic.AtomicInteger live = new java.util.concurrent.atomic.AtomicInteger();
     private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
 
     Relay(NodeKey key, PeerAddress address, List<NodeInterface> interfaces, List<TurnServer> servers,
@@ -99,14 +99,15 @@ final class Relay {
             return CompletableFuture.failedFuture(new StrategySkippedException(why.get()));
         }
         CompletableFuture<ProvenPipe> out = new CompletableFuture<>();
+        live.incrementAndGet();
         CompletableFuture<TurnTcpAllocation> allocation = allocate(servers.stream().filter(TurnServer::tcpRelay)
                 .toList(), 0, new ArrayList<>());
         allocation.whenComplete((a, e) -> {
             if (e != null) {
+                ended();
                 out.completeExceptionally(Connector.unwrap(e));
                 return;
             }
-            open.add(a);
             out.whenComplete((p, x) -> {
                 if (x != null) {
                     close(a);
@@ -276,24 +277,25 @@ final class Relay {
     // ---- allocations ----
 
     private void close(TurnTcpAllocation a) {
-        a.closeAsync().whenComplete((v, e) -> {
-            open.remove(a);
-            List<CompletableFuture<Void>> done = List.of();
-            synchronized (idleWaiters) {
-                if (open.isEmpty()) {
-                    done = List.copyOf(idleWaiters);
-                    idleWaiters.clear();
-                }
-            }
-            done.forEach(w -> w.complete(null));
-        });
+        a.closeAsync().whenComplete((v, e) -> ended());
     }
 
-    /** Completes once no allocation of this node is open (at once when none is). */
+    private void ended() {
+        List<CompletableFuture<Void>> done = List.of();
+        synchronized (idleWaiters) {
+            if (live.decrementAndGet() == 0) {
+                done = List.copyOf(idleWaiters);
+                idleWaiters.clear();
+            }
+        }
+        done.forEach(w -> w.complete(null));
+    }
+
+    /** Completes once no allocation of this node is being made or open (at once when none is). */
     CompletableFuture<Void> idle() {
         CompletableFuture<Void> w = new CompletableFuture<>();
         synchronized (idleWaiters) {
-            if (open.isEmpty()) {
+            if (live.get() == 0) {
                 return CompletableFuture.completedFuture(null);
             }
             idleWaiters.add(w);
@@ -301,9 +303,9 @@ final class Relay {
         return w;
     }
 
-    /** The allocations open now. */
+    /** The allocations being made or open now. */
     int openAllocations() {
-        return open.size();
+        return live.get();
     }
 
     private static String hostPort(InetSocketAddress a) {
