@@ -25,7 +25,7 @@ public record ConnectOptions(Set<Strategy> strategies, Duration deadline, Durati
     public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(10);
     /** The punch delay of {@link #defaults()}: 250 ms, time for a direct or reverse connection on a good path. */
     public static final Duration DEFAULT_PUNCH_DELAY = Duration.ofMillis(250);
-    /** The relay delay of {@link #defaults()}: 2 s, as a relay costs the TURN server's bandwidth for the pipe's life. */
+    /** The relay delay of {@link #defaults()}: 2 s, as a relay costs the TURN server's bandwidth for its life. */
     public static final Duration DEFAULT_RELAY_DELAY = Duration.ofSeconds(2);
 
     /**

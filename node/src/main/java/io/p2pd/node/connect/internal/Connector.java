@@ -68,8 +68,9 @@ import org.slf4j.LoggerFactory;
  * the reverse and relayed connections peers ask for by signal.
  *
  * <p>Sessions: every connect names a fresh session id, prefixed by its strategy ({@code d-}, {@code r-}, {@code p-},
- * in its proof ({@code t-} for a relay). A listener learns it from the dialer's hello: a reverse session this node waits for completes that
- * connect; another reverse session (late, or never asked for) is refused; any other is an accepted connection.
+ * {@code t-} for a relay), in its proof. A listener learns it from the dialer's hello: a reverse session this node
+ * waits for completes that connect; another reverse session (late, or never asked for) is refused; any other is an
+ * accepted connection.
  */
 public final class Connector {
     private static final Logger LOG = LoggerFactory.getLogger(Connector.class);
@@ -431,7 +432,8 @@ public final class Connector {
                 case PUNCH -> after(delay(options.punchDelay()), () -> start(s, peer, deadline));
                 case RELAY -> {
                     CompletableFuture<Void> go = delay(options.relayDelay()).applyToEither(othersFailed, v -> null);
-                    yield relay.unavailable().isEmpty() ? relay.start(peer, Sessions.fresh(Sessions.RELAY), deadline, go)
+                    yield relay.unavailable().isEmpty()
+                            ? relay.start(peer, Sessions.fresh(Sessions.RELAY), deadline, go)
                             : after(go, () -> start(s, peer, deadline));
                 }
             });
