@@ -11,17 +11,11 @@
 # usage: nat-lab.sh up NAME MODE   (re)create the lab NAME with router MODE
 #        nat-lab.sh down NAME      stop every process inside the lab's namespaces and delete them
 #
-# MODE (the NAT type the lab should be detected as):
-#   open        no NAT, no filter; the client has 198.19.0.2 and the public side routes to it   (open internet)
-#   firewall    no NAT; inbound packets that do not belong to a connection are dropped          (UDP firewall)
-#   blocked     no NAT; every UDP packet is dropped                                             (blocked)
-#   masq        MASQUERADE, client 10.66.0.2                                                    (port restricted)
-#   random      MASQUERADE --random-fully: a fresh random port per destination                  (symmetric)
-#   offset      SNAT to ports 20000-29999 keeping the local port's distances (port restricted, delta preserving)
-#   fullcone    SNAT (keeps ports) plus DNAT of every inbound UDP port to the client            (full cone)
-#   restricted  as fullcone, but inbound only from IPs the client port has sent to (nft set)    (restricted)
-# needs: root, iproute2, iptables (nft or legacy backend), nftables (restricted), optionally coturn
+# MODE: one of scripts/nat-rules.sh (the NAT type the lab should be detected as), shared with p2p-lab.sh:
+#   open firewall blocked masq random offset fullcone restricted step-independent:K step-dependent:K
+# needs: root, iproute2, iptables (nft or legacy backend), nftables, optionally coturn
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/nat-rules.sh"
 
 usage() { echo "usage: $0 up NAME MODE | down NAME" >&2; exit 2; }
 [ $# -ge 2 ] || usage
@@ -32,26 +26,13 @@ LOG=${TMPDIR:-/tmp}/$name-coturn.log
 
 down() {
   set +e
-  # Our own lab's processes only: whatever runs inside these namespaces was started for this lab.
-  for ns in $C $R $P; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
-  done
-  for _ in $(seq 50); do   # bounded: 5 s for them to exit, then SIGKILL
-    left=$(for ns in $C $R $P; do ip netns pids "$ns" 2>/dev/null; done)
-    [ -z "$left" ] && break
-    sleep 0.1
-  done
-  for ns in $C $R $P; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-  done
+  lab_remove $C $R $P
   rm -f "$LOG" "$LOG.pid"
-  return 0
 }
 
 up() {
   local mode=${1:-}
-  case "$mode" in open|firewall|blocked|masq|random|offset|fullcone|restricted) ;; *) usage ;; esac
+  nat_mode_valid "$mode" || usage
   down   # idempotent: whatever an earlier run left under this name goes first
   trap 'down' ERR
   for ns in $C $R $P; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
@@ -59,10 +40,8 @@ up() {
   ip -n "$R" link add r1 type veth peer name p0 netns "$P"
 
   local net client router
-  case "$mode" in
-    open|firewall|blocked) net=198.19.0 ;;   # public-looking client: no NAT in front of it
-    *) net=10.66.0 ;;
-  esac
+  net=198.19.0   # public-looking client: no NAT in front of it
+  nat_translates "$mode" && net=10.66.0
   client=$net.2 router=$net.1
   ip -n "$C" addr add "$client/24" dev c0
   ip -n "$R" addr add "$router/24" dev r0
@@ -74,51 +53,7 @@ up() {
   [ "$net" = 198.19.0 ] && ip -n "$P" route add 198.19.0.0/24 via 198.18.0.1
   ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
 
-  local ipt="ip netns exec $R iptables -w"
-  case "$mode" in
-    open) ;;
-    firewall)
-      $ipt -A FORWARD -i r1 -o r0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-      $ipt -A FORWARD -i r1 -o r0 -j DROP ;;
-    blocked)
-      $ipt -A FORWARD -p udp -j DROP ;;
-    masq|random)
-      # MASQUERADE alone already filters: an inbound packet without a conntrack entry is not translated
-      # back, so it never reaches the client. The FORWARD rules only make that explicit.
-      $ipt -t nat -A POSTROUTING -o r1 -j MASQUERADE $([ "$mode" = random ] && echo --random-fully)
-      $ipt -A FORWARD -i r1 -o r0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-      $ipt -A FORWARD -i r1 -o r0 -j DROP ;;
-    offset)
-      # SNAT into 20000-29999 with a port offset ("/BASE"; iptables keeps the base as 0 for SNAT): the
-      # mapped port is 20000 + (local port mod 10000), so consecutive local ports keep their distances.
-      $ipt -t nat -A POSTROUTING -o r1 -p udp -j SNAT --to-source 198.18.0.1:20000-29999/10000
-      $ipt -A FORWARD -i r1 -o r0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-      $ipt -A FORWARD -i r1 -o r0 -j DROP ;;
-    fullcone|restricted)
-      # Endpoint-independent mapping: SNAT keeps the client's port when it is free, and every UDP packet
-      # to that port on the outside IP is sent on to the client, whoever sent it.
-      $ipt -t nat -A POSTROUTING -o r1 -p udp -j SNAT --to-source 198.18.0.1
-      $ipt -t nat -A PREROUTING -i r1 -p udp -d 198.18.0.1 -j DNAT --to-destination "$client"
-      if [ "$mode" = restricted ]; then
-        # Address-dependent filtering, per mapping: remember (remote IP, client port) for every packet out,
-        # and let an inbound packet that starts a new flow through only when its source IP (any port) is
-        # remembered for the client port it goes to. After the DNAT above, that port is the client's.
-        # An nftables set, since the key is a pair (iptables' "recent" list only keys on the IP, which
-        # would open the filter for every client port at once).
-        ip netns exec "$R" nft -f - <<'NFT'
-table ip p2pd_cone {
-  set contacted { type ipv4_addr . inet_service; flags dynamic,timeout; timeout 10m; }
-  chain forward {
-    type filter hook forward priority filter; policy accept;
-    iifname "r0" oifname "r1" meta l4proto udp update @contacted { ip daddr . udp sport }
-    iifname "r1" oifname "r0" ct state established,related accept
-    iifname "r1" oifname "r0" meta l4proto udp ip saddr . udp dport @contacted accept
-    iifname "r1" oifname "r0" drop
-  }
-}
-NFT
-      fi ;;
-  esac
+  nat_rules "$R" r0 r1 198.18.0.1 "$mode"
 
   if command -v turnserver >/dev/null; then
     # setsid and every descriptor redirected: the caller reading our output must see it end.

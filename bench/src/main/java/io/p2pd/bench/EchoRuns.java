@@ -40,16 +40,27 @@ final class EchoRuns {
 
     /** UDP echo of {@code size}-byte datagrams, {@code window} outstanding, through a server with regex subs. */
     static Sample udp(Side side, int regexSubs, int size, int window, Timing t) throws Exception {
-        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
         try (Side.Open server = side.udpEchoServer(regexSubs)) {
-            EchoFlow flow = new EchoFlow(size, window);
-            Side.Open client = side.udpClient(server.address(), flow);
+            return udpClient(flow -> side.udpClient(server.address(), flow), size, window, t);
+        }
+    }
+
+    /** A UDP client that drives an {@link EchoFlow}, once it is opened. */
+    interface UdpClient {
+        Side.Open open(EchoFlow flow) throws Exception;
+    }
+
+    /** The UDP echo of {@code client} to a server running elsewhere: {@code window} outstanding, lost ones expired. */
+    @SuppressWarnings("try") // the client only has to be closed after the run
+    static Sample udpClient(UdpClient client, int size, int window, Timing t) throws Exception {
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
+        EchoFlow flow = new EchoFlow(size, window);
+        try (Side.Open open = client.open(flow)) {
             ticker.scheduleAtFixedRate(() -> flow.expire(UDP_EXPIRY_NANOS), 10, 10, TimeUnit.MILLISECONDS);
             try {
                 return measure(List.of(flow), t, size, true);
             } finally {
                 flow.stop();
-                client.close();
             }
         } finally {
             ticker.shutdownNow();

@@ -36,6 +36,24 @@ final class Histogram {
         return total;
     }
 
+    /** Forgets everything recorded. */
+    void reset() {
+        java.util.Arrays.fill(counts, 0);
+        total = 0;
+    }
+
+    /** The mean of the recorded values (each taken at its bucket's lower bound), in nanoseconds; NaN when empty. */
+    double mean() {
+        if (total == 0) {
+            return Double.NaN;
+        }
+        double sum = 0;
+        for (int i = 0; i < counts.length; i++) {
+            sum += (double) counts[i] * lowestOf(i);
+        }
+        return sum / total;
+    }
+
     /** The value at quantile {@code q} (0..1), in nanoseconds; 0 when nothing was recorded. */
     long quantile(double q) {
         if (total == 0) {

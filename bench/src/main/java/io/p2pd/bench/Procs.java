@@ -24,6 +24,13 @@ final class Procs {
         return p;
     }
 
+    /** Starts {@code command} with its output (stdout and stderr) going to {@code log}: a server nobody reads. */
+    static Process start(List<String> command, java.nio.file.Path log) throws IOException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        LIVE.add(p);
+        return p;
+    }
+
     /** Runs {@code command} to its end, at most {@code timeoutMillis}; its output (stdout and stderr). */
     static String run(List<String> command, long timeoutMillis) throws IOException, InterruptedException {
         Process p = start(command);

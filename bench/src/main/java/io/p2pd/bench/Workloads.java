@@ -55,6 +55,10 @@ final class Workloads {
                     }
                 }));
         steps.add(relay());
+        if (TurnServer.available()) {
+            steps.add(turn(SMALL));
+            steps.add(turn(1024));
+        }
         steps.add(new Harness.Step("accept",
                 new Table("Accepting " + s.acceptConnections() + " concurrent idle TCP connections on one server "
                         + "(server in a child JVM, serial GC, heap after full GC)", "accept ms", "netty"),
@@ -86,6 +90,21 @@ final class Workloads {
             t.add("pipes (Pipe.link)", Relay.run(PipeRelay::link, STREAM, st.timing()));
             t.add("pipes (handlers)", Relay.run(PipeRelay::handlers, STREAM, st.timing()));
         });
+    }
+
+    /** UDP echo through coturn (issue 13): ours with and without channels, coturn's client, no relay. */
+    private static Harness.Step turn(int size) {
+        Table table = new Table("TURN relay: UDP echo through coturn on loopback, " + size + "-byte payloads, "
+                + WINDOW + " outstanding (turnutils_uclient: its own pace)", "dgram/s", "p2pd TURN, ChannelData");
+        table.note("p2pd TURN: one allocation (TurnClient, UDP control), its relayed pipe echoing with a raw Netty "
+                + "UDP echo peer through coturn; MB/s is payload echoed per second; % ChannelData is the share of "
+                + "datagrams sent as ChannelData (the first ones go in Send indications until the channel is bound). "
+                + "direct: the same pipe client and peer without TURN.");
+        table.note("turnutils_uclient -m 1 -c -z 0 [-s] -n N -l " + size + ": coturn's own client, one allocation, "
+                + "N sized to last the measured window at its fixed pace; dgram/s is taken at the echo peer (first "
+                + "to last datagram), lost and mean us are what it prints (a millisecond clock, so its mean is "
+                + "coarse; it prints no percentiles). Its rate is its pacing, not the relay's limit.");
+        return new Harness.Step("turn-" + size, table, (t, st) -> TurnRuns.run(t, size, st.timing()));
     }
 
     private static Harness.Step tcpEcho(String id, int conns) {

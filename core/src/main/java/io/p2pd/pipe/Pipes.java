@@ -143,6 +143,22 @@ public final class Pipes {
         }
 
         /**
+         * A TCP-MD5 signature key (RFC 2385, at most 80 bytes) for the segments of a client connection with
+         * {@code peer}: the connection then takes only segments signed with it. A hole punch between hosts that no NAT
+         * stands between uses it, so that the reset the peer's stack sends to a SYN that came early is dropped, and
+         * that SYN stays pending until the peer's crosses it. Native (epoll) transport only: opening on another fails
+         * the future with {@link UnsupportedOperationException}.
+         */
+        public TcpOpener md5Key(InetAddress peer, byte[] key) {
+            Objects.requireNonNull(peer, "peer");
+            if (key.length < 1 || key.length > 80) {
+                throw new IllegalArgumentException("md5Key: 1 to 80 bytes, got " + key.length);
+            }
+            this.md5 = Map.of(peer, key.clone());
+            return this;
+        }
+
+        /**
          * Bounds of a server pipe: connection caps and timeouts. A client (a destination, or a wrapped connected
          * socket) opened with them throws {@link IllegalArgumentException}.
          */
@@ -210,6 +226,7 @@ public final class Pipes {
         private EventLoop sameLoop;
         /** TCP only; the subclass sets them. */
         TcpOptions tcp = TcpOptions.defaults();
+        Map<InetAddress, byte[]> md5;
         /** TCP servers only; null when not given (unbounded). */
         ServerLimits limits;
         /** UDP only. */
@@ -446,7 +463,26 @@ public final class Pipes {
                     .option(ChannelOption.AUTO_READ, false)
                     .handler(NO_HANDLER);
             applyTo(b, loop);
+            if (conf.reuseAddr() && EventLoops.isEpoll(loop)) {
+                // Netty's epoll client channels take no SO_REUSEPORT option (they log it as unknown and skip it):
+                // set the socket option itself, as a hole punch binding a port held by other sockets needs it.
+                b.option(EpollChannelOption.SO_REUSEPORT, null);
+                b.option(CLIENT_REUSEPORT, 1);
+            }
+            if (md5 != null) {
+                if (!EventLoops.isEpoll(loop)) {
+                    return LoopSafeFuture.failed(new UnsupportedOperationException("TCP-MD5 keys need the native "
+                            + "transport"));
+                }
+                b.option(EpollChannelOption.TCP_MD5SIG, md5);
+            }
             ChannelFuture connect = bind == null ? b.connect(remote) : b.connect(remote, bind);
+            // Cancelling an open under way closes its socket (a SYN left pending would otherwise run to its time limit).
+            result.whenComplete((p, e) -> {
+                if (result.isCancelled()) {
+                    connect.channel().close();
+                }
+            });
             connect.addListener(f -> {
                 if (!f.isSuccess()) {
                     result.completeExceptionally(Errors.connect(f.cause(), remote, bind, tcp.conTimeout()));
@@ -658,6 +694,10 @@ public final class Pipes {
         private void applyTo(Bootstrap b, EventLoop loop) {
             socketOptions(loop).forEach((option, value) -> b.option((ChannelOption<Object>) option, value));
         }
+
+        /** SO_REUSEPORT (Linux: SOL_SOCKET 1, option 15) as a raw option, for epoll client channels. */
+        private static final ChannelOption<Integer> CLIENT_REUSEPORT =
+                new io.netty.channel.unix.IntegerUnixChannelOption("P2PD_CLIENT_SO_REUSEPORT", 1, 15);
 
         private static ChannelOption<Boolean> reusePort(EventLoopGroup loop) {
             return EventLoops.isEpoll(loop) ? EpollChannelOption.SO_REUSEPORT

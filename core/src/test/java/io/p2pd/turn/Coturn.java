@@ -172,6 +172,46 @@ public final class Coturn implements AutoCloseable {
         return launch(command, port, log, tlsPort);
     }
 
+
+    /**
+     * coturn's UDP echo peer {@code turnutils_peer} on 127.0.0.1, ready once it echoed a probe sent to it directly
+     * (bounded probes instead of a sleep, so no datagram sent through a relay is lost to a peer still starting).
+     */
+    static EchoPeer startEchoPeer(Path dir) throws Exception {
+        int port = freePort();
+        Process p = new ProcessBuilder("turnutils_peer", "-L", LO.getHostAddress(), "-p", Integer.toString(port))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("turnutils_peer-" + port + ".log").toFile())
+                .start();
+        EchoPeer peer = new EchoPeer(p, new InetSocketAddress(LO, port));
+        try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(LO, 0))) {
+            probe.setSoTimeout(200);
+            byte[] hello = "ready?".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            for (int i = 0; i < 50 && p.isAlive(); i++) {
+                probe.send(new java.net.DatagramPacket(hello, hello.length, peer.address()));
+                try {
+                    probe.receive(new java.net.DatagramPacket(new byte[64], 64));
+                    return peer;
+                } catch (java.net.SocketTimeoutException notYet) {
+                    // next probe
+                }
+            }
+        }
+        peer.close();
+        throw new AssertionError("turnutils_peer did not echo on port " + port);
+    }
+
+    /** A running {@code turnutils_peer}, stopped by its Process handle. */
+    record EchoPeer(Process process, InetSocketAddress address) implements AutoCloseable {
+        @Override
+        public void close() {
+            process.destroy();
+            process.onExit().completeOnTimeout(process, 10, TimeUnit.SECONDS).join();
+            if (process.isAlive()) {
+                process.destroyForcibly().onExit().completeOnTimeout(process, 10, TimeUnit.SECONDS).join();
+            }
+        }
+    }
+
     @Override
     public void close() {
         process.destroy(); // by its pid: the Process handle of the child we started

@@ -16,12 +16,17 @@ import io.p2pd.node.id.NodeId;
 import io.p2pd.node.id.NodeKey;
 import io.p2pd.node.id.NodePublicKey;
 import io.p2pd.node.mqtt.MqttBroker;
-import io.p2pd.node.signal.SignalPolicy;
+import io.p2pd.node.punch.HolePunch;
+import io.p2pd.node.punch.NatBehaviour;
+import io.p2pd.node.punch.PunchException;
+import io.p2pd.node.punch.Punched;
 import io.p2pd.node.signal.SignalReceipt;
+import io.p2pd.node.signal.SignalPolicy;
 import io.p2pd.node.signal.Signalling;
 import io.p2pd.nic.Family;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.ServerLimits;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -99,6 +104,7 @@ public final class Node {
     private final Optional<Signalling> signalling;
     private final Connector connector;
     private final AtomicReference<CompletableFuture<Void>> closing = new AtomicReference<>();
+    private final AtomicReference<HolePunch> holePunch = new AtomicReference<>();
 
     Node(NodeKey key, MachineId machineId, PeerAddress address, List<NodeInterface> interfaces, List<Pipe> servers,
             Optional<Signalling> signalling, Connector connector) {
@@ -110,6 +116,7 @@ public final class Node {
         this.signalling = signalling;
         this.connector = connector;
         connector.attach(this);
+        signalling.ifPresent(s -> holePunchMade());
     }
 
     /** A builder with the defaults documented on each option. */
@@ -229,9 +236,56 @@ public final class Node {
             return closing.get();
         }
         connector.close();
+        holePunch().ifPresent(HolePunch::close);
         CompletableFuture.allOf(closeAll(servers), closeSignalling(signalling))
                 .whenComplete((v, e) -> mine.complete(null));
         return mine;
+    }
+
+    /**
+     * Punches a TCP connection to {@code peer} through both sides' NATs ({@link HolePunch}): completes with the
+     * connection and its timing, or fails with a {@link PunchException} naming the step that failed. The peer's node
+     * answers by itself and hands its end to its {@link #accept()}, as a connection of strategy punch.
+     *
+     * @throws IllegalStateException when the node has no brokers to signal through
+     */
+    public CompletableFuture<Punched> punch(PeerAddress peer) {
+        return holePunch().orElseThrow(() -> new IllegalStateException("punch: the node has no signalling brokers"))
+                .punch(peer);
+    }
+
+    /** The node's hole punching (empty without brokers), e.g. to set the NAT it predicts from. */
+    public Optional<HolePunch> holePunch() {
+        return Optional.ofNullable(holePunch.get());
+    }
+
+    /** A signalling message, for hole punching (made on the first). */
+    void punchSignal(SignalReceipt receipt) {
+        if (receipt.message().type() != io.p2pd.node.signal.SignalType.TCP_PUNCH || signalling.isEmpty()
+                || isClosed()) {
+            return;
+        }
+        holePunchMade().handle(receipt);
+    }
+
+    private HolePunch holePunchMade() {
+        HolePunch made = holePunch.get();
+        if (made != null) {
+            return made;
+        }
+        InetAddress local = listenAddresses().stream().map(InetSocketAddress::getAddress)
+                .filter(a -> a instanceof java.net.Inet4Address).findFirst()
+                .orElse(listenAddresses().get(0).getAddress());
+        NodeInterface first = interfaces.get(0);
+        HolePunch fresh = HolePunch.of(signalling.get(), key, address, local,
+                new NatBehaviour(first.natType(), first.delta()), (p, proven) -> connector.deliver(proven, io.p2pd.node.connect.Strategy.PUNCH, System.nanoTime()
+                        - p.startToConnect().toNanos()));
+        if (!holePunch.compareAndSet(null, fresh)) {
+            return holePunch.get();
+        }
+        connector.register(io.p2pd.node.connect.Strategy.PUNCH, (peer, session, deadline) ->
+                fresh.punchProven(peer, session));
+        return fresh;
     }
 
     /** True once {@link #close()} was called. */

@@ -29,10 +29,11 @@ final class NodeSignals {
     /**
      * Signalling on {@code brokers}, or empty when there are none. Fails with a {@link NodeStartException} naming
      * {@code brokers}, and each broker's own failure, when none took the subscription. Reports nothing: the start
-     * thread does (see {@link #report}), as progress never runs on an event loop.
+     * thread does (see {@link #report}), as progress never runs on an event loop. Hole punching hears every
+     * accepted message first ({@code punch}: it answers {@code TCP_PUNCH} requests by itself), then the listener.
      */
     static CompletableFuture<Optional<Signalling>> start(List<MqttBroker> brokers, NodeKey key, SignalPolicy policy,
-            Consumer<SignalReceipt> listener) {
+            Consumer<SignalReceipt> punch, Consumer<SignalReceipt> listener) {
         if (brokers.isEmpty()) {
             return CompletableFuture.completedFuture(Optional.empty());
         }
@@ -41,6 +42,7 @@ final class NodeSignals {
             started = Signalling.builder(key).brokers(brokers).policy(policy).listener(new SignalListener() {
                 @Override
                 public void accepted(SignalReceipt receipt) {
+                    punch.accept(receipt);
                     listener.accept(receipt);
                 }
             }).start();

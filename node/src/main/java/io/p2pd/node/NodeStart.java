@@ -133,8 +133,15 @@ final class NodeStart {
             }
             config.signalListener().accept(receipt);
         };
+        // TCP_PUNCH signals go to the node's hole punching once the node exists, likewise.
+        AtomicReference<Node> started = new AtomicReference<>();
         CompletableFuture<Optional<Signalling>> connecting = NodeSignals.start(config.brokers(), key,
-                config.signalPolicy(), signals);
+                config.signalPolicy(), receipt -> {
+                    Node n = started.get();
+                    if (n != null) {
+                        n.punchSignal(receipt);
+                    }
+                }, signals);
         try {
             // Each broker's connect has its own time limit; this bound only guards against one never answering.
             signalling = connecting.get(SIGNALLING_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -159,6 +166,7 @@ final class NodeStart {
                 config.refusePeers(), config.turnServers());
         Node node = new Node(key, machine, address, described, opened, signalling, peers);
         connector.set(peers);
+        started.set(node);
         opened.forEach(peers::serve);
         return node;
     }

@@ -1,6 +1,5 @@
 package io.p2pd.node.lab;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.p2pd.nat.DeltaType;
@@ -10,19 +9,12 @@ import io.p2pd.node.addr.PeerAddress;
 import io.p2pd.node.addr.PeerInterface;
 import io.p2pd.node.testing.Mosquitto;
 import io.p2pd.testing.Labs;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,16 +53,16 @@ class NodeLabTest {
     private static void exchange(Path dir, String mode, NatType nat, PortDelta delta, String external, String nic)
             throws Exception {
         String lab = "p2nod-" + RUN + "-" + mode;
-        List<Child> children = new ArrayList<>();
+        List<Labs.Child> children = new ArrayList<>();
         Mosquitto broker = null;
         try {
             Labs.run(List.of(SCRIPT.toString(), "up", lab, mode));
-            Child stun = Child.start(children, dir, lab + "-p", "io.p2pd.nat.NatLabServerMain",
+            Labs.Child stun = child(children, dir, lab + "-p", "io.p2pd.nat.NatLabServerMain",
                     PUBLIC_IP, "3478", "198.18.0.3", "3479");
             stun.expect("ready", START_SECONDS); // before the nodes: their start measures the NAT with it
             broker = Mosquitto.builder(dir).inNamespace(lab + "-p", PUBLIC_IP, 1883).start();
-            Child client = Child.start(children, dir, lab + "-c", NodeLabMain.class.getName(), "c0", STUN, BROKER);
-            Child server = Child.start(children, dir, lab + "-p", NodeLabMain.class.getName(), "p0", STUN, BROKER);
+            Labs.Child client = child(children, dir, lab + "-c", NodeLabMain.class.getName(), "c0", STUN, BROKER);
+            Labs.Child server = child(children, dir, lab + "-p", NodeLabMain.class.getName(), "p0", STUN, BROKER);
 
             String clientText = client.expect("address ", START_SECONDS).substring("address ".length());
             String serverText = server.expect("address ", START_SECONDS).substring("address ".length());
@@ -85,14 +77,7 @@ class NodeLabTest {
 
             // The first message knows the peer by address only: signed, in plaintext, and it carries the sender's
             // key, so the reply is encrypted; that signed reply gives the client the server's key in turn.
-            client.send("send GET_ADDRESS ab " + serverText);
-            client.expect("sent ab", SIGNAL_SECONDS);
-            assertThat(server.expect("signal ", SIGNAL_SECONDS))
-                    .isEqualTo("signal GET_ADDRESS ab encrypted=false signed=true " + clientText);
-            server.send("send RETURN_ADDRESS ab " + clientText);
-            server.expect("sent ab", SIGNAL_SECONDS);
-            assertThat(client.expect("signal ", SIGNAL_SECONDS))
-                    .isEqualTo("signal RETURN_ADDRESS ab encrypted=true signed=true " + serverText);
+            P2pLabTest.signal(client, server, clientText, serverText);
             client.send("send GET_ADDRESS cd " + serverText);
             client.expect("sent cd", SIGNAL_SECONDS);
             assertThat(server.expect("signal ", SIGNAL_SECONDS))
@@ -102,7 +87,7 @@ class NodeLabTest {
             System.out.println("node lab " + mode + ": " + clientText + " <-> " + serverText);
         } finally {
             try {
-                for (Child c : children) {
+                for (Labs.Child c : children) {
                     c.close();
                 }
                 if (broker != null) {
@@ -114,59 +99,15 @@ class NodeLabTest {
         }
     }
 
+    private static Labs.Child child(List<Labs.Child> children, Path dir, String ns, String... mainAndArgs)
+            throws IOException {
+        Labs.Child c = Labs.Child.start(dir, Labs.javaIn(ns, mainAndArgs));
+        children.add(c);
+        return c;
+    }
+
     private static PeerInterface onlyV4(PeerAddress address) {
         assertThat(address.v4()).as("IPv4 records of %s", address).hasSize(1);
         return address.v4().get(0);
-    }
-
-    /** A child JVM in a namespace whose stdout lines are read with a bound and whose stdin takes commands. */
-    private record Child(Process process, LinkedBlockingQueue<String> lines, Path stderr, Writer stdin) {
-        private static final String END = "\u0000end";
-
-        static Child start(List<Child> children, Path dir, String ns, String... mainAndArgs) throws IOException {
-            Path err = Files.createTempFile(dir, "child", ".err");
-            Process p = new ProcessBuilder(Labs.javaIn(ns, mainAndArgs)).redirectError(err.toFile()).start();
-            LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-            Thread reader = new Thread(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), UTF_8))) {
-                    for (String line; (line = in.readLine()) != null; ) {
-                        lines.add(line);
-                    }
-                } catch (IOException e) {
-                    // the process ended; END says so
-                }
-                lines.add(END);
-            }, "lab-child-" + p.pid());
-            reader.setDaemon(true);
-            reader.start();
-            Child c = new Child(p, lines, err, new OutputStreamWriter(p.getOutputStream(), UTF_8));
-            children.add(c);
-            return c;
-        }
-
-        void send(String command) throws IOException {
-            stdin.write(command + "\n");
-            stdin.flush();
-        }
-
-        /** The next stdout line, which must start with {@code prefix}, within {@code seconds}. */
-        String expect(String prefix, long seconds) throws Exception {
-            String line = lines.poll(seconds, TimeUnit.SECONDS);
-            assertThat(line).as("a line starting with '%s' from %s; its stderr:%n%s", prefix,
-                    process.info().commandLine().orElse("?"), Files.readString(stderr)).isNotNull().isNotEqualTo(END)
-                    .startsWith(prefix);
-            return line;
-        }
-
-        void close() throws Exception {
-            try {
-                stdin.close(); // both mains stop when stdin ends
-            } catch (IOException e) {
-                // already ended
-            }
-            if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        }
     }
 }

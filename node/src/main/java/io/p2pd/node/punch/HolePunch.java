@@ -1,0 +1,437 @@
+package io.p2pd.node.punch;
+
+import io.p2pd.net.EventLoops;
+import io.p2pd.node.addr.PeerAddress;
+import io.p2pd.node.addr.PeerInterface;
+import io.p2pd.node.connect.ProvenPipe;
+import io.p2pd.node.id.NodeId;
+import io.p2pd.node.id.NodeKey;
+import io.p2pd.node.punch.PortPrediction.Impossible;
+import io.p2pd.node.punch.PortPrediction.Ports;
+import io.p2pd.node.punch.PunchException.Step;
+import io.p2pd.node.signal.SignalMessage;
+import io.p2pd.node.signal.SignalReceipt;
+import io.p2pd.node.signal.SignalType;
+import io.p2pd.node.signal.Signalling;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.UnaryOperator;
+
+/**
+ * TCP hole punching between two nodes over their signalling: the exchange, then the open ({@link PunchOpen}).
+ *
+ * <p>The exchange, in {@link SignalType#TCP_PUNCH} messages of one pipe id (signed, and encrypted once the peer's key
+ * is known): the initiator sends a <em>request</em> with its predicted mappings (local port to bind, predicted
+ * external port) and external IP; the peer predicts its own and <em>answers</em> at once, saying how long it held the
+ * request; the initiator takes the round trip from that (less the hold), sends <em>start</em> with a margin, and
+ * starts at its send time + round trip / 2 + margin, while the peer starts at the start message's arrival + margin.
+ * No wall-clock agreement is needed. The original P2PD instead meets at an NTP time (its {@code ntp} field); we send
+ * "0" there, which the original reads as "no meeting time": interop with the original's punch is not done.
+ *
+ * <p>Before anything is signalled, {@link PunchFeasibility} and {@link PortPredictor} decide whether this side can
+ * predict its ports and whether the peer's address says it can: if not, the punch fails at once with
+ * {@link Step#PREDICTION_IMPOSSIBLE}. Our external ports are predicted from fresh local ports
+ * ({@link PortPredictor#forFreshPort}): no NAT, or the equal and preserving deltas. The step and random deltas need a
+ * STUN observation over TCP right before, which is not wired in yet: they fail with the predictor's reason.
+ *
+ * <p>The side asked hands each punched connection to the consumer given at {@link #of}.
+ */
+public final class HolePunch implements AutoCloseable {
+    /** How long connect attempts go on from the start. */
+    public static final Duration WINDOW = Duration.ofSeconds(2);
+    /** How long the initiator waits for the answer to its request. */
+    public static final Duration ANSWER_LIMIT = Duration.ofSeconds(5);
+    /** The start margin past the agreed moment, for the start message's jitter. */
+    static final Duration MARGIN = Duration.ofMillis(50);
+    private static final long TTL_SECONDS = 30;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Signalling signalling;
+    private final PeerAddress self;
+    private final InetAddress localIp;
+    private final BiConsumer<Punched, ProvenPipe> accepted;
+    private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
+    private final java.util.Set<CompletableFuture<Void>> unsettled = ConcurrentHashMap.newKeySet();
+    private volatile NatBehaviour ours;
+    private volatile boolean closed;
+    // for tests
+    volatile int candidates = 1;
+    volatile UnaryOperator<List<PortMapping>> advertised = UnaryOperator.identity();
+    volatile PunchProof proof;
+    volatile Duration window = WINDOW;
+    volatile Duration answerLimit = ANSWER_LIMIT;
+
+    private HolePunch(Signalling signalling, NodeKey key, PeerAddress self, InetAddress localIp, NatBehaviour ours,
+            BiConsumer<Punched, ProvenPipe> accepted) {
+        this.proof = PunchProof.nodeKey(key);
+        this.signalling = signalling;
+        this.self = self;
+        this.localIp = localIp;
+        this.ours = ours;
+        this.accepted = accepted;
+    }
+
+    /**
+     * Hole punching for the node of {@code self}, whose key is {@code key} (its connections prove it).
+     *
+     * @param localIp the interface address connections are made from
+     * @param ours this side's NAT as measured
+     * @param accepted told each connection a peer punched to us, with its proof (on a Netty thread: hand it off)
+     */
+    public static HolePunch of(Signalling signalling, NodeKey key, PeerAddress self, InetAddress localIp,
+            NatBehaviour ours, BiConsumer<Punched, ProvenPipe> accepted) {
+        return new HolePunch(Objects.requireNonNull(signalling, "signalling"), Objects.requireNonNull(key, "key"),
+                Objects.requireNonNull(self, "self"),
+                Objects.requireNonNull(localIp, "localIp"), Objects.requireNonNull(ours, "ours"),
+                Objects.requireNonNull(accepted, "accepted"));
+    }
+
+    /** This side's NAT, as punches predict from it. */
+    public NatBehaviour ours() {
+        return ours;
+    }
+
+    /** Replaces this side's NAT as measured (a NAT known by other means, or none, as in loopback tests). */
+    public void ours(NatBehaviour nat) {
+        this.ours = Objects.requireNonNull(nat, "nat");
+    }
+
+    /** One punch under way, by pipe id. */
+    private final class Exchange {
+        final String pipeId;
+        final PeerAddress peer;
+        final boolean initiator;
+        final List<PortMapping> mine;
+        final List<SocketChannel> reserved;
+        final CompletableFuture<Punched> result = new CompletableFuture<>();
+        /** The result, once the exchange has ended (its reservations closed, it is no longer under way). */
+        final CompletableFuture<Punched> outcome;
+        volatile ProvenPipe proven;
+        volatile long sentNanos;
+        volatile List<PortMapping> theirs = List.of();
+        volatile InetAddress theirIp;
+        volatile Duration rtt = Duration.ZERO;
+        volatile boolean md5;
+
+        Exchange(String pipeId, PeerAddress peer, boolean initiator, List<PortMapping> mine,
+                List<SocketChannel> reserved) {
+            this.pipeId = pipeId;
+            this.peer = peer;
+            this.initiator = initiator;
+            this.mine = mine;
+            this.reserved = reserved;
+            outcome = result.whenComplete((p, e) -> end());
+        }
+
+        void end() {
+            exchanges.remove(key(peer.nodeId(), pipeId));
+            reserved.forEach(HolePunch::closeQuietly);
+        }
+
+        void open(long startNanos) {
+            int n = Math.min(mine.size(), theirs.size());
+            List<PunchOpen.Pair> pairs = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                pairs.add(new PunchOpen.Pair(new InetSocketAddress(localIp, mine.get(i).localPort()),
+                        new InetSocketAddress(theirIp, theirs.get(i).externalPort())));
+            }
+            if (pairs.isEmpty()) {
+                result.completeExceptionally(new PunchException(Step.NO_CONNECTION_IN_WINDOW, "no mapping to try"));
+                return;
+            }
+            Optional<byte[]> key = md5 ? Optional.of(md5Key(pipeId)) : Optional.empty();
+            CompletableFuture<Void> settled = new CompletableFuture<>();
+            unsettled.add(settled);
+            settled.thenRun(() -> unsettled.remove(settled));
+            PunchOpen.run(settled, pairs, initiator, proof, pipeId, startNanos, window, key, peer.nodeId())
+                    .whenComplete((won, e) -> opened(won, e, startNanos));
+        }
+
+        private void opened(PunchOpen.Won won, Throwable e, long startNanos) {
+            if (e != null) {
+                result.completeExceptionally(e instanceof PunchException ? e
+                        : new PunchException(Step.NO_CONNECTION_IN_WINDOW, PunchOpen.message(e), e));
+                return;
+            }
+            proven = won.proven();
+            Punched p = new Punched(won.pipe(), initiator, mine, theirs, won.pair().remote(), rtt,
+                    Duration.ofNanos(Math.max(0, won.connectedNanos() - startNanos)));
+            if (!result.complete(p)) {
+                won.pipe().closeAsync();
+            }
+        }
+    }
+
+    /**
+     * Punches a TCP connection to {@code peer}: completes with it, or fails with a {@link PunchException} saying
+     * which step failed.
+     */
+    public CompletableFuture<Punched> punch(PeerAddress peer) {
+        return punch(peer, randomPipeId()).thenCompose(x -> x.outcome);
+    }
+
+    /**
+     * A punch as a strategy of the node's connector: {@code sessionId} (1 to 64 printable ASCII characters) is its pipe
+     * id and the proof's session; completes with the proven connection. Cancelling it gives the punch up.
+     */
+    public CompletableFuture<ProvenPipe> punchProven(PeerAddress peer, String sessionId) {
+        CompletableFuture<ProvenPipe> out = new CompletableFuture<>();
+        punch(peer, sessionId).whenComplete((x, e) -> {
+            if (e != null) {
+                out.completeExceptionally(e);
+            } else {
+                out.whenComplete((v, f) -> x.result.cancel(false));
+                x.outcome.whenComplete((p, f) -> {
+                    if (f != null) {
+                        out.completeExceptionally(f);
+                    } else if (!out.complete(x.proven)) {
+                        p.pipe().closeAsync();
+                    }
+                });
+            }
+        });
+        return out;
+    }
+
+    /** Starts a punch; completes with its exchange once signalled (the exchange's result says how it ends). */
+    private CompletableFuture<Exchange> punch(PeerAddress peer, String pipeId) {
+        Objects.requireNonNull(peer, "peer");
+        if (closed) {
+            return CompletableFuture.failedFuture(new PunchException(Step.CLOSED, "hole punching is closed"));
+        }
+        if (peer.v4().isEmpty()) {
+            throw new IllegalArgumentException("peer: the address has no IPv4 interface record to punch to");
+        }
+        PeerInterface record = peer.v4().get(0);
+        PunchDecision decision = PunchFeasibility.decide(ours, new NatBehaviour(record.nat(), record.delta()));
+        if (!decision.punchable()) {
+            return CompletableFuture.failedFuture(new PunchException(Step.PREDICTION_IMPOSSIBLE, decision.reason()));
+        }
+        Exchange x;
+        try {
+            x = prepare(pipeId, peer, true);
+        } catch (PunchException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        x.theirIp = record.externalIp();
+        exchanges.put(key(peer.nodeId(), x.pipeId), x);
+        x.sentNanos = System.nanoTime();
+        send(x, new PunchPayload(PunchPayload.REQUEST, punchMode(record.externalIp()), x.mine, externalIp(), 0, 0,
+                canSign()))
+                .whenComplete((v, e) -> {
+                    if (e != null) {
+                        x.result.completeExceptionally(new PunchException(Step.NO_SIGNAL_ANSWER,
+                                "the request could not be signalled: " + PunchOpen.message(e), e));
+                    }
+                });
+        EventLoops.shared().next().schedule(() -> {
+            if (x.theirs.isEmpty()) {
+                x.result.completeExceptionally(new PunchException(Step.NO_SIGNAL_ANSWER, "no answer by signal within "
+                        + answerLimit.toMillis() + " ms"));
+            }
+        }, answerLimit.toNanos(), TimeUnit.NANOSECONDS);
+        return CompletableFuture.completedFuture(x);
+    }
+
+    /**
+     * Takes a {@link SignalType#TCP_PUNCH} receipt: answers a request, or moves an exchange under way on. Returns
+     * false for other messages. Called on the signalling thread; waits for nothing.
+     */
+    public boolean handle(SignalReceipt receipt) {
+        SignalMessage m = receipt.message();
+        if (m.type() != SignalType.TCP_PUNCH) {
+            return false;
+        }
+        long arrived = System.nanoTime();
+        if (closed || !receipt.mayDial()) {
+            return true;
+        }
+        PunchPayload p;
+        try {
+            p = PunchPayload.of(m.payload());
+        } catch (IllegalArgumentException e) {
+            return true;
+        }
+        Exchange x = exchanges.get(key(m.source().nodeId(), m.pipeId()));
+        switch (p.state()) {
+            case PunchPayload.REQUEST -> {
+                if (x == null && !p.mappings().isEmpty() && !m.source().v4().isEmpty()) {
+                    answer(m, p, arrived);
+                }
+            }
+            case PunchPayload.ANSWER -> {
+                if (x != null && x.initiator && x.theirs.isEmpty() && !p.mappings().isEmpty()) {
+                    x.theirs = p.mappings();
+                    x.md5 = p.md5() && canSign();
+                    p.ip().ifPresent(ip -> x.theirIp = ip);
+                    long rtt = Math.max(0, arrived - x.sentNanos - TimeUnit.MILLISECONDS.toNanos(p.holdMs()));
+                    x.rtt = Duration.ofNanos(rtt);
+                    long startSent = System.nanoTime();
+                    send(x, new PunchPayload(PunchPayload.START, punchMode(x.theirIp), List.of(), Optional.empty(), 0,
+                            MARGIN.toMillis(), x.md5));
+                    x.open(startSent + rtt / 2 + MARGIN.toNanos());
+                }
+            }
+            default -> {
+                if (x != null && !x.initiator && !x.theirs.isEmpty()) {
+                    x.open(arrived + TimeUnit.MILLISECONDS.toNanos(p.delayMs()));
+                }
+            }
+        }
+        return true;
+    }
+
+    private void answer(SignalMessage m, PunchPayload p, long arrived) {
+        Exchange x;
+        try {
+            x = prepare(m.pipeId(), m.source(), false);
+        } catch (PunchException e) {
+            return; // we cannot predict: no answer, and the peer's request runs out
+        }
+        x.theirs = p.mappings();
+        x.md5 = p.md5() && canSign();
+        x.theirIp = p.ip().orElse(m.source().v4().get(0).externalIp());
+        exchanges.put(key(m.source().nodeId(), m.pipeId()), x);
+        x.outcome.thenAccept(punched -> accepted.accept(punched, x.proven));
+        long hold = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - arrived);
+        send(x, new PunchPayload(PunchPayload.ANSWER, punchMode(x.theirIp), x.mine, externalIp(), hold, 0, x.md5));
+        // the start must come within the answer limit, else the exchange is given up
+        EventLoops.shared().next().schedule(() -> {
+            x.result.completeExceptionally(new PunchException(Step.NO_SIGNAL_ANSWER, "no start by signal"));
+        }, answerLimit.plus(window).plus(PunchOpen.PROOF_LIMIT).toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Reserves local ports and predicts their external ports; fails when this side cannot predict. */
+    private Exchange prepare(String pipeId, PeerAddress peer, boolean initiator) throws PunchException {
+        List<SocketChannel> reserved = new ArrayList<>();
+        List<PortMapping> mine = new ArrayList<>();
+        try {
+            for (int i = 0; i < candidates; i++) {
+                SocketChannel ch = reserve();
+                reserved.add(ch);
+                int local = ((InetSocketAddress) ch.getLocalAddress()).getPort();
+                PortPrediction prediction = PortPredictor.forFreshPort(ours, local);
+                if (prediction instanceof Impossible impossible) {
+                    throw new PunchException(Step.PREDICTION_IMPOSSIBLE, "our side (" + ours + "): "
+                            + impossible.reason());
+                }
+                mine.add(new PortMapping(local, ((Ports) prediction).first()));
+            }
+        } catch (IOException e) {
+            reserved.forEach(HolePunch::closeQuietly);
+            throw new PunchException(Step.NO_CONNECTION_IN_WINDOW, "no local port could be reserved", e);
+        } catch (PunchException e) {
+            reserved.forEach(HolePunch::closeQuietly);
+            throw e;
+        }
+        return new Exchange(pipeId, peer, initiator, advertised.apply(List.copyOf(mine)), reserved);
+    }
+
+    /**
+     * A bound, unconnected socket holding a free local port (with SO_REUSEADDR and SO_REUSEPORT, so the attempts bind
+     * it too) until the punch ends, so nothing else takes it meanwhile.
+     */
+    private SocketChannel reserve() throws IOException {
+        SocketChannel ch = SocketChannel.open();
+        try {
+            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            ch.bind(new InetSocketAddress(localIp, 0));
+            return ch;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    private CompletableFuture<Integer> send(Exchange x, PunchPayload payload) {
+        long ttl = System.currentTimeMillis() / 1000 + TTL_SECONDS;
+        SignalMessage m = SignalMessage.of(SignalType.TCP_PUNCH, ttl, x.pipeId, self, x.peer)
+                .withPayload(payload.toMap());
+        try {
+            return signalling.send(m);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private Optional<InetAddress> externalIp() {
+        return self.v4().isEmpty() ? Optional.empty()
+                : Optional.of(self.v4().get(0).externalIp());
+    }
+
+    /** Whether this side can sign its SYNs with TCP-MD5: it has no NAT, and the native transport. */
+    private boolean canSign() {
+        return ours.untranslated() && EventLoops.nativeTransport();
+    }
+
+    /** The TCP-MD5 key of a punch: a digest of its pipe id, which only the two sides know. */
+    static byte[] md5Key(String pipeId) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(("p2pd punch " + pipeId).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is in every JDK", e);
+        }
+    }
+
+    /** The original's punch mode for a peer IP: 3 same machine, 1 LAN, 2 remote. */
+    static int punchMode(InetAddress peer) {
+        if (peer.isLoopbackAddress()) {
+            return 3;
+        }
+        return peer.isSiteLocalAddress() || peer.isLinkLocalAddress() ? 1 : 2;
+    }
+
+    private static String key(NodeId peer, String pipeId) {
+        return peer.value() + ' ' + pipeId;
+    }
+
+    private static String randomPipeId() {
+        byte[] b = new byte[8];
+        RANDOM.nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    private static void closeQuietly(SocketChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException e) {
+            // a reservation: nothing was sent on it
+        }
+    }
+
+    /** Completes once every open so far has closed all it opened but its winner (for tests). */
+    CompletableFuture<Void> settled() {
+        return CompletableFuture.allOf(unsettled.toArray(CompletableFuture[]::new));
+    }
+
+    /** How many punches are under way (for tests). */
+    int underWay() {
+        return exchanges.size();
+    }
+
+    /** Fails every punch under way with {@link Step#CLOSED}; later punches fail the same way. */
+    @Override
+    public void close() {
+        closed = true;
+        for (Exchange x : List.copyOf(exchanges.values())) {
+            x.result.completeExceptionally(new PunchException(Step.CLOSED, "hole punching was closed"));
+        }
+    }
+}

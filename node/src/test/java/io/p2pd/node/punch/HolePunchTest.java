@@ -1,0 +1,264 @@
+package io.p2pd.node.punch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.p2pd.nat.DeltaType;
+import io.p2pd.nat.NatType;
+import io.p2pd.nic.Nics;
+import io.p2pd.node.Node;
+import io.p2pd.node.connect.PeerConnection;
+import io.p2pd.node.connect.Strategy;
+import io.p2pd.node.id.MachineId;
+import io.p2pd.node.mqtt.MqttBroker;
+import io.p2pd.node.testing.Mosquitto;
+import io.p2pd.pipe.Pipe;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two nodes in one JVM on loopback punch to each other through a Mosquitto on 127.0.0.1. No NAT: each side is told
+ * it has none, so its predicted external ports are its local ones, and a connection is a TCP simultaneous open between
+ * two sockets bound to those ports (neither listens).
+ */
+class HolePunchTest {
+    static final MachineId MACHINE = MachineId.fromRawId("hole-punch-test", MachineId.APP_ID);
+    static final NatBehaviour NO_NAT = NatBehaviour.of(NatType.OPEN_INTERNET, DeltaType.NOT_APPLICABLE);
+
+    @TempDir
+    Path dir;
+    Mosquitto mosquitto;
+    Node a;
+    Node b;
+
+    @BeforeEach
+    void start() throws Exception {
+        mosquitto = Mosquitto.start(dir);
+        MqttBroker broker = MqttBroker.of(mosquitto.host(), mosquitto.port());
+        a = node(broker);
+        b = node(broker);
+        a.holePunch().orElseThrow().ours(NO_NAT);
+        b.holePunch().orElseThrow().ours(NO_NAT);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (Node n : new Node[] {a, b}) {
+            if (n != null) {
+                n.close().get(30, TimeUnit.SECONDS);
+            }
+        }
+        mosquitto.close();
+    }
+
+    static Node node(MqttBroker broker) throws Exception {
+        return await(Node.builder().interfaces(List.of(Nics.byName("lo").orElseThrow())).listenPort(0)
+                .machineId(MACHINE).brokers(List.of(broker)).start());
+    }
+
+    static <T> T await(CompletableFuture<T> f) throws Exception {
+        return f.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aPunchCarriesOneMegabyteBothWaysOverASimultaneousOpen() throws Exception {
+        CompletableFuture<PeerConnection> accepted = b.accept();
+        Punched ours = await(a.punch(b.address()));
+        PeerConnection theirs = await(accepted);
+        try {
+            assertThat(ours.initiator()).isTrue();
+            // the peer's node hands its end to its accept(), proven to be from a
+            assertThat(theirs.strategy()).isEqualTo(Strategy.PUNCH);
+            assertThat(theirs.peer()).isEqualTo(a.id());
+            // Each end is the socket bound to its own predicted port, connected to the other's: no listening socket
+            // was involved (the nodes' servers listen on other ports).
+            int aPort = ours.ours().get(0).localPort();
+            int bPort = ours.theirs().get(0).localPort();
+            assertThat(ours.pipe().localAddress().getPort()).isEqualTo(aPort);
+            assertThat(ours.pipe().remoteAddress().orElseThrow().getPort()).isEqualTo(bPort);
+            assertThat(theirs.pipe().localAddress().getPort()).isEqualTo(bPort);
+            assertThat(theirs.pipe().remoteAddress().orElseThrow().getPort()).isEqualTo(aPort);
+            assertThat(List.of(aPort, bPort)).doesNotContain(a.listenPort(), b.listenPort());
+
+            byte[] one = random(1 << 20, 1);
+            byte[] two = random(1 << 20, 2);
+            ours.pipe().send(one);
+            theirs.pipe().send(two);
+            assertThat(digest(readFully(theirs.pipe(), one.length))).isEqualTo(digest(one));
+            assertThat(digest(readFully(ours.pipe(), two.length))).isEqualTo(digest(two));
+        } finally {
+            ours.pipe().close();
+            theirs.pipe().close();
+        }
+        assertThat(a.holePunch().orElseThrow().underWay()).isZero();
+        assertThat(b.holePunch().orElseThrow().underWay()).isZero();
+    }
+
+    @Test
+    void aConnectWithThePunchStrategyPunches() throws Exception {
+        CompletableFuture<PeerConnection> accepted = b.accept();
+        PeerConnection ours = await(a.connect(b.address(),
+                new io.p2pd.node.connect.ConnectOptions(java.util.Set.of(Strategy.PUNCH), Duration.ofSeconds(10))));
+        PeerConnection theirs = await(accepted);
+        try {
+            assertThat(ours.strategy()).isEqualTo(Strategy.PUNCH);
+            assertThat(ours.peer()).isEqualTo(b.id());
+            assertThat(theirs.strategy()).isEqualTo(Strategy.PUNCH);
+            assertThat(theirs.peer()).isEqualTo(a.id());
+            assertThat(theirs.pipe().remoteAddress()).contains(ours.pipe().localAddress());
+            ours.pipe().send(new byte[] {7});
+            assertThat(readFully(theirs.pipe(), 1)).containsExactly(7);
+        } finally {
+            ours.pipe().close();
+            theirs.pipe().close();
+        }
+    }
+
+    @Test
+    void ofTwoCandidatesInParallelTheRightOneWins() throws Exception {
+        HolePunch pa = a.holePunch().orElseThrow();
+        candidates(2);
+        // a's first mapping names an external port nobody holds: b's first candidate connects there in vain
+        int wrong = freePort();
+        pa.advertised = list -> List.of(new PortMapping(list.get(0).localPort(), wrong), list.get(1));
+        CompletableFuture<PeerConnection> accepted = b.accept();
+        Punched ours = await(a.punch(b.address()));
+        PeerConnection theirs = await(accepted);
+        try {
+            assertThat(ours.ours()).hasSize(2);
+            assertThat(ours.winner().getPort()).isEqualTo(ours.theirs().get(1).externalPort());
+            assertThat(theirs.pipe().remoteAddress().orElseThrow().getPort())
+                    .isEqualTo(ours.ours().get(1).externalPort());
+            ours.pipe().send(new byte[] {42});
+            assertThat(readFully(theirs.pipe(), 1)).containsExactly(42);
+        } finally {
+            ours.pipe().close();
+            theirs.pipe().close();
+        }
+    }
+
+    @Test
+    void aPeerThatNeverAnswersFailsWithNoSignalAnswer() throws Exception {
+        HolePunch pa = a.holePunch().orElseThrow();
+        pa.answerLimit = Duration.ofMillis(500);
+        var gone = b.address();
+        b.close().get(30, TimeUnit.SECONDS);
+        b = null;
+        assertThatThrownBy(() -> await(a.punch(gone))).isInstanceOf(ExecutionException.class).cause()
+                .isInstanceOfSatisfying(PunchException.class,
+                        e -> assertThat(e.step()).isEqualTo(PunchException.Step.NO_SIGNAL_ANSWER))
+                .hasMessageContaining("no answer by signal within 500 ms");
+        assertThat(pa.underWay()).isZero();
+    }
+
+    @Test
+    void aRandomPairFailsAtPredictionWithTheReasonAndSignalsNothing() throws Exception {
+        a.holePunch().orElseThrow().ours(NatBehaviour.of(NatType.SYMMETRIC, DeltaType.RANDOM));
+        long sent = a.signalling().orElseThrow().stats().sent();
+        assertThatThrownBy(() -> await(a.punch(b.address()))).isInstanceOf(ExecutionException.class).cause()
+                .isInstanceOfSatisfying(PunchException.class,
+                        e -> assertThat(e.step()).isEqualTo(PunchException.Step.PREDICTION_IMPOSSIBLE))
+                .hasMessageContaining("symmetric NAT with random ports");
+        assertThat(a.signalling().orElseThrow().stats().sent()).isEqualTo(sent);
+    }
+
+    @Test
+    void noConnectionInTheWindowWhenThePeerPredictsWrong() throws Exception {
+        assertThat(punchAndFail().step()).isEqualTo(PunchException.Step.NO_CONNECTION_IN_WINDOW);
+        assertThat(a.holePunch().orElseThrow().underWay()).isZero();
+        assertThat(b.holePunch().orElseThrow().underWay()).isZero();
+    }
+
+    @Test
+    void everyAttemptAndLosingConnectionIsSettledAfterASuccessOrAFailure() throws Exception {
+        candidates(3);
+        punchAndClose(); // two losing candidates, their attempts pending or proving when the first wins
+        punchAndFail();
+        punchAndClose();
+        punchAndFail();
+        assertThat(a.holePunch().orElseThrow().underWay()).isZero();
+        assertThat(b.holePunch().orElseThrow().underWay()).isZero();
+    }
+
+    private void candidates(int n) {
+        a.holePunch().orElseThrow().candidates = n;
+        b.holePunch().orElseThrow().candidates = n;
+    }
+
+    /** A punch to which a says wrong external ports for all its candidates, with 300 ms windows: it fails. */
+    private PunchException punchAndFail() throws Exception {
+        HolePunch pa = a.holePunch().orElseThrow();
+        HolePunch pb = b.holePunch().orElseThrow();
+        Duration window = pa.window;
+        var advertised = pa.advertised;
+        pa.window = Duration.ofMillis(300);
+        pb.window = Duration.ofMillis(300);
+        int wrong = freePort();
+        pa.advertised = list -> list.stream().map(m -> new PortMapping(m.localPort(), wrong)).toList();
+        try {
+            ExecutionException failed = catchThrowableOfType(ExecutionException.class, () -> await(a.punch(b.address())));
+            assertThat(failed).isNotNull().cause().isInstanceOf(PunchException.class);
+            await(pa.settled());
+            await(pb.settled());
+            return (PunchException) failed.getCause();
+        } finally {
+            pa.window = window;
+            pb.window = window;
+            pa.advertised = advertised;
+        }
+    }
+
+    private void punchAndClose() throws Exception {
+        CompletableFuture<PeerConnection> accepted = b.accept();
+        Punched ours = await(a.punch(b.address()));
+        PeerConnection theirs = await(accepted);
+        await(ours.pipe().closeAsync());
+        await(theirs.pipe().closeAsync());
+        await(a.holePunch().orElseThrow().settled());
+        await(b.holePunch().orElseThrow().settled());
+    }
+
+    static int freePort() throws Exception {
+        try (var s = java.nio.channels.ServerSocketChannel.open()) {
+            s.bind(new InetSocketAddress("127.0.0.1", 0));
+            return ((InetSocketAddress) s.getLocalAddress()).getPort();
+        }
+    }
+
+    static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    static byte[] digest(byte[] data) throws Exception {
+        return MessageDigest.getInstance("SHA-256").digest(data);
+    }
+
+    static byte[] readFully(Pipe pipe, int n) throws Exception {
+        byte[] out = new byte[n];
+        int have = 0;
+        List<Integer> chunks = new ArrayList<>();
+        while (have < n) {
+            byte[] chunk = pipe.recv(Duration.ofSeconds(10)).get(15, TimeUnit.SECONDS).data();
+            assertThat(have + chunk.length).isLessThanOrEqualTo(n);
+            System.arraycopy(chunk, 0, out, have, chunk.length);
+            have += chunk.length;
+            chunks.add(chunk.length);
+        }
+        return out;
+    }
+}
