@@ -117,7 +117,7 @@ final class PeerCommand {
 
         @Option(names = "--strategies", paramLabel = "NAME[,...]",
                 description = "strategies to race: direct, reverse, punch, relay (default: every one the node can "
-                        + "use: reverse needs --broker, relay --turn and a broker)")
+                        + "use: reverse and punch need --broker, relay --turn and a broker)")
         String strategies;
 
         @Option(names = "--punch-delay-ms", defaultValue = "250",
@@ -166,7 +166,7 @@ final class PeerCommand {
                             + (chosen.contains(Strategy.REVERSE) && missing.contains("reverse")
                                     ? " (reverse needs --broker)" : "")
                             + (missing.contains("relay") ? " (relay needs --turn, --user and --broker)" : "")
-                            + (missing.contains("punch") ? " (punch is not implemented in this version)" : ""));
+                            + (missing.contains("punch") ? " (punch needs --broker)" : ""));
                 }
                 PeerConnection c;
                 try {

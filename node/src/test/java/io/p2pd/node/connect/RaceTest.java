@@ -136,7 +136,9 @@ class RaceTest {
             assertThat(out.strategy()).isEqualTo(Strategy.DIRECT);
             ConnectReport report = out.report();
             assertThat(report.failures()).containsOnlyKeys(Strategy.REVERSE, Strategy.PUNCH, Strategy.RELAY);
-            assertThat(report.failures().get(Strategy.PUNCH)).isInstanceOf(StrategySkippedException.class);
+            // Punching: skipped when the NATs forbid it, else stopped before its delay came or while it ran.
+            assertThat(report.failures().get(Strategy.PUNCH)).isInstanceOfAny(StrategySkippedException.class,
+                    CancellationException.class);
             assertThat(report.failures().get(Strategy.RELAY)).isInstanceOf(CancellationException.class);
             assertThat(report.summary()).startsWith("direct won in ");
             assertThat(report.local()).contains(out.pipe().localAddress());
@@ -217,7 +219,9 @@ class RaceTest {
             assertThat(e).isInstanceOf(ConnectException.class);
             ConnectReport report = ((ConnectException) e).report();
             assertThat(report.failures()).containsOnlyKeys(Strategy.values());
-            assertThat(report.failures().get(Strategy.PUNCH)).isInstanceOf(StrategySkippedException.class);
+            // Punching skipped or failed (the peer is gone, or the NATs forbid it): either way with its reason.
+            assertThat(report.failures().get(Strategy.PUNCH)).isNotInstanceOf(CancellationException.class)
+                    .hasMessageNotContaining("null");
             Throwable relay = report.failures().get(Strategy.RELAY);
             assertThat(relay).hasMessageContaining("no TCP relay allocated");
             assertThat(relay.getCause()).isInstanceOf(TurnAuthenticationException.class);
