@@ -3,6 +3,8 @@ package io.p2pd.cli;
 import io.p2pd.nic.Interface;
 import io.p2pd.nic.Nics;
 import io.p2pd.node.Node;
+import io.p2pd.node.connect.ConnectOptions;
+import io.p2pd.node.connect.PeerConnection;
 import io.p2pd.node.NodeInterface;
 import io.p2pd.node.id.NodeId;
 import io.p2pd.node.mqtt.MqttBroker;
@@ -106,6 +108,7 @@ final class NodeDemo {
             out.printf("  node A signals: %s%n", show(outcome.statsOfA()));
             out.printf("  node B signals: %s%n", show(outcome.statsOfB()));
             out.flush();
+            connect(out, a, b, bound);
             await(b.close(), bound, "node B did not close");
             await(a.close(), bound, "node A did not close");
             return outcome;
@@ -140,6 +143,34 @@ final class NodeDemo {
         }
         out.flush();
         return node;
+    }
+
+    /**
+     * A connects to B by B's address alone, racing every strategy the nodes have (direct, and reverse through the
+     * broker; punching and relaying are skipped, with the reason, as neither node has what they need), says which
+     * won, and sends a line that B reads back.
+     */
+    private static void connect(PrintWriter out, Node a, Node b, Duration bound) {
+        CompletableFuture<PeerConnection> accepted = b.accept();
+        PeerConnection c = await(a.connect(b.address(), ConnectOptions.defaults()), bound,
+                "node A did not connect to node B");
+        PeerConnection in = await(accepted, bound, "node B did not accept node A's connection");
+        try {
+            out.printf("  A connected to B: %s%n", c.report().summary());
+            byte[] line = "hello over the proven pipe".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            await(c.pipe().send(line), bound, "node A could not send");
+            java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+            for (int reads = 0; got.size() < line.length && reads < line.length; reads++) {
+                got.writeBytes(await(in.pipe().recv(bound), bound, "node B received nothing").data());
+            }
+            check(java.util.Arrays.equals(got.toByteArray(), line), "node B received other bytes than node A sent");
+            out.printf("  B accepted it as %s from node %s and read A's line%n", in.strategy().label(),
+                    in.peer().value());
+            out.flush();
+        } finally {
+            c.pipe().close();
+            in.pipe().close();
+        }
     }
 
     private static void talk(PrintWriter out, Node a, Node b, CompletableFuture<SignalReceipt> atA,

@@ -3,7 +3,13 @@ package io.p2pd.cli;
 import io.p2pd.nic.Interface;
 import io.p2pd.nic.Nics;
 import io.p2pd.node.Node;
+import io.p2pd.node.connect.TurnServer;
 import io.p2pd.node.mqtt.MqttBroker;
+import io.p2pd.nic.Family;
+import io.p2pd.turn.TurnConfig;
+import io.p2pd.turn.TurnTransport;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,6 +20,8 @@ import picocli.CommandLine.ParameterException;
 
 /** The options of a node, shared by {@code p2pd node} and {@code p2pd peer}: a picocli mixin. */
 final class NodeOptions {
+    /** Where the TURN password comes from: never the command line, which other users can read. */
+    static final String TURN_PASSWORD_VARIABLE = "P2PD_TURN_PASSWORD";
 
     @Option(names = "--broker", paramLabel = "HOST:PORT[,...]", description = "MQTT brokers for signalling "
             + "(port 1883 when none is given); the node subscribes to its id at each, and logs the signed "
@@ -37,6 +45,15 @@ final class NodeOptions {
             + "holding the default route")
     String interfaces;
 
+    @Option(names = "--turn", paramLabel = "HOST[:PORT]", description = "a TURN server to relay through (port "
+            + "3478 when none is given), reached over TCP; needs --user, and the password in the environment "
+            + "variable " + TURN_PASSWORD_VARIABLE)
+    String turn;
+
+    @Option(names = "--user", paramLabel = "NAME", description = "the TURN server's user name (long-term "
+            + "credentials)")
+    String turnUser;
+
     @Option(names = "--timeout-ms", defaultValue = "5000", description = "NAT detection limit per interface "
             + "(default: ${DEFAULT-VALUE})")
     long timeoutMs;
@@ -59,7 +76,28 @@ final class NodeOptions {
         if (interfaces != null) {
             builder.interfaces(interfaces(spec, Addresses.list(interfaces)));
         }
+        if (turn != null || turnUser != null) {
+            builder.turnServers(List.of(turnServer(spec)));
+        }
         return builder;
+    }
+
+    private TurnServer turnServer(CommandSpec spec) {
+        if (turn == null || turnUser == null) {
+            throw new ParameterException(spec.commandLine(), "--turn and --user go together");
+        }
+        String password = System.getenv(TURN_PASSWORD_VARIABLE);
+        if (password == null) {
+            throw new ParameterException(spec.commandLine(), "--user needs the password in the environment "
+                    + "variable " + TURN_PASSWORD_VARIABLE);
+        }
+        InetSocketAddress server = Addresses.resolve(Addresses.hostPort(spec, turn, 3478));
+        try {
+            return new TurnServer(server, TurnConfig.builder(turnUser, password).transport(TurnTransport.TCP)
+                    .family(server.getAddress() instanceof Inet6Address ? Family.V6 : Family.V4).build());
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--turn: " + e.getMessage());
+        }
     }
 
     private static List<MqttBroker> brokers(CommandSpec spec, List<String> texts) {

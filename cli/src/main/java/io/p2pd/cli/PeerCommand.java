@@ -115,9 +115,18 @@ final class PeerCommand {
         @Parameters(index = "0", paramLabel = "ADDRESS", description = "the peer's address")
         String address;
 
-        @Option(names = "--strategies", paramLabel = "NAME[,...]", defaultValue = "direct,reverse",
-                description = "strategies to race: direct, reverse, punch, relay (default: ${DEFAULT-VALUE})")
+        @Option(names = "--strategies", paramLabel = "NAME[,...]",
+                description = "strategies to race: direct, reverse, punch, relay (default: every one the node can "
+                        + "use: reverse and punch need --broker, relay --turn and a broker)")
         String strategies;
+
+        @Option(names = "--punch-delay-ms", defaultValue = "250",
+                description = "when punching starts (default: ${DEFAULT-VALUE})")
+        long punchDelayMs;
+
+        @Option(names = "--relay-delay-ms", defaultValue = "2000",
+                description = "when the relay is used unless all else failed before (default: ${DEFAULT-VALUE})")
+        long relayDelayMs;
 
         @Option(names = "--deadline-ms", defaultValue = "10000",
                 description = "how long connecting may take (default: ${DEFAULT-VALUE})")
@@ -137,13 +146,18 @@ final class PeerCommand {
             } catch (PeerAddressException e) {
                 throw new ParameterException(spec.commandLine(), "ADDRESS: " + e.getMessage());
             }
-            List<Strategy> chosen = strategies(spec, strategies);
+            List<Strategy> named = strategies == null ? List.of() : strategies(spec, strategies);
             if (deadlineMs <= 0) {
                 throw new ParameterException(spec.commandLine(), "--deadline-ms must be positive");
+            }
+            if (punchDelayMs < 0 || relayDelayMs < 0) {
+                throw new ParameterException(spec.commandLine(), "--punch-delay-ms and --relay-delay-ms must not be "
+                        + "negative");
             }
             PrintWriter err = spec.commandLine().getErr();
             Node n = node.builder(spec).progress(line -> note(err, quiet, line)).start().join();
             try {
+                List<Strategy> chosen = named.isEmpty() ? List.copyOf(n.strategies()) : named;
                 List<String> missing = chosen.stream().filter(s -> !n.strategies().contains(s))
                         .map(Strategy::label).toList();
                 if (!missing.isEmpty()) {
@@ -151,13 +165,14 @@ final class PeerCommand {
                             + (missing.size() == 1 ? " is" : " are") + " not available"
                             + (chosen.contains(Strategy.REVERSE) && missing.contains("reverse")
                                     ? " (reverse needs --broker)" : "")
-                            + (missing.contains("punch") || missing.contains("relay")
-                                    ? " (punch and relay are not implemented in this version)" : ""));
+                            + (missing.contains("relay") ? " (relay needs --turn, --user and --broker)" : "")
+                            + (missing.contains("punch") ? " (punch needs --broker)" : ""));
                 }
                 PeerConnection c;
                 try {
                     c = n.connect(peer, new ConnectOptions(java.util.EnumSet.copyOf(chosen),
-                            Duration.ofMillis(deadlineMs))).join();
+                            Duration.ofMillis(deadlineMs), Duration.ofMillis(punchDelayMs),
+                            Duration.ofMillis(relayDelayMs))).join();
                 } catch (CompletionException e) {
                     if (e.getCause() instanceof ConnectException failed) {
                         report(err, failed.report(), null);

@@ -45,7 +45,9 @@ class DemoCommandTest {
         assertThat(r.out()).contains("  B got   GET_ADDRESS from " + a + ": signed by its sender's key, plaintext\n")
                 .contains("  A got   RETURN_ADDRESS from " + b + ": signed by its sender's key, encrypted\n")
                 .contains("  node A signals: sent 1, received 1, accepted 1, dropped 0\n")
-                .contains("  node B signals: sent 1, received 1, accepted 1, dropped 0\n");
+                .contains("  node B signals: sent 1, received 1, accepted 1, dropped 0\n")
+                .containsPattern("  A connected to B: (direct|reverse) won in \\d+ ms")
+                .containsPattern("  B accepted it as (direct|reverse) from node " + a + " and read A's line\n");
     }
 
     @Test

@@ -69,8 +69,7 @@ class PeerCommandTest {
                 + "0".repeat(25) + "-" + "0".repeat(64), "--interface", "lo", "--port", "0", "--strategies",
                 "direct,punch", "--quiet");
         assertThat(r.exit()).isEqualTo(2);
-        assertThat(r.err()).contains("--strategies: punch is not available")
-                .contains("not implemented in this version");
+        assertThat(r.err()).contains("--strategies: punch is not available (punch needs --broker)");
         P2pd.Result reverse = P2pd.run("", "peer", "connect", "0-[0,0,127.0.0.1,127.0.0.1,40001,1,1,0]-0-"
                 + "0".repeat(25) + "-" + "0".repeat(64), "--interface", "lo", "--port", "0", "--strategies",
                 "reverse", "--quiet");
@@ -97,11 +96,31 @@ class PeerCommandTest {
     }
 
     @Test
+    void relayWithoutATurnServerOrItsPasswordIsAClearError() throws Exception {
+        String peer = "0-[0,0,127.0.0.1,127.0.0.1,40001,1,1,0]-0-" + "0".repeat(25) + "-" + "0".repeat(64);
+        P2pd.Result none = P2pd.run("", "peer", "connect", peer, "--interface", "lo", "--port", "0",
+                "--strategies", "relay", "--quiet");
+        assertThat(none.exit()).isEqualTo(2);
+        assertThat(none.err()).contains("relay is not available (relay needs --turn, --user and --broker)");
+        P2pd.Result noPassword = P2pd.run(java.util.Map.of(), "", "peer", "connect", peer, "--interface", "lo",
+                "--port", "0", "--turn", "127.0.0.1:3478", "--user", "alice", "--quiet");
+        if (System.getenv("P2PD_TURN_PASSWORD") == null) {
+            assertThat(noPassword.exit()).isEqualTo(2);
+            assertThat(noPassword.err()).contains("P2PD_TURN_PASSWORD");
+        }
+        P2pd.Result half = P2pd.run("", "peer", "connect", peer, "--turn", "127.0.0.1", "--quiet");
+        assertThat(half.exit()).isEqualTo(2);
+        assertThat(half.err()).contains("--turn and --user go together");
+    }
+
+    @Test
     void peerHasHelpForBothCommands() throws Exception {
         assertThat(P2pd.run("", "peer", "listen", "--help").out()).startsWith("Usage: p2pd peer listen")
                 .contains("--echo").contains("--broker").contains("--stun");
         assertThat(P2pd.run("", "peer", "connect", "--help").out()).startsWith("Usage: p2pd peer connect")
-                .contains("--strategies").contains("--json").contains("--broker");
+                .contains("--strategies").contains("--json").contains("--broker").contains("--turn")
+                .contains("--relay-delay-ms");
+        assertThat(P2pd.run("", "peer", "listen", "--help").out()).contains("--turn").contains("--user");
     }
 
     static BufferedReader lines(Process p) {

@@ -19,12 +19,12 @@ import java.util.concurrent.TimeUnit;
 /**
  * A coturn {@code turnserver} the test starts on 127.0.0.1, the way operators run it (long-term credentials, a
  * realm, FINGERPRINT), plus {@code --allow-loopback-peers} since every peer here is on loopback. Stopped by its
- * Process handle.
+ * Process handle. Public for the node module's relay tests.
  */
-final class Coturn implements AutoCloseable {
+public final class Coturn implements AutoCloseable {
     static final InetAddress LO = InetAddress.getLoopbackAddress();
-    static final String USER = "alice";
-    static final String PASSWORD = "s3cret pass";
+    public static final String USER = "alice";
+    public static final String PASSWORD = "s3cret pass";
     static final String REALM = "p2pd.test";
 
     final Process process;
@@ -43,7 +43,7 @@ final class Coturn implements AutoCloseable {
         this.command = command;
     }
 
-    static boolean installed() {
+    public static boolean installed() {
         return onPath("turnserver") && onPath("turnutils_peer");
     }
 
@@ -57,7 +57,7 @@ final class Coturn implements AutoCloseable {
     }
 
     /** A TURN server with the user alice, and {@code extra} options (shorter lifetimes, denied peers, quotas). */
-    static Coturn start(Path dir, String... extra) throws Exception {
+    public static Coturn start(Path dir, String... extra) throws Exception {
         return start(dir, true, extra);
     }
 
@@ -110,7 +110,7 @@ final class Coturn implements AutoCloseable {
         return c;
     }
 
-    InetSocketAddress address() {
+    public InetSocketAddress address() {
         return new InetSocketAddress(LO, port);
     }
 
@@ -118,7 +118,7 @@ final class Coturn implements AutoCloseable {
         return new InetSocketAddress(LO, tlsPort);
     }
 
-    String log() throws IOException {
+    public String log() throws IOException {
         return Files.readString(log);
     }
 

@@ -9,6 +9,7 @@ import io.p2pd.node.connect.ConnectOptions;
 import io.p2pd.node.connect.PeerConnection;
 import io.p2pd.node.connect.PeerStats;
 import io.p2pd.node.connect.Strategy;
+import io.p2pd.node.connect.TurnServer;
 import io.p2pd.node.connect.internal.Connector;
 import io.p2pd.node.id.MachineId;
 import io.p2pd.node.id.NodeId;
@@ -188,8 +189,10 @@ public final class Node {
     }
 
     /**
-     * A proven TCP connection to the node at {@code peer}: the chosen strategies start at once, the first connection
-     * whose peer proves the address's node id wins, and the others are stopped (their sockets closed). Fails with
+     * A proven TCP connection to the node at {@code peer}: the chosen strategies race as {@link ConnectOptions} says
+     * (direct and reverse at once, punching after its delay, the relay after its delay or once all else failed), the
+     * first connection whose peer proves the address's node id wins, and the others are stopped (their sockets
+     * closed, a relay allocation deleted). Strategies the node cannot use are reported as skipped. Fails with
      * {@link io.p2pd.node.connect.ConnectException}, whose report says why each strategy failed, when none wins by
      * the deadline. Cancelling the future stops every strategy.
      */
@@ -199,7 +202,7 @@ public final class Node {
         return connector.connect(peer, options);
     }
 
-    /** {@link #connect(PeerAddress, ConnectOptions)} with {@link ConnectOptions#defaults()} (direct and reverse). */
+    /** {@link #connect(PeerAddress, ConnectOptions)} with {@link ConnectOptions#defaults()} (every strategy). */
     public CompletableFuture<PeerConnection> connect(PeerAddress peer) {
         return connect(peer, ConnectOptions.defaults());
     }
@@ -318,6 +321,7 @@ public final class Node {
         private Consumer<String> progress = line -> { };
         private Consumer<PeerConnection> connectionHandler;
         private Predicate<NodeId> refusePeers = id -> false;
+        private List<TurnServer> turnServers = List.of();
 
         private Builder() {
         }
@@ -436,6 +440,17 @@ public final class Node {
         }
 
         /**
+         * TURN servers the node may relay through ({@link io.p2pd.node.connect.Strategy#RELAY}), tried in order
+         * until one allocates. Only those reached over TCP or TLS give the TCP relay (RFC 6062) a pipe needs; a
+         * connect reports UDP-only ones as skipped. The peer needs none: it dials the relayed address. Default:
+         * none (relay skipped).
+         */
+        public Builder turnServers(List<TurnServer> servers) {
+            this.turnServers = List.copyOf(servers);
+            return this;
+        }
+
+        /**
          * Checks the options and freezes them.
          *
          * @throws IllegalArgumentException naming the option at fault
@@ -444,7 +459,7 @@ public final class Node {
             return new Config(Optional.ofNullable(interfaces), stunServers, brokers, Optional.ofNullable(key),
                     Optional.ofNullable(keyFile), Optional.ofNullable(machineId), Optional.ofNullable(listenPort),
                     detectionTimeLimit, progress, signalPolicy, signalListener,
-                    Optional.ofNullable(connectionHandler), refusePeers);
+                    Optional.ofNullable(connectionHandler), refusePeers, turnServers);
         }
 
         /** {@code build().start()}. */
@@ -459,12 +474,24 @@ public final class Node {
      * @param interfaces empty: the default interfaces
      * @param listenPort empty: derived from the machine id
      * @param connectionHandler empty: connections wait for {@link Node#accept()}
+     * @param turnServers the TURN servers to relay through, in order
      */
     public record Config(Optional<List<Interface>> interfaces, List<InetSocketAddress> stunServers,
             List<MqttBroker> brokers, Optional<NodeKey> key, Optional<Path> keyFile, Optional<MachineId> machineId,
             Optional<Integer> listenPort, Duration detectionTimeLimit, Consumer<String> progress,
             SignalPolicy signalPolicy, Consumer<SignalReceipt> signalListener,
-            Optional<Consumer<PeerConnection>> connectionHandler, Predicate<NodeId> refusePeers) {
+            Optional<Consumer<PeerConnection>> connectionHandler, Predicate<NodeId> refusePeers,
+            List<TurnServer> turnServers) {
+
+        /** The options without TURN servers. */
+        public Config(Optional<List<Interface>> interfaces, List<InetSocketAddress> stunServers,
+                List<MqttBroker> brokers, Optional<NodeKey> key, Optional<Path> keyFile, Optional<MachineId> machineId,
+                Optional<Integer> listenPort, Duration detectionTimeLimit, Consumer<String> progress,
+                SignalPolicy signalPolicy, Consumer<SignalReceipt> signalListener,
+                Optional<Consumer<PeerConnection>> connectionHandler, Predicate<NodeId> refusePeers) {
+            this(interfaces, stunServers, brokers, key, keyFile, machineId, listenPort, detectionTimeLimit, progress,
+                    signalPolicy, signalListener, connectionHandler, refusePeers, List.of());
+        }
 
         /**
          * Checks the options as {@link Builder#build()} does.
@@ -485,6 +512,7 @@ public final class Node {
             Objects.requireNonNull(signalListener, "signalListener");
             Objects.requireNonNull(connectionHandler, "connectionHandler");
             Objects.requireNonNull(refusePeers, "refusePeers");
+            turnServers = List.copyOf(turnServers);
             if (interfaces.isPresent() && interfaces.get().isEmpty()) {
                 throw new IllegalArgumentException("interfaces: an empty list; leave it unset for the default ones");
             }

@@ -163,7 +163,7 @@ final class NodeStart {
         PeerAddress address = AddressRecords.make(key.nodeId(), machine, signal, port, measured);
         progress("address " + address);
         Connector peers = new Connector(key, address, described, signalling, config.connectionHandler(),
-                config.refusePeers());
+                config.refusePeers(), config.turnServers());
         Node node = new Node(key, machine, address, described, opened, signalling, peers);
         connector.set(peers);
         started.set(node);

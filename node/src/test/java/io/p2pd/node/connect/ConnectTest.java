@@ -134,7 +134,8 @@ class ConnectTest {
         try (Mosquitto mosquitto = Mosquitto.start(dir)) {
             List<MqttBroker> brokers = List.of(MqttBroker.of(mosquitto.host(), mosquitto.port()));
             withNodes(node(A, brokers), node(B, brokers), (a, b) -> {
-                PeerConnection out = await(a.connect(b.address()));
+                PeerConnection out = await(a.connect(b.address(), ConnectOptions.of(Strategy.DIRECT,
+                        Strategy.REVERSE)));
                 assertThat(out.strategy()).isIn(Strategy.DIRECT, Strategy.REVERSE);
                 Strategy other = out.strategy() == Strategy.DIRECT ? Strategy.REVERSE : Strategy.DIRECT;
                 assertThat(out.report().failures()).containsOnlyKeys(other);
@@ -204,6 +205,8 @@ class ConnectTest {
             assertThat(report.failures()).containsOnlyKeys(Strategy.PUNCH, Strategy.RELAY, Strategy.REVERSE);
             assertThat(report.failures().get(Strategy.PUNCH)).hasMessageContaining("not available");
             assertThat(report.failures().get(Strategy.REVERSE)).hasMessageContaining("no signalling broker");
+            assertThat(report.failures().get(Strategy.RELAY)).isInstanceOf(StrategySkippedException.class)
+                    .hasMessageContaining("no TURN server");
         });
     }
 

@@ -16,8 +16,13 @@ import io.p2pd.node.connect.PeerProof;
 import io.p2pd.node.connect.PeerStats;
 import io.p2pd.node.connect.ProvenPipe;
 import io.p2pd.node.connect.Strategy;
+import io.p2pd.node.connect.StrategySkippedException;
+import io.p2pd.node.connect.TurnServer;
 import io.p2pd.node.id.NodeId;
 import io.p2pd.node.id.NodeKey;
+import io.p2pd.node.punch.NatBehaviour;
+import io.p2pd.node.punch.PunchDecision;
+import io.p2pd.node.punch.PunchFeasibility;
 import io.p2pd.node.signal.SignalMessage;
 import io.p2pd.node.signal.SignalReceipt;
 import io.p2pd.node.signal.SignalType;
@@ -59,12 +64,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A node's connections with peers: the proof on every connection its servers accept, the accept queue or handler,
- * {@code connect} with the direct and reverse strategies (others plugged in with {@link #register}), and the reverse
- * connections peers ask for by signal.
+ * {@code connect} racing the direct, reverse and relay strategies (punching plugged in with {@link #register}), and
+ * the reverse and relayed connections peers ask for by signal.
  *
- * <p>Sessions: every connect names a fresh session id, prefixed by its strategy ({@code d-}, {@code r-}, {@code p-}),
- * in its proof. A listener learns it from the dialer's hello: a reverse session this node waits for completes that
- * connect; another reverse session (late, or never asked for) is refused; any other is an accepted connection.
+ * <p>Sessions: every connect names a fresh session id, prefixed by its strategy ({@code d-}, {@code r-}, {@code p-},
+ * {@code t-} for a relay), in its proof. A listener learns it from the dialer's hello: a reverse session this node
+ * waits for completes that connect; another reverse session (late, or never asked for) is refused; any other is an
+ * accepted connection.
  */
 public final class Connector {
     private static final Logger LOG = LoggerFactory.getLogger(Connector.class);
@@ -87,6 +93,7 @@ public final class Connector {
     private final Optional<Signalling> signalling;
     private final Optional<Consumer<PeerConnection>> handler;
     private final Predicate<NodeId> refused;
+    private final Relay relay;
     private final Map<Strategy, StrategyAttempt> plugged = new ConcurrentHashMap<>();
     private final Map<String, Pending> reverseSessions = new ConcurrentHashMap<>();
     private final Semaphore reverseDials = new Semaphore(REVERSE_DIALS);
@@ -113,6 +120,20 @@ public final class Connector {
      */
     public Connector(NodeKey key, PeerAddress address, List<NodeInterface> interfaces,
             Optional<Signalling> signalling, Optional<Consumer<PeerConnection>> handler, Predicate<NodeId> refused) {
+        this(key, address, interfaces, signalling, handler, refused, List.of());
+    }
+
+    /**
+     * The connector of a started node that may relay through {@code turnServers} (the TCP or TLS ones).
+     *
+     * @param handler when present, takes every accepted connection (on a virtual thread of its own) instead of the
+     *     accept queue
+     * @param refused peers whose connections are closed after their proof
+     */
+    public Connector(NodeKey key, PeerAddress address, List<NodeInterface> interfaces,
+            Optional<Signalling> signalling, Optional<Consumer<PeerConnection>> handler, Predicate<NodeId> refused,
+            List<TurnServer> turnServers) {
+        this.relay = new Relay(key, address, interfaces, turnServers, signalling);
         this.key = key;
         this.address = address;
         this.interfaces = List.copyOf(interfaces);
@@ -147,6 +168,7 @@ public final class Connector {
         return switch (strategy) {
             case DIRECT -> true;
             case REVERSE -> signalling.isPresent();
+            case RELAY -> relay.unavailable().isEmpty() || plugged.containsKey(strategy);
             default -> plugged.containsKey(strategy);
         };
     }
@@ -212,7 +234,8 @@ public final class Connector {
             return CompletableFuture.failedFuture(new IOException("a reverse connection from node " + proven.peer()
                     + " that no connect waits for: closed"));
         }
-        Strategy kind = session.startsWith(Sessions.PUNCH) ? Strategy.PUNCH : strategy;
+        Strategy kind = session.startsWith(Sessions.PUNCH) ? Strategy.PUNCH
+                : session.startsWith(Sessions.RELAY) ? Strategy.RELAY : strategy;
         return deliver(proven, kind, start);
     }
 
@@ -307,6 +330,10 @@ public final class Connector {
      */
     public void onSignal(SignalReceipt receipt) {
         SignalMessage m = receipt.message();
+        if (m.type() == SignalType.TURN && !closed.get()) {
+            onRelaySignal(receipt);
+            return;
+        }
         if (m.type() != SignalType.CONNECT || closed.get()) {
             return;
         }
@@ -332,6 +359,50 @@ public final class Connector {
         });
     }
 
+    /**
+     * A signed TURN signal: the asking node waits on a TCP relay for us; we dial it (at most {@value #REVERSE_DIALS}
+     * dials at once with the reverse ones) and hand the proven connection to the application as a relay one.
+     */
+    private void onRelaySignal(SignalReceipt receipt) {
+        SignalMessage m = receipt.message();
+        Optional<InetSocketAddress> relayed = Relay.relayOf(m);
+        if (!receipt.mayDial() || !m.destination().nodeId().equals(key.nodeId())
+                || !m.pipeId().startsWith(Sessions.RELAY) || relayed.isEmpty()) {
+            LOG.debug("TURN signal {} ignored: unsigned, not for us, not a relay session, or no relay named", m);
+            return;
+        }
+        if (!reverseDials.tryAcquire()) {
+            LOG.debug("TURN signal {} dropped: {} dials already run", m, REVERSE_DIALS);
+            return;
+        }
+        long start = System.nanoTime();
+        CompletableFuture<ProvenPipe> dial;
+        try {
+            dial = relay.dial(relayed.get(), m, start + PROOF_LIMIT.toNanos());
+        } catch (RuntimeException e) {
+            dial = CompletableFuture.failedFuture(e);
+        }
+        track(dial);
+        dial.whenComplete((proven, e) -> {
+            reverseDials.release();
+            if (e != null) {
+                LOG.debug("relay dial to {} failed: {}", m.source().nodeId(), e.getMessage());
+                return;
+            }
+            deliver(proven, Strategy.RELAY, start);
+        });
+    }
+
+    /** Completes once every relay allocation this node made is deleted (at once when none is open). */
+    public CompletableFuture<Void> relaysIdle() {
+        return relay.idle();
+    }
+
+    /** The relay allocations open now (each kept by the relayed connection that won). */
+    public int openRelays() {
+        return relay.openAllocations();
+    }
+
     // ---- connecting ----
 
     /**
@@ -348,10 +419,36 @@ public final class Connector {
         }
         Map<Strategy, CompletableFuture<ProvenPipe>> attempts = new EnumMap<>(Strategy.class);
         Map<Strategy, Throwable> failures = Collections.synchronizedMap(new EnumMap<>(Strategy.class));
+        // The relay goes after its delay, or once every other strategy has failed, whichever is first.
+        CompletableFuture<Void> othersFailed = new CompletableFuture<>();
         for (Strategy s : options.strategies()) {
-            attempts.put(s, start(s, peer, deadline));
+            Optional<String> skip = skipped(s, peer);
+            if (skip.isPresent()) {
+                failures.put(s, new StrategySkippedException(skip.get()));
+                continue;
+            }
+            attempts.put(s, switch (s) {
+                case DIRECT, REVERSE -> start(s, peer, deadline);
+                case PUNCH -> after(delay(options.punchDelay()), () -> start(s, peer, deadline));
+                case RELAY -> {
+                    CompletableFuture<Void> go = delay(options.relayDelay()).applyToEither(othersFailed, v -> null);
+                    yield relay.unavailable().isEmpty()
+                            ? relay.start(peer, Sessions.fresh(Sessions.RELAY), deadline, go)
+                            : after(go, () -> start(s, peer, deadline));
+                }
+            });
+        }
+        if (attempts.isEmpty()) {
+            result.completeExceptionally(new ConnectException(peer.nodeId().value(),
+                    new ConnectReport(Optional.empty(), Duration.ofNanos(System.nanoTime() - start), failures)));
+            return result;
         }
         AtomicInteger left = new AtomicInteger(attempts.size());
+        AtomicInteger othersLeft = new AtomicInteger((int) attempts.keySet().stream()
+                .filter(s -> s != Strategy.RELAY).count());
+        if (othersLeft.get() == 0) {
+            othersFailed.complete(null);
+        }
         Runnable lost = () -> {
             if (left.decrementAndGet() == 0) {
                 Duration took = Duration.ofNanos(System.nanoTime() - start);
@@ -362,6 +459,9 @@ public final class Connector {
         attempts.forEach((s, f) -> f.whenComplete((proven, e) -> {
             if (e != null) {
                 failures.put(s, unwrap(e));
+                if (s != Strategy.RELAY && othersLeft.decrementAndGet() == 0) {
+                    othersFailed.complete(null);
+                }
                 lost.run();
                 return;
             }
@@ -373,7 +473,8 @@ public final class Connector {
             attempts.keySet().stream().filter(o -> o != s && !others.containsKey(o))
                     .forEach(o -> others.put(o, new CancellationException("another strategy won")));
             PeerConnection c = new PeerConnection(proven.pipe(), proven.peer(), s, took,
-                    new ConnectReport(Optional.of(s), took, others));
+                    new ConnectReport(Optional.of(s), took, others, Optional.of(proven.pipe().localAddress()),
+                            proven.pipe().remoteAddress()));
             if (!result.complete(c)) {
                 proven.pipe().closeAsync(); // a second winner, or the connect was cancelled
             }
@@ -398,6 +499,65 @@ public final class Connector {
         return result;
     }
 
+    /** Why {@code s} is not started toward {@code peer}, if it is not. */
+    private Optional<String> skipped(Strategy s, PeerAddress peer) {
+        return switch (s) {
+            case DIRECT -> Optional.empty();
+            case REVERSE -> signalling.isEmpty() ? Optional.of("this node has no signalling broker") : Optional.empty();
+            case PUNCH -> !plugged.containsKey(s) ? Optional.of("hole punching is not available in this version")
+                    : punchable(peer);
+            case RELAY -> plugged.containsKey(s) && relay.unavailable().isPresent() ? Optional.empty()
+                    : relay.unavailable();
+        };
+    }
+
+    /** Whether the two NATs allow a punch (PunchFeasibility), from the first record of a family both have. */
+    private Optional<String> punchable(PeerAddress peer) {
+        Optional<Family> family = commonFamily(peer);
+        if (family.isEmpty()) {
+            return Optional.of("no address family in common with the peer");
+        }
+        PeerInterface ours = (family.get() == Family.V4 ? address.v4() : address.v6()).get(0);
+        PeerInterface theirs = (family.get() == Family.V4 ? peer.v4() : peer.v6()).get(0);
+        PunchDecision d = PunchFeasibility.decide(new NatBehaviour(ours.nat(), ours.delta()),
+                new NatBehaviour(theirs.nat(), theirs.delta()));
+        return d.punchable() ? Optional.empty() : Optional.of(d.reason());
+    }
+
+    /** A future completed {@code d} from now (at once for zero). */
+    private static CompletableFuture<Void> delay(Duration d) {
+        if (d.isZero()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return CompletableFuture.runAsync(() -> { },
+                CompletableFuture.delayedExecutor(d.toNanos(), TimeUnit.NANOSECONDS));
+    }
+
+    /** {@code attempt} started once {@code go} completes; cancelling the result stops it, started or not. */
+    static CompletableFuture<ProvenPipe> after(CompletableFuture<?> go,
+            java.util.function.Supplier<CompletableFuture<ProvenPipe>> attempt) {
+        CompletableFuture<ProvenPipe> out = new CompletableFuture<>();
+        go.whenComplete((v, e) -> {
+            if (out.isDone()) {
+                return;
+            }
+            CompletableFuture<ProvenPipe> a = attempt.get();
+            out.whenComplete((p, x) -> {
+                if (x != null) {
+                    a.cancel(false);
+                }
+            });
+            a.whenComplete((p, x) -> {
+                if (x != null) {
+                    out.completeExceptionally(unwrap(x));
+                } else if (!out.complete(p)) {
+                    p.pipe().closeAsync();
+                }
+            });
+        });
+        return out;
+    }
+
     private CompletableFuture<ProvenPipe> start(Strategy s, PeerAddress peer, long deadline) {
         try {
             return switch (s) {
@@ -407,7 +567,8 @@ public final class Connector {
                     StrategyAttempt a = plugged.get(s);
                     yield a == null ? CompletableFuture.failedFuture(new IOException(s.label()
                             + " is not available in this version"))
-                            : a.start(peer, Sessions.fresh(s == Strategy.PUNCH ? Sessions.PUNCH : "x-"), deadline);
+                            : a.start(peer, Sessions.fresh(s == Strategy.PUNCH ? Sessions.PUNCH : Sessions.RELAY),
+                                    deadline);
                 }
             };
         } catch (RuntimeException e) {
@@ -613,6 +774,7 @@ public final class Connector {
         static final String DIRECT = "d-";
         static final String REVERSE = "r-";
         static final String PUNCH = "p-";
+        static final String RELAY = "t-";
 
         private Sessions() {
         }
