@@ -769,7 +769,7 @@ final class Allocation {
             ignored.incrementAndGet();
             return;
         }
-        if (m.hasFingerprint() && !m.checkFingerprint()) {
+        if (fingerprintBroken(m)) {
             ignored.incrementAndGet();
             return;
         }
@@ -911,10 +911,7 @@ final class Allocation {
             ignored.incrementAndGet();
             return;
         }
-        // RFC 8489 section 9.2.5: a success to a signed request must carry our signature, and any response that
-        // carries one (an error too) must carry ours; an error without one (401, 438, most refusals) is taken as is.
-        boolean signedByServer = m.hasIntegrity() || m.hasIntegritySha256();
-        if (t.signed && (m.messageClass() == MessageClass.SUCCESS_RESPONSE || signedByServer) && !authentic(m)) {
+        if (t.signed && !acceptableAnswer(m, this::authentic)) {
             unsigned.incrementAndGet();
             t.unsignedSeen++;
             if (stream) {
@@ -929,6 +926,22 @@ final class Allocation {
     private TurnProtocolException notSigned(Transaction t) {
         return new TurnProtocolException("TURN server " + HostPort.of(server) + " answered " + t.what + " only with "
                 + t.unsignedSeen + " response(s) not signed with our key; refused");
+    }
+
+    /**
+     * Whether a response to a signed request may be taken (RFC 8489 section 9.2.5): a success must carry our
+     * signature, and any response that carries one (an error too) must carry ours; an error without one (401, 438,
+     * most refusals) is taken as is. The one check of every signed exchange, on the control connection and on data
+     * connections (ConnectionBinder).
+     */
+    static boolean acceptableAnswer(StunMessage m, java.util.function.Predicate<StunMessage> signedByUs) {
+        boolean signedByServer = m.hasIntegrity() || m.hasIntegritySha256();
+        return m.messageClass() != MessageClass.SUCCESS_RESPONSE && !signedByServer || signedByUs.test(m);
+    }
+
+    /** A message with a FINGERPRINT that does not match: damaged or not STUN, dropped as if it never came. */
+    static boolean fingerprintBroken(StunMessage m) {
+        return m.hasFingerprint() && !m.checkFingerprint();
     }
 
     /** Signed with our key, by the integrity attribute our request used. */
@@ -1071,25 +1084,37 @@ final class Allocation {
     }
 
     /**
-     * {@code b} signed with this allocation's credentials and {@code nonce} (or the current one), with SOFTWARE and
-     * FINGERPRINT as configured: a request for another connection to the server (a ConnectionBind). On the loop.
+     * {@code b} signed with this allocation's credentials, {@code nonce} (or the current one) and {@code realm} (or
+     * the current one, with the key derived from it), with SOFTWARE and FINGERPRINT as configured: a request for
+     * another connection to the server (a ConnectionBind). On the loop.
      */
-    StunMessage signedElsewhere(StunMessage.Builder b, Optional<String> nonce) {
+    StunMessage signedElsewhere(StunMessage.Builder b, Optional<String> nonce, Optional<String> realm) {
         config.software().ifPresent(b::software);
-        // The other connection's nonce, when the server gave it one, is that connection's own: ours stays.
-        String own = this.nonce;
-        this.nonce = nonce.orElse(own);
+        // The other connection's nonce and realm, when the server gave it some, are that connection's own: ours stay.
+        String ownNonce = this.nonce;
+        String ownRealm = this.realm;
+        byte[] ownKey = this.key;
+        this.nonce = nonce.orElse(ownNonce);
+        this.realm = realm.orElse(ownRealm);
+        this.key = keyOf(realm);
         sign(b);
-        this.nonce = own;
+        this.nonce = ownNonce;
+        this.realm = ownRealm;
+        this.key = ownKey;
         if (config.fingerprint()) {
             b.fingerprint();
         }
         return b.build();
     }
 
-    /** Whether {@code m} is signed with this allocation's key. */
-    boolean signedByUs(StunMessage m) {
-        return authentic(m);
+    /** Whether {@code m} is signed with this allocation's key, or the one for {@code realm} when given. */
+    boolean signedByUs(StunMessage m, Optional<String> realm) {
+        byte[] k = keyOf(realm);
+        return passwordAlgorithms != null ? m.checkIntegritySha256(k) : m.checkIntegrity(k);
+    }
+
+    private byte[] keyOf(Optional<String> otherRealm) {
+        return otherRealm.filter(r -> !r.equals(realm)).map(this::keyFor).orElse(key);
     }
 
     // ---------------------------------------------------------------- helpers
