@@ -501,9 +501,13 @@ final class Allocation {
                 });
     }
 
-    /** Refreshes {@code p}, unless its peer had no traffic either way for a whole permission lifetime. */
+    /**
+     * Refreshes {@code p}, unless its peer had no traffic either way for a whole permission lifetime. A TCP relay's
+     * permissions are kept until close: its peers' bytes go over data connections this allocation never sees, and a
+     * permit() there is what lets a peer dial in at all, so it would lapse silently while looking idle.
+     */
     private void refreshPermission(Permission p) {
-        if (p.idleFor(config.permissionLifetime())) {
+        if (requestedTransport == UDP && p.idleFor(config.permissionLifetime())) {
             // Idle: let the server's permission run out; the next datagram to that IP asks for a new one.
             expirePermission(p);
             return;

@@ -211,6 +211,16 @@ public final class TurnTcpAllocation implements AutoCloseable {
         return Optional.ofNullable(peers.get(pipe));
     }
 
+    /** The allocation's counters (its refreshes, of the allocation and of its permissions). */
+    TurnStats stats() {
+        return base.stats();
+    }
+
+    /** Completes once the counters satisfy {@code condition}, checked after each refresh (tests). */
+    CompletableFuture<TurnStats> statsReach(java.util.function.Predicate<TurnStats> condition) {
+        return base.statsReach(condition);
+    }
+
     /** The data connections open now. */
     public List<Pipe> connections() {
         return List.copyOf(peers.keySet());
