@@ -124,6 +124,14 @@ public final class TurnTcpAllocation implements AutoCloseable {
         return base.pipe().isOpen();
     }
 
+    /**
+     * Completes (never exceptionally) once the allocation ended: closed, or lost, when {@link #failure()} says why
+     * (set by then). A data connection's end alone does not tell the peer closing from the server dying.
+     */
+    public CompletableFuture<Void> closeFuture() {
+        return base.pipe().closeFuture();
+    }
+
     /** ConnectionAttempts left unanswered because {@link #MAX_UNACCEPTED} connections waited for {@link #accept}. */
     public long refusedAttempts() {
         return refusedAttempts.get();
