@@ -334,7 +334,8 @@ class TurnCommandTest {
 
     /**
      * With {@code --tcp} the end of stdin does not half-close (coturn would reset the peer's connection): the peer
-     * answers after reading the whole request, the answer reaches stdout, and the command ends when the peer closes.
+     * reads on after the request until its input ends or stays quiet for 2 s (a half-close would end it at once),
+     * only then answers, the answer reaches stdout, and the command ends when the peer closes.
      */
     @Test
     void withTcpThePeersAnswerAfterStdinEndedReachesStdout() throws Exception {
@@ -346,6 +347,14 @@ class TurnCommandTest {
                     peer.setSoTimeout(30_000);
                     BufferedReader in = new BufferedReader(new InputStreamReader(peer.getInputStream(), UTF_8));
                     String request = in.readLine();
+                    peer.setSoTimeout(2_000);
+                    try {
+                        in.read(); // the end of the input (or coturn's reset after a half-close), or quiet
+                    } catch (java.net.SocketTimeoutException quiet) {
+                        // no more input and no end: the request was all
+                    } catch (java.net.SocketException reset) {
+                        // coturn ended the connection: the answer below is lost
+                    }
                     peer.getOutputStream().write(("answer to " + request + "\n").getBytes(UTF_8));
                     peerGot.complete(request);
                 } catch (Exception e) {

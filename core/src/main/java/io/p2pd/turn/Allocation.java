@@ -46,7 +46,12 @@ import org.slf4j.LoggerFactory;
 final class Allocation {
     private static final Logger LOG = LoggerFactory.getLogger(Allocation.class);
     private static final int UDP = 17;
-    private static final int CONTROL_RECEIVE_BUFFER = 1 << 20;
+    /**
+     * SO_RCVBUF of the UDP control socket unless the relayed pipe's PipeConf names one: every peer's datagrams come
+     * back through this one socket, and at 12,500 datagrams/s a 1 MiB buffer still lost 2-21% to the kernel while the
+     * JVM was not reading (BENCHMARKS.md, TURN). The OS caps it at net.core.rmem_max.
+     */
+    static final int CONTROL_RECEIVE_BUFFER = 4 << 20;
     private static final String NONCE_COOKIE = "obMatJos2";
     /** The longest wait between two tries of a timed-out refresh. */
     private static final long MAX_RETRY_DELAY_MILLIS = 30_000;
@@ -140,9 +145,7 @@ final class Allocation {
         a.connectionAttempts = attempts;
         InetSocketAddress bind = config.bind().orElseGet(() -> new InetSocketAddress(
                 server.getAddress() instanceof Inet6Address ? "::" : "0.0.0.0", 0));
-        // The control socket runs on the relayed pipe's loop, so the allocation's state has one thread.
-        // Its receive buffer takes the bursts of every peer at once (the OS caps it at its maximum).
-        PipeConf controlConf = PipeConf.builder().loop(loop).receiveBuffer(CONTROL_RECEIVE_BUFFER).build();
+        PipeConf controlConf = controlConf(config, loop);
         CompletableFuture<TurnAllocation> result = new LoopSafeFuture<>();
         a.openControl(bind, controlConf)
                 .thenComposeAsync(control -> {
@@ -162,6 +165,15 @@ final class Allocation {
                     }
                 });
         return result;
+    }
+
+    /**
+     * The UDP control socket's options: on the relayed pipe's loop, so the allocation's state has one thread, with a
+     * receive buffer for the bursts of every peer at once, {@link #CONTROL_RECEIVE_BUFFER} or the pipe's own.
+     */
+    static PipeConf controlConf(TurnConfig config, EventLoop loop) {
+        int asked = config.pipeConf().receiveBuffer();
+        return PipeConf.builder().loop(loop).receiveBuffer(asked > 0 ? asked : CONTROL_RECEIVE_BUFFER).build();
     }
 
     /** The UDP control socket, or the TCP or TLS control connection to the server. */
