@@ -116,6 +116,25 @@ class TurnCommandTest {
         throw new AssertionError("no port free for both UDP and TCP in 10000-19999");
     }
 
+    /** What a TCP peer does with its connection. */
+    interface PeerScript {
+        String run(java.net.Socket peer) throws Exception;
+    }
+
+    /** The listener's first connection, given to {@code script} on a thread of its own: completes with its result. */
+    static java.util.concurrent.CompletableFuture<String> onePeer(java.net.ServerSocket listener, PeerScript script) {
+        java.util.concurrent.CompletableFuture<String> result = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofPlatform().daemon().start(() -> {
+            try (java.net.Socket peer = listener.accept()) {
+                peer.setSoTimeout(30_000);
+                result.complete(script.run(peer));
+            } catch (Exception e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
     static DatagramSocket peer() throws Exception {
         DatagramSocket s = new DatagramSocket(new InetSocketAddress(LO, 0));
         s.setSoTimeout(30_000);
@@ -307,20 +326,14 @@ class TurnCommandTest {
     void withTcpAndHalfCloseTheEndOfStdinHalfClosesAndTheCommandEnds() throws Exception {
         try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 1, LO)) {
             listener.setSoTimeout(30_000);
-            java.util.concurrent.CompletableFuture<String> peerGot = new java.util.concurrent.CompletableFuture<>();
-            Thread.ofPlatform().daemon().start(() -> {
-                try (java.net.Socket peer = listener.accept()) {
-                    peer.setSoTimeout(30_000);
-                    java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
-                    try {
-                        peer.getInputStream().transferTo(got); // until the end of the stream (or coturn's reset)
-                    } catch (java.net.SocketException reset) {
-                        // coturn resets the peer's side when the client half-closes
-                    }
-                    peerGot.complete(got.toString(UTF_8));
-                } catch (Exception e) {
-                    peerGot.completeExceptionally(e);
+            java.util.concurrent.CompletableFuture<String> peerGot = onePeer(listener, peer -> {
+                java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+                try {
+                    peer.getInputStream().transferTo(got); // until the end of the stream (or coturn's reset)
+                } catch (java.net.SocketException reset) {
+                    // coturn resets the peer's side when the client half-closes
                 }
+                return got.toString(UTF_8);
             });
             P2pd.Result r = P2pd.run(SECRET, "request\n", "turn", "--server", server, "--user", "alice", "--tcp",
                     "--half-close", "--json", "127.0.0.1", Integer.toString(listener.getLocalPort()));
@@ -341,25 +354,19 @@ class TurnCommandTest {
     void withTcpThePeersAnswerAfterStdinEndedReachesStdout() throws Exception {
         try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 1, LO)) {
             listener.setSoTimeout(30_000);
-            java.util.concurrent.CompletableFuture<String> peerGot = new java.util.concurrent.CompletableFuture<>();
-            Thread.ofPlatform().daemon().start(() -> {
-                try (java.net.Socket peer = listener.accept()) {
-                    peer.setSoTimeout(30_000);
-                    BufferedReader in = new BufferedReader(new InputStreamReader(peer.getInputStream(), UTF_8));
-                    String request = in.readLine();
-                    peer.setSoTimeout(2_000);
-                    try {
-                        in.read(); // the end of the input (or coturn's reset after a half-close), or quiet
-                    } catch (java.net.SocketTimeoutException quiet) {
-                        // no more input and no end: the request was all
-                    } catch (java.net.SocketException reset) {
-                        // coturn ended the connection: the answer below is lost
-                    }
-                    peer.getOutputStream().write(("answer to " + request + "\n").getBytes(UTF_8));
-                    peerGot.complete(request);
-                } catch (Exception e) {
-                    peerGot.completeExceptionally(e);
+            java.util.concurrent.CompletableFuture<String> peerGot = onePeer(listener, peer -> {
+                BufferedReader in = new BufferedReader(new InputStreamReader(peer.getInputStream(), UTF_8));
+                String request = in.readLine();
+                peer.setSoTimeout(2_000);
+                try {
+                    in.read(); // the end of the input (or coturn's reset after a half-close), or quiet
+                } catch (java.net.SocketTimeoutException quiet) {
+                    // no more input and no end: the request was all
+                } catch (java.net.SocketException reset) {
+                    // coturn ended the connection: the answer below is lost
                 }
+                peer.getOutputStream().write(("answer to " + request + "\n").getBytes(UTF_8));
+                return request;
             });
             P2pd.Result r = P2pd.run(SECRET, "request\n", "turn", "--server", server, "--user", "alice", "--tcp",
                     "127.0.0.1", Integer.toString(listener.getLocalPort()));
