@@ -57,15 +57,22 @@ class TurnCommandTest {
                 "subjectAltName=IP:127.0.0.1", "-keyout", key.toString(), "-out", certificate.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("openssl.log").toFile()).start();
         assertThat(openssl.waitFor(60, TimeUnit.SECONDS) && openssl.exitValue() == 0).as("openssl req").isTrue();
-        int base = 20_000 + ThreadLocalRandom.current().nextInt(390) * 100;
-        coturn = new ProcessBuilder(List.of("turnserver", "-n", "--no-cli", "--no-dtls", "-L", "127.0.0.1",
-                "--tls-listening-port=" + tlsPort, "--cert=" + certificate, "--pkey=" + key,
-                "--listening-port=" + port, "--min-port=" + base, "--max-port=" + (base + 99),
-                "--log-file=stdout", "--simple-log", "--pidfile=" + dir.resolve("turnserver.pid"), "--fingerprint",
-                "--realm=p2pd.test", "--lt-cred-mech", "--user=alice:s3cret pass", "--allow-loopback-peers"))
-                .redirectErrorStream(true).redirectOutput(dir.resolve("turnserver.log").toFile()).start();
+        coturn = turnserver(port, "turnserver", "--tls-listening-port=" + tlsPort, "--cert=" + certificate,
+                "--pkey=" + key);
         server = "127.0.0.1:" + port;
         tlsServer = "127.0.0.1:" + tlsPort;
+    }
+
+    /** A turnserver on 127.0.0.1:{@code port} with alice's credentials, once it answers; {@code name}: its files. */
+    static Process turnserver(int port, String name, String... extra) throws Exception {
+        int base = 20_000 + ThreadLocalRandom.current().nextInt(390) * 100;
+        List<String> command = new java.util.ArrayList<>(List.of("turnserver", "-n", "--no-cli", "--no-dtls", "-L",
+                "127.0.0.1", "--listening-port=" + port, "--min-port=" + base, "--max-port=" + (base + 99),
+                "--log-file=stdout", "--simple-log", "--pidfile=" + dir.resolve(name + ".pid"), "--fingerprint",
+                "--realm=p2pd.test", "--lt-cred-mech", "--user=alice:s3cret pass", "--allow-loopback-peers"));
+        command.addAll(List.of(extra));
+        Process turn = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(dir.resolve(name + ".log").toFile()).start();
         // Ready once it answers a STUN binding request: bounded probes instead of a sleep.
         StunClientConfig probe = StunClientConfig.builder().initialRto(Duration.ofMillis(100))
                 .timeLimit(Duration.ofMillis(300)).build();
@@ -73,12 +80,12 @@ class TurnCommandTest {
             try {
                 StunClient.binding(Proto.UDP, new InetSocketAddress(LO, 0), new InetSocketAddress(LO, port), probe)
                         .get(5, TimeUnit.SECONDS);
-                return;
+                return turn;
             } catch (Exception notYet) {
-                assertThat(coturn.isAlive()).as("turnserver running").isTrue();
+                assertThat(turn.isAlive()).as("turnserver running").isTrue();
             }
         }
-        throw new AssertionError("turnserver did not answer: " + Files.readString(dir.resolve("turnserver.log")));
+        throw new AssertionError("turnserver did not answer: " + Files.readString(dir.resolve(name + ".log")));
     }
 
     @AfterAll
@@ -107,6 +114,25 @@ class TurnCommandTest {
             }
         }
         throw new AssertionError("no port free for both UDP and TCP in 10000-19999");
+    }
+
+    /** What a TCP peer does with its connection. */
+    interface PeerScript {
+        String run(java.net.Socket peer) throws Exception;
+    }
+
+    /** The listener's first connection, given to {@code script} on a thread of its own: completes with its result. */
+    static java.util.concurrent.CompletableFuture<String> onePeer(java.net.ServerSocket listener, PeerScript script) {
+        java.util.concurrent.CompletableFuture<String> result = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofPlatform().daemon().start(() -> {
+            try (java.net.Socket peer = listener.accept()) {
+                peer.setSoTimeout(30_000);
+                result.complete(script.run(peer));
+            } catch (Exception e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
     }
 
     static DatagramSocket peer() throws Exception {
@@ -217,7 +243,20 @@ class TurnCommandTest {
         P2pd.Result help = P2pd.run("", "turn", "--help");
         assertThat(help.exit()).isZero();
         assertThat(help.out()).startsWith("Usage: p2pd turn").contains(TurnCommand.PASSWORD_VARIABLE)
-                .contains("--transport").contains("--control").contains("--tcp").contains("RFC 6062");
+                .contains("--transport").contains("--control").contains("--tcp").contains("RFC 6062")
+                .contains("--half-close").contains("TCP port with --tcp").doesNotContain("Allocate a UDP relay")
+                .doesNotContain("UDP either way");
+        // The synopsis names --transport, not its older name.
+        String synopsis = help.out().substring(0, help.out().indexOf("Allocate a relay"));
+        assertThat(synopsis).contains("--transport=udp|tcp|tls").doesNotContain("--control");
+        P2pd.Result udpTcp = P2pd.run(SECRET, "", "turn", "--server", server, "--user", "alice", "--tcp",
+                "--transport", "udp", "127.0.0.1", "9");
+        assertThat(udpTcp.exit()).isEqualTo(2);
+        assertThat(udpTcp.err()).contains("--tcp needs --transport tcp or tls");
+        P2pd.Result halfCloseAlone = P2pd.run(SECRET, "", "turn", "--server", server, "--user", "alice",
+                "--half-close", "127.0.0.1", "9");
+        assertThat(halfCloseAlone.exit()).isEqualTo(2);
+        assertThat(halfCloseAlone.err()).contains("--half-close needs --tcp");
     }
 
     /**
@@ -279,33 +318,92 @@ class TurnCommandTest {
                 .doesNotContain("Exception");
     }
 
-    /** With {@code --tcp} the end of stdin half-closes: coturn ends the peer's connection, and the command ends. */
+    /**
+     * With {@code --tcp --half-close} the end of stdin half-closes: coturn ends the peer's connection, and the command
+     * ends.
+     */
     @Test
-    void withTcpTheEndOfStdinHalfClosesAndTheCommandEnds() throws Exception {
+    void withTcpAndHalfCloseTheEndOfStdinHalfClosesAndTheCommandEnds() throws Exception {
         try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 1, LO)) {
             listener.setSoTimeout(30_000);
-            java.util.concurrent.CompletableFuture<String> peerGot = new java.util.concurrent.CompletableFuture<>();
-            Thread.ofPlatform().daemon().start(() -> {
-                try (java.net.Socket peer = listener.accept()) {
-                    peer.setSoTimeout(30_000);
-                    java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
-                    try {
-                        peer.getInputStream().transferTo(got); // until the end of the stream (or coturn's reset)
-                    } catch (java.net.SocketException reset) {
-                        // coturn resets the peer's side when the client half-closes
-                    }
-                    peerGot.complete(got.toString(UTF_8));
-                } catch (Exception e) {
-                    peerGot.completeExceptionally(e);
+            java.util.concurrent.CompletableFuture<String> peerGot = onePeer(listener, peer -> {
+                java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+                try {
+                    peer.getInputStream().transferTo(got); // until the end of the stream (or coturn's reset)
+                } catch (java.net.SocketException reset) {
+                    // coturn resets the peer's side when the client half-closes
                 }
+                return got.toString(UTF_8);
             });
             P2pd.Result r = P2pd.run(SECRET, "request\n", "turn", "--server", server, "--user", "alice", "--tcp",
-                    "--json", "127.0.0.1", Integer.toString(listener.getLocalPort()));
+                    "--half-close", "--json", "127.0.0.1", Integer.toString(listener.getLocalPort()));
             assertThat(r.exit()).as(r.err()).isZero();
             assertThat(peerGot.get(30, TimeUnit.SECONDS)).isEqualTo("request\n");
             assertThat(r.out()).matches("\\{\"relayed\":\"127\\.0\\.0\\.1:\\d+\",\"mapped\":\"127\\.0\\.0\\.1:\\d+\","
                     + "\"lifetime\":\\d+,\"serverSoftware\":\"Coturn[^\"]*\",\"server\":\"" + server.replace(".", "\\.")
                     + "\",\"relay\":\"tcp\",\"peer\":\"127\\.0\\.0\\.1:" + listener.getLocalPort() + "\"}\n");
+        }
+    }
+
+    /**
+     * With {@code --tcp} the end of stdin does not half-close (coturn would reset the peer's connection): the peer
+     * reads on after the request until its input ends or stays quiet for 2 s (a half-close would end it at once),
+     * only then answers, the answer reaches stdout, and the command ends when the peer closes.
+     */
+    @Test
+    void withTcpThePeersAnswerAfterStdinEndedReachesStdout() throws Exception {
+        try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 1, LO)) {
+            listener.setSoTimeout(30_000);
+            java.util.concurrent.CompletableFuture<String> peerGot = onePeer(listener, peer -> {
+                BufferedReader in = new BufferedReader(new InputStreamReader(peer.getInputStream(), UTF_8));
+                String request = in.readLine();
+                peer.setSoTimeout(2_000);
+                try {
+                    in.read(); // the end of the input (or coturn's reset after a half-close), or quiet
+                } catch (java.net.SocketTimeoutException quiet) {
+                    // no more input and no end: the request was all
+                } catch (java.net.SocketException reset) {
+                    // coturn ended the connection: the answer below is lost
+                }
+                peer.getOutputStream().write(("answer to " + request + "\n").getBytes(UTF_8));
+                return request;
+            });
+            P2pd.Result r = P2pd.run(SECRET, "request\n", "turn", "--server", server, "--user", "alice", "--tcp",
+                    "127.0.0.1", Integer.toString(listener.getLocalPort()));
+            assertThat(peerGot.get(30, TimeUnit.SECONDS)).isEqualTo("request");
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(r.out()).isEqualTo("answer to request\n");
+        }
+    }
+
+    /**
+     * With {@code --tcp}, the server killed mid-stream ends the command with exit 1 and the lost allocation in one
+     * line, whichever of its connections ends first.
+     */
+    @Test
+    void withTcpTheServerDyingMidStreamIsAFailure() throws Exception {
+        int port = freeUdpAndTcpPort();
+        Process doomed = turnserver(port, "doomed");
+        try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 1, LO);
+             P2pd turn = P2pd.start(SECRET, "turn", "--server", "127.0.0.1:" + port, "--user", "alice", "--tcp",
+                     "127.0.0.1", Integer.toString(listener.getLocalPort()))) {
+            listener.setSoTimeout(30_000);
+            BufferedReader err = new BufferedReader(new InputStreamReader(turn.process.getErrorStream(), UTF_8));
+            assertThat(err.readLine()).startsWith("relayed address: 127.0.0.1:");
+            try (java.net.Socket peer = listener.accept()) {
+                peer.setSoTimeout(30_000);
+                peer.getOutputStream().write("mid-stream\n".getBytes(UTF_8));
+                assertThat(turn.readLine()).isEqualTo("mid-stream");
+                doomed.destroyForcibly(); // SIGKILL: the kernel closes both of its connections to the command
+                assertThat(doomed.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(turn.process.waitFor(30, TimeUnit.SECONDS)).as("the command ended").isTrue();
+                assertThat(turn.process.exitValue()).isEqualTo(1);
+                String rest = err.lines().collect(java.util.stream.Collectors.joining("\n"));
+                assertThat(rest).startsWith("p2pd turn: ").containsIgnoringCase("control connection")
+                        .doesNotContain("\n");
+            }
+        } finally {
+            doomed.destroyForcibly();
         }
     }
 }

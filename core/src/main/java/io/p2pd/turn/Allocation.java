@@ -46,7 +46,12 @@ import org.slf4j.LoggerFactory;
 final class Allocation {
     private static final Logger LOG = LoggerFactory.getLogger(Allocation.class);
     private static final int UDP = 17;
-    private static final int CONTROL_RECEIVE_BUFFER = 1 << 20;
+    /**
+     * SO_RCVBUF of the UDP control socket unless the relayed pipe's PipeConf names one: every peer's datagrams come
+     * back through this one socket, and at 12,500 datagrams/s a 1 MiB buffer still lost 2-21% to the kernel while the
+     * JVM was not reading (BENCHMARKS.md, TURN). The OS caps it at net.core.rmem_max.
+     */
+    static final int CONTROL_RECEIVE_BUFFER = 4 << 20;
     private static final String NONCE_COOKIE = "obMatJos2";
     /** The longest wait between two tries of a timed-out refresh. */
     private static final long MAX_RETRY_DELAY_MILLIS = 30_000;
@@ -140,9 +145,7 @@ final class Allocation {
         a.connectionAttempts = attempts;
         InetSocketAddress bind = config.bind().orElseGet(() -> new InetSocketAddress(
                 server.getAddress() instanceof Inet6Address ? "::" : "0.0.0.0", 0));
-        // The control socket runs on the relayed pipe's loop, so the allocation's state has one thread.
-        // Its receive buffer takes the bursts of every peer at once (the OS caps it at its maximum).
-        PipeConf controlConf = PipeConf.builder().loop(loop).receiveBuffer(CONTROL_RECEIVE_BUFFER).build();
+        PipeConf controlConf = controlConf(config, loop);
         CompletableFuture<TurnAllocation> result = new LoopSafeFuture<>();
         a.openControl(bind, controlConf)
                 .thenComposeAsync(control -> {
@@ -162,6 +165,15 @@ final class Allocation {
                     }
                 });
         return result;
+    }
+
+    /**
+     * The UDP control socket's options: on the relayed pipe's loop, so the allocation's state has one thread, with a
+     * receive buffer for the bursts of every peer at once, {@link #CONTROL_RECEIVE_BUFFER} or the pipe's own.
+     */
+    static PipeConf controlConf(TurnConfig config, EventLoop loop) {
+        int asked = config.pipeConf().receiveBuffer();
+        return PipeConf.builder().loop(loop).receiveBuffer(asked > 0 ? asked : CONTROL_RECEIVE_BUFFER).build();
     }
 
     /** The UDP control socket, or the TCP or TLS control connection to the server. */
@@ -501,9 +513,13 @@ final class Allocation {
                 });
     }
 
-    /** Refreshes {@code p}, unless its peer had no traffic either way for a whole permission lifetime. */
+    /**
+     * Refreshes {@code p}, unless its peer had no traffic either way for a whole permission lifetime. A TCP relay's
+     * permissions are kept until close: its peers' bytes go over data connections this allocation never sees, and a
+     * permit() there is what lets a peer dial in at all, so it would lapse silently while looking idle.
+     */
     private void refreshPermission(Permission p) {
-        if (p.idleFor(config.permissionLifetime())) {
+        if (requestedTransport == UDP && p.idleFor(config.permissionLifetime())) {
             // Idle: let the server's permission run out; the next datagram to that IP asks for a new one.
             expirePermission(p);
             return;
@@ -769,7 +785,7 @@ final class Allocation {
             ignored.incrementAndGet();
             return;
         }
-        if (m.hasFingerprint() && !m.checkFingerprint()) {
+        if (fingerprintBroken(m)) {
             ignored.incrementAndGet();
             return;
         }
@@ -911,10 +927,7 @@ final class Allocation {
             ignored.incrementAndGet();
             return;
         }
-        // RFC 8489 section 9.2.5: a success to a signed request must carry our signature, and any response that
-        // carries one (an error too) must carry ours; an error without one (401, 438, most refusals) is taken as is.
-        boolean signedByServer = m.hasIntegrity() || m.hasIntegritySha256();
-        if (t.signed && (m.messageClass() == MessageClass.SUCCESS_RESPONSE || signedByServer) && !authentic(m)) {
+        if (t.signed && !acceptableAnswer(m, this::authentic)) {
             unsigned.incrementAndGet();
             t.unsignedSeen++;
             if (stream) {
@@ -929,6 +942,22 @@ final class Allocation {
     private TurnProtocolException notSigned(Transaction t) {
         return new TurnProtocolException("TURN server " + HostPort.of(server) + " answered " + t.what + " only with "
                 + t.unsignedSeen + " response(s) not signed with our key; refused");
+    }
+
+    /**
+     * Whether a response to a signed request may be taken (RFC 8489 section 9.2.5): a success must carry our
+     * signature, and any response that carries one (an error too) must carry ours; an error without one (401, 438,
+     * most refusals) is taken as is. The one check of every signed exchange, on the control connection and on data
+     * connections (ConnectionBinder).
+     */
+    static boolean acceptableAnswer(StunMessage m, java.util.function.Predicate<StunMessage> signedByUs) {
+        boolean signedByServer = m.hasIntegrity() || m.hasIntegritySha256();
+        return m.messageClass() != MessageClass.SUCCESS_RESPONSE && !signedByServer || signedByUs.test(m);
+    }
+
+    /** A message with a FINGERPRINT that does not match: damaged or not STUN, dropped as if it never came. */
+    static boolean fingerprintBroken(StunMessage m) {
+        return m.hasFingerprint() && !m.checkFingerprint();
     }
 
     /** Signed with our key, by the integrity attribute our request used. */
@@ -1071,25 +1100,37 @@ final class Allocation {
     }
 
     /**
-     * {@code b} signed with this allocation's credentials and {@code nonce} (or the current one), with SOFTWARE and
-     * FINGERPRINT as configured: a request for another connection to the server (a ConnectionBind). On the loop.
+     * {@code b} signed with this allocation's credentials, {@code nonce} (or the current one) and {@code realm} (or
+     * the current one, with the key derived from it), with SOFTWARE and FINGERPRINT as configured: a request for
+     * another connection to the server (a ConnectionBind). On the loop.
      */
-    StunMessage signedElsewhere(StunMessage.Builder b, Optional<String> nonce) {
+    StunMessage signedElsewhere(StunMessage.Builder b, Optional<String> nonce, Optional<String> realm) {
         config.software().ifPresent(b::software);
-        // The other connection's nonce, when the server gave it one, is that connection's own: ours stays.
-        String own = this.nonce;
-        this.nonce = nonce.orElse(own);
+        // The other connection's nonce and realm, when the server gave it some, are that connection's own: ours stay.
+        String ownNonce = this.nonce;
+        String ownRealm = this.realm;
+        byte[] ownKey = this.key;
+        this.nonce = nonce.orElse(ownNonce);
+        this.realm = realm.orElse(ownRealm);
+        this.key = keyOf(realm);
         sign(b);
-        this.nonce = own;
+        this.nonce = ownNonce;
+        this.realm = ownRealm;
+        this.key = ownKey;
         if (config.fingerprint()) {
             b.fingerprint();
         }
         return b.build();
     }
 
-    /** Whether {@code m} is signed with this allocation's key. */
-    boolean signedByUs(StunMessage m) {
-        return authentic(m);
+    /** Whether {@code m} is signed with this allocation's key, or the one for {@code realm} when given. */
+    boolean signedByUs(StunMessage m, Optional<String> realm) {
+        byte[] k = keyOf(realm);
+        return passwordAlgorithms != null ? m.checkIntegritySha256(k) : m.checkIntegrity(k);
+    }
+
+    private byte[] keyOf(Optional<String> otherRealm) {
+        return otherRealm.filter(r -> !r.equals(realm)).map(this::keyFor).orElse(key);
     }
 
     // ---------------------------------------------------------------- helpers

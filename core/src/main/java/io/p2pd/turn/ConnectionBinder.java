@@ -31,10 +31,14 @@ final class ConnectionBinder extends ChannelInboundHandlerAdapter {
 
     /** Signs with the allocation's credentials: the allocation itself, or a test's stand-in. */
     interface Signer {
-        /** {@code b} signed, with {@code nonce} when the server gave this connection one. */
-        StunMessage sign(StunMessage.Builder b, Optional<String> nonce);
+        /**
+         * {@code b} signed, with {@code nonce} and {@code realm} (and the key derived from it) when the server gave
+         * this connection its own.
+         */
+        StunMessage sign(StunMessage.Builder b, Optional<String> nonce, Optional<String> realm);
 
-        boolean signedByUs(StunMessage m);
+        /** Whether {@code m} is signed with our key, or the one for {@code realm} when given. */
+        boolean signedByUs(StunMessage m, Optional<String> realm);
     }
 
     private final Signer signer;
@@ -47,6 +51,8 @@ final class ConnectionBinder extends ChannelInboundHandlerAdapter {
     private byte[] got = new byte[0];
     private StunMessage request;
     private boolean retried;
+    /** The realm the server gave this connection in a 401 or 438, when it differs from the allocation's. */
+    private Optional<String> realm = Optional.empty();
     private ScheduledFuture<?> deadline;
 
     ConnectionBinder(Signer signer, InetSocketAddress server, int connectionId, InetSocketAddress peer,
@@ -66,6 +72,9 @@ final class ConnectionBinder extends ChannelInboundHandlerAdapter {
     /** Sends the ConnectionBind; completes once the server accepted it. Once the pipe is up (TLS included). */
     CompletableFuture<Void> bind() {
         ctx.executor().execute(() -> {
+            if (bound.isDone()) {
+                return; // the server spoke first: refused already
+            }
             deadline = ctx.executor().schedule(() -> fail(new TurnTimeoutException(server,
                     what(), timeLimit, retried ? 2 : 1)), timeLimit.toMillis(), TimeUnit.MILLISECONDS);
             send(Optional.empty());
@@ -81,7 +90,7 @@ final class ConnectionBinder extends ChannelInboundHandlerAdapter {
         byte[] id = {(byte) (connectionId >>> 24), (byte) (connectionId >>> 16), (byte) (connectionId >>> 8),
                 (byte) connectionId};
         request = signer.sign(StunMessage.builder(StunMessage.METHOD_CONNECTION_BIND,
-                MessageClass.REQUEST).add(StunAttribute.of(StunAttribute.CONNECTION_ID, id)), nonce);
+                MessageClass.REQUEST).add(StunAttribute.of(StunAttribute.CONNECTION_ID, id)), nonce, realm);
         ctx.writeAndFlush(Unpooled.wrappedBuffer(request.encode())).addListener(f -> {
             if (!f.isSuccess()) {
                 fail(f.cause());
@@ -110,6 +119,11 @@ final class ConnectionBinder extends ChannelInboundHandlerAdapter {
 
     /** Acts on the server's answer once it is whole. */
     private void answer() {
+        if (request == null && got.length > 0) {
+            fail(new TurnProtocolException("TURN server " + HostPort.of(server) + " sent bytes on a data connection "
+                    + "before its " + what()));
+            return;
+        }
         if (got.length < STUN_HEADER) {
             return;
         }
@@ -132,10 +146,19 @@ final class ConnectionBinder extends ChannelInboundHandlerAdapter {
         }
         byte[] rest = Arrays.copyOfRange(got, length, got.length);
         got = rest;
+        if (Allocation.fingerprintBroken(m)) {
+            answer(); // damaged: dropped as if it never came, as on the control connection
+            return;
+        }
         if (!m.messageClass().isResponse() || m.method() != StunMessage.METHOD_CONNECTION_BIND
                 || !Arrays.equals(m.transactionId(), request.transactionId())) {
             fail(new TurnProtocolException("TURN server " + HostPort.of(server) + " answered "
                     + what() + " with another message (" + m + ")"));
+            return;
+        }
+        if (!Allocation.acceptableAnswer(m, answer -> signer.signedByUs(answer, realm))) {
+            fail(new TurnProtocolException("TURN server " + HostPort.of(server) + " answered "
+                    + what() + " with a response not signed with our key; refused"));
             return;
         }
         if (m.messageClass() == MessageClass.ERROR_RESPONSE) {
@@ -145,16 +168,13 @@ final class ConnectionBinder extends ChannelInboundHandlerAdapter {
             if (!retried && m.nonce().isPresent() && (error.code() == StunErrorCode.STALE_NONCE
                     || error.code() == StunErrorCode.UNAUTHORIZED)) {
                 retried = true;
+                // A 401 naming another realm asks for the key of that realm: the old one would fail again.
+                realm = m.realm();
                 send(m.nonce());
                 answer();
                 return;
             }
             fail(TurnErrorResponseException.of(server, what(), error));
-            return;
-        }
-        if (!signer.signedByUs(m)) {
-            fail(new TurnProtocolException("TURN server " + HostPort.of(server) + " answered "
-                    + what() + " with a success response not signed with our key; refused"));
             return;
         }
         cancelDeadline();

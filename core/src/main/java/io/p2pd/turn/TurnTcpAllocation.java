@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -123,6 +124,14 @@ public final class TurnTcpAllocation implements AutoCloseable {
         return base.pipe().isOpen();
     }
 
+    /**
+     * Completes (never exceptionally) once the allocation ended: closed, or lost, when {@link #failure()} says why
+     * (set by then). A data connection's end alone does not tell the peer closing from the server dying.
+     */
+    public CompletableFuture<Void> closeFuture() {
+        return base.pipe().closeFuture();
+    }
+
     /** ConnectionAttempts left unanswered because {@link #MAX_UNACCEPTED} connections waited for {@link #accept}. */
     public long refusedAttempts() {
         return refusedAttempts.get();
@@ -197,6 +206,8 @@ public final class TurnTcpAllocation implements AutoCloseable {
             if (ready != null) {
                 result.complete(ready);
             } else {
+                // Accepts their callers gave up on would pile up while no peer dials: drop them here too.
+                accepting.removeIf(CompletableFuture::isDone);
                 accepting.add(result);
             }
         });
@@ -206,6 +217,16 @@ public final class TurnTcpAllocation implements AutoCloseable {
     /** The peer at the other end of a data connection of this allocation, while it is open. */
     public Optional<InetSocketAddress> peerOf(Pipe pipe) {
         return Optional.ofNullable(peers.get(pipe));
+    }
+
+    /** The allocation's counters (its refreshes, of the allocation and of its permissions). */
+    TurnStats stats() {
+        return base.stats();
+    }
+
+    /** Completes once the counters satisfy {@code condition}, checked after each refresh (tests). */
+    CompletableFuture<TurnStats> statsReach(java.util.function.Predicate<TurnStats> condition) {
+        return base.statsReach(condition);
     }
 
     /** The data connections open now. */
@@ -236,16 +257,22 @@ public final class TurnTcpAllocation implements AutoCloseable {
                         Allocation.unwrap(e).toString());
                 return;
             }
-            CompletableFuture<Pipe> waiting = accepting.poll();
-            if (waiting != null) {
-                if (!waiting.complete(pipe)) {
-                    unaccepted.add(pipe);
-                }
-            } else {
-                unaccepted.add(pipe);
-            }
+            handOver(pipe, accepting, unaccepted);
             pipe.addEndHandler(ended -> allocation.loop().execute(() -> unaccepted.remove(ended)));
         }));
+    }
+
+    /**
+     * Gives {@code connection} to the first waiting accept that still takes it, or queues it when none does. Accepts
+     * already done (timed out or cancelled by their caller) are dropped on the way: the live one behind them gets it.
+     */
+    static <T> void handOver(T connection, Queue<CompletableFuture<T>> waiting, Queue<T> ready) {
+        for (CompletableFuture<T> next; (next = waiting.poll()) != null; ) {
+            if (next.complete(connection)) {
+                return;
+            }
+        }
+        ready.add(connection);
     }
 
     /** A new data connection to the server, bound to {@code connectionId}: the pipe to {@code peer}. */
@@ -262,13 +289,13 @@ public final class TurnTcpAllocation implements AutoCloseable {
         Allocation signer = allocation;
         ConnectionBinder binder = new ConnectionBinder(new ConnectionBinder.Signer() {
             @Override
-            public StunMessage sign(StunMessage.Builder request, Optional<String> nonce) {
-                return signer.signedElsewhere(request, nonce);
+            public StunMessage sign(StunMessage.Builder request, Optional<String> nonce, Optional<String> realm) {
+                return signer.signedElsewhere(request, nonce, realm);
             }
 
             @Override
-            public boolean signedByUs(StunMessage m) {
-                return signer.signedByUs(m);
+            public boolean signedByUs(StunMessage m, Optional<String> realm) {
+                return signer.signedByUs(m, realm);
             }
         }, serverAddress(), connectionId, peer, limit);
         CompletableFuture<Pipe> result = new LoopSafeFuture<>();

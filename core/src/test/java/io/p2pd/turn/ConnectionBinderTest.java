@@ -37,17 +37,22 @@ class ConnectionBinderTest {
     final List<String> noncesUsed = new ArrayList<>();
     final ConnectionBinder.Signer signer = new ConnectionBinder.Signer() {
         @Override
-        public StunMessage sign(StunMessage.Builder b, Optional<String> nonce) {
+        public StunMessage sign(StunMessage.Builder b, Optional<String> nonce, Optional<String> realm) {
             String n = nonce.orElse("allocation nonce");
             noncesUsed.add(n);
-            return b.username("alice").realm("realm").nonce(n).messageIntegrity(KEY).build();
+            String r = realm.orElse("realm");
+            return b.username("alice").realm(r).nonce(n).messageIntegrity(keyOf(r)).build();
         }
 
         @Override
-        public boolean signedByUs(StunMessage m) {
-            return m.checkIntegrity(KEY);
+        public boolean signedByUs(StunMessage m, Optional<String> realm) {
+            return m.checkIntegrity(keyOf(realm.orElse("realm")));
         }
     };
+
+    static byte[] keyOf(String realm) {
+        return StunMessage.longTermKey("alice", realm, "pw");
+    }
     final ConnectionBinder binder = new ConnectionBinder(signer, SERVER, ID, PEER, Duration.ofSeconds(5));
     final EmbeddedChannel channel = new EmbeddedChannel();
 
@@ -220,5 +225,52 @@ class ConnectionBinderTest {
         channel.runScheduledPendingTasks();
         assertThat(failure(bound)).isInstanceOf(TurnTimeoutException.class)
                 .hasMessageContaining("ConnectionBind for 127.0.0.1:4000");
+    }
+
+    @Test
+    void anErrorSignedWithAnotherKeyIsRefusedNotBelieved() throws Exception {
+        CompletableFuture<Void> bound = start();
+        receive(StunMessage.responseTo(sent(), MessageClass.ERROR_RESPONSE).errorCode(new StunErrorCode(447,
+                "forged")).messageIntegrity(keyOf("elsewhere")).build().encode());
+        assertThat(failure(bound)).isInstanceOf(TurnProtocolException.class).hasMessageContaining("not signed");
+    }
+
+    @Test
+    void a401WithAnotherRealmIsRetriedWithTheKeyOfThatRealm() throws Exception {
+        CompletableFuture<Void> bound = start();
+        receive(StunMessage.responseTo(sent(), MessageClass.ERROR_RESPONSE).errorCode(new StunErrorCode(
+                StunErrorCode.UNAUTHORIZED, "Unauthorized")).realm("other realm").nonce("n2").build().encode());
+        StunMessage retry = sent();
+        assertThat(retry.realm()).contains("other realm");
+        assertThat(retry.nonce()).contains("n2");
+        assertThat(retry.checkIntegrity(keyOf("other realm"))).isTrue();
+        receive(StunMessage.responseTo(retry, MessageClass.SUCCESS_RESPONSE).messageIntegrity(keyOf("other realm"))
+                .build().encode());
+        assertThat(bound).isCompleted();
+    }
+
+    @Test
+    void anAnswerWithABrokenFingerprintIsDroppedAndTheNextOneTaken() throws Exception {
+        CompletableFuture<Void> bound = start();
+        StunMessage request = sent();
+        byte[] damaged = StunMessage.responseTo(request, MessageClass.SUCCESS_RESPONSE).messageIntegrity(KEY)
+                .fingerprint().build().encode();
+        damaged[damaged.length - 1] ^= 1;
+        receive(damaged);
+        assertThat(bound).isNotDone();
+        receive(StunMessage.responseTo(request, MessageClass.SUCCESS_RESPONSE).messageIntegrity(KEY).fingerprint()
+                .build().encode());
+        assertThat(bound).isCompleted();
+    }
+
+    @Test
+    void aStunMessageBeforeTheRequestIsRefused() throws Exception {
+        channel.pipeline().addLast(binder);
+        receive(StunMessage.builder(StunMessage.METHOD_CONNECTION_BIND, MessageClass.SUCCESS_RESPONSE).build()
+                .encode());
+        CompletableFuture<Void> bound = binder.bind();
+        channel.runPendingTasks();
+        assertThat(failure(bound)).isInstanceOf(TurnProtocolException.class).hasMessageContaining("before");
+        assertThat(channel.outboundMessages()).isEmpty();
     }
 }
