@@ -271,8 +271,10 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         }
         for (Subscription s : subscriptions) {
             if (s.sub().equals(Sub.ALL) && !s.hasHandler()) {
-                s.queue().offerFirst(new Message(data.clone(), remoteAddress().get()));
-                return;
+                if (s.queue().offerFirst(new Message(data.clone(), remoteAddress().get())) != SubQueue.Offer.GONE) {
+                    return;
+                }
+                break; // unsubscribed meanwhile: nothing could read it back
             }
         }
         throw new IllegalStateException("no queue subscribed for " + Sub.ALL + " on " + this + " to unread into");
