@@ -99,6 +99,8 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     private boolean up;
     /** Written under {@link #lock}; volatile so the per-message check in dispatcherIdle needs no lock. */
     private volatile boolean ended;
+    /** The peer ended its output and this pipe stays open to send (TCP half-closure). */
+    private volatile boolean inputEnded;
 
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Void> closeFuture = new LoopSafeFuture<>();
@@ -390,7 +392,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             SubQueue queue = handler == null
                     ? new SubQueue(sub, conf.maxQsize(), proto() == Proto.UDP, this::onQueueRoom)
                     : null;
-            if (queue != null && isEnded()) {
+            if (queue != null && (isEnded() || inputEnded)) {
                 queue.close(this::closedError);
             }
             Subscription[] next = Arrays.copyOf(now, now.length + 1);
@@ -443,7 +445,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      * unless a queue is full. Event loop only.
      */
     void dispatcherIdle() {
-        if (isEnded()) {
+        if (isEnded() || inputEnded) {
             closeQueues();
         }
     }
@@ -937,6 +939,30 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         writable();
         run.forEach(this::runEndHandler);
         closeFuture.complete(null);
+    }
+
+    /**
+     * The peer ended its output while this pipe may still send (TCP half-closure): the receive side ends as at the
+     * pipe's end (queues once what was read is delivered; links that pass the end on half-close their targets), but
+     * end handlers wait for the pipe's own close. Event loop only.
+     */
+    final void inputEnded() {
+        if (inputEnded) {
+            return;
+        }
+        inputEnded = true;
+        if (!deliveryPending()) {
+            closeQueues();
+        }
+        List<Pipe> endTargets = new ArrayList<>();
+        synchronized (lock) {
+            linkEndHandlers.forEach((target, ends) -> {
+                if (ends[1] != null) {
+                    endTargets.add(target);
+                }
+            });
+        }
+        endTargets.forEach(target -> target.endAfterWrites(false));
     }
 
     /**

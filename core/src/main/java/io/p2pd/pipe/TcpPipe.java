@@ -11,6 +11,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.RecvByteBufAllocator;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.ssl.SslHandler;
@@ -524,6 +525,10 @@ final class TcpPipe extends Pipe {
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt == ChannelInputShutdownEvent.INSTANCE) {
+                // Only with halfClosure (ALLOW_HALF_CLOSURE): without it Netty closes the channel instead.
+                inputEnded();
+            }
             if (evt instanceof IdleStateEvent) {
                 timedOut("no traffic for " + server.limits.idleTimeout().orElseThrow().toMillis()
                         + " ms (idleTimeout)");
