@@ -209,6 +209,14 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     }
 
     /**
+     * Takes a connection a server accepted out of the server's {@link ServerLimits#idleTimeout()}: it is no longer
+     * closed for being quiet; the other limits stay. For a protocol that has authenticated its peer and keeps the
+     * connection however long it is quiet. Does nothing on other pipes.
+     */
+    public void liftIdleTimeout() {
+    }
+
+    /**
      * Half-closes a TCP connection: what was sent before is written, then the peer reads end of stream, while this
      * pipe still receives until the peer closes (which ends the pipe). Later sends are a misuse (the caller ended
      * its own output): they throw {@link IllegalStateException}. Completes once the end is handed to the OS; calling

@@ -65,7 +65,9 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Any failure, the time limit passing, or the connection ending first closes the connection and fails the future
  * with a {@link ProofFailedException} saying why. Bytes the peer sent after its last proof frame, read together with
- * it, are given back to the connection ({@link Pipe#unread}), so the user's first {@code recv()} returns them.
+ * it, are given back to the connection ({@link Pipe#unread}), so the user's first {@code recv()} returns them. A
+ * proven connection a server accepted is taken out of the server's idle limit ({@link Pipe#liftIdleTimeout}): the
+ * proof's own limit bounds the wait before it, and a peer's connection then stays however long it is quiet.
  *
  * <p>The original P2PD: its dialer sends only a line {@code P2P_CON_ID_EQ <pipe id>\n}, which proves no key. Such a
  * connection fails with {@link Reason#UNPROVEN_ORIGINAL} (a node closes and counts it): a node never hands out a
@@ -404,6 +406,8 @@ public final class PeerProof {
                 pipe.unread(buf);
                 buf = new byte[0];
             }
+            // Proven: the node keeps it however long it is quiet (a server's idle limit is for strangers).
+            pipe.liftIdleTimeout();
             ProvenPipe proven = new ProvenPipe(pipe, peer.key(), session);
             lastSent.thenRun(() -> result.complete(proven));
             return true;

@@ -9,6 +9,7 @@ import io.p2pd.node.id.NodeId;
 import io.p2pd.node.id.NodeKey;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
+import io.p2pd.pipe.ServerLimits;
 import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -345,6 +346,30 @@ class PeerProofTest {
         } finally {
             dialed2.closeAsync();
             accepted2.closeAsync();
+        }
+    }
+
+    @Test
+    void aProvenConnectionIsTakenOutOfTheServersIdleLimitAndAQuietStrangerIsNot() throws Exception {
+        ServerLimits shortIdle = ServerLimits.builder().idleTimeout(Duration.ofMillis(300)).build();
+        try (Pipe limited = await(Pipes.tcp().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                .limits(shortIdle).open())) {
+            CompletableFuture<Pipe> next = limited.accept();
+            Pipe toPeer = await(Pipes.tcp().dest(limited.localAddress()).open());
+            Pipe peerSide = await(next);
+            CompletableFuture<ProvenPipe> listener = PeerProof.run(peerSide, B, Optional.empty(), "", LIMIT);
+            await(PeerProof.runChoosing(toPeer, A, B.nodeId(), "", LIMIT, () -> true));
+            await(listener);
+            // A stranger opened after the proof, quiet from then on: closed by the idle limit. The proven connection
+            // has been quiet longer by then, and stays open.
+            CompletableFuture<Pipe> strangerNext = limited.accept();
+            Pipe stranger = await(Pipes.tcp().dest(limited.localAddress()).open());
+            await(await(strangerNext).closeFuture());
+            await(stranger.closeFuture());
+            assertThat(peerSide.isOpen()).isTrue();
+            await(toPeer.send("still here".getBytes(US_ASCII)));
+            assertThat(await(peerSide.recv()).text()).isEqualTo("still here");
+            toPeer.close();
         }
     }
 
