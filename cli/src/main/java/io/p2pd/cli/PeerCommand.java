@@ -246,20 +246,27 @@ final class PeerCommand {
         CompletableFuture.anyOf(inputSent, pipe.closeFuture()).join();
     }
 
+    /**
+     * The next message, waiting however long the peer is quiet; empty once the peer's end was read (or the pipe
+     * closed) and everything received before it was taken.
+     */
+    private static Optional<Message> next(Pipe pipe) {
+        while (true) {
+            try {
+                return Optional.of(pipe.recv(QUIET).join());
+            } catch (CompletionException e) {
+                if (!(e.getCause() instanceof RecvTimeoutException)) {
+                    return Optional.empty(); // PipeClosedException
+                }
+            }
+        }
+    }
+
     /** Writes what the pipe receives to {@code out} until the pipe has ended and its queue is empty. */
     private static void copyOut(Pipe pipe, OutputStream out) {
-        while (true) {
-            Message m;
+        for (Optional<Message> next; (next = next(pipe)).isPresent(); ) {
             try {
-                m = pipe.recv(QUIET).join();
-            } catch (CompletionException e) {
-                if (e.getCause() instanceof RecvTimeoutException) {
-                    continue;
-                }
-                return; // PipeClosedException: ended, and everything received was taken
-            }
-            try {
-                out.write(m.data());
+                out.write(next.get().data());
                 out.flush();
             } catch (IOException e) {
                 pipe.close();
@@ -276,18 +283,9 @@ final class PeerCommand {
      */
     static Optional<String> echo(Pipe pipe) {
         try {
-            while (true) {
-                Message m;
+            for (Optional<Message> next; (next = next(pipe)).isPresent(); ) {
                 try {
-                    m = pipe.recv(QUIET).join();
-                } catch (CompletionException e) {
-                    if (e.getCause() instanceof RecvTimeoutException) {
-                        continue;
-                    }
-                    break; // the peer's end: everything it sent was taken
-                }
-                try {
-                    pipe.send(m.data()).join();
+                    pipe.send(next.get().data()).join();
                 } catch (CompletionException e) {
                     return Optional.of("echo stopped: sending back failed: " + e.getCause().getMessage());
                 }
