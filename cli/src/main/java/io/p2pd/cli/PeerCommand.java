@@ -22,7 +22,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -75,7 +77,7 @@ final class PeerCommand {
             if (echo) {
                 builder.connectionHandler(c -> {
                     note(err, quiet, "echoing " + describe(c));
-                    echo(c.pipe());
+                    echo(c.pipe()).ifPresent(problem -> note(err, false, problem)); // shown even when quiet
                     note(err, quiet, "connection from " + c.peer().value() + " ended");
                 });
             }
@@ -238,32 +240,48 @@ final class PeerCommand {
     }
 
     /**
-     * Standard input down the pipe (half-closing it at input's end), the pipe to standard output, until the pipe
-     * ends. What the peer sent before the end is all written out first.
+     * Standard input down the pipe (half-closing it at input's end), the pipe to standard output, until both ends
+     * are done: the peer ended its output (what it sent before is all written out first) and standard input ended
+     * and went out, or the pipe closed. A peer that half-closes still gets the rest of standard input.
      */
     static void bridge(Pipe pipe, InputStream in, PrintStream out) {
+        CompletableFuture<Void> inputSent = new CompletableFuture<>();
         Thread.ofPlatform().daemon().name("p2pd-stdin").start(() -> {
-            if (ConnectCommand.pump(in, pipe, 16 * 1024)) {
-                pipe.shutdownOutput();
+            try {
+                if (ConnectCommand.pump(in, pipe, 16 * 1024)) {
+                    pipe.shutdownOutput().join();
+                }
+            } catch (CompletionException closed) {
+                // The pipe closed while ending: its end decides how the command ends.
+            } finally {
+                inputSent.complete(null);
             }
         });
         copyOut(pipe, out);
+        CompletableFuture.anyOf(inputSent, pipe.closeFuture()).join();
+    }
+
+    /**
+     * The next message, waiting however long the peer is quiet; empty once the peer's end was read (or the pipe
+     * closed) and everything received before it was taken.
+     */
+    private static Optional<Message> next(Pipe pipe) {
+        while (true) {
+            try {
+                return Optional.of(pipe.recv(QUIET).join());
+            } catch (CompletionException e) {
+                if (!(e.getCause() instanceof RecvTimeoutException)) {
+                    return Optional.empty(); // PipeClosedException
+                }
+            }
+        }
     }
 
     /** Writes what the pipe receives to {@code out} until the pipe has ended and its queue is empty. */
     private static void copyOut(Pipe pipe, OutputStream out) {
-        while (true) {
-            Message m;
+        for (Optional<Message> next; (next = next(pipe)).isPresent(); ) {
             try {
-                m = pipe.recv(QUIET).join();
-            } catch (CompletionException e) {
-                if (e.getCause() instanceof RecvTimeoutException) {
-                    continue;
-                }
-                return; // PipeClosedException: ended, and everything received was taken
-            }
-            try {
-                out.write(m.data());
+                out.write(next.get().data());
                 out.flush();
             } catch (IOException e) {
                 pipe.close();
@@ -272,20 +290,31 @@ final class PeerCommand {
         }
     }
 
-    /** Sends back everything the pipe receives until it ends. */
-    static void echo(Pipe pipe) {
-        while (true) {
-            Message m;
-            try {
-                m = pipe.recv(QUIET).join();
-                pipe.send(m.data()).join();
-            } catch (CompletionException e) {
-                if (e.getCause() instanceof RecvTimeoutException) {
-                    continue;
+    /**
+     * Sends back everything the pipe receives until the peer ends its output, then ends ours once all of it went out,
+     * and closes the pipe.
+     *
+     * @return why the echo stopped short (a send or the end failed), or empty when everything went back
+     */
+    static Optional<String> echo(Pipe pipe) {
+        try {
+            for (Optional<Message> next; (next = next(pipe)).isPresent(); ) {
+                try {
+                    pipe.send(next.get().data()).join();
+                } catch (CompletionException e) {
+                    return Optional.of("echo stopped: sending back failed: " + e.getCause().getMessage());
                 }
-                pipe.close();
-                return;
             }
+            if (pipe.isOpen()) {
+                try {
+                    pipe.shutdownOutput().join();
+                } catch (CompletionException e) {
+                    return Optional.of("echo stopped: ending the output failed: " + e.getCause().getMessage());
+                }
+            }
+            return Optional.empty();
+        } finally {
+            pipe.close();
         }
     }
 

@@ -5,8 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.p2pd.node.addr.PeerAddress;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.security.MessageDigest;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -93,6 +97,82 @@ class PeerCommandTest {
         String json = r.err().lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
         assertThat(json).contains("\"strategy\":null").contains("\"direct\":\"direct: every attempt failed");
         assertThat(r.err()).contains("cannot connect to node " + "0".repeat(25));
+    }
+
+    private static final int BIG = 3 * 1024 * 1024;
+
+    static byte[] pattern(int size) {
+        byte[] data = new byte[size];
+        for (int i = 0; i < size; i++) {
+            data[i] = (byte) (i * 31 + (i >> 9));
+        }
+        return data;
+    }
+
+    static byte[] sha256(byte[] data) throws Exception {
+        return MessageDigest.getInstance("SHA-256").digest(data);
+    }
+
+    /** Writes {@code data} to the process's standard input, then closes it (on a thread of its own). */
+    static CompletableFuture<Void> feed(Process p, byte[] data) {
+        // Not the common pool: on two cores it has one thread, which drain's blocking read would hold.
+        return CompletableFuture.runAsync(() -> {
+            try (OutputStream in = p.getOutputStream()) {
+                in.write(data);
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        }, Thread::startVirtualThread);
+    }
+
+    /** Everything the process writes to standard output until it ends it. */
+    static CompletableFuture<byte[]> drain(Process p) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return p.getInputStream().readAllBytes();
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        }, Thread::startVirtualThread);
+    }
+
+    @Test
+    void anEchoingListenerSendsBackAllOfThreeMegabytesAfterConnectHalfCloses() throws Exception {
+        try (P2pd listener = P2pd.start("peer", "listen", "--echo", "--interface", "lo", "--port", "0", "--quiet")) {
+            PeerAddress address = PeerAddress.parse(listener.readLine());
+            try (P2pd connect = P2pd.start("peer", "connect", address.toString(), "--interface", "lo", "--port",
+                    "0", "--strategies", "direct", "--quiet")) {
+                byte[] data = pattern(BIG);
+                CompletableFuture<byte[]> echoed = drain(connect.process);
+                feed(connect.process, data).get(60, TimeUnit.SECONDS); // then connect half-closes
+                byte[] got = echoed.get(60, TimeUnit.SECONDS);
+                assertThat(connect.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(connect.process.exitValue()).isZero();
+                assertThat(got.length).isEqualTo(BIG);
+                assertThat(sha256(got)).isEqualTo(sha256(data));
+            }
+        }
+    }
+
+    @Test
+    void aListenerKeepsSendingItsStandardInputAfterConnectEndsItsOwnAtOnce() throws Exception {
+        try (P2pd listener = P2pd.start("peer", "listen", "--interface", "lo", "--port", "0", "--quiet")) {
+            PeerAddress address = PeerAddress.parse(listener.readLine());
+            try (P2pd connect = P2pd.start("peer", "connect", address.toString(), "--interface", "lo", "--port",
+                    "0", "--strategies", "direct", "--quiet")) {
+                connect.process.getOutputStream().close(); // as < /dev/null: connect half-closes at once
+                byte[] data = pattern(BIG);
+                CompletableFuture<byte[]> received = drain(connect.process);
+                feed(listener.process, data).get(60, TimeUnit.SECONDS);
+                byte[] got = received.get(60, TimeUnit.SECONDS);
+                assertThat(got.length).isEqualTo(BIG);
+                assertThat(sha256(got)).isEqualTo(sha256(data));
+                assertThat(connect.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(connect.process.exitValue()).isZero();
+                assertThat(listener.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(listener.process.exitValue()).isZero();
+            }
+        }
     }
 
     @Test

@@ -99,6 +99,8 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     private boolean up;
     /** Written under {@link #lock}; volatile so the per-message check in dispatcherIdle needs no lock. */
     private volatile boolean ended;
+    /** The peer ended its output and this pipe stays open to send (TCP half-closure). */
+    private volatile boolean inputEnded;
 
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Void> closeFuture = new LoopSafeFuture<>();
@@ -207,6 +209,14 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
     }
 
     /**
+     * Takes a connection a server accepted out of the server's {@link ServerLimits#idleTimeout()}: it is no longer
+     * closed for being quiet; the other limits stay. For a protocol that has authenticated its peer and keeps the
+     * connection however long it is quiet. Does nothing on other pipes.
+     */
+    public void liftIdleTimeout() {
+    }
+
+    /**
      * Half-closes a TCP connection: what was sent before is written, then the peer reads end of stream, while this
      * pipe still receives until the peer closes (which ends the pipe). Later sends are a misuse (the caller ended
      * its own output): they throw {@link IllegalStateException}. Completes once the end is handed to the OS; calling
@@ -271,8 +281,10 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         }
         for (Subscription s : subscriptions) {
             if (s.sub().equals(Sub.ALL) && !s.hasHandler()) {
-                s.queue().offerFirst(new Message(data.clone(), remoteAddress().get()));
-                return;
+                if (s.queue().offerFirst(new Message(data.clone(), remoteAddress().get())) != SubQueue.Offer.GONE) {
+                    return;
+                }
+                break; // unsubscribed meanwhile: nothing could read it back
             }
         }
         throw new IllegalStateException("no queue subscribed for " + Sub.ALL + " on " + this + " to unread into");
@@ -388,7 +400,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
             SubQueue queue = handler == null
                     ? new SubQueue(sub, conf.maxQsize(), proto() == Proto.UDP, this::onQueueRoom)
                     : null;
-            if (queue != null && isEnded()) {
+            if (queue != null && (isEnded() || inputEnded)) {
                 queue.close(this::closedError);
             }
             Subscription[] next = Arrays.copyOf(now, now.length + 1);
@@ -441,7 +453,7 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
      * unless a queue is full. Event loop only.
      */
     void dispatcherIdle() {
-        if (isEnded()) {
+        if (isEnded() || inputEnded) {
             closeQueues();
         }
     }
@@ -935,6 +947,30 @@ public abstract sealed class Pipe implements AutoCloseable permits TcpPipe, TcpS
         writable();
         run.forEach(this::runEndHandler);
         closeFuture.complete(null);
+    }
+
+    /**
+     * The peer ended its output while this pipe may still send (TCP half-closure): the receive side ends as at the
+     * pipe's end (queues once what was read is delivered; links that pass the end on half-close their targets), but
+     * end handlers wait for the pipe's own close. Event loop only.
+     */
+    final void inputEnded() {
+        if (inputEnded) {
+            return;
+        }
+        inputEnded = true;
+        if (!deliveryPending()) {
+            closeQueues();
+        }
+        List<Pipe> endTargets = new ArrayList<>();
+        synchronized (lock) {
+            linkEndHandlers.forEach((target, ends) -> {
+                if (ends[1] != null) {
+                    endTargets.add(target);
+                }
+            });
+        }
+        endTargets.forEach(target -> target.endAfterWrites(false));
     }
 
     /**

@@ -607,6 +607,9 @@ public final class Pipes {
                 b.option(reusePort(loop), true);
             }
             tcp.linger().ifPresent(l -> b.childOption(ChannelOption.SO_LINGER, (int) l.toSeconds()));
+            if (tcp.halfClosure()) {
+                b.childOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+            }
             b.childOption(ChannelOption.RECVBUF_ALLOCATOR, streamAllocator());
             if (conf.sendBuffer() > 0) {
                 b.childOption(ChannelOption.SO_SNDBUF, conf.sendBuffer());
@@ -686,6 +689,10 @@ public final class Pipes {
             } else {
                 tcp.linger().ifPresent(l -> options.put(ChannelOption.SO_LINGER, (int) l.toSeconds()));
                 options.put(ChannelOption.RECVBUF_ALLOCATOR, streamAllocator());
+                if (tcp.halfClosure()) {
+                    // The peer's FIN then ends only our input (TcpPipe: ChannelInputShutdownEvent).
+                    options.put(ChannelOption.ALLOW_HALF_CLOSURE, true);
+                }
             }
             return options;
         }

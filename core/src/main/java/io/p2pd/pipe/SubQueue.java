@@ -68,20 +68,24 @@ final class SubQueue {
 
     /**
      * Puts {@code msg} before every queued message (or hands it to the oldest waiting take): a message read earlier
-     * than those, given back. Taken even when the queue is full or closed, as it was read before the end.
+     * than those, given back. Taken even when the queue is full or closed, as it was read before the end; refused
+     * (GONE) once the queue is unsubscribed, as {@link #offer} is, since no {@code recv} could take it from there.
      */
-    void offerFirst(Message msg) {
+    Offer offerFirst(Message msg) {
         while (true) {
             CompletableFuture<Message> waiter;
             synchronized (this) {
+                if (removed) {
+                    return Offer.GONE;
+                }
                 waiter = waiters.poll();
                 if (waiter == null) {
                     messages.addFirst(msg);
-                    return;
+                    return Offer.QUEUED;
                 }
             }
             if (waiter.complete(msg)) {
-                return;
+                return Offer.DELIVERED;
             }
         }
     }

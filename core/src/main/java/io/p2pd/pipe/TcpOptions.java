@@ -14,13 +14,21 @@ import java.util.Optional;
  * @param tls          {@code use_ssl}: TLS when present, with its trust (clients) and identity (servers); empty,
  *                     the default, for none
  * @param linger       {@code linger}: SO_LINGER in whole seconds, when present (0 resets the connection on close)
+ * @param halfClosure  keep sending after the peer's end of stream (off by default, as the original: the peer's end
+ *                     closes the connection both ways). When on, the peer's FIN ends only the receive side: once what
+ *                     was read before it is delivered, {@code recv()} fails with {@link PipeClosedException} and
+ *                     links that pass the end on ({@code link(target, true)}) half-close their targets, while
+ *                     {@code send} still works until the user calls {@link Pipe#shutdownOutput()} or closes the
+ *                     pipe (end handlers and {@link Pipe#closeFuture()} wait for that close). Not for TLS (no
+ *                     half-close there).
  */
 public record TcpOptions(
         Duration conTimeout,
         Duration sslHandshake,
         Framing framing,
         Optional<Tls> tls,
-        Optional<Duration> linger) {
+        Optional<Duration> linger,
+        boolean halfClosure) {
 
     private static final TcpOptions DEFAULTS = builder().build();
 
@@ -68,6 +76,7 @@ public record TcpOptions(
         private Framing framing = Framing.raw();
         private Optional<Tls> tls = Optional.empty();
         private Optional<Duration> linger = Optional.empty();
+        private boolean halfClosure;
 
         private Builder() {
         }
@@ -78,6 +87,7 @@ public record TcpOptions(
             framing = o.framing;
             tls = o.tls;
             linger = o.linger;
+            halfClosure = o.halfClosure;
         }
 
         public Builder conTimeout(Duration v) { conTimeout = v; return this; }
@@ -94,10 +104,12 @@ public record TcpOptions(
         /** SO_LINGER in whole seconds; {@code Duration.ZERO} resets the connection on close. */
         public Builder linger(Duration v) { linger = Optional.of(v); return this; }
         public Builder noLinger() { linger = Optional.empty(); return this; }
+        /** Whether the connection keeps sending after the peer's end of stream (see {@link TcpOptions}). */
+        public Builder halfClosure(boolean v) { halfClosure = v; return this; }
 
         /** @throws IllegalArgumentException naming the first option whose value is wrong */
         public TcpOptions build() {
-            return new TcpOptions(conTimeout, sslHandshake, framing, tls, linger);
+            return new TcpOptions(conTimeout, sslHandshake, framing, tls, linger, halfClosure);
         }
     }
 }

@@ -11,6 +11,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.RecvByteBufAllocator;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.ssl.SslHandler;
@@ -52,6 +53,8 @@ final class TcpPipe extends Pipe {
     private long stallSince = NOT_STALLED;
     /** When the connection last turned writable. Event loop only. */
     private long writableSince;
+    /** The name of the idle timeout's handler in the channel's pipeline. */
+    private static final String IDLE = "p2pd-idle";
     /** Set by the first shutdownOutput(). */
     private final AtomicReference<CompletableFuture<Void>> outputShutdown = new AtomicReference<>();
     /** Registering the channel again with its loop, to resume reading after the peer's FIN. Event loop only. */
@@ -94,8 +97,20 @@ final class TcpPipe extends Pipe {
             channel.closeFuture().addListener(f -> check.cancel(false));
         });
         // First in the pipeline: it sees the raw traffic, TLS records included.
-        server.limits.idleTimeout().ifPresent(limit -> channel.pipeline().addFirst("p2pd-idle",
+        server.limits.idleTimeout().ifPresent(limit -> channel.pipeline().addFirst(IDLE,
                 new IdleStateHandler(false, 0, 0, limit.toNanos(), TimeUnit.NANOSECONDS)));
+    }
+
+    @Override
+    public void liftIdleTimeout() {
+        if (server != null && server.limits.idleTimeout().isPresent()) {
+            // Removing the handler cancels its timer.
+            loop.execute(() -> {
+                if (channel.pipeline().get(IDLE) != null) {
+                    channel.pipeline().remove(IDLE);
+                }
+            });
+        }
     }
 
     /**
@@ -524,6 +539,10 @@ final class TcpPipe extends Pipe {
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt == ChannelInputShutdownEvent.INSTANCE) {
+                // Only with halfClosure (ALLOW_HALF_CLOSURE): without it Netty closes the channel instead.
+                inputEnded();
+            }
             if (evt instanceof IdleStateEvent) {
                 timedOut("no traffic for " + server.limits.idleTimeout().orElseThrow().toMillis()
                         + " ms (idleTimeout)");

@@ -90,7 +90,8 @@ public final class Node {
     public static final PortDelta UNMEASURED_DELTA = PortDelta.of(DeltaType.RANDOM);
     /**
      * The bounds of the node's TCP servers, which face the open network: at most 128 connections at once, 8 from
-     * one IP address, the first message within 10 s, and none idle for more than 60 s.
+     * one IP address, the first message within 10 s, and none idle for more than 60 s until it is proven (a proven
+     * peer connection stays however long it is quiet: {@link io.p2pd.pipe.Pipe#liftIdleTimeout()}).
      */
     public static final ServerLimits SERVER_LIMITS = ServerLimits.builder().maxConnections(128)
             .maxConnectionsPerIp(8).firstMessageTimeout(Duration.ofSeconds(10)).idleTimeout(Duration.ofSeconds(60))

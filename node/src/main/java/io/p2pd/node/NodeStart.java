@@ -23,6 +23,7 @@ import io.p2pd.node.signal.Signalling;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
 import io.p2pd.pipe.Proto;
+import io.p2pd.pipe.TcpOptions;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -286,7 +287,9 @@ final class NodeStart {
             PortTaken {
         Pipe server;
         try {
-            server = Pipes.tcp().bind(bind).limits(Node.SERVER_LIMITS).open().get();
+            // Half-closure: a peer that ends its output still gets what this node sends until it closes.
+            server = Pipes.tcp().bind(bind).limits(Node.SERVER_LIMITS).tcp(TcpOptions.builder().halfClosure(true)
+                    .build()).open().get();
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             String where = HostPort.of(bind).toString();

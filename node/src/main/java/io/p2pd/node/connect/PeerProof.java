@@ -24,34 +24,50 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The node-key proof run on every new TCP connection between two nodes, before the connection reaches the user: each
- * side proves it holds the key of its node id, so both ends know which peer the connection is with.
+ * side proves it holds the key of its node id, so both ends know which node the other end of the connection speaks
+ * for.
  *
- * <p>The exchange is symmetric (no side is the client, so it also serves a TCP simultaneous open). Each side sends,
- * as soon as the connection is up:
+ * <p>The two sides have roles. The side that chose to connect (a dialer, or the initiator a hole punch names) is the
+ * <em>chooser</em> ({@link #runChoosing}); the other, a listener or the punch's responder, runs {@link #run}. Two
+ * sides with the same role fail at once ({@link Reason#MALFORMED}), as each would wait for the other. The exchange:
  * <ol>
- *   <li>a <em>hello</em>: version {@value #VERSION}, a flags byte (bit 0: this side <em>chooses</em>, see below),
- *       its public key (33 bytes, compressed; the node id is derived from it), a fresh 32-byte nonce, and the
- *       session id it expects (0 to {@value #MAX_SESSION} printable ASCII characters, empty for any);</li>
- *   <li>once it has the peer's hello (a side that chooses: once it has checked the peer's proof), a <em>proof</em>:
- *       its signature ({@link NodeKey#sign}, 64 bytes) over the label {@code "p2pd node-key proof 1\n"}, its
- *       nonce, the peer's nonce, its key, the peer's key and the agreed session id (length byte, then the
- *       characters).</li>
+ *   <li>both send, as soon as the connection is up, a <em>hello</em>: version {@value #VERSION}, a flags byte
+ *       (bit 0: this side chooses), its public key (33 bytes, compressed; the node id is derived from it), a fresh
+ *       32-byte nonce, and the session id it expects (0 to {@value #MAX_SESSION} printable ASCII characters, empty
+ *       for any);</li>
+ *   <li>the chooser, once it has the peer's hello, sends its <em>proof</em>: its signature ({@link NodeKey#sign},
+ *       64 bytes) over the label {@code "p2pd node-key proof 2\n"}, its role byte ({@code 'C'}), its nonce, the
+ *       peer's nonce, its key, the peer's key and the agreed session id (length byte, then the characters);</li>
+ *   <li>the other side checks that proof <em>before it signs anything</em>, then sends its own proof (the same
+ *       text with role {@code 'L'}, its nonce and key first);</li>
+ *   <li>the chooser checks it and, when it keeps this connection, sends a one-byte <em>chosen</em> frame
+ *       ({@code 0x01}); the other side hands the connection out on it.</li>
  * </ol>
  * Each is one frame: a 2-byte big-endian length, then the body; frames over {@value #MAX_FRAME} bytes are refused.
  * A side checks the peer's key against the node id it expects (if any), the session ids (equal, or one of them empty:
- * the agreed one is the other), and the signature against the key. Since the signed text holds this side's fresh
- * nonce, a proof recorded elsewhere cannot be replayed; a hello that echoes this side's own nonce (a reflected
- * connection) is refused. The proof identifies the peer; it does not encrypt what follows.
+ * the agreed one is the other), and the signature against the key. A hello carrying this node's own key is refused
+ * (a connection looped back to the node, or two of its connections spliced together).
+ *
+ * <p>What it protects: since every signature covers both nonces, both node keys, the session and the signer's role,
+ * a signature is good for this run toward this peer only: it cannot be replayed from another connection nor passed
+ * on to a third node. A listener signs only for a node that proved its key first, so a party without a node key
+ * that merely reaches two listeners cannot present one as the other. What it does not protect: the proof is not
+ * bound to the bytes that follow and nothing is encrypted. A party that gets a node to dial it (a forged peer
+ * address that names another node's id at the party's address, or a position on the path) can pass the two sides'
+ * genuine messages between a connection to each and then read, change or inject the stream; the peer address a
+ * node dials must come from a source it trusts (a signed signal, its own configuration) for the proof to name the
+ * node it talks to. Applications that need more must secure the stream themselves.
  *
  * <p>Choosing: a dialer that races several connections to one peer (one per address pair) must keep the same one as
- * the peer. It runs {@link #runChoosing}: on each connection it checks the peer's proof first, then claims the win;
- * only the first claim sends its own proof, so the peer proves (and hands out) that connection alone, and the others
- * fail with {@link Reason#NOT_CHOSEN} here and {@link Reason#CLOSED} there. Two sides that both choose fail at once
- * ({@link Reason#MALFORMED}), as each would wait for the other.
+ * the peer. On each connection it checks the peer's proof, then claims the win; only the first claim sends the
+ * chosen frame, so the peer hands out that connection alone, and the others fail with {@link Reason#NOT_CHOSEN} here
+ * and {@link Reason#CLOSED} there.
  *
  * <p>Any failure, the time limit passing, or the connection ending first closes the connection and fails the future
- * with a {@link ProofFailedException} saying why. Bytes the peer sent after its proof, read together with it, are
- * given back to the connection ({@link Pipe#unread}), so the user's first {@code recv()} returns them.
+ * with a {@link ProofFailedException} saying why. Bytes the peer sent after its last proof frame, read together with
+ * it, are given back to the connection ({@link Pipe#unread}), so the user's first {@code recv()} returns them. A
+ * proven connection a server accepted is taken out of the server's idle limit ({@link Pipe#liftIdleTimeout}): the
+ * proof's own limit bounds the wait before it, and a peer's connection then stays however long it is quiet.
  *
  * <p>The original P2PD: its dialer sends only a line {@code P2P_CON_ID_EQ <pipe id>\n}, which proves no key. Such a
  * connection fails with {@link Reason#UNPROVEN_ORIGINAL} (a node closes and counts it): a node never hands out a
@@ -61,7 +77,7 @@ import java.util.function.BooleanSupplier;
 public final class PeerProof {
 
     /** The version byte of the hello. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     /** The longest session id. */
     public static final int MAX_SESSION = 64;
     static final int KEY_BYTES = 33;
@@ -72,7 +88,12 @@ public final class PeerProof {
     static final int CHOOSES = 1;
 
     static final int SIGNATURE_BYTES = 64;
-    static final byte[] LABEL = "p2pd node-key proof 1\n".getBytes(US_ASCII);
+    static final byte[] LABEL = "p2pd node-key proof 2\n".getBytes(US_ASCII);
+    /** The role byte a chooser's proof signs, and the other side's. */
+    static final byte CHOOSER_ROLE = 'C';
+    static final byte OTHER_ROLE = 'L';
+    /** The chosen frame's body. */
+    static final byte[] CHOSEN = {1};
     /** What the original's dialer sends first. */
     static final byte[] ORIGINAL_LINE = "P2P_CON_ID_EQ ".getBytes(US_ASCII);
 
@@ -83,7 +104,8 @@ public final class PeerProof {
 
     /**
      * Runs the proof on {@code tcp}, a TCP connection opened without message handlers (its messages queue for
-     * {@code recv()}, which the proof reads), before anyone else reads from it.
+     * {@code recv()}, which the proof reads), before anyone else reads from it, as the side that did not choose the
+     * connection (a listener, a hole punch's responder): it signs only after the peer, a chooser, proved its key.
      *
      * @param me this node's key
      * @param expectedPeer the node the connection must be with; empty to take any node that proves its key
@@ -102,10 +124,12 @@ public final class PeerProof {
     }
 
     /**
-     * As {@link #run}, for a dialer racing several connections to {@code expectedPeer}: once the peer's proof checks,
-     * {@code claim} is asked whether this connection wins; only then is this side's proof sent. A connection that
+     * As {@link #run}, for the side that chose to connect (a dialer, possibly racing several connections to
+     * {@code expectedPeer}, or a hole punch's initiator): this side proves first; once the peer's proof checks,
+     * {@code claim} is asked whether this connection wins, and only then is the chosen frame sent. A connection that
      * does not win is closed and fails with {@link Reason#NOT_CHOSEN}. {@code claim} is called at most once per
-     * connection, on its event loop, and must not block (an {@code AtomicBoolean.compareAndSet} shared by the race).
+     * connection, on its event loop, and must not block (an {@code AtomicBoolean.compareAndSet} shared by the race;
+     * {@code () -> true} for a single connection).
      */
     public static CompletableFuture<ProvenPipe> runChoosing(Pipe tcp, NodeKey me, NodeId expectedPeer,
             String sessionId, Duration limit, BooleanSupplier claim) {
@@ -168,12 +192,15 @@ public final class PeerProof {
         return b.array();
     }
 
-    /** What a side signs: the label, its nonce, the peer's, its key, the peer's, the agreed session. */
+    /**
+     * What a side signs: the label, its role, its nonce, the peer's, its key, the peer's, the agreed session. The
+     * role keeps a chooser's signature from standing for the other side's in another run.
+     */
     static byte[] transcript(byte[] signerNonce, byte[] otherNonce, NodePublicKey signer, NodePublicKey other,
-            String session) {
+            String session, boolean signerChooses) {
         byte[] s = session.getBytes(US_ASCII);
-        ByteBuffer b = ByteBuffer.allocate(LABEL.length + 2 * NONCE_BYTES + 2 * KEY_BYTES + 1 + s.length);
-        b.put(LABEL).put(signerNonce).put(otherNonce).put(signer.compressed()).put(other.compressed())
+        ByteBuffer b = ByteBuffer.allocate(LABEL.length + 1 + 2 * NONCE_BYTES + 2 * KEY_BYTES + 1 + s.length);
+        b.put(LABEL).put(signerChooses ? CHOOSER_ROLE : OTHER_ROLE).put(signerNonce).put(otherNonce).put(signer.compressed()).put(other.compressed())
                 .put((byte) s.length).put(s);
         return b.array();
     }
@@ -237,16 +264,16 @@ public final class PeerProof {
         private final byte[] nonce;
         /** Asked once the peer's proof checks, when this side chooses; null when it does not. */
         private final BooleanSupplier claim;
-        private byte[] proof;
         private final CompletableFuture<ProvenPipe> result = new CompletableFuture<>();
         /** Bytes read and not yet taken as a frame. */
         private byte[] buf = new byte[0];
         /** The hello's write: the proof is written after it, as a write from another thread may overtake. */
         private CompletableFuture<Void> helloSent;
-        /** The proof's write: the user gets the connection after it, so the user's first bytes follow it. */
-        private CompletableFuture<Void> proofSent;
+        /** This side's last write: the user gets the connection after it, so the user's first bytes follow it. */
+        private CompletableFuture<Void> lastSent;
         private Hello peer;
         private String session;
+        private boolean peerProven;
 
         Run(Pipe pipe, NodeKey me, Optional<NodeId> expected, String mySession, long deadline, Duration limit,
                 byte[] nonce, BooleanSupplier claim) {
@@ -334,39 +361,66 @@ public final class PeerProof {
                 }
                 takeHello(parseHello(body));
             }
-            byte[] signature = nextFrame();
-            if (signature == null) {
+            if (!peerProven) {
+                byte[] signature = nextFrame();
+                if (signature == null) {
+                    return false;
+                }
+                checkProof(signature);
+                peerProven = true;
+                if (claim == null) {
+                    sendProof(); // only now: this side signs for a peer that proved its key first
+                } else {
+                    if (!claim.getAsBoolean()) {
+                        throw new ProofFailedException(Reason.NOT_CHOSEN, "another connection to node "
+                                + peer.key().nodeId() + " was proven first");
+                    }
+                    after(CHOSEN);
+                    return finish();
+                }
+            }
+            byte[] chosen = nextFrame();
+            if (chosen == null) {
                 return false;
             }
+            if (!Arrays.equals(chosen, CHOSEN)) {
+                throw malformed("a frame of " + chosen.length + " bytes where the chosen frame belongs");
+            }
+            return finish();
+        }
+
+        private void checkProof(byte[] signature) throws ProofFailedException {
             if (signature.length != SIGNATURE_BYTES) {
                 throw malformed("a proof of " + signature.length + " bytes, not " + SIGNATURE_BYTES);
             }
-            byte[] signed = transcript(peer.nonce(), nonce, peer.key(), me.publicKey(), session);
+            byte[] signed = transcript(peer.nonce(), nonce, peer.key(), me.publicKey(), session, peer.chooses());
             if (!peer.key().verify(signed, signature)) {
                 throw new ProofFailedException(Reason.BAD_SIGNATURE, "the peer's proof does not check against the "
                         + "key of node " + peer.key().nodeId());
             }
+        }
+
+        /** Hands the connection out once this side's last frame is written; what the peer sent after is the user's. */
+        private boolean finish() {
             if (buf.length > 0) {
-                pipe.unread(buf); // the user's: what the peer sent right after its proof
+                pipe.unread(buf);
                 buf = new byte[0];
             }
-            if (claim != null) {
-                if (!claim.getAsBoolean()) {
-                    throw new ProofFailedException(Reason.NOT_CHOSEN, "another connection to node "
-                            + peer.key().nodeId() + " was proven first");
-                }
-                sendProof();
-            }
+            // Proven: the node keeps it however long it is quiet (a server's idle limit is for strangers).
+            pipe.liftIdleTimeout();
             ProvenPipe proven = new ProvenPipe(pipe, peer.key(), session);
-            proofSent.thenRun(() -> result.complete(proven));
+            lastSent.thenRun(() -> result.complete(proven));
             return true;
         }
 
         private void takeHello(Hello hello) throws ProofFailedException {
+            NodeId id = hello.key().nodeId();
+            if (id.equals(me.nodeId())) {
+                throw malformed("the hello carries this node's own key (a reflected or spliced connection)");
+            }
             if (Arrays.equals(hello.nonce(), nonce)) {
                 throw malformed("the hello carries this side's own nonce (a reflected connection)");
             }
-            NodeId id = hello.key().nodeId();
             if (expected.isPresent() && !expected.get().equals(id)) {
                 throw new ProofFailedException(Reason.WRONG_PEER, "the peer is node " + id + ", not the expected "
                         + expected.get());
@@ -375,20 +429,24 @@ public final class PeerProof {
                 throw new ProofFailedException(Reason.WRONG_SESSION, "the peer asked for another session than "
                         + "the one expected");
             }
-            if (hello.chooses() && claim != null) {
-                throw malformed("both sides wait to choose");
+            if (hello.chooses() == (claim != null)) {
+                throw malformed(hello.chooses() ? "both sides wait to choose" : "neither side chose the connection");
             }
             peer = hello;
             session = mySession.isEmpty() ? hello.session() : mySession;
-            proof = me.sign(transcript(nonce, hello.nonce(), me.publicKey(), hello.key(), session));
-            if (claim == null) {
-                sendProof();
+            if (claim != null) {
+                sendProof(); // the chooser proves first
             }
         }
 
         private void sendProof() {
-            byte[] body = proof;
-            proofSent = helloSent.thenCompose(x -> send(body));
+            after(me.sign(transcript(nonce, peer.nonce(), me.publicKey(), peer.key(), session, claim != null)));
+        }
+
+        /** Sends {@code body} after this side's earlier frames, as a write from another thread may overtake. */
+        private void after(byte[] body) {
+            CompletableFuture<Void> before = lastSent == null ? helloSent : lastSent;
+            lastSent = before.thenCompose(x -> send(body));
         }
 
         /** The next whole frame's body, taken from the buffer; null until it is whole. */

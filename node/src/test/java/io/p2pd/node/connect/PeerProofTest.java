@@ -9,6 +9,7 @@ import io.p2pd.node.id.NodeId;
 import io.p2pd.node.id.NodeKey;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.pipe.Pipes;
+import io.p2pd.pipe.ServerLimits;
 import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -59,7 +60,7 @@ class PeerProofTest {
 
     @Test
     void bothSidesLearnEachOthersIdAndTheSessionTheDialerNamed() throws Exception {
-        CompletableFuture<ProvenPipe> dialer = PeerProof.run(dialed, A, Optional.of(B.nodeId()), "s-1", LIMIT);
+        CompletableFuture<ProvenPipe> dialer = PeerProof.runChoosing(dialed, A, B.nodeId(), "s-1", LIMIT, () -> true);
         CompletableFuture<ProvenPipe> listener = PeerProof.run(accepted, B, Optional.empty(), "", LIMIT);
         ProvenPipe atA = await(dialer);
         ProvenPipe atB = await(listener);
@@ -79,8 +80,10 @@ class PeerProofTest {
 
     @Test
     void aSimultaneousOpenWithBothSidesExpectingEachOtherProvesBoth() throws Exception {
-        // Neither side is the listener: both name the peer and the same session, as two punching nodes do.
-        CompletableFuture<ProvenPipe> one = PeerProof.run(dialed, A, Optional.of(B.nodeId()), "punch-7", LIMIT);
+        // Neither side is the listener: both name the peer and the same session, as two punching nodes do; the
+        // punch's initiator chooses.
+        CompletableFuture<ProvenPipe> one = PeerProof.runChoosing(dialed, A, B.nodeId(), "punch-7", LIMIT,
+                () -> true);
         CompletableFuture<ProvenPipe> two = PeerProof.run(accepted, B, Optional.of(A.nodeId()), "punch-7", LIMIT);
         assertThat(await(one).peer()).isEqualTo(B.nodeId());
         assertThat(await(two).peer()).isEqualTo(A.nodeId());
@@ -88,7 +91,7 @@ class PeerProofTest {
 
     @Test
     void aPeerWithAnotherKeyThanTheExpectedOneFailsAsWrongPeerAndIsClosed() throws Exception {
-        CompletableFuture<ProvenPipe> dialer = PeerProof.run(dialed, A, Optional.of(B.nodeId()), "", LIMIT);
+        CompletableFuture<ProvenPipe> dialer = PeerProof.runChoosing(dialed, A, B.nodeId(), "", LIMIT, () -> true);
         CompletableFuture<ProvenPipe> impostor = PeerProof.run(accepted, C, Optional.empty(), "", LIMIT);
         assertThat(failure(dialer).reason()).isEqualTo(Reason.WRONG_PEER);
         await(dialed.closeFuture());
@@ -99,7 +102,7 @@ class PeerProofTest {
 
     @Test
     void aListenerThatExpectsAnotherNodeRefusesTheDialer() throws Exception {
-        CompletableFuture<ProvenPipe> dialer = PeerProof.run(dialed, C, Optional.empty(), "", LIMIT);
+        CompletableFuture<ProvenPipe> dialer = PeerProof.runChoosing(dialed, C, B.nodeId(), "", LIMIT, () -> true);
         CompletableFuture<ProvenPipe> listener = PeerProof.run(accepted, B, Optional.of(A.nodeId()), "", LIMIT);
         assertThat(failure(listener).reason()).isEqualTo(Reason.WRONG_PEER);
         assertThat(failure(dialer).reason()).isEqualTo(Reason.CLOSED);
@@ -107,7 +110,7 @@ class PeerProofTest {
 
     @Test
     void differentSessionsOnTheTwoSidesFailAsWrongSession() throws Exception {
-        CompletableFuture<ProvenPipe> dialer = PeerProof.run(dialed, A, Optional.empty(), "one", LIMIT);
+        CompletableFuture<ProvenPipe> dialer = PeerProof.runChoosing(dialed, A, B.nodeId(), "one", LIMIT, () -> true);
         CompletableFuture<ProvenPipe> listener = PeerProof.run(accepted, B, Optional.empty(), "two", LIMIT);
         assertThat(failure(listener).reason()).isIn(Reason.WRONG_SESSION, Reason.CLOSED);
         assertThat(failure(dialer).reason()).isIn(Reason.WRONG_SESSION, Reason.CLOSED);
@@ -121,10 +124,11 @@ class PeerProofTest {
         CompletableFuture<ProvenPipe> listener = PeerProof.run(accepted, A, Optional.empty(), "", LIMIT);
         byte[] nonce = new byte[32];
         Arrays.fill(nonce, (byte) 7);
-        await(dialed.send(PeerProof.frame(PeerProof.hello(B.publicKey(), nonce, "", false))));
+        await(dialed.send(PeerProof.frame(PeerProof.hello(B.publicKey(), nonce, "", true))));
         byte[] hello = readFrame(dialed, new ByteArrayOutputStream());
         PeerProof.Hello theirs = PeerProof.parseHello(hello);
-        byte[] forged = C.sign(PeerProof.transcript(nonce, theirs.nonce(), B.publicKey(), A.publicKey(), ""));
+        byte[] forged = C.sign(PeerProof.transcript(nonce, theirs.nonce(), B.publicKey(), A.publicKey(), "",
+                true));
         await(dialed.send(PeerProof.frame(forged)));
         assertThat(failure(listener).reason()).isEqualTo(Reason.BAD_SIGNATURE);
     }
@@ -135,9 +139,10 @@ class PeerProofTest {
         byte[] nonce = new byte[32];
         byte[] oldNonceOfA = new byte[32];
         Arrays.fill(oldNonceOfA, (byte) 1);
-        byte[] recorded = B.sign(PeerProof.transcript(nonce, oldNonceOfA, B.publicKey(), A.publicKey(), ""));
+        byte[] recorded = B.sign(PeerProof.transcript(nonce, oldNonceOfA, B.publicKey(), A.publicKey(), "",
+                true));
         CompletableFuture<ProvenPipe> listener = PeerProof.run(accepted, A, Optional.empty(), "", LIMIT);
-        await(dialed.send(PeerProof.frame(PeerProof.hello(B.publicKey(), nonce, "", false))));
+        await(dialed.send(PeerProof.frame(PeerProof.hello(B.publicKey(), nonce, "", true))));
         await(dialed.send(PeerProof.frame(recorded)));
         assertThat(failure(listener).reason()).isEqualTo(Reason.BAD_SIGNATURE);
     }
@@ -164,9 +169,9 @@ class PeerProofTest {
     @Test
     void aHelloOfAnotherVersionOrAWrongSizeIsMalformed() throws Exception {
         byte[] hello = PeerProof.hello(A.publicKey(), new byte[32], "", false);
-        hello[0] = 2;
+        hello[0] = 1;
         assertThatThrownBy(() -> PeerProof.parseHello(hello)).isInstanceOf(ProofFailedException.class)
-                .hasMessageContaining("version 2");
+                .hasMessageContaining("version 1");
         byte[] cut = Arrays.copyOf(PeerProof.hello(A.publicKey(), new byte[32], "abc", false), 70);
         assertThatThrownBy(() -> PeerProof.parseHello(cut)).isInstanceOf(ProofFailedException.class)
                 .hasMessageContaining("length");
@@ -215,7 +220,7 @@ class PeerProofTest {
 
     @Test
     void bytesTheDialerSendsRightAfterItsProofReachTheListenersFirstRecvIntact() throws Exception {
-        // A hand-made dialer sends hello, proof and user bytes in one write, so the listener reads them together.
+        // A hand-made dialer sends hello, proof, chosen frame and user bytes in one write, so the listener reads them together.
         CompletableFuture<ProvenPipe> listener = PeerProof.run(accepted, B, Optional.empty(), "", LIMIT);
         ByteArrayOutputStream extra = new ByteArrayOutputStream();
         byte[] theirHello = readFrame(dialed, extra);
@@ -227,8 +232,9 @@ class PeerProofTest {
             user[i] = (byte) (i * 31 + 7);
         }
         ByteArrayOutputStream all = new ByteArrayOutputStream();
-        all.write(PeerProof.frame(PeerProof.hello(A.publicKey(), nonce, "", false)));
-        all.write(PeerProof.frame(A.sign(PeerProof.transcript(nonce, b.nonce(), A.publicKey(), b.key(), ""))));
+        all.write(PeerProof.frame(PeerProof.hello(A.publicKey(), nonce, "", true)));
+        all.write(PeerProof.frame(A.sign(PeerProof.transcript(nonce, b.nonce(), A.publicKey(), b.key(), "", true))));
+        all.write(PeerProof.frame(PeerProof.CHOSEN));
         all.write(user);
         await(dialed.send(all.toByteArray()));
         ProvenPipe proven = await(listener);
@@ -244,7 +250,7 @@ class PeerProofTest {
     void bytesEachSideSendsAsSoonAsItsProofCompletesArriveIntactBothWays() throws Exception {
         byte[] fromA = pattern(100_000, 3);
         byte[] fromB = pattern(100_000, 5);
-        CompletableFuture<ProvenPipe> atA = PeerProof.run(dialed, A, Optional.empty(), "", LIMIT)
+        CompletableFuture<ProvenPipe> atA = PeerProof.runChoosing(dialed, A, B.nodeId(), "", LIMIT, () -> true)
                 .thenCompose(p -> p.pipe().send(fromA).thenApply(x -> p));
         CompletableFuture<ProvenPipe> atB = PeerProof.run(accepted, B, Optional.empty(), "", LIMIT)
                 .thenCompose(p -> p.pipe().send(fromB).thenApply(x -> p));
@@ -287,6 +293,87 @@ class PeerProofTest {
     }
 
     @Test
+    void twoSidesThatNeitherChooseFailAtOnceWithoutSigning() throws Exception {
+        CompletableFuture<ProvenPipe> one = PeerProof.run(dialed, A, Optional.of(B.nodeId()), "", LIMIT);
+        CompletableFuture<ProvenPipe> two = PeerProof.run(accepted, B, Optional.of(A.nodeId()), "", LIMIT);
+        assertThat(failure(one).reason()).isIn(Reason.MALFORMED, Reason.CLOSED);
+        assertThat(failure(two).reason()).isIn(Reason.MALFORMED, Reason.CLOSED);
+    }
+
+    @Test
+    void aListenerSignsNothingBeforeTheChooserProvedItsKey() throws Exception {
+        // A party without B's key claims to be B (a chooser) and sends a bad proof: the listener fails having sent
+        // its hello and no signature the party could pass on.
+        CompletableFuture<ProvenPipe> listener = PeerProof.run(accepted, A, Optional.empty(), "", LIMIT);
+        await(dialed.send(PeerProof.frame(PeerProof.hello(B.publicKey(), new byte[32], "", true))));
+        ByteArrayOutputStream after = new ByteArrayOutputStream();
+        PeerProof.parseHello(readFrame(dialed, after));
+        await(dialed.send(PeerProof.frame(new byte[64])));
+        assertThat(failure(listener).reason()).isEqualTo(Reason.BAD_SIGNATURE);
+        assertThat(readToEnd(dialed, after)).isEmpty();
+    }
+
+    @Test
+    void aHelloWithThisNodesOwnKeyIsRefusedEvenWithAnotherNonceAndRole() throws Exception {
+        // Two connections to A spliced together: A's hello from one, made a chooser's, sent into the other.
+        CompletableFuture<ProvenPipe> listener = PeerProof.run(accepted, A, Optional.empty(), "", LIMIT);
+        byte[] nonce = new byte[32];
+        Arrays.fill(nonce, (byte) 9);
+        await(dialed.send(PeerProof.frame(PeerProof.hello(A.publicKey(), nonce, "", true))));
+        ProofFailedException e = failure(listener);
+        assertThat(e.reason()).isEqualTo(Reason.MALFORMED);
+        assertThat(e.getMessage()).contains("own key");
+    }
+
+    @Test
+    void twoConnectionsToOneNodeWithSwappedHellosDoNotProveTheNodeToItself() throws Exception {
+        CompletableFuture<Pipe> next = server.accept();
+        Pipe dialed2 = await(Pipes.tcp().dest(server.localAddress()).open());
+        Pipe accepted2 = await(next);
+        try {
+            CompletableFuture<ProvenPipe> l1 = PeerProof.run(accepted, A, Optional.empty(), "", LIMIT);
+            CompletableFuture<ProvenPipe> l2 = PeerProof.run(accepted2, A, Optional.empty(), "", LIMIT);
+            byte[] h1 = readFrame(dialed, new ByteArrayOutputStream());
+            byte[] h2 = readFrame(dialed2, new ByteArrayOutputStream());
+            h1[1] = PeerProof.CHOOSES; // the party makes each look like a chooser's
+            h2[1] = PeerProof.CHOOSES;
+            await(dialed.send(PeerProof.frame(h2)));
+            await(dialed2.send(PeerProof.frame(h1)));
+            assertThat(failure(l1).reason()).isEqualTo(Reason.MALFORMED);
+            assertThat(failure(l2).reason()).isEqualTo(Reason.MALFORMED);
+            assertThat(readToEnd(dialed, new ByteArrayOutputStream())).isEmpty();
+            assertThat(readToEnd(dialed2, new ByteArrayOutputStream())).isEmpty();
+        } finally {
+            dialed2.closeAsync();
+            accepted2.closeAsync();
+        }
+    }
+
+    @Test
+    void aProvenConnectionIsTakenOutOfTheServersIdleLimitAndAQuietStrangerIsNot() throws Exception {
+        ServerLimits shortIdle = ServerLimits.builder().idleTimeout(Duration.ofMillis(300)).build();
+        try (Pipe limited = await(Pipes.tcp().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                .limits(shortIdle).open())) {
+            CompletableFuture<Pipe> next = limited.accept();
+            Pipe toPeer = await(Pipes.tcp().dest(limited.localAddress()).open());
+            Pipe peerSide = await(next);
+            CompletableFuture<ProvenPipe> listener = PeerProof.run(peerSide, B, Optional.empty(), "", LIMIT);
+            await(PeerProof.runChoosing(toPeer, A, B.nodeId(), "", LIMIT, () -> true));
+            await(listener);
+            // A stranger opened after the proof, quiet from then on: closed by the idle limit. The proven connection
+            // has been quiet longer by then, and stays open.
+            CompletableFuture<Pipe> strangerNext = limited.accept();
+            Pipe stranger = await(Pipes.tcp().dest(limited.localAddress()).open());
+            await(await(strangerNext).closeFuture());
+            await(stranger.closeFuture());
+            assertThat(peerSide.isOpen()).isTrue();
+            await(toPeer.send("still here".getBytes(US_ASCII)));
+            assertThat(await(peerSide.recv()).text()).isEqualTo("still here");
+            toPeer.close();
+        }
+    }
+
+    @Test
     void misuseThrowsAtOnce() {
         assertThatThrownBy(() -> PeerProof.run(dialed, A, Optional.empty(), "x".repeat(65), LIMIT))
                 .isInstanceOf(IllegalArgumentException.class);
@@ -314,6 +401,20 @@ class PeerProofTest {
             got.write(await(pipe.recv()).data());
         }
         return got.toByteArray();
+    }
+
+    /** Everything {@code pipe} reads until its peer closes, after what {@code before} holds already. */
+    static byte[] readToEnd(Pipe pipe, ByteArrayOutputStream before) throws Exception {
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        got.write(before.toByteArray());
+        while (true) {
+            try {
+                got.write(await(pipe.recv()).data());
+            } catch (ExecutionException end) {
+                assertThat(end.getCause()).isInstanceOf(io.p2pd.pipe.PipeClosedException.class);
+                return got.toByteArray();
+            }
+        }
     }
 
     /** One frame's body read from {@code pipe}; bytes read past it go to {@code extra}. */

@@ -49,8 +49,8 @@ class ConnectorHookTest {
             connector.register(Strategy.PUNCH, (peer, session, deadline) -> {
                 assertThat(session).startsWith("p-");
                 InetSocketAddress at = new InetSocketAddress(peer.v4().get(0).nicIp(), peer.v4().get(0).port());
-                return Pipes.tcp().dest(at).open().thenCompose(pipe -> PeerProof.run(pipe, A,
-                        Optional.of(peer.nodeId()), session, Duration.ofSeconds(10)));
+                return Pipes.tcp().dest(at).open().thenCompose(pipe -> PeerProof.runChoosing(pipe, A,
+                        peer.nodeId(), session, Duration.ofSeconds(10), () -> true));
             });
             assertThat(a.strategies()).contains(Strategy.PUNCH);
             CompletableFuture<PeerConnection> accepted = b.accept();
@@ -77,7 +77,8 @@ class ConnectorHookTest {
             Pipe dialed = await(Pipes.tcp().dest(server.localAddress()).open());
             CompletableFuture<PeerConnection> handed = connector.handOver(await(next), Optional.of(A.nodeId()),
                     "p-1", Strategy.PUNCH);
-            ProvenPipe atA = await(PeerProof.run(dialed, A, Optional.of(B.nodeId()), "p-1", Duration.ofSeconds(10)));
+            ProvenPipe atA = await(PeerProof.runChoosing(dialed, A, B.nodeId(), "p-1", Duration.ofSeconds(10),
+                    () -> true));
             PeerConnection in = await(b.accept());
             assertThat(await(handed)).isSameAs(in);
             assertThat(in.strategy()).isEqualTo(Strategy.PUNCH);
