@@ -36,6 +36,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLException;
 
 /**
@@ -352,11 +353,35 @@ public final class Pipes {
                 return proto == Proto.TCP ? listenTcp(loop) : openUdp(loop, Optional.empty());
             }
             dest.literal().ifPresent(this::remoteFor); // a family mismatch known now is thrown now
-            return LoopSafeFuture.of(conf.resolver().resolveAll(dest.host(), conf.dnsTimeout(), loop))
+            CompletableFuture<Pipe> out = new LoopSafeFuture<>();
+            AtomicReference<CompletableFuture<Pipe>> opening = new AtomicReference<>();
+            // Cancelling the open the caller holds cancels the one under way, which closes its socket: a pipe that
+            // completed after its caller gave up would have no owner.
+            out.whenComplete((p, e) -> {
+                CompletableFuture<Pipe> inner = opening.get();
+                if (out.isCancelled() && inner != null) {
+                    inner.cancel(false);
+                }
+            });
+            LoopSafeFuture.of(conf.resolver().resolveAll(dest.host(), conf.dnsTimeout(), loop))
                     .thenCompose(answers -> {
                         InetSocketAddress remote = remoteFor(answers);
-                        return proto == Proto.TCP ? connectTcp(loop, remote) : openUdp(loop, Optional.of(remote));
+                        CompletableFuture<Pipe> inner = proto == Proto.TCP ? connectTcp(loop, remote)
+                                : openUdp(loop, Optional.of(remote));
+                        opening.set(inner);
+                        if (out.isCancelled()) {
+                            inner.cancel(false);
+                        }
+                        return inner;
+                    })
+                    .whenComplete((pipe, e) -> {
+                        if (e != null) {
+                            out.completeExceptionally(e);
+                        } else if (!out.complete(pipe)) {
+                            pipe.closeAsync(); // given up on as it completed
+                        }
                     });
+            return out;
         }
 
         /** The address to dial among a name's answers: the first of the bind address's family (see {@link #pick}). */
