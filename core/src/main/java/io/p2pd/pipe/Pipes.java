@@ -160,6 +160,15 @@ public final class Pipes {
         }
 
         /**
+         * For a client (one with a destination): completes once the socket of the latest {@link #open()} is closed,
+         * or at once when that open failed before it made one. A cancelled or failed open's socket closes a moment
+         * after its future completes; code that counts its sockets (a hole punch's attempts) waits for this.
+         */
+        public CompletableFuture<Void> socketClosed() {
+            return socketClosed.copy();
+        }
+
+        /**
          * Bounds of a server pipe: connection caps and timeouts. A client (a destination, or a wrapped connected
          * socket) opened with them throws {@link IllegalArgumentException}.
          */
@@ -228,6 +237,8 @@ public final class Pipes {
         /** TCP only; the subclass sets them. */
         TcpOptions tcp = TcpOptions.defaults();
         Map<InetAddress, byte[]> md5;
+        /** Completes once the socket of a client's latest open is closed, or that open failed before making one. */
+        final CompletableFuture<Void> socketClosed = new CompletableFuture<>();
         /** TCP servers only; null when not given (unbounded). */
         ServerLimits limits;
         /** UDP only. */
@@ -376,6 +387,9 @@ public final class Pipes {
                     })
                     .whenComplete((pipe, e) -> {
                         if (e != null) {
+                            if (opening.get() == null) {
+                                socketClosed.complete(null); // the lookup failed: no socket was made
+                            }
                             out.completeExceptionally(e);
                         } else if (!out.complete(pipe)) {
                             pipe.closeAsync(); // given up on as it completed
@@ -496,12 +510,14 @@ public final class Pipes {
             }
             if (md5 != null) {
                 if (!EventLoops.isEpoll(loop)) {
+                    socketClosed.complete(null);
                     return LoopSafeFuture.failed(new UnsupportedOperationException("TCP-MD5 keys need the native "
                             + "transport"));
                 }
                 b.option(EpollChannelOption.TCP_MD5SIG, md5);
             }
             ChannelFuture connect = bind == null ? b.connect(remote) : b.connect(remote, bind);
+            connect.channel().closeFuture().addListener(f -> socketClosed.complete(null));
             // Cancelling an open under way closes its socket (a SYN left pending would otherwise run to its time limit).
             result.whenComplete((p, e) -> {
                 if (result.isCancelled()) {

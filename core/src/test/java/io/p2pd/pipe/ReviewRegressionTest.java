@@ -176,8 +176,8 @@ class ReviewRegressionTest {
         try (ServerSocket mute = new ServerSocket(0, 10, LOOPBACK.getAddress())) {
             mute.setSoTimeout(10_000);
             TcpOptions slow = TcpOptions.builder().tls(Tls.insecure()).sslHandshake(Duration.ofMinutes(2)).build();
-            CompletableFuture<Pipe> open = Pipes.tcp().dest((InetSocketAddress) mute.getLocalSocketAddress())
-                    .tcp(slow).open();
+            Pipes.TcpOpener opener = Pipes.tcp().dest((InetSocketAddress) mute.getLocalSocketAddress()).tcp(slow);
+            CompletableFuture<Pipe> open = opener.open();
             try (Socket accepted = mute.accept()) {
                 accepted.setSoTimeout(10_000);
                 assertThat(open.cancel(false)).isTrue();
@@ -190,6 +190,7 @@ class ReviewRegressionTest {
                     read = readOrReset(in, buffer);
                 } while (read > 0 && ++bounded < 1000);
                 assertThat(read).isEqualTo(-1);
+                assertThat(opener.socketClosed()).succeedsWithin(Duration.ofSeconds(10));
             }
         }
     }
