@@ -102,12 +102,15 @@ public final class Node {
     private final List<Pipe> servers;
     private final Optional<Signalling> signalling;
     private final Connector connector;
+    /** Also asked by hole punching, before it binds a port for a peer's request. */
+    private final Predicate<NodeId> refusePeers;
     private final AtomicReference<CompletableFuture<Void>> closing = new AtomicReference<>();
     private final AtomicReference<HolePunch> holePunch = new AtomicReference<>();
 
     Node(NodeKey key, MachineId machineId, PeerAddress address, List<NodeInterface> interfaces, List<Pipe> servers,
-            Optional<Signalling> signalling, Connector connector) {
+            Optional<Signalling> signalling, Connector connector, Predicate<NodeId> refusePeers) {
         this.key = key;
+        this.refusePeers = refusePeers;
         this.machineId = machineId;
         this.address = address;
         this.interfaces = List.copyOf(interfaces);
@@ -277,6 +280,7 @@ public final class Node {
         HolePunch fresh = HolePunch.of(signalling.get(), key, address, local,
                 new NatBehaviour(first.natType(), first.delta()), (p, proven) -> connector.deliver(proven, io.p2pd.node.connect.Strategy.PUNCH, System.nanoTime()
                         - p.startToConnect().toNanos()));
+        fresh.refusing(refusePeers);
         if (!holePunch.compareAndSet(null, fresh)) {
             return holePunch.get();
         }

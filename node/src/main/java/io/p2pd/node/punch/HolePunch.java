@@ -58,6 +58,11 @@ public final class HolePunch implements AutoCloseable {
     public static final Duration ANSWER_LIMIT = Duration.ofSeconds(5);
     /** The start margin past the agreed moment, for the start message's jitter. */
     static final Duration MARGIN = Duration.ofMillis(50);
+    /**
+     * The most exchanges under way at once; a request past it is dropped. Each holds local ports and sends SYNs, and
+     * any signed stranger can ask for one, so they are capped as the connector caps its reverse dials.
+     */
+    static final int MAX_EXCHANGES = 16;
     private static final long TTL_SECONDS = 30;
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -68,6 +73,7 @@ public final class HolePunch implements AutoCloseable {
     private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
     private final java.util.Set<CompletableFuture<Void>> unsettled = ConcurrentHashMap.newKeySet();
     private volatile NatBehaviour ours;
+    private volatile java.util.function.Predicate<NodeId> refused = id -> false;
     private volatile boolean closed;
     // for tests
     volatile int candidates = 1;
@@ -75,6 +81,8 @@ public final class HolePunch implements AutoCloseable {
     volatile PunchProof proof;
     volatile Duration window = WINDOW;
     volatile Duration answerLimit = ANSWER_LIMIT;
+    /** How many opens were started (for tests). */
+    final java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
 
     private HolePunch(Signalling signalling, NodeKey key, PeerAddress self, InetAddress localIp, NatBehaviour ours,
             BiConsumer<Punched, ProvenPipe> accepted) {
@@ -111,6 +119,14 @@ public final class HolePunch implements AutoCloseable {
         this.ours = Objects.requireNonNull(nat, "nat");
     }
 
+    /**
+     * Peers whose requests are dropped before any port is bound (the node's {@code refusePeers}); a predicate that
+     * throws refuses.
+     */
+    public void refusing(java.util.function.Predicate<NodeId> refuse) {
+        this.refused = Objects.requireNonNull(refuse, "refuse");
+    }
+
     /** One punch under way, by pipe id. */
     private final class Exchange {
         final String pipeId;
@@ -127,6 +143,10 @@ public final class HolePunch implements AutoCloseable {
         volatile InetAddress theirIp;
         volatile Duration rtt = Duration.ZERO;
         volatile boolean md5;
+        /** The open, once started: an exchange opens once, and its end stops the open. */
+        private PunchOpen open;
+        private boolean opened;
+        private boolean ended;
 
         Exchange(String pipeId, PeerAddress peer, boolean initiator, List<PortMapping> mine,
                 List<SocketChannel> reserved) {
@@ -141,9 +161,30 @@ public final class HolePunch implements AutoCloseable {
         void end() {
             exchanges.remove(key(peer.nodeId(), pipeId));
             reserved.forEach(HolePunch::closeQuietly);
+            PunchOpen running;
+            synchronized (this) {
+                ended = true;
+                running = open;
+            }
+            if (running != null) {
+                // won: a no-op; cancelled or closed: its attempts and connections are closed
+                running.stop(new PunchException(Step.CLOSED, "the punch was given up"));
+            }
+        }
+
+        /** Whether this call is the exchange's first to open (a repeated start is ignored). */
+        private synchronized boolean opening() {
+            if (opened || ended) {
+                return false;
+            }
+            opened = true;
+            return true;
         }
 
         void open(long startNanos) {
+            if (!opening()) {
+                return;
+            }
             int n = Math.min(mine.size(), theirs.size());
             List<PunchOpen.Pair> pairs = new ArrayList<>();
             for (int i = 0; i < n; i++) {
@@ -158,8 +199,18 @@ public final class HolePunch implements AutoCloseable {
             CompletableFuture<Void> settled = new CompletableFuture<>();
             unsettled.add(settled);
             settled.thenRun(() -> unsettled.remove(settled));
-            PunchOpen.run(settled, pairs, initiator, proof, pipeId, startNanos, window, key, peer.nodeId())
-                    .whenComplete((won, e) -> opened(won, e, startNanos));
+            opens.incrementAndGet();
+            PunchOpen started = PunchOpen.run(settled, pairs, initiator, proof, pipeId, startNanos, window, key,
+                    peer.nodeId());
+            boolean stopNow;
+            synchronized (this) {
+                open = started;
+                stopNow = ended;
+            }
+            if (stopNow) {
+                started.stop(new PunchException(Step.CLOSED, "the punch was given up"));
+            }
+            started.result().whenComplete((won, e) -> opened(won, e, startNanos));
         }
 
         private void opened(PunchOpen.Won won, Throwable e, long startNanos) {
@@ -270,12 +321,15 @@ public final class HolePunch implements AutoCloseable {
         Exchange x = exchanges.get(key(m.source().nodeId(), m.pipeId()));
         switch (p.state()) {
             case PunchPayload.REQUEST -> {
-                if (x == null && !p.mappings().isEmpty() && !m.source().v4().isEmpty()) {
+                if (x == null && !p.mappings().isEmpty() && !m.source().v4().isEmpty() && !refuses(m.source())
+                        && p.ip().map(ip -> signedIp(m.source(), ip)).orElse(true)
+                        && exchanges.size() < MAX_EXCHANGES) {
                     answer(m, p, arrived);
                 }
             }
             case PunchPayload.ANSWER -> {
-                if (x != null && x.initiator && x.theirs.isEmpty() && !p.mappings().isEmpty()) {
+                if (x != null && x.initiator && x.theirs.isEmpty() && !p.mappings().isEmpty()
+                        && p.ip().map(ip -> signedIp(x.peer, ip)).orElse(true)) {
                     x.theirs = p.mappings();
                     x.md5 = p.md5() && canSign();
                     p.ip().ifPresent(ip -> x.theirIp = ip);
@@ -294,6 +348,22 @@ public final class HolePunch implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /**
+     * Whether {@code ip} is one of the IPs {@code peer}'s signed address names for itself: the only ones a payload
+     * may point our SYNs at (any other would let a peer aim them at a third party).
+     */
+    static boolean signedIp(PeerAddress peer, InetAddress ip) {
+        return peer.interfaces().stream().anyMatch(i -> i.externalIp().equals(ip) || i.nicIp().equals(ip));
+    }
+
+    private boolean refuses(PeerAddress peer) {
+        try {
+            return refused.test(peer.nodeId());
+        } catch (RuntimeException e) {
+            return true;
+        }
     }
 
     private void answer(SignalMessage m, PunchPayload p, long arrived) {
