@@ -208,6 +208,25 @@ class HolePunchTest {
     }
 
     @Test
+    void cancellingAPunchAsTheConnectorDoesWhenAnotherStrategyWinsStopsItsOpen() throws Exception {
+        HolePunch pa = a.holePunch().orElseThrow();
+        // A window longer than the waits below: only stopping the open can end it in time.
+        pa.window = Duration.ofSeconds(60);
+        CompletableFuture<Pipe> connected = new CompletableFuture<>();
+        pa.proof = (tcp, peer, session, limit, claim) -> {
+            connected.complete(tcp);
+            return new CompletableFuture<>(); // a proof still running when another strategy wins
+        };
+        CompletableFuture<io.p2pd.node.connect.ProvenPipe> punch = pa.punchProven(b.address(), "p-cancelled");
+        Pipe underProof = await(connected);
+        assertThat(punch.cancel(false)).isTrue();
+
+        assertThat(underProof.closeFuture()).succeedsWithin(Duration.ofSeconds(10));
+        assertThat(pa.settled()).succeedsWithin(Duration.ofSeconds(10));
+        assertThat(pa.underWay()).isZero();
+    }
+
+    @Test
     void requestsPastTheCapAreDropped() throws Exception {
         HolePunch pb = b.holePunch().orElseThrow();
         for (int i = 0; i < HolePunch.MAX_EXCHANGES + 5; i++) {
