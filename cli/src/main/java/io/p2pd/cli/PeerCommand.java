@@ -104,7 +104,7 @@ final class PeerCommand {
                 + "bridge the connection to standard input and output: when standard input ends the connection "
                 + "half-closes, and the command ends when the peer closes it.",
                 "What each strategy did goes to standard error (with --json, as one JSON object line whose "
-                    + "'strategy' field names the winner)."})
+                    + "'strategy' field names the winner: direct, reverse or punch)."})
     static final class Connect implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -146,13 +146,14 @@ final class PeerCommand {
             try {
                 List<String> missing = chosen.stream().filter(s -> !n.strategies().contains(s))
                         .map(Strategy::label).toList();
+                List<String> needBroker = missing.stream().filter(s -> s.equals("reverse") || s.equals("punch"))
+                        .toList();
                 if (!missing.isEmpty()) {
                     throw new ParameterException(spec.commandLine(), "--strategies: " + String.join(", ", missing)
                             + (missing.size() == 1 ? " is" : " are") + " not available"
-                            + (chosen.contains(Strategy.REVERSE) && missing.contains("reverse")
-                                    ? " (reverse needs --broker)" : "")
-                            + (missing.contains("punch") || missing.contains("relay")
-                                    ? " (punch and relay are not implemented in this version)" : ""));
+                            + (needBroker.isEmpty() ? "" : " (" + String.join(" and ", needBroker)
+                                    + (needBroker.size() == 1 ? " needs" : " need") + " --broker)")
+                            + (missing.contains("relay") ? " (relay is not implemented in this version)" : ""));
                 }
                 PeerConnection c;
                 try {

@@ -69,8 +69,7 @@ class PeerCommandTest {
                 + "0".repeat(25) + "-" + "0".repeat(64), "--interface", "lo", "--port", "0", "--strategies",
                 "direct,punch", "--quiet");
         assertThat(r.exit()).isEqualTo(2);
-        assertThat(r.err()).contains("--strategies: punch is not available")
-                .contains("not implemented in this version");
+        assertThat(r.err()).contains("--strategies: punch is not available (punch needs --broker)");
         P2pd.Result reverse = P2pd.run("", "peer", "connect", "0-[0,0,127.0.0.1,127.0.0.1,40001,1,1,0]-0-"
                 + "0".repeat(25) + "-" + "0".repeat(64), "--interface", "lo", "--port", "0", "--strategies",
                 "reverse", "--quiet");

@@ -208,8 +208,8 @@ public final class Node {
     }
 
     /**
-     * The strategies {@link #connect} can use on this node now: direct always, reverse with a signalling broker, hole
-     * punching and relay once they are plugged in (not in this version).
+     * The strategies {@link #connect} can use on this node now: direct always, reverse and hole punching with a
+     * signalling broker; relay once it is plugged in (not in this version).
      */
     public Set<Strategy> strategies() {
         EnumSet<Strategy> out = EnumSet.noneOf(Strategy.class);

@@ -41,7 +41,8 @@ import java.util.function.UnaryOperator;
  * request; the initiator takes the round trip from that (less the hold), sends <em>start</em> with a margin, and
  * starts at its send time + round trip / 2 + margin, while the peer starts at the start message's arrival + margin.
  * No wall-clock agreement is needed. The original P2PD instead meets at an NTP time (its {@code ntp} field); we send
- * "0" there, which the original reads as "no meeting time": interop with the original's punch is not done.
+ * "0" there, which makes a Python node punch at once; its reply has no {@code state} field and is dropped, so a punch
+ * with the original fails with {@link Step#NO_SIGNAL_ANSWER}: interop with the original's punch is not done.
  *
  * <p>Before anything is signalled, {@link PunchFeasibility} and {@link PortPredictor} decide whether this side can
  * predict its ports and whether the peer's address says it can: if not, the punch fails at once with
