@@ -68,6 +68,7 @@ public final class HolePunch implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Signalling signalling;
+    private final NodeKey key;
     private final PeerAddress self;
     private final InetAddress localIp;
     private final BiConsumer<Punched, ProvenPipe> accepted;
@@ -88,6 +89,7 @@ public final class HolePunch implements AutoCloseable {
     private HolePunch(Signalling signalling, NodeKey key, PeerAddress self, InetAddress localIp, NatBehaviour ours,
             BiConsumer<Punched, ProvenPipe> accepted) {
         this.proof = PunchProof.nodeKey(key);
+        this.key = key;
         this.signalling = signalling;
         this.self = self;
         this.localIp = localIp;
@@ -144,6 +146,8 @@ public final class HolePunch implements AutoCloseable {
         volatile InetAddress theirIp;
         volatile Duration rtt = Duration.ZERO;
         volatile boolean md5;
+        /** The peer's key, from its signed message: with ours it keys the TCP-MD5 signatures. */
+        volatile Optional<io.p2pd.node.id.NodePublicKey> theirKey = Optional.empty();
         /** The open, once started: an exchange opens once, and its end stops the open. */
         private PunchOpen open;
         private boolean opened;
@@ -196,12 +200,12 @@ public final class HolePunch implements AutoCloseable {
                 result.completeExceptionally(new PunchException(Step.NO_CONNECTION_IN_WINDOW, "no mapping to try"));
                 return;
             }
-            Optional<byte[]> key = md5 ? Optional.of(md5Key(pipeId)) : Optional.empty();
+            Optional<byte[]> md5Key = md5 ? theirKey.map(k -> md5Key(key, k, pipeId)) : Optional.empty();
             CompletableFuture<Void> settled = new CompletableFuture<>();
             unsettled.add(settled);
             settled.thenRun(() -> unsettled.remove(settled));
             opens.incrementAndGet();
-            PunchOpen started = PunchOpen.run(settled, pairs, initiator, proof, pipeId, startNanos, window, key,
+            PunchOpen started = PunchOpen.run(settled, pairs, initiator, proof, pipeId, startNanos, window, md5Key,
                     peer.nodeId());
             boolean stopNow;
             synchronized (this) {
@@ -332,7 +336,8 @@ public final class HolePunch implements AutoCloseable {
                 if (x != null && x.initiator && x.theirs.isEmpty() && !p.mappings().isEmpty()
                         && p.ip().map(ip -> signedIp(x.peer, ip)).orElse(true)) {
                     x.theirs = p.mappings();
-                    x.md5 = p.md5() && canSign();
+                    x.theirKey = m.senderKey();
+                    x.md5 = p.md5() && canSign() && x.theirKey.isPresent();
                     p.ip().ifPresent(ip -> x.theirIp = ip);
                     long rtt = Math.max(0, arrived - x.sentNanos - TimeUnit.MILLISECONDS.toNanos(p.holdMs()));
                     x.rtt = Duration.ofNanos(rtt);
@@ -375,7 +380,8 @@ public final class HolePunch implements AutoCloseable {
             return; // we cannot predict: no answer, and the peer's request runs out
         }
         x.theirs = p.mappings();
-        x.md5 = p.md5() && canSign();
+        x.theirKey = m.senderKey();
+        x.md5 = p.md5() && canSign() && x.theirKey.isPresent();
         x.theirIp = p.ip().orElse(m.source().v4().get(0).externalIp());
         exchanges.put(key(m.source().nodeId(), m.pipeId()), x);
         x.outcome.thenAccept(punched -> accepted.accept(punched, x.proven));
@@ -451,13 +457,21 @@ public final class HolePunch implements AutoCloseable {
         return ours.untranslated() && EventLoops.nativeTransport();
     }
 
-    /** The TCP-MD5 key of a punch: a digest of its pipe id, which only the two sides know. */
-    static byte[] md5Key(String pipeId) {
+    /**
+     * The TCP-MD5 key of a punch: a digest of the ECDH secret of the two node keys and the pipe id. The pipe id alone
+     * would not do: it travels on the broker, and a punch's first request may go in plaintext.
+     */
+    static byte[] md5Key(NodeKey ours, io.p2pd.node.id.NodePublicKey theirs, String pipeId) {
+        byte[] secret = ours.sharedSecret(theirs);
         try {
-            return java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(("p2pd punch " + pipeId).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            var digest = java.security.MessageDigest.getInstance("SHA-256");
+            digest.update("p2pd punch md5 ".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            digest.update(secret);
+            return digest.digest(pipeId.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is in every JDK", e);
+        } finally {
+            java.util.Arrays.fill(secret, (byte) 0);
         }
     }
 

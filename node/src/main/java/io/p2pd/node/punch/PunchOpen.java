@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
  * the first whose peer proved itself and proves itself on that one alone, so the answering side proves (and takes)
  * the same one. All other connections, and attempts still pending, are closed.
  *
- * <p>Between two sides without a NAT (both say so in the exchange) the SYNs carry a TCP-MD5 signature keyed by the
- * punch (RFC 2385; native transport only): a host's stack answers a SYN for a port with no socket in SYN_SENT by a
+ * <p>Between two sides without a NAT (both say so in the exchange) the SYNs carry a TCP-MD5 signature (RFC 2385;
+ * native transport only) keyed by the ECDH secret of the two node keys and the pipe id: a host's stack answers a SYN for a port with no socket in SYN_SENT by a
  * reset, which would end the attempt at once and leave the two SYNs microseconds to cross. The reset is unsigned, so
  * the attempt drops it and its SYN stays pending until the peer's arrives, a deterministic simultaneous open (the
  * loopback tests are one). Through a NAT the signature cannot be used (it covers the addresses and ports the NAT

@@ -227,6 +227,20 @@ class HolePunchTest {
     }
 
     @Test
+    void theMd5KeyIsSharedByTheTwoNodeKeysAloneAndDependsOnThePipeId() {
+        var one = io.p2pd.node.id.NodeKey.generate();
+        var two = io.p2pd.node.id.NodeKey.generate();
+        var third = io.p2pd.node.id.NodeKey.generate();
+        byte[] key = HolePunch.md5Key(one, two.publicKey(), "pipe");
+        assertThat(HolePunch.md5Key(two, one.publicKey(), "pipe")).isEqualTo(key);
+        // who knows the pipe id and one public key (a broker's observer) derives another key
+        assertThat(HolePunch.md5Key(third, two.publicKey(), "pipe")).isNotEqualTo(key);
+        assertThat(HolePunch.md5Key(third, one.publicKey(), "pipe")).isNotEqualTo(key);
+        assertThat(HolePunch.md5Key(one, two.publicKey(), "other pipe")).isNotEqualTo(key);
+        assertThat(key).hasSize(32);
+    }
+
+    @Test
     void requestsPastTheCapAreDropped() throws Exception {
         HolePunch pb = b.holePunch().orElseThrow();
         for (int i = 0; i < HolePunch.MAX_EXCHANGES + 5; i++) {
