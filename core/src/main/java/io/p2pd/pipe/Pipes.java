@@ -36,6 +36,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLException;
 
 /**
@@ -159,6 +160,15 @@ public final class Pipes {
         }
 
         /**
+         * For a client (one with a destination): completes once the socket of the latest {@link #open()} is closed,
+         * or at once when that open failed before it made one. A cancelled or failed open's socket closes a moment
+         * after its future completes; code that counts its sockets (a hole punch's attempts) waits for this.
+         */
+        public CompletableFuture<Void> socketClosed() {
+            return socketClosed.copy();
+        }
+
+        /**
          * Bounds of a server pipe: connection caps and timeouts. A client (a destination, or a wrapped connected
          * socket) opened with them throws {@link IllegalArgumentException}.
          */
@@ -227,6 +237,8 @@ public final class Pipes {
         /** TCP only; the subclass sets them. */
         TcpOptions tcp = TcpOptions.defaults();
         Map<InetAddress, byte[]> md5;
+        /** Completes once the socket of a client's latest open is closed, or that open failed before making one. */
+        final CompletableFuture<Void> socketClosed = new CompletableFuture<>();
         /** TCP servers only; null when not given (unbounded). */
         ServerLimits limits;
         /** UDP only. */
@@ -352,11 +364,38 @@ public final class Pipes {
                 return proto == Proto.TCP ? listenTcp(loop) : openUdp(loop, Optional.empty());
             }
             dest.literal().ifPresent(this::remoteFor); // a family mismatch known now is thrown now
-            return LoopSafeFuture.of(conf.resolver().resolveAll(dest.host(), conf.dnsTimeout(), loop))
+            CompletableFuture<Pipe> out = new LoopSafeFuture<>();
+            AtomicReference<CompletableFuture<Pipe>> opening = new AtomicReference<>();
+            // Cancelling the open the caller holds cancels the one under way, which closes its socket: a pipe that
+            // completed after its caller gave up would have no owner.
+            out.whenComplete((p, e) -> {
+                CompletableFuture<Pipe> inner = opening.get();
+                if (out.isCancelled() && inner != null) {
+                    inner.cancel(false);
+                }
+            });
+            LoopSafeFuture.of(conf.resolver().resolveAll(dest.host(), conf.dnsTimeout(), loop))
                     .thenCompose(answers -> {
                         InetSocketAddress remote = remoteFor(answers);
-                        return proto == Proto.TCP ? connectTcp(loop, remote) : openUdp(loop, Optional.of(remote));
+                        CompletableFuture<Pipe> inner = proto == Proto.TCP ? connectTcp(loop, remote)
+                                : openUdp(loop, Optional.of(remote));
+                        opening.set(inner);
+                        if (out.isCancelled()) {
+                            inner.cancel(false);
+                        }
+                        return inner;
+                    })
+                    .whenComplete((pipe, e) -> {
+                        if (e != null) {
+                            if (opening.get() == null) {
+                                socketClosed.complete(null); // the lookup failed: no socket was made
+                            }
+                            out.completeExceptionally(e);
+                        } else if (!out.complete(pipe)) {
+                            pipe.closeAsync(); // given up on as it completed
+                        }
                     });
+            return out;
         }
 
         /** The address to dial among a name's answers: the first of the bind address's family (see {@link #pick}). */
@@ -471,12 +510,14 @@ public final class Pipes {
             }
             if (md5 != null) {
                 if (!EventLoops.isEpoll(loop)) {
+                    socketClosed.complete(null);
                     return LoopSafeFuture.failed(new UnsupportedOperationException("TCP-MD5 keys need the native "
                             + "transport"));
                 }
                 b.option(EpollChannelOption.TCP_MD5SIG, md5);
             }
             ChannelFuture connect = bind == null ? b.connect(remote) : b.connect(remote, bind);
+            connect.channel().closeFuture().addListener(f -> socketClosed.complete(null));
             // Cancelling an open under way closes its socket (a SYN left pending would otherwise run to its time limit).
             result.whenComplete((p, e) -> {
                 if (result.isCancelled()) {

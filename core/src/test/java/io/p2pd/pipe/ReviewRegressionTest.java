@@ -8,11 +8,15 @@ import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -163,6 +167,41 @@ class ReviewRegressionTest {
                 Pipe connection = server.accept().get(10, TimeUnit.SECONDS);
                 assertThat(connection.remoteAddress()).contains(client.localAddress());
             }
+        }
+    }
+
+    @Test
+    void cancellingATcpOpenUnderWayClosesItsSocket() throws Exception {
+        // The server accepts and never answers the TLS handshake, so the open stays under way until it is cancelled.
+        try (ServerSocket mute = new ServerSocket(0, 10, LOOPBACK.getAddress())) {
+            mute.setSoTimeout(10_000);
+            TcpOptions slow = TcpOptions.builder().tls(Tls.insecure()).sslHandshake(Duration.ofMinutes(2)).build();
+            Pipes.TcpOpener opener = Pipes.tcp().dest((InetSocketAddress) mute.getLocalSocketAddress()).tcp(slow);
+            CompletableFuture<Pipe> open = opener.open();
+            try (Socket accepted = mute.accept()) {
+                accepted.setSoTimeout(10_000);
+                assertThat(open.cancel(false)).isTrue();
+                // The client's hello, then the end of the stream: the socket was closed, not left to the handshake.
+                InputStream in = accepted.getInputStream();
+                byte[] buffer = new byte[4096];
+                int read;
+                int bounded = 0;
+                do {
+                    read = readOrReset(in, buffer);
+                } while (read > 0 && ++bounded < 1000);
+                assertThat(read).isEqualTo(-1);
+                assertThat(opener.socketClosed()).succeedsWithin(Duration.ofSeconds(10));
+            }
+        }
+    }
+
+    private static int readOrReset(InputStream in, byte[] buffer) throws IOException {
+        try {
+            return in.read(buffer);
+        } catch (SocketTimeoutException timeout) {
+            throw timeout;
+        } catch (IOException reset) {
+            return -1;
         }
     }
 

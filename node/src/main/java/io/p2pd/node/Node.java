@@ -104,12 +104,15 @@ public final class Node {
     private final List<Pipe> servers;
     private final Optional<Signalling> signalling;
     private final Connector connector;
+    /** Also asked by hole punching, before it binds a port for a peer's request. */
+    private final Predicate<NodeId> refusePeers;
     private final AtomicReference<CompletableFuture<Void>> closing = new AtomicReference<>();
     private final AtomicReference<HolePunch> holePunch = new AtomicReference<>();
 
     Node(NodeKey key, MachineId machineId, PeerAddress address, List<NodeInterface> interfaces, List<Pipe> servers,
-            Optional<Signalling> signalling, Connector connector) {
+            Optional<Signalling> signalling, Connector connector, Predicate<NodeId> refusePeers) {
         this.key = key;
+        this.refusePeers = refusePeers;
         this.machineId = machineId;
         this.address = address;
         this.interfaces = List.copyOf(interfaces);
@@ -209,8 +212,8 @@ public final class Node {
     }
 
     /**
-     * The strategies {@link #connect} can use on this node now: direct always, reverse with a signalling broker, hole
-     * punching and relay once they are plugged in (not in this version).
+     * The strategies {@link #connect} can use on this node now: direct always, reverse and hole punching with a
+     * signalling broker; relay once it is plugged in (not in this version).
      */
     public Set<Strategy> strategies() {
         EnumSet<Strategy> out = EnumSet.noneOf(Strategy.class);
@@ -281,6 +284,7 @@ public final class Node {
         HolePunch fresh = HolePunch.of(signalling.get(), key, address, local,
                 new NatBehaviour(first.natType(), first.delta()), (p, proven) -> connector.deliver(proven, io.p2pd.node.connect.Strategy.PUNCH, System.nanoTime()
                         - p.startToConnect().toNanos()));
+        fresh.refusing(refusePeers);
         if (!holePunch.compareAndSet(null, fresh)) {
             return holePunch.get();
         }

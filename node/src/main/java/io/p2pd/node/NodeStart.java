@@ -165,7 +165,7 @@ final class NodeStart {
         progress("address " + address);
         Connector peers = new Connector(key, address, described, signalling, config.connectionHandler(),
                 config.refusePeers(), config.turnServers());
-        Node node = new Node(key, machine, address, described, opened, signalling, peers);
+        Node node = new Node(key, machine, address, described, opened, signalling, peers, config.refusePeers());
         connector.set(peers);
         started.set(node);
         opened.forEach(peers::serve);

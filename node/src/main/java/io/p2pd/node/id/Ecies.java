@@ -75,7 +75,7 @@ final class Ecies {
     }
 
     /** ECDH: the x coordinate of d * Q, 32 bytes big-endian. */
-    private static byte[] sharedSecret(NodeKey own, ECPoint peer) {
+    static byte[] sharedSecret(NodeKey own, ECPoint peer) {
         ECPoint shared = peer.multiply(own.scalar()).normalize();
         return shared.getAffineXCoord().getEncoded();
     }

@@ -314,6 +314,14 @@ public final class NodeKey {
         return Ecies.decrypt(this, message);
     }
 
+    /**
+     * ECDH with {@code peer}: the x coordinate of d * Q, 32 bytes, which the two keys derive alike and nobody else
+     * can (a hole punch keys its TCP-MD5 signatures from it).
+     */
+    public byte[] sharedSecret(NodePublicKey peer) {
+        return Ecies.sharedSecret(this, Objects.requireNonNull(peer, "peer").point());
+    }
+
     BigInteger scalar() {
         return d;
     }

@@ -41,7 +41,8 @@ import java.util.function.UnaryOperator;
  * request; the initiator takes the round trip from that (less the hold), sends <em>start</em> with a margin, and
  * starts at its send time + round trip / 2 + margin, while the peer starts at the start message's arrival + margin.
  * No wall-clock agreement is needed. The original P2PD instead meets at an NTP time (its {@code ntp} field); we send
- * "0" there, which the original reads as "no meeting time": interop with the original's punch is not done.
+ * "0" there, which makes a Python node punch at once; its reply has no {@code state} field and is dropped, so a punch
+ * with the original fails with {@link Step#NO_SIGNAL_ANSWER}: interop with the original's punch is not done.
  *
  * <p>Before anything is signalled, {@link PunchFeasibility} and {@link PortPredictor} decide whether this side can
  * predict its ports and whether the peer's address says it can: if not, the punch fails at once with
@@ -58,16 +59,23 @@ public final class HolePunch implements AutoCloseable {
     public static final Duration ANSWER_LIMIT = Duration.ofSeconds(5);
     /** The start margin past the agreed moment, for the start message's jitter. */
     static final Duration MARGIN = Duration.ofMillis(50);
+    /**
+     * The most exchanges under way at once; a request past it is dropped. Each holds local ports and sends SYNs, and
+     * any signed stranger can ask for one, so they are capped as the connector caps its reverse dials.
+     */
+    static final int MAX_EXCHANGES = 16;
     private static final long TTL_SECONDS = 30;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Signalling signalling;
+    private final NodeKey key;
     private final PeerAddress self;
     private final InetAddress localIp;
     private final BiConsumer<Punched, ProvenPipe> accepted;
     private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
     private final java.util.Set<CompletableFuture<Void>> unsettled = ConcurrentHashMap.newKeySet();
     private volatile NatBehaviour ours;
+    private volatile java.util.function.Predicate<NodeId> refused = id -> false;
     private volatile boolean closed;
     // for tests
     volatile int candidates = 1;
@@ -75,10 +83,13 @@ public final class HolePunch implements AutoCloseable {
     volatile PunchProof proof;
     volatile Duration window = WINDOW;
     volatile Duration answerLimit = ANSWER_LIMIT;
+    /** How many opens were started (for tests). */
+    final java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
 
     private HolePunch(Signalling signalling, NodeKey key, PeerAddress self, InetAddress localIp, NatBehaviour ours,
             BiConsumer<Punched, ProvenPipe> accepted) {
         this.proof = PunchProof.nodeKey(key);
+        this.key = key;
         this.signalling = signalling;
         this.self = self;
         this.localIp = localIp;
@@ -111,6 +122,14 @@ public final class HolePunch implements AutoCloseable {
         this.ours = Objects.requireNonNull(nat, "nat");
     }
 
+    /**
+     * Peers whose requests are dropped before any port is bound (the node's {@code refusePeers}); a predicate that
+     * throws refuses.
+     */
+    public void refusing(java.util.function.Predicate<NodeId> refuse) {
+        this.refused = Objects.requireNonNull(refuse, "refuse");
+    }
+
     /** One punch under way, by pipe id. */
     private final class Exchange {
         final String pipeId;
@@ -127,6 +146,12 @@ public final class HolePunch implements AutoCloseable {
         volatile InetAddress theirIp;
         volatile Duration rtt = Duration.ZERO;
         volatile boolean md5;
+        /** The peer's key, from its signed message: with ours it keys the TCP-MD5 signatures. */
+        volatile Optional<io.p2pd.node.id.NodePublicKey> theirKey = Optional.empty();
+        /** The open, once started: an exchange opens once, and its end stops the open. */
+        private PunchOpen open;
+        private boolean opened;
+        private boolean ended;
 
         Exchange(String pipeId, PeerAddress peer, boolean initiator, List<PortMapping> mine,
                 List<SocketChannel> reserved) {
@@ -141,9 +166,30 @@ public final class HolePunch implements AutoCloseable {
         void end() {
             exchanges.remove(key(peer.nodeId(), pipeId));
             reserved.forEach(HolePunch::closeQuietly);
+            PunchOpen running;
+            synchronized (this) {
+                ended = true;
+                running = open;
+            }
+            if (running != null) {
+                // won: a no-op; cancelled or closed: its attempts and connections are closed
+                running.stop(new PunchException(Step.CLOSED, "the punch was given up"));
+            }
+        }
+
+        /** Whether this call is the exchange's first to open (a repeated start is ignored). */
+        private synchronized boolean opening() {
+            if (opened || ended) {
+                return false;
+            }
+            opened = true;
+            return true;
         }
 
         void open(long startNanos) {
+            if (!opening()) {
+                return;
+            }
             int n = Math.min(mine.size(), theirs.size());
             List<PunchOpen.Pair> pairs = new ArrayList<>();
             for (int i = 0; i < n; i++) {
@@ -154,12 +200,22 @@ public final class HolePunch implements AutoCloseable {
                 result.completeExceptionally(new PunchException(Step.NO_CONNECTION_IN_WINDOW, "no mapping to try"));
                 return;
             }
-            Optional<byte[]> key = md5 ? Optional.of(md5Key(pipeId)) : Optional.empty();
+            Optional<byte[]> md5Key = md5 ? theirKey.map(k -> md5Key(key, k, pipeId)) : Optional.empty();
             CompletableFuture<Void> settled = new CompletableFuture<>();
             unsettled.add(settled);
             settled.thenRun(() -> unsettled.remove(settled));
-            PunchOpen.run(settled, pairs, initiator, proof, pipeId, startNanos, window, key, peer.nodeId())
-                    .whenComplete((won, e) -> opened(won, e, startNanos));
+            opens.incrementAndGet();
+            PunchOpen started = PunchOpen.run(settled, pairs, initiator, proof, pipeId, startNanos, window, md5Key,
+                    peer.nodeId());
+            boolean stopNow;
+            synchronized (this) {
+                open = started;
+                stopNow = ended;
+            }
+            if (stopNow) {
+                started.stop(new PunchException(Step.CLOSED, "the punch was given up"));
+            }
+            started.result().whenComplete((won, e) -> opened(won, e, startNanos));
         }
 
         private void opened(PunchOpen.Won won, Throwable e, long startNanos) {
@@ -270,14 +326,18 @@ public final class HolePunch implements AutoCloseable {
         Exchange x = exchanges.get(key(m.source().nodeId(), m.pipeId()));
         switch (p.state()) {
             case PunchPayload.REQUEST -> {
-                if (x == null && !p.mappings().isEmpty() && !m.source().v4().isEmpty()) {
+                if (x == null && !p.mappings().isEmpty() && !m.source().v4().isEmpty() && !refuses(m.source())
+                        && p.ip().map(ip -> signedIp(m.source(), ip)).orElse(true)
+                        && exchanges.size() < MAX_EXCHANGES) {
                     answer(m, p, arrived);
                 }
             }
             case PunchPayload.ANSWER -> {
-                if (x != null && x.initiator && x.theirs.isEmpty() && !p.mappings().isEmpty()) {
+                if (x != null && x.initiator && x.theirs.isEmpty() && !p.mappings().isEmpty()
+                        && p.ip().map(ip -> signedIp(x.peer, ip)).orElse(true)) {
                     x.theirs = p.mappings();
-                    x.md5 = p.md5() && canSign();
+                    x.theirKey = m.senderKey();
+                    x.md5 = p.md5() && canSign() && x.theirKey.isPresent();
                     p.ip().ifPresent(ip -> x.theirIp = ip);
                     long rtt = Math.max(0, arrived - x.sentNanos - TimeUnit.MILLISECONDS.toNanos(p.holdMs()));
                     x.rtt = Duration.ofNanos(rtt);
@@ -296,6 +356,22 @@ public final class HolePunch implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether {@code ip} is one of the IPs {@code peer}'s signed address names for itself: the only ones a payload
+     * may point our SYNs at (any other would let a peer aim them at a third party).
+     */
+    static boolean signedIp(PeerAddress peer, InetAddress ip) {
+        return peer.interfaces().stream().anyMatch(i -> i.externalIp().equals(ip) || i.nicIp().equals(ip));
+    }
+
+    private boolean refuses(PeerAddress peer) {
+        try {
+            return refused.test(peer.nodeId());
+        } catch (RuntimeException e) {
+            return true;
+        }
+    }
+
     private void answer(SignalMessage m, PunchPayload p, long arrived) {
         Exchange x;
         try {
@@ -304,7 +380,8 @@ public final class HolePunch implements AutoCloseable {
             return; // we cannot predict: no answer, and the peer's request runs out
         }
         x.theirs = p.mappings();
-        x.md5 = p.md5() && canSign();
+        x.theirKey = m.senderKey();
+        x.md5 = p.md5() && canSign() && x.theirKey.isPresent();
         x.theirIp = p.ip().orElse(m.source().v4().get(0).externalIp());
         exchanges.put(key(m.source().nodeId(), m.pipeId()), x);
         x.outcome.thenAccept(punched -> accepted.accept(punched, x.proven));
@@ -380,13 +457,21 @@ public final class HolePunch implements AutoCloseable {
         return ours.untranslated() && EventLoops.nativeTransport();
     }
 
-    /** The TCP-MD5 key of a punch: a digest of its pipe id, which only the two sides know. */
-    static byte[] md5Key(String pipeId) {
+    /**
+     * The TCP-MD5 key of a punch: a digest of the ECDH secret of the two node keys and the pipe id. The pipe id alone
+     * would not do: it travels on the broker, and a punch's first request may go in plaintext.
+     */
+    static byte[] md5Key(NodeKey ours, io.p2pd.node.id.NodePublicKey theirs, String pipeId) {
+        byte[] secret = ours.sharedSecret(theirs);
         try {
-            return java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(("p2pd punch " + pipeId).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            var digest = java.security.MessageDigest.getInstance("SHA-256");
+            digest.update("p2pd punch md5 ".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            digest.update(secret);
+            return digest.digest(pipeId.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is in every JDK", e);
+        } finally {
+            java.util.Arrays.fill(secret, (byte) 0);
         }
     }
 

@@ -25,20 +25,24 @@ import java.util.concurrent.TimeUnit;
  * the first whose peer proved itself and proves itself on that one alone, so the answering side proves (and takes)
  * the same one. All other connections, and attempts still pending, are closed.
  *
- * <p>Between two sides without a NAT (both say so in the exchange) the SYNs carry a TCP-MD5 signature keyed by the
- * punch (RFC 2385; native transport only): a host's stack answers a SYN for a port with no socket in SYN_SENT by a
+ * <p>Between two sides without a NAT (both say so in the exchange) the SYNs carry a TCP-MD5 signature (RFC 2385;
+ * native transport only) keyed by the ECDH secret of the two node keys and the pipe id: a host's stack answers a SYN for a port with no socket in SYN_SENT by a
  * reset, which would end the attempt at once and leave the two SYNs microseconds to cross. The reset is unsigned, so
  * the attempt drops it and its SYN stays pending until the peer's arrives, a deterministic simultaneous open (the
  * loopback tests are one). Through a NAT the signature cannot be used (it covers the addresses and ports the NAT
  * rewrites), and is not needed: a NAT drops an early SYN rather than answering it.
  *
  * <p>Retries: a refused SYN (the peer's stack answered with a reset: no NAT, a LAN, or a NAT that refuses) is sent
- * again at once, since a simultaneous open there needs the two SYNs to cross within microseconds; a SYN a NAT drops
- * stays pending (the OS sends it again) until the window ends; a local port still held by the last attempt is tried
- * again after {@link #BUSY_RETRY}. At most {@value #MAX_ATTEMPTS} attempts per candidate.
+ * again after {@link #REFUSED_RETRY}, a floor that keeps a peer from turning us into a SYN source at the rate of its
+ * resets; a SYN a NAT drops stays pending (the OS sends it again) until the window ends; a local port still held by
+ * the last attempt is tried again after {@link #BUSY_RETRY}. At most {@value #MAX_ATTEMPTS} attempts per candidate.
+ *
+ * <p>An attempt counts as finished when its socket has closed, not when its future completed: a cancelled connect
+ * closes its socket a moment later, and {@code settled} promises that nothing but the winner is left open.
  */
 final class PunchOpen {
-    static final int MAX_ATTEMPTS = 20_000;
+    static final int MAX_ATTEMPTS = 200;
+    static final Duration REFUSED_RETRY = Duration.ofMillis(10);
     static final Duration BUSY_RETRY = Duration.ofMillis(5);
     static final Duration OTHER_RETRY = Duration.ofMillis(50);
     /** How long the proof and the marker may take past the window. */
@@ -67,6 +71,8 @@ final class PunchOpen {
     private final Object lock = new Object();
     private final List<Pipe> live = new ArrayList<>();
     private final java.util.Set<CompletableFuture<Pipe>> opening = new java.util.HashSet<>();
+    /** The sockets of the attempts, until each closes (the winner's leaves once it wins). */
+    private final java.util.Set<CompletableFuture<Void>> sockets = new java.util.HashSet<>();
     /** Completes once nothing of the open is left: no attempt pending, every connection but the winner closed. */
     private final CompletableFuture<Void> settled = new CompletableFuture<>();
     private final int[] attempts;
@@ -98,7 +104,7 @@ final class PunchOpen {
      * Starts the open at {@code startNanos} ({@link System#nanoTime()}); completes with the winner or fails.
      * {@code settled} is told when nothing of it is left open but the winner.
      */
-    static CompletableFuture<Won> run(CompletableFuture<Void> settledOut, List<Pair> pairs, boolean initiator, PunchProof proof, String session,
+    static PunchOpen run(CompletableFuture<Void> settledOut, List<Pair> pairs, boolean initiator, PunchProof proof, String session,
             long startNanos, Duration window, Optional<byte[]> md5Key, io.p2pd.node.id.NodeId peer) {
         PunchOpen open = new PunchOpen(pairs, initiator, proof, session, startNanos, window, md5Key, peer);
         open.settled.whenComplete((v, e) -> settledOut.complete(null));
@@ -108,7 +114,17 @@ final class PunchOpen {
             open.timer.schedule(() -> open.attempt(index), delay, TimeUnit.NANOSECONDS);
         }
         open.timer.schedule(open::windowEnded, Math.max(0, open.endNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-        return open.result;
+        return open;
+    }
+
+    /** Completes with the winner, or fails. */
+    CompletableFuture<Won> result() {
+        return result;
+    }
+
+    /** Gives the open up (its punch was cancelled or closed): fails it with {@code why} and closes all it opened. */
+    void stop(PunchException why) {
+        fail(why);
     }
 
     private void attempt(int i) {
@@ -122,11 +138,13 @@ final class PunchOpen {
         }
         Pair pair = pairs.get(i);
         CompletableFuture<Pipe> opening;
+        CompletableFuture<Void> socket;
         try {
             Pipes.TcpOpener opener = Pipes.tcp().bind(pair.local()).dest(pair.remote()).conf(ATTEMPT)
                     .tcp(TcpOptions.builder().conTimeout(Duration.ofNanos(Math.max(left, 1_000_000))).build());
             md5Key.ifPresent(key -> opener.md5Key(pair.remote().getAddress(), key));
             opening = opener.open();
+            socket = opener.socketClosed();
         } catch (IllegalArgumentException | IllegalStateException e) {
             synchronized (lock) {
                 inFlight--;
@@ -137,8 +155,15 @@ final class PunchOpen {
         boolean stopNow;
         synchronized (lock) {
             this.opening.add(opening);
+            sockets.add(socket);
             stopNow = stopped; // stopped after the check above: cancelPending may have missed this one
         }
+        socket.whenComplete((v, e) -> {
+            synchronized (lock) {
+                sockets.remove(socket);
+            }
+            finishIfIdle();
+        });
         if (stopNow) {
             opening.cancel(false);
         }
@@ -157,13 +182,13 @@ final class PunchOpen {
                     pipe.closeAsync();
                     finishIfIdle();
                 } else {
-                    connected(pipe, pair, System.nanoTime());
+                    connected(pipe, socket, pair, System.nanoTime());
                 }
                 return;
             }
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             if (cause instanceof ConnectException || cause instanceof ConnectTimeoutException) {
-                timer.execute(() -> attempt(i));
+                timer.schedule(() -> attempt(i), REFUSED_RETRY.toNanos(), TimeUnit.NANOSECONDS);
             } else if (cause instanceof BindException) {
                 timer.schedule(() -> attempt(i), BUSY_RETRY.toNanos(), TimeUnit.NANOSECONDS);
             } else {
@@ -173,7 +198,7 @@ final class PunchOpen {
         });
     }
 
-    private void connected(Pipe pipe, Pair pair, long at) {
+    private void connected(Pipe pipe, CompletableFuture<Void> socket, Pair pair, long at) {
         pipe.closeFuture().thenRun(() -> {
             synchronized (lock) {
                 live.remove(pipe);
@@ -190,12 +215,12 @@ final class PunchOpen {
                 }
                 pipe.closeAsync();
             } else {
-                win(proven, pair, at);
+                win(proven, socket, pair, at);
             }
         });
     }
 
-    private void win(io.p2pd.node.connect.ProvenPipe proven, Pair pair, long at) {
+    private void win(io.p2pd.node.connect.ProvenPipe proven, CompletableFuture<Void> socket, Pair pair, long at) {
         Pipe pipe = proven.pipe();
         List<Pipe> others;
         synchronized (lock) {
@@ -206,6 +231,7 @@ final class PunchOpen {
             won = true;
             stopped = true;
             live.remove(pipe);
+            sockets.remove(socket); // the caller's now
             others = List.copyOf(live);
         }
         others.forEach(Pipe::closeAsync);
@@ -236,7 +262,7 @@ final class PunchOpen {
     private void finishIfIdle() {
         Throwable why;
         synchronized (lock) {
-            if (stopped && live.isEmpty() && inFlight == 0 && result.isDone()) {
+            if (stopped && live.isEmpty() && inFlight == 0 && sockets.isEmpty() && result.isDone()) {
                 settled.complete(null);
             }
             if (won || result.isDone() || System.nanoTime() < endNanos || !live.isEmpty() || inFlight > 0) {

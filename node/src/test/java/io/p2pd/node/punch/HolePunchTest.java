@@ -20,6 +20,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -191,6 +192,124 @@ class HolePunchTest {
         punchAndFail();
         assertThat(a.holePunch().orElseThrow().underWay()).isZero();
         assertThat(b.holePunch().orElseThrow().underWay()).isZero();
+    }
+
+    @Test
+    void aLosingAttemptCancelledAtTheWinLeavesNoSocketOpen() throws Exception {
+        candidates(2);
+        // a's first mapping names a port nobody holds: b's attempt there stays pending (the signed SYN's resets are
+        // dropped) until the second candidate wins and the open cancels it
+        int wrong = freePort();
+        a.holePunch().orElseThrow().advertised = list -> List.of(new PortMapping(list.get(0).localPort(), wrong),
+                list.get(1));
+        long before = openSockets();
+        punchAndClose(); // waits for both sides' settled()
+        assertThat(openSockets()).isEqualTo(before);
+    }
+
+    @Test
+    void cancellingAPunchAsTheConnectorDoesWhenAnotherStrategyWinsStopsItsOpen() throws Exception {
+        HolePunch pa = a.holePunch().orElseThrow();
+        // A window longer than the waits below: only stopping the open can end it in time.
+        pa.window = Duration.ofSeconds(60);
+        CompletableFuture<Pipe> connected = new CompletableFuture<>();
+        pa.proof = (tcp, peer, session, limit, claim) -> {
+            connected.complete(tcp);
+            return new CompletableFuture<>(); // a proof still running when another strategy wins
+        };
+        CompletableFuture<io.p2pd.node.connect.ProvenPipe> punch = pa.punchProven(b.address(), "p-cancelled");
+        Pipe underProof = await(connected);
+        assertThat(punch.cancel(false)).isTrue();
+
+        assertThat(underProof.closeFuture()).succeedsWithin(Duration.ofSeconds(10));
+        assertThat(pa.settled()).succeedsWithin(Duration.ofSeconds(10));
+        assertThat(pa.underWay()).isZero();
+    }
+
+    @Test
+    void theMd5KeyIsSharedByTheTwoNodeKeysAloneAndDependsOnThePipeId() {
+        var one = io.p2pd.node.id.NodeKey.generate();
+        var two = io.p2pd.node.id.NodeKey.generate();
+        var third = io.p2pd.node.id.NodeKey.generate();
+        byte[] key = HolePunch.md5Key(one, two.publicKey(), "pipe");
+        assertThat(HolePunch.md5Key(two, one.publicKey(), "pipe")).isEqualTo(key);
+        // who knows the pipe id and one public key (a broker's observer) derives another key
+        assertThat(HolePunch.md5Key(third, two.publicKey(), "pipe")).isNotEqualTo(key);
+        assertThat(HolePunch.md5Key(third, one.publicKey(), "pipe")).isNotEqualTo(key);
+        assertThat(HolePunch.md5Key(one, two.publicKey(), "other pipe")).isNotEqualTo(key);
+        assertThat(key).hasSize(32);
+    }
+
+    @Test
+    void requestsPastTheCapAreDropped() throws Exception {
+        HolePunch pb = b.holePunch().orElseThrow();
+        for (int i = 0; i < HolePunch.MAX_EXCHANGES + 5; i++) {
+            pb.handle(fromA(request(Optional.empty()), "cap-" + i, true));
+        }
+        assertThat(pb.underWay()).isEqualTo(HolePunch.MAX_EXCHANGES);
+    }
+
+    @Test
+    void aRequestNamingAnIpOutsideThePeersSignedAddressIsDropped() throws Exception {
+        HolePunch pb = b.holePunch().orElseThrow();
+        pb.handle(fromA(request(Optional.of(java.net.InetAddress.getByName("127.0.0.99"))), "stranger-ip", true));
+        assertThat(pb.underWay()).isZero();
+        // the same with an IP of a's signed address is answered
+        pb.handle(fromA(request(Optional.of(a.address().v4().get(0).externalIp())), "own-ip", true));
+        assertThat(pb.underWay()).isEqualTo(1);
+    }
+
+    @Test
+    void unsignedAndRefusedRequestsAreDropped() throws Exception {
+        HolePunch pb = b.holePunch().orElseThrow();
+        pb.handle(fromA(request(Optional.empty()), "unsigned", false));
+        pb.refusing(id -> id.equals(a.id()));
+        pb.handle(fromA(request(Optional.empty()), "refused", true));
+        assertThat(pb.underWay()).isZero();
+    }
+
+    @Test
+    void anExchangeOpensOnceAndAStartBeforeItsRequestIsIgnored() throws Exception {
+        HolePunch pb = b.holePunch().orElseThrow();
+        pb.window = Duration.ofMillis(300);
+        pb.handle(fromA(startPayload(), "early", true));
+        assertThat(pb.underWay()).isZero();
+        assertThat(pb.opens).hasValue(0);
+
+        pb.handle(fromA(request(Optional.empty()), "twice", true));
+        pb.handle(fromA(startPayload(), "twice", true));
+        pb.handle(fromA(startPayload(), "twice", true));
+        assertThat(pb.opens).hasValue(1);
+        await(pb.settled());
+    }
+
+    /** A signed (or not) TCP_PUNCH from a to b, as b's inbox would hand it over. */
+    private io.p2pd.node.signal.SignalReceipt fromA(PunchPayload payload, String pipeId, boolean signed) {
+        var m = io.p2pd.node.signal.SignalMessage.of(io.p2pd.node.signal.SignalType.TCP_PUNCH,
+                System.currentTimeMillis() / 1000 + 30, pipeId, a.address(), b.address()).withPayload(payload.toMap());
+        return new io.p2pd.node.signal.SignalReceipt(m, false, signed, pipeId);
+    }
+
+    private static PunchPayload request(Optional<java.net.InetAddress> ip) throws Exception {
+        return new PunchPayload(PunchPayload.REQUEST, 3, List.of(new PortMapping(freePort(), freePort())), ip, 0, 0,
+                false);
+    }
+
+    private static PunchPayload startPayload() {
+        return new PunchPayload(PunchPayload.START, 3, List.of(), Optional.empty(), 0, 0, false);
+    }
+
+    /** The sockets this JVM holds open, from /proc/self/fd. */
+    static long openSockets() throws Exception {
+        try (var fds = java.nio.file.Files.list(Path.of("/proc/self/fd"))) {
+            return fds.map(fd -> {
+                try {
+                    return java.nio.file.Files.readSymbolicLink(fd).toString();
+                } catch (java.io.IOException gone) {
+                    return "";
+                }
+            }).filter(link -> link.startsWith("socket:")).count();
+        }
     }
 
     private void candidates(int n) {

@@ -6,6 +6,7 @@ import io.p2pd.nic.Nics;
 import io.p2pd.node.Node;
 import io.p2pd.node.addr.PeerAddress;
 import io.p2pd.node.connect.PeerConnection;
+import io.p2pd.node.connect.Strategy;
 import io.p2pd.node.mqtt.MqttBroker;
 import io.p2pd.pipe.Pipe;
 import java.io.BufferedReader;
@@ -29,8 +30,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code accept N}: waits for a connection (at most 60 s: the peer's punch), then the same.</li>
  * </ul>
  * Answers {@code punched initiator=true rtt_ms=R connect_ms=C local=L remote=R} (the answering side:
- * {@code punched initiator=false strategy=S took_ms=T local=L remote=R}), then
- * {@code digests sent=HEX received=HEX}, or {@code failed STEP MESSAGE}. Ends when stdin ends.
+ * {@code punched initiator=false strategy=punch took_ms=T local=L remote=R}), then
+ * {@code digests sent=HEX received=HEX}, or {@code failed STEP MESSAGE}. A connection accepted by any other strategy
+ * (a direct dial, a reverse one) is not a punch: {@code failed NOT_PUNCH strategy=S}, and it is closed. Ends when stdin
+ * ends.
  *
  * <p>usage: PunchLabMain INTERFACE STUN_IP:PORT BROKER_IP:PORT
  */
@@ -73,6 +76,12 @@ public final class PunchLabMain {
                         exchange(node, p.pipe(), Integer.parseInt(c[2]));
                     } else if (c.length == 2 && c[0].equals("accept")) {
                         PeerConnection p = node.accept().get(60, TimeUnit.SECONDS);
+                        if (p.strategy() != Strategy.PUNCH) {
+                            say("failed NOT_PUNCH strategy=" + p.strategy().label() + " remote="
+                                    + p.pipe().remoteAddress().orElseThrow());
+                            p.pipe().close();
+                            continue;
+                        }
                         say("punched initiator=false strategy=" + p.strategy().label() + " took_ms="
                                 + p.took().toMillis() + " local=" + p.pipe().localAddress() + " remote="
                                 + p.pipe().remoteAddress().orElseThrow());
