@@ -44,6 +44,8 @@ class HolePunchTest {
     Mosquitto mosquitto;
     Node a;
     Node b;
+    /** Sockets holding the ports named as wrong mappings: bound, not listening, closed after the test. */
+    final List<java.nio.channels.SocketChannel> held = new ArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
@@ -63,6 +65,9 @@ class HolePunchTest {
             }
         }
         mosquitto.close();
+        for (var s : held) {
+            s.close();
+        }
     }
 
     static Node node(MqttBroker broker) throws Exception {
@@ -133,7 +138,7 @@ class HolePunchTest {
         HolePunch pa = a.holePunch().orElseThrow();
         candidates(2);
         // a's first mapping names an external port nobody holds: b's first candidate connects there in vain
-        int wrong = freePort();
+        int wrong = heldPort();
         pa.advertised = list -> List.of(new PortMapping(list.get(0).localPort(), wrong), list.get(1));
         CompletableFuture<PeerConnection> accepted = b.accept();
         Punched ours = await(a.punch(b.address()));
@@ -199,7 +204,7 @@ class HolePunchTest {
         candidates(2);
         // a's first mapping names a port nobody holds: b's attempt there stays pending (the signed SYN's resets are
         // dropped) until the second candidate wins and the open cancels it
-        int wrong = freePort();
+        int wrong = heldPort();
         a.holePunch().orElseThrow().advertised = list -> List.of(new PortMapping(list.get(0).localPort(), wrong),
                 list.get(1));
         long before = openSockets();
@@ -325,7 +330,7 @@ class HolePunchTest {
         var advertised = pa.advertised;
         pa.window = Duration.ofMillis(300);
         pb.window = Duration.ofMillis(300);
-        int wrong = freePort();
+        int wrong = heldPort();
         pa.advertised = list -> list.stream().map(m -> new PortMapping(m.localPort(), wrong)).toList();
         try {
             ExecutionException failed = catchThrowableOfType(ExecutionException.class, () -> await(a.punch(b.address())));
@@ -348,6 +353,18 @@ class HolePunchTest {
         await(theirs.pipe().closeAsync());
         await(a.holePunch().orElseThrow().settled());
         await(b.holePunch().orElseThrow().settled());
+    }
+
+    /**
+     * A port held by a bound, not listening socket until the test ends: a SYN there is reset, and no socket of the
+     * punch can be given it (a port found free and let go could be handed to one of the punch's own sockets, which
+     * would make the "wrong" mapping right).
+     */
+    int heldPort() throws Exception {
+        var s = java.nio.channels.SocketChannel.open();
+        held.add(s);
+        s.bind(new InetSocketAddress("127.0.0.1", 0));
+        return ((InetSocketAddress) s.getLocalAddress()).getPort();
     }
 
     static int freePort() throws Exception {
