@@ -106,7 +106,7 @@ final class PeerCommand {
                 + "bridge the connection to standard input and output: when standard input ends the connection "
                 + "half-closes, and the command ends when the peer closes it.",
                 "What each strategy did goes to standard error (with --json, as one JSON object line whose "
-                    + "'strategy' field names the winner: direct, reverse or punch)."})
+                    + "'strategy' field names the winner: direct, reverse, punch or relay)."})
     static final class Connect implements Callable<Integer> {
         @Spec
         CommandSpec spec;
