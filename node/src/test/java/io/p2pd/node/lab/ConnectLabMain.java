@@ -37,8 +37,9 @@ import java.util.stream.Stream;
  * optionally, a TURN server (TCP, long-term credentials). Prints {@code address ADDRESS} once started, then reads
  * commands from stdin:
  * <ul>
- *   <li>{@code connect ADDRESS N [STRATEGY,...]}: {@code node.connect} with the strategies named (default: all),
- *       sends N seeded bytes, then reads N back;</li>
+ *   <li>{@code connect ADDRESS N [STRATEGY,...|all [RELAY_DELAY_MS]]}: {@code node.connect} with the strategies
+ *       named (default: all) and the relay delay given (default: the default), sends N seeded bytes, then reads N
+ *       back;</li>
  *   <li>{@code accept N}: waits for a connection (at most 60 s), reads N bytes, then sends N of its own.</li>
  * </ul>
  * The two directions take turns because coturn stalls an RFC 6062 relay saturated both ways at once (RELIABILITY.md,
@@ -46,7 +47,7 @@ import java.util.stream.Stream;
  * {@code done strategy=S sockets=K baseline=B sent=HEX received=HEX summary=SUMMARY}, where B is the count of open
  * sockets in {@code /proc/self/fd} before the command and K the count after the pipe closed (waited for, at most 10 s,
  * to fall back to B), or {@code failed summary=SUMMARY} (a {@code ConnectException}'s report) or
- * {@code failed other=CAUSE}. Ends when stdin ends.
+ * {@code failed other=CAUSE}, or {@code failed exchange=CAUSE strategy=S summary=SUMMARY} when the data did not cross. Ends when stdin ends.
  *
  * <p>usage: ConnectLabMain INTERFACE STUN_IP:PORT BROKER_IP:PORT [TURN_IP:PORT USER PASSWORD]
  */
@@ -97,11 +98,14 @@ public final class ConnectLabMain {
     private static void serve(Node node, String[] c) throws Exception {
         int baseline = openSockets();
         try {
-            if ((c.length == 3 || c.length == 4) && c[0].equals("connect")) {
-                ConnectOptions options = c.length == 4
-                        ? ConnectOptions.defaults().withStrategies(Arrays.stream(c[3].split(","))
-                                .map(Strategy::ofLabel).toList())
-                        : ConnectOptions.defaults();
+            if (c.length >= 3 && c.length <= 5 && c[0].equals("connect")) {
+                ConnectOptions options = ConnectOptions.defaults();
+                if (c.length >= 4 && !c[3].equals("all")) {
+                    options = options.withStrategies(Arrays.stream(c[3].split(",")).map(Strategy::ofLabel).toList());
+                }
+                if (c.length == 5) {
+                    options = options.withRelayDelay(Duration.ofMillis(Long.parseLong(c[4])));
+                }
                 PeerConnection p = node.connect(PeerAddress.parse(c[1]), options).get(60, TimeUnit.SECONDS);
                 exchange(node, p, Integer.parseInt(c[2]), true, baseline);
             } else if (c.length == 2 && c[0].equals("accept")) {
@@ -122,12 +126,19 @@ public final class ConnectLabMain {
         new Random(node.id().value().hashCode()).nextBytes(mine);
         Pipe pipe = p.pipe();
         String received;
-        if (sendFirst) {
-            pipe.send(mine).get(60, TimeUnit.SECONDS);
-            received = readDigest(pipe, n);
-        } else {
-            received = readDigest(pipe, n);
-            pipe.send(mine).get(60, TimeUnit.SECONDS);
+        try {
+            if (sendFirst) {
+                pipe.send(mine).get(60, TimeUnit.SECONDS);
+                received = readDigest(pipe, n);
+            } else {
+                received = readDigest(pipe, n);
+                pipe.send(mine).get(60, TimeUnit.SECONDS);
+            }
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            say("failed exchange=" + (e instanceof ExecutionException ? e.getCause() : e) + " strategy="
+                    + p.strategy().label() + " summary=" + p.report().summary());
+            pipe.close();
+            return;
         }
         pipe.closeAsync().get(10, TimeUnit.SECONDS);
         int sockets = socketsBackTo(baseline);

@@ -29,37 +29,48 @@ class ConnectMatrixLabTest {
     private static final long CONNECT_SECONDS = 90;
     private static final int BYTES = 10 << 20;
 
+    /** The default relay delay. */
+    private static final long RELAY = 2_000;
     /**
-     * The expectation table: A's mode, B's mode (the same mode twice for the one-router layout), the winner, and
-     * why. A is the connecting side and the only one with a TURN account.
+     * The relay delay for pairs that should punch: with the default one the relay won every punch pair in the lab
+     * (2.5-3.2 s, punch still under way: a signalling round trip through the broker, the start margin and the open
+     * take longer than 2 s minus the punch delay on this loaded machine), so these pairs give punching time to show
+     * it connects in the race at all.
+     */
+    private static final long PUNCH_TIME = 10_000;
+
+    /**
+     * The expectation table: A's mode, B's mode (the same mode twice for the one-router layout), whether both sit
+     * behind one router, the winner and the relay delay (ms). A is the connecting side and the only one with a TURN
+     * account.
      */
     static Stream<Arguments> pairs() {
         return Stream.of(
                 // nothing in the way: A's dial to B's listening port goes through at once
-                Arguments.of("open", "open", false, "direct"),
+                Arguments.of("open", "open", false, "direct", RELAY),
                 // B's NAT drops A's dial; B can dial A's open port, so the dial-back wins before any punch or relay
-                Arguments.of("open", "masq", false, "reverse"),
+                Arguments.of("open", "masq", false, "reverse", RELAY),
                 // B is reachable: A's dial gets out through its own NAT
-                Arguments.of("masq", "open", false, "direct"),
+                Arguments.of("masq", "open", false, "direct", RELAY),
                 // neither is reachable; two port-restricted cones with preserving ports can punch
-                Arguments.of("masq", "masq", false, "punch"),
+                Arguments.of("masq", "masq", false, "punch", PUNCH_TIME),
                 // neither is reachable (full cone maps only ports that sent out); a cone pair punches
-                Arguments.of("fullcone", "restricted", false, "punch"),
+                Arguments.of("fullcone", "restricted", false, "punch", PUNCH_TIME),
                 // a constant port offset is predictable, so the pair still punches
-                Arguments.of("offset", "masq", false, "punch"),
+                Arguments.of("offset", "masq", false, "punch", PUNCH_TIME),
                 // a symmetric NAT with random ports cannot be predicted: punch is skipped, the relay wins
-                Arguments.of("random", "masq", false, "relay"),
-                Arguments.of("random", "random", false, "relay"),
+                Arguments.of("random", "masq", false, "relay", RELAY),
+                Arguments.of("random", "random", false, "relay", RELAY),
                 // A's UDP is dropped but its TCP is open and unfiltered: B dials back
-                Arguments.of("blocked", "masq", false, "reverse"),
+                Arguments.of("blocked", "masq", false, "reverse", RELAY),
                 // one LAN behind one router: A dials B's LAN address
-                Arguments.of("masq", "masq", true, "direct"));
+                Arguments.of("masq", "masq", true, "direct", RELAY));
     }
 
-    @ParameterizedTest(name = "{0} <-> {1}, same router {2}: {3}")
+    @ParameterizedTest(name = "{0} <-> {1}, same router {2}: {3} (relay delay {4} ms)")
     @MethodSource("pairs")
     void theExpectedStrategyWinsTenMegabytesCrossEachWayAndTheLosersLeaveNoSocket(String modeA, String modeB,
-            boolean sameRouter, String winner, @TempDir Path dir) throws Exception {
+            boolean sameRouter, String winner, long relayDelayMs, @TempDir Path dir) throws Exception {
         String tag = sameRouter ? "cmsame" : "cm" + Integer.toHexString((modeA + modeB).hashCode() & 0xfffff);
         try (P2pLab lab = sameRouter ? P2pLab.same(dir, tag, modeA) : P2pLab.up(dir, tag, modeA, modeB)) {
             lab.startStun();
@@ -72,12 +83,14 @@ class ConnectMatrixLabTest {
             String addressB = b.expect("address ", START_SECONDS).substring("address ".length());
 
             b.send("accept " + BYTES);
-            a.send("connect " + addressB + " " + BYTES);
+            a.send("connect " + addressB + " " + BYTES + " all " + relayDelayMs);
             Map<String, String> connected = fields(a.expect("", CONNECT_SECONDS));
             Map<String, String> accepted = fields(b.expect("", CONNECT_SECONDS));
 
-            assertThat(connected).as(connected.get("line")).containsKey("done");
-            assertThat(accepted).as(accepted.get("line")).containsKey("done");
+            assertThat(connected).as("%s%nA's stderr:%n%s", connected.get("line"), a.stderrText())
+                    .containsKey("done");
+            assertThat(accepted).as("%s%nB's stderr:%n%s", accepted.get("line"), b.stderrText())
+                    .containsKey("done");
             assertThat(connected.get("strategy")).as(connected.get("summary")).isEqualTo(winner);
             assertThat(accepted.get("strategy")).as("B's side").isEqualTo(winner);
             assertThat(accepted.get("received")).as("A to B").isEqualTo(connected.get("sent"));
