@@ -114,6 +114,8 @@ public final class ConnectLabMain {
             } else {
                 say("error unknown command " + String.join(" ", c));
             }
+        } catch (java.util.concurrent.TimeoutException e) {
+            say("failed other=no connection within 60 s");
         } catch (ExecutionException e) {
             say(e.getCause() instanceof ConnectException ce ? "failed summary=" + ce.report().summary()
                     : "failed other=" + e.getCause());
