@@ -53,7 +53,7 @@ import java.util.stream.Stream;
  */
 public final class ConnectLabMain {
     private static final PrintStream OUT = System.out;
-    private static final long SOCKETS_SETTLE_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final Duration SOCKETS_SETTLE = Duration.ofSeconds(10);
     private static final long SOCKETS_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
     private ConnectLabMain() {
@@ -143,7 +143,7 @@ public final class ConnectLabMain {
             return;
         }
         pipe.closeAsync().get(10, TimeUnit.SECONDS);
-        int sockets = socketsBackTo(baseline);
+        int sockets = socketsBackTo(baseline, SOCKETS_SETTLE);
         say("done strategy=" + p.strategy().label() + " sockets=" + sockets + " baseline=" + baseline + " sent="
                 + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(mine)) + " received="
                 + received + " summary=" + p.report().summary());
@@ -161,13 +161,13 @@ public final class ConnectLabMain {
     }
 
     /**
-     * The open sockets once they are back to {@code baseline}, or after 10 s whatever they are then. A descriptor
-     * count has no event to wait on, so this polls it, bounded in time.
+     * This process's open sockets once they are at most {@code target}, or after {@code bound} whatever they are
+     * then. A descriptor count has no event to wait on, so this polls it, bounded in time.
      */
-    private static int socketsBackTo(int baseline) throws IOException {
-        long end = System.nanoTime() + SOCKETS_SETTLE_NANOS;
+    public static int socketsBackTo(int target, Duration bound) throws IOException {
+        long end = System.nanoTime() + bound.toNanos();
         int now = openSockets();
-        while (now > baseline && System.nanoTime() < end) {
+        while (now > target && System.nanoTime() < end) {
             LockSupport.parkNanos(SOCKETS_POLL_NANOS);
             now = openSockets();
         }
@@ -175,7 +175,7 @@ public final class ConnectLabMain {
     }
 
     /** The descriptors of this process that are sockets. */
-    static int openSockets() throws IOException {
+    public static int openSockets() throws IOException {
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
             return (int) fds.filter(fd -> {
                 try {
