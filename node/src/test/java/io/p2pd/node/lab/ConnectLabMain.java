@@ -1,0 +1,189 @@
+package io.p2pd.node.lab;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import io.p2pd.nic.Nics;
+import io.p2pd.node.Node;
+import io.p2pd.node.addr.PeerAddress;
+import io.p2pd.node.connect.ConnectException;
+import io.p2pd.node.connect.ConnectOptions;
+import io.p2pd.node.connect.PeerConnection;
+import io.p2pd.node.connect.Strategy;
+import io.p2pd.node.connect.TurnServer;
+import io.p2pd.node.mqtt.MqttBroker;
+import io.p2pd.pipe.Pipe;
+import io.p2pd.turn.TurnConfig;
+import io.p2pd.turn.TurnTransport;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+
+/**
+ * A child JVM for the two-NAT lab's connect matrix: one node on one interface with one STUN server, one broker and,
+ * optionally, a TURN server (TCP, long-term credentials). Prints {@code address ADDRESS} once started, then reads
+ * commands from stdin:
+ * <ul>
+ *   <li>{@code connect ADDRESS N [STRATEGY,...|all [RELAY_DELAY_MS]]}: {@code node.connect} with the strategies
+ *       named (default: all) and the relay delay given (default: the default), sends N seeded bytes, then reads N
+ *       back;</li>
+ *   <li>{@code accept N}: waits for a connection (at most 60 s), reads N bytes, then sends N of its own.</li>
+ * </ul>
+ * The two directions take turns because coturn stalls an RFC 6062 relay saturated both ways at once (RELIABILITY.md,
+ * TURN). Each command answers one line:
+ * {@code done strategy=S sockets=K baseline=B sent=HEX received=HEX summary=SUMMARY}, where B is the count of open
+ * sockets in {@code /proc/self/fd} before the command and K the count after the pipe closed (waited for, at most 10 s,
+ * to fall back to B), or {@code failed summary=SUMMARY} (a {@code ConnectException}'s report) or
+ * {@code failed other=CAUSE}, or {@code failed exchange=CAUSE strategy=S summary=SUMMARY} when the data did not cross. Ends when stdin ends.
+ *
+ * <p>usage: ConnectLabMain INTERFACE STUN_IP:PORT BROKER_IP:PORT [TURN_IP:PORT USER PASSWORD]
+ */
+public final class ConnectLabMain {
+    private static final PrintStream OUT = System.out;
+    private static final Duration SOCKETS_SETTLE = Duration.ofSeconds(10);
+    private static final long SOCKETS_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    private ConnectLabMain() {
+    }
+
+    private static void say(String line) {
+        OUT.println(line);
+        OUT.flush();
+    }
+
+    public static void main(String[] args) throws Exception {
+        String[] stun = args[1].split(":");
+        Node.Builder builder = Node.builder()
+                .interfaces(List.of(Nics.byName(args[0]).orElseThrow(() -> new IllegalArgumentException(args[0]))))
+                .stunServers(List.of(new InetSocketAddress(stun[0], Integer.parseInt(stun[1]))))
+                .brokers(List.of(MqttBroker.parse(args[2])))
+                .listenPort(0)
+                .detectionTimeLimit(Duration.ofSeconds(20))
+                .progress(line -> System.err.println("progress: " + line));
+        if (args.length == 6) {
+            String[] turn = args[3].split(":");
+            builder.turnServers(List.of(new TurnServer(new InetSocketAddress(turn[0], Integer.parseInt(turn[1])),
+                    TurnConfig.builder(args[4], args[5]).transport(TurnTransport.TCP).build())));
+        }
+        Node node = builder.start().get(60, TimeUnit.SECONDS);
+        try {
+            say("address " + node.address());
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, UTF_8));
+            for (int i = 0; i < 1000; i++) {
+                String line = in.readLine();
+                if (line == null) {
+                    break;
+                }
+                serve(node, line.split(" "));
+            }
+        } finally {
+            node.close().get(30, TimeUnit.SECONDS);
+        }
+        System.exit(0); // the event-loop threads are not daemons
+    }
+
+    private static void serve(Node node, String[] c) throws Exception {
+        int baseline = openSockets();
+        try {
+            if (c.length >= 3 && c.length <= 5 && c[0].equals("connect")) {
+                ConnectOptions options = ConnectOptions.defaults();
+                if (c.length >= 4 && !c[3].equals("all")) {
+                    options = options.withStrategies(Arrays.stream(c[3].split(",")).map(Strategy::ofLabel).toList());
+                }
+                if (c.length == 5) {
+                    options = options.withRelayDelay(Duration.ofMillis(Long.parseLong(c[4])));
+                }
+                PeerConnection p = node.connect(PeerAddress.parse(c[1]), options).get(60, TimeUnit.SECONDS);
+                exchange(node, p, Integer.parseInt(c[2]), true, baseline);
+            } else if (c.length == 2 && c[0].equals("accept")) {
+                PeerConnection p = node.accept().get(60, TimeUnit.SECONDS);
+                exchange(node, p, Integer.parseInt(c[1]), false, baseline);
+            } else {
+                say("error unknown command " + String.join(" ", c));
+            }
+        } catch (java.util.concurrent.TimeoutException e) {
+            say("failed other=no connection within 60 s");
+        } catch (ExecutionException e) {
+            say(e.getCause() instanceof ConnectException ce ? "failed summary=" + ce.report().summary()
+                    : "failed other=" + e.getCause());
+        }
+    }
+
+    private static void exchange(Node node, PeerConnection p, int n, boolean sendFirst, int baseline)
+            throws Exception {
+        byte[] mine = new byte[n];
+        new Random(node.id().value().hashCode()).nextBytes(mine);
+        Pipe pipe = p.pipe();
+        String received;
+        try {
+            if (sendFirst) {
+                pipe.send(mine).get(60, TimeUnit.SECONDS);
+                received = readDigest(pipe, n);
+            } else {
+                received = readDigest(pipe, n);
+                pipe.send(mine).get(60, TimeUnit.SECONDS);
+            }
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            say("failed exchange=" + (e instanceof ExecutionException ? e.getCause() : e) + " strategy="
+                    + p.strategy().label() + " summary=" + p.report().summary());
+            pipe.close();
+            return;
+        }
+        pipe.closeAsync().get(10, TimeUnit.SECONDS);
+        int sockets = socketsBackTo(baseline, SOCKETS_SETTLE);
+        say("done strategy=" + p.strategy().label() + " sockets=" + sockets + " baseline=" + baseline + " sent="
+                + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(mine)) + " received="
+                + received + " summary=" + p.report().summary());
+    }
+
+    private static String readDigest(Pipe pipe, int n) throws Exception {
+        MessageDigest received = MessageDigest.getInstance("SHA-256");
+        long have = 0;
+        while (have < n) {
+            byte[] chunk = pipe.recv(Duration.ofSeconds(30)).get(40, TimeUnit.SECONDS).data();
+            received.update(chunk);
+            have += chunk.length;
+        }
+        return HexFormat.of().formatHex(received.digest());
+    }
+
+    /**
+     * This process's open sockets once they are at most {@code target}, or after {@code bound} whatever they are
+     * then. A descriptor count has no event to wait on, so this polls it, bounded in time.
+     */
+    public static int socketsBackTo(int target, Duration bound) throws IOException {
+        long end = System.nanoTime() + bound.toNanos();
+        int now = openSockets();
+        while (now > target && System.nanoTime() < end) {
+            LockSupport.parkNanos(SOCKETS_POLL_NANOS);
+            now = openSockets();
+        }
+        return now;
+    }
+
+    /** The descriptors of this process that are sockets. */
+    public static int openSockets() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return (int) fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().startsWith("socket:");
+                } catch (IOException gone) {
+                    return false; // closed while we listed (the listing's own descriptor among them)
+                }
+            }).count();
+        }
+    }
+}
