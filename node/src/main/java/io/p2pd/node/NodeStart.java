@@ -164,7 +164,7 @@ final class NodeStart {
         progress("address " + address);
         Connector peers = new Connector(key, address, described, signalling, config.connectionHandler(),
                 config.refusePeers());
-        Node node = new Node(key, machine, address, described, opened, signalling, peers);
+        Node node = new Node(key, machine, address, described, opened, signalling, peers, config.stunServers());
         connector.set(peers);
         started.set(node);
         opened.forEach(peers::serve);

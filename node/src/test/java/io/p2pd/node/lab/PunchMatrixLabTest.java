@@ -71,9 +71,9 @@ class PunchMatrixLabTest {
                 b.send("accept " + BYTES);
                 a.send("punch " + addressB + " " + BYTES);
                 assertThat(a.expect("punched", PUNCH_SECONDS)).as("A behind %s", modeA)
-                        .contains("initiator=true", "remote=/" + lab.routerIp(B) + ":");
+                        .contains("initiator=true", "/" + lab.routerIp(B) + ":");
                 assertThat(b.expect("punched", PUNCH_SECONDS)).as("B behind %s", modeB)
-                        .contains("initiator=false strategy=punch", "remote=/" + lab.routerIp(A) + ":");
+                        .contains("initiator=false strategy=punch", "/" + lab.routerIp(A) + ":");
                 Matcher da = digests(a.expect("digests", TRANSFER_SECONDS));
                 Matcher db = digests(b.expect("digests", TRANSFER_SECONDS));
                 assertThat(da.group(2)).as("what A received is what B sent").isEqualTo(db.group(1));
