@@ -59,7 +59,10 @@ public final class PunchRatesMain {
                         ok++;
                         outcome = "ok call_ms=" + t[0] + " connect_ms=" + t[1] + " answerer_ms=" + t[2];
                     } catch (AssertionError | IOException e) {
-                        outcome = "failed " + e.getMessage().lines().findFirst().orElse("");
+                        String m = String.valueOf(e.getMessage());
+                        int got = m.indexOf(", got ");
+                        outcome = "failed " + (got >= 0 ? m.substring(got + 2, m.indexOf('\n', got) < 0 ? m.length()
+                                : m.indexOf('\n', got)) : m.lines().findFirst().orElse(""));
                     }
                     System.err.println(args[p] + " try " + (i + 1) + ": " + outcome);
                 }
