@@ -233,6 +233,9 @@ public final class StunClient {
     /** STUN framing; the whole message, header included, as the 16-bit length allows. */
     private static final PipeConf TCP_CONF = PipeConf.builder()
             .readerLimit(StunMessage.HEADER_LENGTH + 0xFFFF).build();
+    /** From a given local port, which a hole punch holds reserved meanwhile (SO_REUSEADDR, SO_REUSEPORT). */
+    private static final PipeConf TCP_CONF_BOUND = PipeConf.builder()
+            .readerLimit(StunMessage.HEADER_LENGTH + 0xFFFF).reuseAddr(true).build();
 
     /**
      * One request on a fresh TCP pipe; the pipe is closed when the future completes. Connect failures are the pipe's
@@ -246,7 +249,8 @@ public final class StunClient {
         // our own deadline below fires first and names the server and the limit
         TcpOptions tcp = TcpOptions.builder().framing(Framing.stun())
                 .conTimeout(Duration.ofMillis(limitMillis + 1000)).build();
-        Pipes.TcpOpener opener = Pipes.tcp().dest(server).conf(TCP_CONF).tcp(tcp)
+        boolean bound = local.isPresent() && local.get().getPort() != 0;
+        Pipes.TcpOpener opener = Pipes.tcp().dest(server).conf(bound ? TCP_CONF_BOUND : TCP_CONF).tcp(tcp)
                 .msgHandler(MsgHandler.plain((msg, pipe) -> onTcpReply(msg.data(), pipe, request, config, server,
                         out)));
         local.ifPresent(opener::bind);

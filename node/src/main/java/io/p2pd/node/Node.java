@@ -84,6 +84,9 @@ import java.util.function.Predicate;
  */
 public final class Node {
 
+    /** STUN over TCP right before a punch: one request, bounded well inside the peer's wait for our answer. */
+    private static final io.p2pd.stun.StunClientConfig PUNCH_STUN = io.p2pd.stun.StunClientConfig.builder()
+            .timeLimit(Duration.ofSeconds(2)).build();
     /** The NAT type an interface's records carry when it was not measured: the original's default. */
     public static final NatType UNMEASURED_NAT = NatType.PORT_RESTRICTED;
     /** The delta an interface's records carry when it was not measured: the original's default. */
@@ -108,9 +111,13 @@ public final class Node {
     private final Predicate<NodeId> refusePeers;
     private final AtomicReference<CompletableFuture<Void>> closing = new AtomicReference<>();
     private final AtomicReference<HolePunch> holePunch = new AtomicReference<>();
+    /** The STUN servers punches observe their mappings with (over TCP). */
+    private final List<InetSocketAddress> stunServers;
 
     Node(NodeKey key, MachineId machineId, PeerAddress address, List<NodeInterface> interfaces, List<Pipe> servers,
-            Optional<Signalling> signalling, Connector connector, Predicate<NodeId> refusePeers) {
+            Optional<Signalling> signalling, Connector connector, Predicate<NodeId> refusePeers,
+            List<InetSocketAddress> stunServers) {
+        this.stunServers = List.copyOf(stunServers);
         this.key = key;
         this.refusePeers = refusePeers;
         this.machineId = machineId;
@@ -285,6 +292,11 @@ public final class Node {
                 new NatBehaviour(first.natType(), first.delta()), (p, proven) -> connector.deliver(proven, io.p2pd.node.connect.Strategy.PUNCH, System.nanoTime()
                         - p.startToConnect().toNanos()));
         fresh.refusing(refusePeers);
+        if (!stunServers.isEmpty()) {
+            InetSocketAddress stun = stunServers.get(0);
+            fresh.observer(from -> io.p2pd.stun.StunClient.binding(io.p2pd.pipe.Proto.TCP, from, stun, PUNCH_STUN)
+                    .thenApply(io.p2pd.stun.StunResult::mappedAddress));
+        }
         if (!holePunch.compareAndSet(null, fresh)) {
             return holePunch.get();
         }

@@ -165,7 +165,8 @@ final class NodeStart {
         progress("address " + address);
         Connector peers = new Connector(key, address, described, signalling, config.connectionHandler(),
                 config.refusePeers(), config.turnServers());
-        Node node = new Node(key, machine, address, described, opened, signalling, peers, config.refusePeers());
+        Node node = new Node(key, machine, address, described, opened, signalling, peers, config.refusePeers(),
+                config.stunServers());
         connector.set(peers);
         started.set(node);
         opened.forEach(peers::serve);

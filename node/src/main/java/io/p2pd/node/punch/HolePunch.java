@@ -29,7 +29,9 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletionException;
 import java.util.function.BiConsumer;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
@@ -46,9 +48,12 @@ import java.util.function.UnaryOperator;
  *
  * <p>Before anything is signalled, {@link PunchFeasibility} and {@link PortPredictor} decide whether this side can
  * predict its ports and whether the peer's address says it can: if not, the punch fails at once with
- * {@link Step#PREDICTION_IMPOSSIBLE}. Our external ports are predicted from fresh local ports
- * ({@link PortPredictor#forFreshPort}): no NAT, or the equal and preserving deltas. The step and random deltas need a
- * STUN observation over TCP right before, which is not wired in yet: they fail with the predictor's reason.
+ * {@link Step#PREDICTION_IMPOSSIBLE}. Without a NAT or with the equal delta our external port is the reserved local
+ * port's own ({@link PortPredictor#forFreshPort}). With the preserving, step (independent, dependent) and random
+ * deltas, the {@link #observer} (STUN over TCP) first sees the mapping of a connection from the reserved port itself,
+ * and the punch binds that port again ({@link PortPredictor#reusing}): the same external port where the NAT keeps one
+ * mapping per local port, the next step where it maps per destination. Without an observer those deltas fall back to
+ * {@link PortPredictor#forFreshPort} (the preserving delta's measured offset; the others fail with its reason).
  *
  * <p>The side asked hands each punched connection to the consumer given at {@link #of}.
  */
@@ -74,8 +79,10 @@ public final class HolePunch implements AutoCloseable {
     private final BiConsumer<Punched, ProvenPipe> accepted;
     private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
     private final java.util.Set<CompletableFuture<Void>> unsettled = ConcurrentHashMap.newKeySet();
+    private final java.util.Set<String> answering = ConcurrentHashMap.newKeySet();
     private volatile NatBehaviour ours;
     private volatile java.util.function.Predicate<NodeId> refused = id -> false;
+    private volatile Function<InetSocketAddress, CompletableFuture<InetSocketAddress>> observer;
     private volatile boolean closed;
     // for tests
     volatile int candidates = 1;
@@ -128,6 +135,15 @@ public final class HolePunch implements AutoCloseable {
      */
     public void refusing(java.util.function.Predicate<NodeId> refuse) {
         this.refused = Objects.requireNonNull(refuse, "refuse");
+    }
+
+    /**
+     * How this side sees the external address of a TCP connection made from a local address (STUN over TCP from
+     * it), so the preserving, step and random deltas predict from the reserved port's own mapping. The observation
+     * must bind the local address with SO_REUSEADDR and SO_REUSEPORT: the punch holds it reserved meanwhile.
+     */
+    public void observer(Function<InetSocketAddress, CompletableFuture<InetSocketAddress>> observer) {
+        this.observer = Objects.requireNonNull(observer, "observer");
     }
 
     /** One punch under way, by pipe id. */
@@ -249,7 +265,7 @@ public final class HolePunch implements AutoCloseable {
         CompletableFuture<ProvenPipe> out = new CompletableFuture<>();
         punch(peer, sessionId).whenComplete((x, e) -> {
             if (e != null) {
-                out.completeExceptionally(e);
+                out.completeExceptionally(e instanceof CompletionException c && c.getCause() != null ? c.getCause() : e);
             } else {
                 out.whenComplete((v, f) -> x.result.cancel(false));
                 x.outcome.whenComplete((p, f) -> {
@@ -278,11 +294,14 @@ public final class HolePunch implements AutoCloseable {
         if (!decision.punchable()) {
             return CompletableFuture.failedFuture(new PunchException(Step.PREDICTION_IMPOSSIBLE, decision.reason()));
         }
-        Exchange x;
-        try {
-            x = prepare(pipeId, peer, true);
-        } catch (PunchException e) {
-            return CompletableFuture.failedFuture(e);
+        return prepare(pipeId, peer, true).thenApply(x -> request(x, record));
+    }
+
+    private Exchange request(Exchange x, PeerInterface record) {
+        PeerAddress peer = x.peer;
+        if (closed) { // closed while the mapping was observed
+            x.result.completeExceptionally(new PunchException(Step.CLOSED, "hole punching was closed"));
+            return x;
         }
         x.theirIp = record.externalIp();
         exchanges.put(key(peer.nodeId(), x.pipeId), x);
@@ -301,7 +320,7 @@ public final class HolePunch implements AutoCloseable {
                         + answerLimit.toMillis() + " ms"));
             }
         }, answerLimit.toNanos(), TimeUnit.NANOSECONDS);
-        return CompletableFuture.completedFuture(x);
+        return x;
     }
 
     /**
@@ -328,7 +347,8 @@ public final class HolePunch implements AutoCloseable {
             case PunchPayload.REQUEST -> {
                 if (x == null && !p.mappings().isEmpty() && !m.source().v4().isEmpty() && !refuses(m.source())
                         && p.ip().map(ip -> signedIp(m.source(), ip)).orElse(true)
-                        && exchanges.size() < MAX_EXCHANGES) {
+                        && exchanges.size() + answering.size() < MAX_EXCHANGES // those being predicted count too
+                        && answering.add(key(m.source().nodeId(), m.pipeId()))) {
                     answer(m, p, arrived);
                 }
             }
@@ -373,11 +393,19 @@ public final class HolePunch implements AutoCloseable {
     }
 
     private void answer(SignalMessage m, PunchPayload p, long arrived) {
-        Exchange x;
-        try {
-            x = prepare(m.pipeId(), m.source(), false);
-        } catch (PunchException e) {
-            return; // we cannot predict: no answer, and the peer's request runs out
+        String k = key(m.source().nodeId(), m.pipeId());
+        prepare(m.pipeId(), m.source(), false).whenComplete((x, e) -> {
+            answering.remove(k);
+            if (e == null) {
+                answer(m, p, arrived, x);
+            } // else we cannot predict: no answer, and the peer's request runs out
+        });
+    }
+
+    private void answer(SignalMessage m, PunchPayload p, long arrived, Exchange x) {
+        if (closed) {
+            x.result.completeExceptionally(new PunchException(Step.CLOSED, "hole punching was closed"));
+            return;
         }
         x.theirs = p.mappings();
         x.theirKey = m.senderKey();
@@ -393,30 +421,67 @@ public final class HolePunch implements AutoCloseable {
         }, answerLimit.plus(window).plus(PunchOpen.PROOF_LIMIT).toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    /** Reserves local ports and predicts their external ports; fails when this side cannot predict. */
-    private Exchange prepare(String pipeId, PeerAddress peer, boolean initiator) throws PunchException {
+    /**
+     * Reserves local ports and predicts their external ports (observing their mappings first where the delta needs
+     * it); fails with a {@link PunchException} when this side cannot predict.
+     */
+    private CompletableFuture<Exchange> prepare(String pipeId, PeerAddress peer, boolean initiator) {
+        NatBehaviour nat = ours;
+        Function<InetSocketAddress, CompletableFuture<InetSocketAddress>> observe = observer;
         List<SocketChannel> reserved = new ArrayList<>();
-        List<PortMapping> mine = new ArrayList<>();
+        List<CompletableFuture<PortMapping>> predicted = new ArrayList<>();
         try {
             for (int i = 0; i < candidates; i++) {
                 SocketChannel ch = reserve();
                 reserved.add(ch);
-                int local = ((InetSocketAddress) ch.getLocalAddress()).getPort();
-                PortPrediction prediction = PortPredictor.forFreshPort(ours, local);
-                if (prediction instanceof Impossible impossible) {
-                    throw new PunchException(Step.PREDICTION_IMPOSSIBLE, "our side (" + ours + "): "
-                            + impossible.reason());
-                }
-                mine.add(new PortMapping(local, ((Ports) prediction).first()));
+                predicted.add(predict(nat, ((InetSocketAddress) ch.getLocalAddress()).getPort(), observe));
             }
         } catch (IOException e) {
             reserved.forEach(HolePunch::closeQuietly);
-            throw new PunchException(Step.NO_CONNECTION_IN_WINDOW, "no local port could be reserved", e);
-        } catch (PunchException e) {
-            reserved.forEach(HolePunch::closeQuietly);
-            throw e;
+            return CompletableFuture.failedFuture(
+                    new PunchException(Step.NO_CONNECTION_IN_WINDOW, "no local port could be reserved", e));
         }
-        return new Exchange(pipeId, peer, initiator, advertised.apply(List.copyOf(mine)), reserved);
+        return CompletableFuture.allOf(predicted.toArray(CompletableFuture[]::new)).handle((v, e) -> {
+            if (e != null) {
+                reserved.forEach(HolePunch::closeQuietly);
+                throw e instanceof CompletionException c ? c : new CompletionException(e);
+            }
+            List<PortMapping> mine = predicted.stream().map(CompletableFuture::join).toList();
+            return new Exchange(pipeId, peer, initiator, advertised.apply(mine), reserved);
+        });
+    }
+
+    /** The mapping a connection from {@code local} is expected to get. */
+    private CompletableFuture<PortMapping> predict(NatBehaviour nat, int local,
+            Function<InetSocketAddress, CompletableFuture<InetSocketAddress>> observe) {
+        PortPrediction fresh = PortPredictor.forFreshPort(nat, local);
+        if (observe == null || !observed(nat)) {
+            return fresh instanceof Ports p ? CompletableFuture.completedFuture(new PortMapping(local, p.first()))
+                    : CompletableFuture.failedFuture(impossible(nat, ((Impossible) fresh).reason()));
+        }
+        return observe.apply(new InetSocketAddress(localIp, local)).handle((external, e) -> {
+            if (e != null) {
+                throw new CompletionException(impossible(nat, "the mapping of local port " + local
+                        + " could not be observed: " + PunchOpen.message(e)));
+            }
+            PortPrediction p = PortPredictor.reusing(nat, new PortMapping(local, external.getPort()), 1);
+            if (p instanceof Impossible i) {
+                throw new CompletionException(impossible(nat, i.reason()));
+            }
+            return new PortMapping(local, ((Ports) p).first());
+        });
+    }
+
+    /** Whether the delta makes a fresh port's mapping depend on more than the port: then it is observed first. */
+    private static boolean observed(NatBehaviour nat) {
+        return !nat.untranslated() && switch (nat.delta().type()) {
+            case PRESERVING, INDEPENDENT, DEPENDENT, RANDOM -> true;
+            case EQUAL, NOT_APPLICABLE -> false;
+        };
+    }
+
+    private static PunchException impossible(NatBehaviour nat, String reason) {
+        return new PunchException(Step.PREDICTION_IMPOSSIBLE, "our side (" + nat + "): " + reason);
     }
 
     /**

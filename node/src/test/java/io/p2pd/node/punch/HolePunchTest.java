@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -179,6 +180,57 @@ class HolePunchTest {
                         e -> assertThat(e.step()).isEqualTo(PunchException.Step.PREDICTION_IMPOSSIBLE))
                 .hasMessageContaining("symmetric NAT with random ports");
         assertThat(a.signalling().orElseThrow().stats().sent()).isEqualTo(sent);
+    }
+
+    @Test
+    void stepDeltasPredictFromTheObservedMappingOfTheReservedPortItself() throws Exception {
+        HolePunch pa = a.holePunch().orElseThrow();
+        List<InetSocketAddress> asked = new CopyOnWriteArrayList<>();
+        pa.observer(from -> {
+            asked.add(from);
+            return CompletableFuture.completedFuture(new InetSocketAddress("198.51.100.1", 40000));
+        });
+        // one mapping per local port: the punch from the same port gets the observed port again
+        pa.ours(NatBehaviour.of(NatType.PORT_RESTRICTED, DeltaType.INDEPENDENT, 3));
+        List<PortMapping> independent = signalledBy(pa);
+        // a mapping per destination: the peer is the next destination, one step on
+        pa.ours(NatBehaviour.of(NatType.SYMMETRIC, DeltaType.DEPENDENT, 3));
+        List<PortMapping> dependent = signalledBy(pa);
+        assertThat(asked).hasSize(2).allMatch(from -> from.getAddress().isLoopbackAddress());
+        assertThat(independent).containsExactly(new PortMapping(asked.get(0).getPort(), 40000));
+        assertThat(dependent).containsExactly(new PortMapping(asked.get(1).getPort(), 40003));
+    }
+
+    @Test
+    void aMappingThatCannotBeObservedFailsAtPredictionAndSignalsNothing() throws Exception {
+        HolePunch pa = a.holePunch().orElseThrow();
+        pa.observer(from -> CompletableFuture.failedFuture(new java.io.IOException("no STUN answer")));
+        pa.ours(NatBehaviour.of(NatType.PORT_RESTRICTED, DeltaType.PRESERVING, -20000));
+        long sent = a.signalling().orElseThrow().stats().sent();
+        assertThatThrownBy(() -> await(a.punch(b.address()))).isInstanceOf(ExecutionException.class).cause()
+                .isInstanceOfSatisfying(PunchException.class,
+                        e -> assertThat(e.step()).isEqualTo(PunchException.Step.PREDICTION_IMPOSSIBLE))
+                .hasMessageContaining("could not be observed");
+        assertThat(a.signalling().orElseThrow().stats().sent()).isEqualTo(sent);
+        assertThat(pa.underWay()).isZero();
+    }
+
+    /** The mappings {@code pa} signals for one punch, which then fails (b connects to no one there). */
+    private List<PortMapping> signalledBy(HolePunch pa) throws Exception {
+        HolePunch pb = b.holePunch().orElseThrow();
+        List<List<PortMapping>> signalled = new CopyOnWriteArrayList<>();
+        pa.window = Duration.ofMillis(300);
+        pb.window = Duration.ofMillis(300);
+        pa.advertised = list -> {
+            signalled.add(list);
+            return list;
+        };
+        ExecutionException failed = catchThrowableOfType(ExecutionException.class, () -> await(a.punch(b.address())));
+        assertThat(failed).isNotNull().cause().isInstanceOf(PunchException.class);
+        await(pa.settled());
+        await(pb.settled());
+        assertThat(signalled).hasSize(1);
+        return signalled.get(0);
     }
 
     @Test

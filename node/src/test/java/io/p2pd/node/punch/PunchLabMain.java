@@ -100,16 +100,26 @@ public final class PunchLabMain {
         System.exit(0); // the event-loop threads are not daemons
     }
 
+    /**
+     * Sends N bytes and reads N, then one byte more each way ("done"), so neither side closes while the other still
+     * reads: a close with data unread, or before the peer has all, would end the connection with a reset.
+     */
     private static void exchange(Node node, Pipe pipe, int n) throws Exception {
         byte[] mine = new byte[n];
         new Random(node.id().value().hashCode()).nextBytes(mine);
         pipe.send(mine);
         MessageDigest received = MessageDigest.getInstance("SHA-256");
         long have = 0;
-        while (have < n) {
+        boolean acked = false;
+        while (have < n + 1) {
             byte[] chunk = pipe.recv(Duration.ofSeconds(30)).get(40, TimeUnit.SECONDS).data();
-            received.update(chunk);
+            int data = (int) Math.max(0, Math.min(chunk.length, n - have));
+            received.update(chunk, 0, data);
             have += chunk.length;
+            if (!acked && have >= n) {
+                pipe.send(new byte[] {1}).get(10, TimeUnit.SECONDS);
+                acked = true;
+            }
         }
         say("digests sent=" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(mine))
                 + " received=" + HexFormat.of().formatHex(received.digest()));
