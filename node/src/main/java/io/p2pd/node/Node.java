@@ -283,8 +283,8 @@ public final class Node {
         if (!holePunch.compareAndSet(null, fresh)) {
             return holePunch.get();
         }
-        connector.register(io.p2pd.node.connect.Strategy.PUNCH, (peer, session, deadline) ->
-                fresh.punchProven(peer, session));
+        connector.register(io.p2pd.node.connect.Strategy.PUNCH, (peer, session, deadline, claim) ->
+                fresh.punchProven(peer, session, claim));
         return fresh;
     }
 

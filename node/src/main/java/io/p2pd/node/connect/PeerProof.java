@@ -45,9 +45,15 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Choosing: a dialer that races several connections to one peer (one per address pair) must keep the same one as
  * the peer. It runs {@link #runChoosing}: on each connection it checks the peer's proof first, then claims the win;
- * only the first claim sends its own proof, so the peer proves (and hands out) that connection alone, and the others
- * fail with {@link Reason#NOT_CHOSEN} here and {@link Reason#CLOSED} there. Two sides that both choose fail at once
- * ({@link Reason#MALFORMED}), as each would wait for the other.
+ * only the first claim sends its own proof, so the peer proves (and hands out) that connection alone. On the others it
+ * sends, in place of its proof, a one-byte frame {@code 0} (<em>not chosen</em>) and closes: they fail with {@link
+ * Reason#NOT_CHOSEN} on both sides, so neither counts a race's loser as a fault. Two sides that both choose fail at
+ * once ({@link Reason#MALFORMED}), as each would wait for the other.
+ *
+ * <p>A listener may choose too ({@link #runAnswering}): the connecting node chooses among every connection its
+ * connect makes, including those the peer dials back to it (a reverse connect). A listener's hello is sent before it
+ * knows the session, so it carries no choosing flag; the listener decides on reading the dialer's hello, and a dialer
+ * that does not choose simply waits for the listener's proof, which comes only on the connection kept.
  *
  * <p>Any failure, the time limit passing, or the connection ending first closes the connection and fails the future
  * with a {@link ProofFailedException} saying why. Bytes the peer sent after its proof, read together with it, are
@@ -70,6 +76,8 @@ public final class PeerProof {
     public static final int MAX_FRAME = 2 + KEY_BYTES + NONCE_BYTES + 1 + MAX_SESSION;
     /** The hello's flag of a side that chooses. */
     static final int CHOOSES = 1;
+    /** What a side that chooses sends in place of its proof on a connection it does not keep. */
+    static final byte[] NOT_CHOSEN = {0};
 
     static final int SIGNATURE_BYTES = 64;
     static final byte[] LABEL = "p2pd node-key proof 1\n".getBytes(US_ASCII);
@@ -114,8 +122,40 @@ public final class PeerProof {
         return start(tcp, me, Optional.of(expectedPeer), sessionId, limit, claim);
     }
 
+    /**
+     * Decides, once a dialer's hello is read, whether this listening side chooses for that connection
+     * ({@link #runAnswering}).
+     */
+    @FunctionalInterface
+    public interface Chooser {
+
+        /**
+         * The claim for a connection from {@code peer} naming {@code session}: present when this side chooses for it
+         * (asked once the peer's proof checks, as in {@link #runChoosing}), empty when it proves at once. Called at
+         * most once per connection, on its event loop; must not block.
+         */
+        Optional<BooleanSupplier> claimFor(NodeId peer, String session);
+    }
+
+    /**
+     * As {@link #run} with no session expected, for a listener that may choose: {@code chooser} says, from the
+     * dialer's hello, whether this side checks the dialer's proof and claims the connection before sending its own.
+     * A connection not claimed fails with {@link Reason#NOT_CHOSEN}; a dialer that chooses as well, on a connection
+     * this side chooses for, fails it with {@link Reason#MALFORMED}.
+     */
+    public static CompletableFuture<ProvenPipe> runAnswering(Pipe tcp, NodeKey me, Optional<NodeId> expectedPeer,
+            Duration limit, Chooser chooser) {
+        Objects.requireNonNull(chooser, "chooser");
+        return start(tcp, me, expectedPeer, "", limit, null, chooser);
+    }
+
     private static CompletableFuture<ProvenPipe> start(Pipe tcp, NodeKey me, Optional<NodeId> expectedPeer,
             String sessionId, Duration limit, BooleanSupplier claim) {
+        return start(tcp, me, expectedPeer, sessionId, limit, claim, null);
+    }
+
+    private static CompletableFuture<ProvenPipe> start(Pipe tcp, NodeKey me, Optional<NodeId> expectedPeer,
+            String sessionId, Duration limit, BooleanSupplier claim, Chooser chooser) {
         Objects.requireNonNull(tcp, "tcp");
         Objects.requireNonNull(me, "me");
         Objects.requireNonNull(expectedPeer, "expectedPeer");
@@ -129,8 +169,8 @@ public final class PeerProof {
         }
         byte[] nonce = new byte[NONCE_BYTES];
         RANDOM.nextBytes(nonce);
-        return new Run(tcp, me, expectedPeer, sessionId, System.nanoTime() + limit.toNanos(), limit, nonce, claim)
-                .start();
+        return new Run(tcp, me, expectedPeer, sessionId, System.nanoTime() + limit.toNanos(), limit, nonce, claim,
+                chooser).start();
     }
 
     /**
@@ -235,8 +275,12 @@ public final class PeerProof {
         private final long deadline;
         private final Duration limit;
         private final byte[] nonce;
-        /** Asked once the peer's proof checks, when this side chooses; null when it does not. */
-        private final BooleanSupplier claim;
+        /** Asked once the peer's proof checks, when this side chooses; null when it does not (yet). */
+        private BooleanSupplier claim;
+        /** Whether the hello said this side chooses: a listener's chooser may decide so only later. */
+        private final boolean choosesInHello;
+        /** A listener's: asked on the peer's hello whether this side chooses; null for a dialer. */
+        private final Chooser chooser;
         private byte[] proof;
         private final CompletableFuture<ProvenPipe> result = new CompletableFuture<>();
         /** Bytes read and not yet taken as a frame. */
@@ -244,13 +288,17 @@ public final class PeerProof {
         /** The hello's write: the proof is written after it, as a write from another thread may overtake. */
         private CompletableFuture<Void> helloSent;
         /** The proof's write: the user gets the connection after it, so the user's first bytes follow it. */
-        private CompletableFuture<Void> proofSent;
+        private volatile CompletableFuture<Void> proofSent;
         private Hello peer;
         private String session;
+        /** Set when this side chose another connection: the peer is told so before the close. */
+        private boolean declined;
 
         Run(Pipe pipe, NodeKey me, Optional<NodeId> expected, String mySession, long deadline, Duration limit,
-                byte[] nonce, BooleanSupplier claim) {
+                byte[] nonce, BooleanSupplier claim, Chooser chooser) {
             this.claim = claim;
+            this.choosesInHello = claim != null;
+            this.chooser = chooser;
             this.pipe = pipe;
             this.me = me;
             this.expected = expected;
@@ -261,15 +309,21 @@ public final class PeerProof {
         }
 
         CompletableFuture<ProvenPipe> start() {
-            // A failure closes the pipe after the future's dependents ran (see fail), a cancel here.
+            // A failure closes the pipe after the future's dependents ran (see fail), a cancel here. A side that
+            // chooses and is cancelled before its proof went out (its race was won elsewhere) says not chosen first.
             result.whenComplete((ok, e) -> {
                 if (e instanceof CancellationException) {
-                    pipe.closeAsync();
+                    if (choosesInHello && proofSent == null) {
+                        helloSent.thenCompose(x -> pipe.send(frame(NOT_CHOSEN)))
+                                .whenComplete((x, t) -> pipe.closeAsync());
+                    } else {
+                        pipe.closeAsync();
+                    }
                 }
             });
             // Throws at once (a misuse) when the pipe has no queue to read from, before anything is sent.
             CompletableFuture<Message> first = pipe.recv(remaining());
-            helloSent = send(hello(me.publicKey(), nonce, mySession, claim != null));
+            helloSent = send(hello(me.publicKey(), nonce, mySession, choosesInHello));
             first.whenComplete(this::received);
             return result;
         }
@@ -338,6 +392,10 @@ public final class PeerProof {
             if (signature == null) {
                 return false;
             }
+            if (Arrays.equals(signature, NOT_CHOSEN)) {
+                throw new ProofFailedException(Reason.NOT_CHOSEN, "node " + peer.key().nodeId() + " kept another "
+                        + "connection");
+            }
             if (signature.length != SIGNATURE_BYTES) {
                 throw malformed("a proof of " + signature.length + " bytes, not " + SIGNATURE_BYTES);
             }
@@ -352,6 +410,7 @@ public final class PeerProof {
             }
             if (claim != null) {
                 if (!claim.getAsBoolean()) {
+                    declined = true;
                     throw new ProofFailedException(Reason.NOT_CHOSEN, "another connection to node "
                             + peer.key().nodeId() + " was proven first");
                 }
@@ -375,11 +434,15 @@ public final class PeerProof {
                 throw new ProofFailedException(Reason.WRONG_SESSION, "the peer asked for another session than "
                         + "the one expected");
             }
+            String agreed = mySession.isEmpty() ? hello.session() : mySession;
+            if (chooser != null) {
+                claim = chooser.claimFor(id, agreed).orElse(null);
+            }
             if (hello.chooses() && claim != null) {
                 throw malformed("both sides wait to choose");
             }
             peer = hello;
-            session = mySession.isEmpty() ? hello.session() : mySession;
+            session = agreed;
             proof = me.sign(transcript(nonce, hello.nonce(), me.publicKey(), hello.key(), session));
             if (claim == null) {
                 sendProof();
@@ -423,7 +486,11 @@ public final class PeerProof {
         /** Fails the proof, then closes the pipe: who counts failures has counted it before the peer sees the end. */
         private void fail(ProofFailedException e) {
             result.completeExceptionally(e);
-            pipe.closeAsync();
+            if (declined) {
+                helloSent.thenCompose(x -> pipe.send(frame(NOT_CHOSEN))).whenComplete((x, t) -> pipe.closeAsync());
+            } else {
+                pipe.closeAsync();
+            }
         }
     }
 

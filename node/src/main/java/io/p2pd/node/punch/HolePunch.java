@@ -30,6 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -127,6 +128,8 @@ public final class HolePunch implements AutoCloseable {
         volatile InetAddress theirIp;
         volatile Duration rtt = Duration.ZERO;
         volatile boolean md5;
+        /** The connect's claim when the connector runs this punch ({@link #punchProven}): it chooses among all. */
+        volatile BooleanSupplier connectClaim = () -> true;
 
         Exchange(String pipeId, PeerAddress peer, boolean initiator, List<PortMapping> mine,
                 List<SocketChannel> reserved) {
@@ -158,7 +161,10 @@ public final class HolePunch implements AutoCloseable {
             CompletableFuture<Void> settled = new CompletableFuture<>();
             unsettled.add(settled);
             settled.thenRun(() -> unsettled.remove(settled));
-            PunchOpen.run(settled, pairs, initiator, proof, pipeId, startNanos, window, key, peer.nodeId())
+            BooleanSupplier connect = connectClaim;
+            PunchProof joined = (tcp, who, session, limit, claim) -> proof.prove(tcp, who, session, limit,
+                    claim.map(c -> () -> c.getAsBoolean() && connect.getAsBoolean()));
+            PunchOpen.run(settled, pairs, initiator, joined, pipeId, startNanos, window, key, peer.nodeId())
                     .whenComplete((won, e) -> opened(won, e, startNanos));
         }
 
@@ -188,10 +194,14 @@ public final class HolePunch implements AutoCloseable {
     /**
      * A punch as a strategy of the node's connector: {@code sessionId} (1 to 64 printable ASCII characters) is its pipe
      * id and the proof's session; completes with the proven connection. Cancelling it gives the punch up.
+     *
+     * @param claim the connect's claim, asked after the punch's own: a punched connection is kept (and proven to the
+     *     peer) only if the connect takes it
      */
-    public CompletableFuture<ProvenPipe> punchProven(PeerAddress peer, String sessionId) {
+    public CompletableFuture<ProvenPipe> punchProven(PeerAddress peer, String sessionId, BooleanSupplier claim) {
+        Objects.requireNonNull(claim, "claim");
         CompletableFuture<ProvenPipe> out = new CompletableFuture<>();
-        punch(peer, sessionId).whenComplete((x, e) -> {
+        punch(peer, sessionId, claim).whenComplete((x, e) -> {
             if (e != null) {
                 out.completeExceptionally(e);
             } else {
@@ -210,6 +220,10 @@ public final class HolePunch implements AutoCloseable {
 
     /** Starts a punch; completes with its exchange once signalled (the exchange's result says how it ends). */
     private CompletableFuture<Exchange> punch(PeerAddress peer, String pipeId) {
+        return punch(peer, pipeId, () -> true);
+    }
+
+    private CompletableFuture<Exchange> punch(PeerAddress peer, String pipeId, BooleanSupplier connectClaim) {
         Objects.requireNonNull(peer, "peer");
         if (closed) {
             return CompletableFuture.failedFuture(new PunchException(Step.CLOSED, "hole punching is closed"));
@@ -225,6 +239,7 @@ public final class HolePunch implements AutoCloseable {
         Exchange x;
         try {
             x = prepare(pipeId, peer, true);
+            x.connectClaim = connectClaim;
         } catch (PunchException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -29,7 +29,8 @@ class RaceScheduleTest {
         final CompletableFuture<CompletableFuture<ProvenPipe>> started = new CompletableFuture<>();
 
         @Override
-        public CompletableFuture<ProvenPipe> start(PeerAddress peer, String sessionId, long deadlineNanos) {
+        public CompletableFuture<ProvenPipe> start(PeerAddress peer, String sessionId, long deadlineNanos,
+                java.util.function.BooleanSupplier claim) {
             CompletableFuture<ProvenPipe> never = new CompletableFuture<>();
             started.complete(never);
             return never;

@@ -14,6 +14,7 @@ import io.p2pd.node.connect.ConnectReport;
 import io.p2pd.node.connect.PeerConnection;
 import io.p2pd.node.connect.PeerProof;
 import io.p2pd.node.connect.PeerStats;
+import io.p2pd.node.connect.ProofFailedException;
 import io.p2pd.node.connect.ProvenPipe;
 import io.p2pd.node.connect.Strategy;
 import io.p2pd.node.connect.StrategySkippedException;
@@ -57,6 +58,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -104,11 +106,12 @@ public final class Connector {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong proofsFailed = new AtomicLong();
+    private final AtomicLong raceLosers = new AtomicLong();
     private final AtomicLong refusedCount = new AtomicLong();
     private final AtomicLong overflowed = new AtomicLong();
 
-    /** A reverse connect waiting for the peer to dial back. */
-    private record Pending(NodeId peer, CompletableFuture<ProvenPipe> done) {
+    /** A reverse connect waiting for the peer to dial back; {@code claim} is its connect's (see {@link #connect}). */
+    private record Pending(NodeId peer, CompletableFuture<ProvenPipe> done, BooleanSupplier claim) {
     }
 
     /**
@@ -206,19 +209,45 @@ public final class Connector {
         long start = System.nanoTime();
         CompletableFuture<ProvenPipe> proof;
         try {
-            proof = PeerProof.run(pipe, key, expected, sessionId, PROOF_LIMIT);
+            proof = sessionId.isEmpty() ? PeerProof.runAnswering(pipe, key, expected, PROOF_LIMIT, this::claimFor)
+                    : PeerProof.run(pipe, key, expected, sessionId, PROOF_LIMIT);
         } catch (RuntimeException misfit) {
             pipe.closeAsync();
             throw misfit;
         }
         return proof.handle((proven, e) -> {
             if (e != null) {
-                proofsFailed.incrementAndGet();
+                countFailed(e);
                 LOG.debug("connection from {} closed: {}", pipe.remoteAddress().orElse(null), e.getMessage());
                 throw e instanceof CompletionException c ? c : new CompletionException(e);
             }
             return inbound(proven, strategy, start);
         }).thenCompose(c -> c);
+    }
+
+    /**
+     * A dial-back the connect that asked for it chooses (SPEC 6): it is proven only if that connect keeps it, so the
+     * peer hands to its application only a connection we keep. A reverse session no connect waits for (late, after
+     * another strategy won; or never asked) is never claimed. Other sessions are the dialer's to choose.
+     */
+    private Optional<BooleanSupplier> claimFor(NodeId peer, String session) {
+        if (!session.startsWith(Sessions.REVERSE)) {
+            return Optional.empty();
+        }
+        Pending p = reverseSessions.get(session);
+        if (p == null || !p.peer().equals(peer)) {
+            return Optional.of(() -> false);
+        }
+        return Optional.of(() -> !p.done().isDone() && p.claim().getAsBoolean());
+    }
+
+    /** Counts a failed proof: a connection this node or the dialer did not choose is a race's loser, not a fault. */
+    private void countFailed(Throwable e) {
+        if (unwrap(e) instanceof ProofFailedException f && f.reason() == ProofFailedException.Reason.NOT_CHOSEN) {
+            raceLosers.incrementAndGet();
+        } else {
+            proofsFailed.incrementAndGet();
+        }
     }
 
     /** Where a proven inbound connection goes: a reverse connect waiting for it, or the application. */
@@ -229,7 +258,7 @@ public final class Connector {
             if (p != null && p.peer().equals(proven.peer()) && p.done().complete(proven)) {
                 return CompletableFuture.completedFuture(connection(proven, Strategy.REVERSE, start));
             }
-            refusedCount.incrementAndGet();
+            raceLosers.incrementAndGet(); // claimed, then the connect ended before it took it: a rare loser
             proven.pipe().closeAsync();
             return CompletableFuture.failedFuture(new IOException("a reverse connection from node " + proven.peer()
                     + " that no connect waits for: closed"));
@@ -319,7 +348,8 @@ public final class Connector {
 
     /** Counts so far. */
     public PeerStats stats() {
-        return new PeerStats(accepted.get(), proofsFailed.get(), refusedCount.get(), overflowed.get());
+        return new PeerStats(accepted.get(), proofsFailed.get(), refusedCount.get(), overflowed.get(),
+                raceLosers.get());
     }
 
     // ---- signals ----
@@ -347,7 +377,9 @@ public final class Connector {
             return;
         }
         long start = System.nanoTime();
-        CompletableFuture<ProvenPipe> dial = direct(m.source(), m.pipeId(), start + PROOF_LIMIT.toNanos());
+        // The asker chooses among our dials (it may have won another way): only the one it keeps is proven here.
+        CompletableFuture<ProvenPipe> dial = direct(m.source(), m.pipeId(), start + PROOF_LIMIT.toNanos(),
+                Optional.empty());
         track(dial);
         dial.whenComplete((proven, e) -> {
             reverseDials.release();
@@ -421,6 +453,11 @@ public final class Connector {
         Map<Strategy, Throwable> failures = Collections.synchronizedMap(new EnumMap<>(Strategy.class));
         // The relay goes after its delay, or once every other strategy has failed, whichever is first.
         CompletableFuture<Void> othersFailed = new CompletableFuture<>();
+        // One claim for every connection of every strategy: this node chooses the one both sides keep, and the peer
+        // proves (hands to its application) that one alone. The deadline takes the claim too, so it never fails a
+        // connect whose winner the peer already has.
+        AtomicBoolean claimed = new AtomicBoolean();
+        BooleanSupplier claim = () -> !result.isDone() && claimed.compareAndSet(false, true);
         for (Strategy s : options.strategies()) {
             Optional<String> skip = skipped(s, peer);
             if (skip.isPresent()) {
@@ -428,13 +465,13 @@ public final class Connector {
                 continue;
             }
             attempts.put(s, switch (s) {
-                case DIRECT, REVERSE -> start(s, peer, deadline);
-                case PUNCH -> after(delay(options.punchDelay()), () -> start(s, peer, deadline));
+                case DIRECT, REVERSE -> start(s, peer, deadline, claim);
+                case PUNCH -> after(delay(options.punchDelay()), () -> start(s, peer, deadline, claim));
                 case RELAY -> {
                     CompletableFuture<Void> go = delay(options.relayDelay()).applyToEither(othersFailed, v -> null);
                     yield relay.unavailable().isEmpty()
-                            ? relay.start(peer, Sessions.fresh(Sessions.RELAY), deadline, go)
-                            : after(go, () -> start(s, peer, deadline));
+                            ? relay.start(peer, Sessions.fresh(Sessions.RELAY), deadline, go, claim)
+                            : after(go, () -> start(s, peer, deadline, claim));
                 }
             });
         }
@@ -481,7 +518,7 @@ public final class Connector {
         }));
         CompletableFuture.delayedExecutor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
                 .execute(() -> {
-                    if (!result.isDone()) {
+                    if (!result.isDone() && claimed.compareAndSet(false, true)) {
                         attempts.forEach((s, f) -> {
                             if (!f.isDone()) {
                                 failures.put(s, new TimeoutException("not connected within the deadline of "
@@ -558,17 +595,17 @@ public final class Connector {
         return out;
     }
 
-    private CompletableFuture<ProvenPipe> start(Strategy s, PeerAddress peer, long deadline) {
+    private CompletableFuture<ProvenPipe> start(Strategy s, PeerAddress peer, long deadline, BooleanSupplier claim) {
         try {
             return switch (s) {
-                case DIRECT -> direct(peer, Sessions.fresh(Sessions.DIRECT), deadline);
-                case REVERSE -> reverse(peer, Sessions.fresh(Sessions.REVERSE), deadline);
+                case DIRECT -> direct(peer, Sessions.fresh(Sessions.DIRECT), deadline, Optional.of(claim));
+                case REVERSE -> reverse(peer, Sessions.fresh(Sessions.REVERSE), deadline, claim);
                 default -> {
                     StrategyAttempt a = plugged.get(s);
                     yield a == null ? CompletableFuture.failedFuture(new IOException(s.label()
                             + " is not available in this version"))
                             : a.start(peer, Sessions.fresh(s == Strategy.PUNCH ? Sessions.PUNCH : Sessions.RELAY),
-                                    deadline);
+                                    deadline, claim);
                 }
             };
         } catch (RuntimeException e) {
@@ -580,20 +617,22 @@ public final class Connector {
      * Dials every pair of one of our interfaces and one of the peer's records of the same family, in parallel: the
      * peer's NIC address when its external address is one of ours (same NAT, or same host), else its external one.
      * The first connection proven wins; the others are closed.
+     *
+     * @param claim the connect's claim, when this node chooses (its own connect); empty for a dial-back a peer asked
+     *     for, where the peer chooses and proves only the connection it keeps
      */
-    CompletableFuture<ProvenPipe> direct(PeerAddress peer, String session, long deadline) {
+    CompletableFuture<ProvenPipe> direct(PeerAddress peer, String session, long deadline,
+            Optional<BooleanSupplier> claim) {
         List<Dial> dials = dials(peer);
         if (dials.isEmpty()) {
             return CompletableFuture.failedFuture(new IOException("no address of the peer shares a family with "
                     + "ours"));
         }
-        // One claim for all the pairs: the peer proves only the connection that claims it (PeerProof.runChoosing).
-        AtomicBoolean won = new AtomicBoolean();
         List<CompletableFuture<ProvenPipe>> attempts = new ArrayList<>();
         for (Dial d : dials) {
-            attempts.add(attempt(d, peer.nodeId(), session, deadline, () -> won.compareAndSet(false, true)));
+            attempts.add(attempt(d, peer.nodeId(), session, deadline, claim));
         }
-        return Race.first(attempts, "direct");
+        return Race.first(attempts, "direct", claim.isPresent());
     }
 
     /** One local bind and one destination. */
@@ -636,7 +675,7 @@ public final class Connector {
 
     /** Opens one dial and proves it; cancelling closes whatever it opened. */
     private CompletableFuture<ProvenPipe> attempt(Dial d, NodeId peer, String session, long deadline,
-            java.util.function.BooleanSupplier claim) {
+            Optional<BooleanSupplier> claim) {
         CompletableFuture<ProvenPipe> out = new CompletableFuture<>();
         long left = deadline - System.nanoTime();
         if (left <= 0) {
@@ -667,8 +706,11 @@ public final class Connector {
                 out.completeExceptionally(new TimeoutException("deadline passed"));
                 return;
             }
-            CompletableFuture<ProvenPipe> proof = PeerProof.runChoosing(pipe, key, peer, session,
-                    Duration.ofNanos(remaining), () -> !out.isDone() && claim.getAsBoolean());
+            Duration limit = Duration.ofNanos(remaining);
+            CompletableFuture<ProvenPipe> proof = claim.isPresent()
+                    ? PeerProof.runChoosing(pipe, key, peer, session, limit,
+                            () -> !out.isDone() && claim.get().getAsBoolean())
+                    : PeerProof.run(pipe, key, Optional.of(peer), session, limit);
             out.whenComplete((p, x) -> {
                 if (x != null) {
                     proof.cancel(false);
@@ -689,7 +731,7 @@ public final class Connector {
      * Asks the peer by a signed connect signal to dial us back with {@code session}, and waits for that connection to
      * be proven by our servers.
      */
-    CompletableFuture<ProvenPipe> reverse(PeerAddress peer, String session, long deadline) {
+    CompletableFuture<ProvenPipe> reverse(PeerAddress peer, String session, long deadline, BooleanSupplier claim) {
         if (signalling.isEmpty()) {
             return CompletableFuture.failedFuture(new IOException("this node has no signalling broker"));
         }
@@ -705,7 +747,7 @@ public final class Connector {
         SignalMessage ask = SignalMessage.of(SignalType.CONNECT, ttl, session, address, peer)
                 .withInterfaces(pf, myIndex, pf, theirIndex);
         CompletableFuture<ProvenPipe> done = new CompletableFuture<>();
-        reverseSessions.put(session, new Pending(peer.nodeId(), done));
+        reverseSessions.put(session, new Pending(peer.nodeId(), done, claim));
         // Once done (won, failed, cancelled), a dial-back for this session is refused (see inbound).
         done.whenComplete((p, e) -> reverseSessions.remove(session));
         CompletableFuture<Integer> sent;

@@ -46,11 +46,11 @@ class ConnectorHookTest {
             Connector connector = Connector.of(a).orElseThrow();
             assertThat(a.strategies()).doesNotContain(Strategy.PUNCH);
             // A stand-in for hole punching: it dials B's port and proves the connection with the session it is given.
-            connector.register(Strategy.PUNCH, (peer, session, deadline) -> {
+            connector.register(Strategy.PUNCH, (peer, session, deadline, claim) -> {
                 assertThat(session).startsWith("p-");
                 InetSocketAddress at = new InetSocketAddress(peer.v4().get(0).nicIp(), peer.v4().get(0).port());
-                return Pipes.tcp().dest(at).open().thenCompose(pipe -> PeerProof.run(pipe, A,
-                        Optional.of(peer.nodeId()), session, Duration.ofSeconds(10)));
+                return Pipes.tcp().dest(at).open().thenCompose(pipe -> PeerProof.runChoosing(pipe, A,
+                        peer.nodeId(), session, Duration.ofSeconds(10), claim));
             });
             assertThat(a.strategies()).contains(Strategy.PUNCH);
             CompletableFuture<PeerConnection> accepted = b.accept();
