@@ -83,6 +83,17 @@ public final class Connector {
     public static final Duration PROOF_LIMIT = Duration.ofSeconds(10);
     /** Reverse dials a peer asked for that may run at once; further asks are dropped while they run. */
     static final int REVERSE_DIALS = 16;
+    /**
+     * Live connections with peers, both directions (accepted, connected, dialed back at a peer's ask) and dial-backs
+     * under way: past it, accepted connections are closed (counted as overflowed), asks to dial back are dropped and
+     * connects fail at once.
+     */
+    public static final int PEER_CONNECTIONS = 512;
+    /** Dial-backs (reverse or relay) one peer may ask for per {@link #DIAL_BACK_WINDOW}; further asks are dropped. */
+    static final int DIAL_BACKS_PER_PEER = 8;
+    static final Duration DIAL_BACK_WINDOW = Duration.ofSeconds(10);
+    /** Peers whose dial-back window is remembered at most: past it, asks from new peers are dropped. */
+    static final int DIAL_BACK_PEERS = 1024;
     /** How far ahead a connect signal's ttl is set. */
     static final Duration SIGNAL_TTL = Duration.ofSeconds(20);
 
@@ -109,6 +120,11 @@ public final class Connector {
     private final AtomicLong raceLosers = new AtomicLong();
     private final AtomicLong refusedCount = new AtomicLong();
     private final AtomicLong overflowed = new AtomicLong();
+    private final AtomicInteger live = new AtomicInteger();
+    /** {@link #PEER_CONNECTIONS}, lowered by tests. */
+    volatile int peerConnectionLimit = PEER_CONNECTIONS;
+    /** Per asking peer: when its window started and the dial-backs it asked for in it. */
+    private final Map<NodeId, long[]> dialBackWindows = new java.util.HashMap<>();
 
     /** A reverse connect waiting for the peer to dial back; {@code claim} is its connect's (see {@link #connect}). */
     private record Pending(NodeId peer, CompletableFuture<ProvenPipe> done, BooleanSupplier claim) {
@@ -290,6 +306,13 @@ public final class Connector {
             proven.pipe().closeAsync();
             return CompletableFuture.failedFuture(new IOException("node " + proven.peer() + " is refused"));
         }
+        if (live.get() >= peerConnectionLimit) {
+            overflowed.incrementAndGet();
+            proven.pipe().closeAsync();
+            return CompletableFuture.failedFuture(new IOException(peerConnectionLimit + " peer connections are live: "
+                    + "connection from " + proven.peer() + " closed"));
+        }
+        live(proven.pipe()); // from here, as the application gets it (a full queue's close ends it)
         if (handler.isPresent()) {
             accepted.incrementAndGet();
             Thread.ofVirtual().name("p2pd-peer " + proven.peer()).start(() -> {
@@ -322,6 +345,17 @@ public final class Connector {
                 return CompletableFuture.completedFuture(c);
             }
         }
+    }
+
+    /** Counts {@code pipe} among the live peer connections until it ends (before its close future completes). */
+    private void live(Pipe pipe) {
+        live.incrementAndGet();
+        pipe.addEndHandler(ended -> live.decrementAndGet());
+    }
+
+    /** The live peer connections, both directions, and the dial-backs under way (see {@link #PEER_CONNECTIONS}). */
+    public int livePeerConnections() {
+        return live.get() + REVERSE_DIALS - reverseDials.availablePermits();
     }
 
     private PeerConnection connection(ProvenPipe p, Strategy strategy, long startNanos) {
@@ -372,8 +406,9 @@ public final class Connector {
             LOG.debug("connect signal {} ignored: unsigned, not for us, or not a reverse session", m);
             return;
         }
-        if (!reverseDials.tryAcquire()) {
-            LOG.debug("connect signal {} dropped: {} reverse dials already run", m, REVERSE_DIALS);
+        Optional<String> no = admitDialBack(m.source().nodeId());
+        if (no.isPresent()) {
+            LOG.debug("connect signal {} dropped: {}", m, no.get());
             return;
         }
         long start = System.nanoTime();
@@ -392,6 +427,55 @@ public final class Connector {
     }
 
     /**
+     * Whether this node dials back (reverse or relay) at {@code asker}'s ask, checked before any socket is opened: not
+     * a refused peer, within the live connection limit, within {@value #DIAL_BACKS_PER_PEER} asks per peer per
+     * {@link #DIAL_BACK_WINDOW}, and at most {@value #REVERSE_DIALS} dial-backs at once. When admitted (empty), a
+     * dial-back permit is taken: release it when the dial ends.
+     *
+     * @return why not, when not
+     */
+    Optional<String> admitDialBack(NodeId asker) {
+        boolean refuse;
+        try {
+            refuse = refused.test(asker);
+        } catch (RuntimeException e) {
+            LOG.warn("refusePeers predicate failed; node {} refused", asker, e);
+            refuse = true;
+        }
+        if (refuse) {
+            refusedCount.incrementAndGet();
+            return Optional.of("node " + asker + " is refused");
+        }
+        if (livePeerConnections() >= peerConnectionLimit) {
+            return Optional.of(peerConnectionLimit + " peer connections are live");
+        }
+        long now = System.nanoTime();
+        synchronized (dialBackWindows) {
+            if (dialBackWindows.size() >= DIAL_BACK_PEERS) {
+                dialBackWindows.values().removeIf(w -> now - w[0] >= DIAL_BACK_WINDOW.toNanos());
+            }
+            long[] w = dialBackWindows.get(asker);
+            if (w == null || now - w[0] >= DIAL_BACK_WINDOW.toNanos()) {
+                if (w == null && dialBackWindows.size() >= DIAL_BACK_PEERS) {
+                    return Optional.of(DIAL_BACK_PEERS + " peers asked within " + DIAL_BACK_WINDOW.toSeconds()
+                            + " s");
+                }
+                w = new long[] {now, 0};
+                dialBackWindows.put(asker, w);
+            }
+            if (w[1] >= DIAL_BACKS_PER_PEER) {
+                return Optional.of("node " + asker + " asked for " + DIAL_BACKS_PER_PEER + " dial-backs within "
+                        + DIAL_BACK_WINDOW.toSeconds() + " s");
+            }
+            w[1]++;
+        }
+        if (!reverseDials.tryAcquire()) {
+            return Optional.of(REVERSE_DIALS + " dial-backs already run");
+        }
+        return Optional.empty();
+    }
+
+    /**
      * A signed TURN signal: the asking node waits on a TCP relay for us; we dial it (at most {@value #REVERSE_DIALS}
      * dials at once with the reverse ones) and hand the proven connection to the application as a relay one.
      */
@@ -403,8 +487,9 @@ public final class Connector {
             LOG.debug("TURN signal {} ignored: unsigned, not for us, not a relay session, or no relay named", m);
             return;
         }
-        if (!reverseDials.tryAcquire()) {
-            LOG.debug("TURN signal {} dropped: {} dials already run", m, REVERSE_DIALS);
+        Optional<String> no = admitDialBack(m.source().nodeId());
+        if (no.isPresent()) {
+            LOG.debug("TURN signal {} dropped: {}", m, no.get());
             return;
         }
         long start = System.nanoTime();
@@ -447,6 +532,14 @@ public final class Connector {
         CompletableFuture<PeerConnection> result = new CompletableFuture<>();
         if (closed.get()) {
             result.completeExceptionally(new PipeClosedException("the node is closed"));
+            return result;
+        }
+        if (livePeerConnections() >= peerConnectionLimit) {
+            Map<Strategy, Throwable> none = new EnumMap<>(Strategy.class);
+            options.strategies().forEach(s -> none.put(s, new IOException(peerConnectionLimit
+                    + " peer connections are live, this node's limit")));
+            result.completeExceptionally(new ConnectException(peer.nodeId().value(),
+                    new ConnectReport(Optional.empty(), Duration.ZERO, none)));
             return result;
         }
         Map<Strategy, CompletableFuture<ProvenPipe>> attempts = new EnumMap<>(Strategy.class);
@@ -512,6 +605,7 @@ public final class Connector {
             PeerConnection c = new PeerConnection(proven.pipe(), proven.peer(), s, took,
                     new ConnectReport(Optional.of(s), took, others, Optional.of(proven.pipe().localAddress()),
                             proven.pipe().remoteAddress()));
+            live(proven.pipe()); // before the caller has it; a close ends it
             if (!result.complete(c)) {
                 proven.pipe().closeAsync(); // a second winner, or the connect was cancelled
             }

@@ -98,4 +98,81 @@ class ConnectorHookTest {
             await(b.close());
         }
     }
+
+    static Node start(Node.Builder builder) throws Exception {
+        return await(builder.interfaces(List.of(Nics.byName("lo").orElseThrow())).listenPort(0).machineId(MACHINE)
+                .start());
+    }
+
+    @Test
+    void aRefusedPeersAskToDialBackIsDroppedBeforeAnyDialAndCountedAsRefused() throws Exception {
+        Node b = start(Node.builder().key(B).refusePeers(id -> id.equals(A.nodeId())));
+        try {
+            Connector connector = Connector.of(b).orElseThrow();
+            assertThat(connector.admitDialBack(A.nodeId())).hasValueSatisfying(why -> assertThat(why)
+                    .contains("refused"));
+            assertThat(b.peerStats().refused()).isEqualTo(1);
+            assertThat(connector.livePeerConnections()).isZero(); // no dial-back was started
+            assertThat(connector.admitDialBack(NodeKey.fromHex("2c".repeat(32)).nodeId())).isEmpty();
+            assertThat(connector.livePeerConnections()).isEqualTo(1); // its permit, until its dial ends
+        } finally {
+            await(b.close());
+        }
+    }
+
+    @Test
+    void onePeerMayAskForALimitedNumberOfDialBacksPerWindowAndOthersAreNotHeldBack() throws Exception {
+        Node b = start(Node.builder().key(B));
+        try {
+            Connector connector = Connector.of(b).orElseThrow();
+            for (int i = 0; i < Connector.DIAL_BACKS_PER_PEER; i++) {
+                assertThat(connector.admitDialBack(A.nodeId())).as("ask %d", i).isEmpty();
+            }
+            assertThat(connector.admitDialBack(A.nodeId())).hasValueSatisfying(why -> assertThat(why)
+                    .contains("asked for " + Connector.DIAL_BACKS_PER_PEER));
+            assertThat(connector.admitDialBack(NodeKey.fromHex("2c".repeat(32)).nodeId())).isEmpty();
+            assertThat(b.peerStats().refused()).isZero();
+        } finally {
+            await(b.close());
+        }
+    }
+
+    @Test
+    void liveConnectionsOfBothDirectionsShareOneLimit() throws Exception {
+        Node a = start(A);
+        Node b = start(B);
+        try {
+            Connector atB = Connector.of(b).orElseThrow();
+            atB.peerConnectionLimit = 1;
+            CompletableFuture<PeerConnection> accepted = b.accept();
+            PeerConnection out = await(a.connect(b.address(), ConnectOptions.of(Strategy.DIRECT)));
+            PeerConnection in = await(accepted);
+            assertThat(atB.livePeerConnections()).isEqualTo(1);
+            // Full: B's own connect fails at once, an ask to dial back is dropped, a second inbound one is closed.
+            Throwable failed = org.junit.jupiter.api.Assertions.assertThrows(
+                    java.util.concurrent.ExecutionException.class,
+                    () -> b.connect(a.address(), ConnectOptions.of(Strategy.DIRECT)).get(30, TimeUnit.SECONDS))
+                    .getCause();
+            assertThat(failed).isInstanceOf(io.p2pd.node.connect.ConnectException.class);
+            assertThat(((io.p2pd.node.connect.ConnectException) failed).report().failures().get(Strategy.DIRECT))
+                    .hasMessageContaining("peer connections are live");
+            assertThat(atB.admitDialBack(A.nodeId())).hasValueSatisfying(why -> assertThat(why)
+                    .contains("peer connections are live"));
+            PeerConnection second = await(a.connect(b.address(), ConnectOptions.of(Strategy.DIRECT)));
+            await(second.pipe().closeFuture()); // B closed it
+            assertThat(b.peerStats().overflowed()).isEqualTo(1);
+            assertThat(b.peerStats().accepted()).isEqualTo(1);
+            // Once the first ends, B connects again.
+            in.pipe().close();
+            await(out.pipe().closeFuture());
+            await(in.pipe().closeFuture());
+            assertThat(atB.livePeerConnections()).isZero();
+            PeerConnection again = await(b.connect(a.address(), ConnectOptions.of(Strategy.DIRECT)));
+            assertThat(atB.livePeerConnections()).isEqualTo(1);
+            again.pipe().close();
+        } finally {
+            await(a.close());
+            await(b.close());
+        }
+    }
 }
