@@ -174,6 +174,22 @@ public final class PeerProof {
     }
 
     /**
+     * Tells the peer on {@code tcp}, a connection a choosing dialer opened and no longer needs (another won first),
+     * that it is not chosen: this side's hello, then the not-chosen frame, then the close. The peer's proof fails with
+     * {@link Reason#NOT_CHOSEN} rather than {@link Reason#CLOSED}, so it counts a race's loser, not a fault.
+     */
+    public static void decline(Pipe tcp, NodeKey me, String sessionId) {
+        checkSession(sessionId);
+        byte[] nonce = new byte[NONCE_BYTES];
+        RANDOM.nextBytes(nonce);
+        byte[] hello = frame(hello(me.publicKey(), nonce, sessionId, true));
+        byte[] notChosen = frame(NOT_CHOSEN);
+        byte[] both = Arrays.copyOf(hello, hello.length + notChosen.length);
+        System.arraycopy(notChosen, 0, both, hello.length, notChosen.length);
+        tcp.send(both).whenComplete((x, t) -> tcp.closeAsync());
+    }
+
+    /**
      * Checks a session id.
      *
      * @throws IllegalArgumentException when it is longer than {@value #MAX_SESSION} or not printable ASCII
@@ -334,7 +350,9 @@ public final class PeerProof {
 
         private CompletableFuture<Void> send(byte[] body) {
             return pipe.send(frame(body)).whenComplete((ok, e) -> {
-                if (e != null) {
+                // A peer that declined (not chosen) closes right after saying so, maybe while this side still
+                // writes: let the reads, which may hold its word, say how the proof ended.
+                if (e != null && pipe.isOpen()) {
                     fail(new ProofFailedException(Reason.CLOSED, "the connection ended during the proof: "
                             + message(e), cause(e)));
                 }

@@ -68,6 +68,8 @@ public final class HolePunch implements AutoCloseable {
     private final BiConsumer<Punched, ProvenPipe> accepted;
     private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
     private final java.util.Set<CompletableFuture<Void>> unsettled = ConcurrentHashMap.newKeySet();
+    /** The connector's claims, by pipe id, of the punches it runs ({@link #punchProven}): it chooses among all. */
+    private final Map<String, BooleanSupplier> connectClaims = new ConcurrentHashMap<>();
     private volatile NatBehaviour ours;
     private volatile boolean closed;
     // for tests
@@ -128,8 +130,6 @@ public final class HolePunch implements AutoCloseable {
         volatile InetAddress theirIp;
         volatile Duration rtt = Duration.ZERO;
         volatile boolean md5;
-        /** The connect's claim when the connector runs this punch ({@link #punchProven}): it chooses among all. */
-        volatile BooleanSupplier connectClaim = () -> true;
 
         Exchange(String pipeId, PeerAddress peer, boolean initiator, List<PortMapping> mine,
                 List<SocketChannel> reserved) {
@@ -161,7 +161,7 @@ public final class HolePunch implements AutoCloseable {
             CompletableFuture<Void> settled = new CompletableFuture<>();
             unsettled.add(settled);
             settled.thenRun(() -> unsettled.remove(settled));
-            BooleanSupplier connect = connectClaim;
+            BooleanSupplier connect = connectClaims.getOrDefault(pipeId, () -> true);
             PunchProof joined = (tcp, who, session, limit, claim) -> proof.prove(tcp, who, session, limit,
                     claim.map(c -> () -> c.getAsBoolean() && connect.getAsBoolean()));
             PunchOpen.run(settled, pairs, initiator, joined, pipeId, startNanos, window, key, peer.nodeId())
@@ -201,7 +201,9 @@ public final class HolePunch implements AutoCloseable {
     public CompletableFuture<ProvenPipe> punchProven(PeerAddress peer, String sessionId, BooleanSupplier claim) {
         Objects.requireNonNull(claim, "claim");
         CompletableFuture<ProvenPipe> out = new CompletableFuture<>();
-        punch(peer, sessionId, claim).whenComplete((x, e) -> {
+        connectClaims.put(sessionId, claim);
+        out.whenComplete((p, e) -> connectClaims.remove(sessionId));
+        punch(peer, sessionId).whenComplete((x, e) -> {
             if (e != null) {
                 out.completeExceptionally(e);
             } else {
@@ -218,12 +220,29 @@ public final class HolePunch implements AutoCloseable {
         return out;
     }
 
-    /** Starts a punch; completes with its exchange once signalled (the exchange's result says how it ends). */
-    private CompletableFuture<Exchange> punch(PeerAddress peer, String pipeId) {
-        return punch(peer, pipeId, () -> true);
+    /**
+     * Why a punch to {@code peer} would fail before anything is signalled ({@link Step#PREDICTION_IMPOSSIBLE}), if
+     * it would: the verdict a connect skips punching by, the same checks {@link #punch} makes.
+     */
+    public Optional<String> unpunchable(PeerAddress peer) {
+        Objects.requireNonNull(peer, "peer");
+        if (peer.v4().isEmpty()) {
+            return Optional.of("the peer's address has no IPv4 interface record to punch to");
+        }
+        PeerInterface record = peer.v4().get(0);
+        NatBehaviour nat = ours;
+        PunchDecision decision = PunchFeasibility.decide(nat, new NatBehaviour(record.nat(), record.delta()));
+        if (!decision.punchable()) {
+            return Optional.of(decision.reason());
+        }
+        // What prepare predicts for any fresh port: the delta decides, not the port.
+        PortPrediction prediction = PortPredictor.forFreshPort(nat, PortRange.UNPRIVILEGED.first());
+        return prediction instanceof Impossible impossible
+                ? Optional.of("our side (" + nat + "): " + impossible.reason()) : Optional.empty();
     }
 
-    private CompletableFuture<Exchange> punch(PeerAddress peer, String pipeId, BooleanSupplier connectClaim) {
+    /** Starts a punch; completes with its exchange once signalled (the exchange's result says how it ends). */
+    private CompletableFuture<Exchange> punch(PeerAddress peer, String pipeId) {
         Objects.requireNonNull(peer, "peer");
         if (closed) {
             return CompletableFuture.failedFuture(new PunchException(Step.CLOSED, "hole punching is closed"));
@@ -239,7 +258,6 @@ public final class HolePunch implements AutoCloseable {
         Exchange x;
         try {
             x = prepare(pipeId, peer, true);
-            x.connectClaim = connectClaim;
         } catch (PunchException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -21,9 +21,6 @@ import io.p2pd.node.connect.StrategySkippedException;
 import io.p2pd.node.connect.TurnServer;
 import io.p2pd.node.id.NodeId;
 import io.p2pd.node.id.NodeKey;
-import io.p2pd.node.punch.NatBehaviour;
-import io.p2pd.node.punch.PunchDecision;
-import io.p2pd.node.punch.PunchFeasibility;
 import io.p2pd.node.signal.SignalMessage;
 import io.p2pd.node.signal.SignalReceipt;
 import io.p2pd.node.signal.SignalType;
@@ -636,23 +633,10 @@ public final class Connector {
             case DIRECT -> Optional.empty();
             case REVERSE -> signalling.isEmpty() ? Optional.of("this node has no signalling broker") : Optional.empty();
             case PUNCH -> !plugged.containsKey(s) ? Optional.of("hole punching is not available in this version")
-                    : punchable(peer);
+                    : plugged.get(s).unusable(peer);
             case RELAY -> plugged.containsKey(s) && relay.unavailable().isPresent() ? Optional.empty()
                     : relay.unavailable();
         };
-    }
-
-    /** Whether the two NATs allow a punch (PunchFeasibility), from the first record of a family both have. */
-    private Optional<String> punchable(PeerAddress peer) {
-        Optional<Family> family = commonFamily(peer);
-        if (family.isEmpty()) {
-            return Optional.of("no address family in common with the peer");
-        }
-        PeerInterface ours = (family.get() == Family.V4 ? address.v4() : address.v6()).get(0);
-        PeerInterface theirs = (family.get() == Family.V4 ? peer.v4() : peer.v6()).get(0);
-        PunchDecision d = PunchFeasibility.decide(new NatBehaviour(ours.nat(), ours.delta()),
-                new NatBehaviour(theirs.nat(), theirs.delta()));
-        return d.punchable() ? Optional.empty() : Optional.of(d.reason());
     }
 
     /** A future completed {@code d} from now (at once for zero). */
@@ -791,7 +775,11 @@ public final class Connector {
                 return;
             }
             if (out.isDone()) {
-                pipe.closeAsync();
+                if (claim.isPresent()) {
+                    PeerProof.decline(pipe, key, session); // the peer learns it lost a race, not a broken proof
+                } else {
+                    pipe.closeAsync();
+                }
                 return;
             }
             long remaining = deadline - System.nanoTime();

@@ -2,6 +2,7 @@ package io.p2pd.node.connect.internal;
 
 import io.p2pd.node.addr.PeerAddress;
 import io.p2pd.node.connect.ProvenPipe;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 
@@ -22,4 +23,13 @@ public interface StrategyAttempt {
      * after that.
      */
     CompletableFuture<ProvenPipe> start(PeerAddress peer, String sessionId, long deadlineNanos, BooleanSupplier claim);
+
+    /**
+     * Why {@link #start} toward {@code peer} would fail before trying, if it would: a connect then skips this
+     * strategy with that reason instead of starting it. The strategy's own verdict, so the race and the strategy
+     * never disagree; none by default.
+     */
+    default Optional<String> unusable(PeerAddress peer) {
+        return Optional.empty();
+    }
 }

@@ -38,26 +38,27 @@ class ConnectorHookTest {
                 .machineId(MACHINE).key(key).start());
     }
 
-    @Test
-    void aPluggedStrategyWinsAsItselfAndThePeerAcceptsItsSessionAsThatStrategy() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = Strategy.class, names = {"PUNCH", "RELAY"})
+    void aPluggedStrategyWinsAsItselfAndThePeerAcceptsItsSessionAsThatStrategy(Strategy plugged) throws Exception {
         Node a = start(A);
         Node b = start(B);
         try {
             Connector connector = Connector.of(a).orElseThrow();
-            assertThat(a.strategies()).doesNotContain(Strategy.PUNCH);
+            assertThat(a.strategies()).doesNotContain(plugged);
             // A stand-in for hole punching: it dials B's port and proves the connection with the session it is given.
-            connector.register(Strategy.PUNCH, (peer, session, deadline, claim) -> {
-                assertThat(session).startsWith("p-");
+            connector.register(plugged, (peer, session, deadline, claim) -> {
+                assertThat(session).startsWith(plugged == Strategy.PUNCH ? "p-" : "t-");
                 InetSocketAddress at = new InetSocketAddress(peer.v4().get(0).nicIp(), peer.v4().get(0).port());
                 return Pipes.tcp().dest(at).open().thenCompose(pipe -> PeerProof.runChoosing(pipe, A,
                         peer.nodeId(), session, Duration.ofSeconds(10), claim));
             });
-            assertThat(a.strategies()).contains(Strategy.PUNCH);
+            assertThat(a.strategies()).contains(plugged);
             CompletableFuture<PeerConnection> accepted = b.accept();
-            PeerConnection out = await(a.connect(b.address(), ConnectOptions.of(Strategy.PUNCH)));
+            PeerConnection out = await(a.connect(b.address(), ConnectOptions.of(plugged)));
             PeerConnection in = await(accepted);
-            assertThat(out.strategy()).isEqualTo(Strategy.PUNCH);
-            assertThat(in.strategy()).isEqualTo(Strategy.PUNCH);
+            assertThat(out.strategy()).isEqualTo(plugged);
+            assertThat(in.strategy()).isEqualTo(plugged);
             assertThat(in.peer()).isEqualTo(A.nodeId());
             out.pipe().close();
             in.pipe().close();
