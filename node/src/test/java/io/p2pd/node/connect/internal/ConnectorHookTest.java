@@ -176,4 +176,28 @@ class ConnectorHookTest {
             await(b.close());
         }
     }
+
+    @Test
+    void aDialBackGoesToTheAskersExternalAddressesAndToItsLanOnesOnlyWhenItSharesOurExternalIp() throws Exception {
+        Node a = start(A);
+        try {
+            Connector connector = Connector.of(a).orElseThrow();
+            io.p2pd.node.addr.PeerAddress mine = a.address();
+            InetAddress elsewhere = InetAddress.getByName("192.0.2.7"); // TEST-NET-1: only computed, never dialed
+            java.util.function.UnaryOperator<io.p2pd.node.addr.PeerInterface> behind = r ->
+                    new io.p2pd.node.addr.PeerInterface(r.netifaceIndex(), r.ifIndex(), elsewhere, r.nicIp(),
+                            r.port(), r.nat(), r.delta());
+            io.p2pd.node.addr.PeerAddress asker = new io.p2pd.node.addr.PeerAddress(mine.signal(),
+                    mine.v4().stream().map(behind).toList(), List.of(), B.nodeId(), mine.machineId());
+            assertThat(connector.dials(asker)).isNotEmpty().allSatisfy(d -> assertThat(d.to().getAddress())
+                    .isEqualTo(elsewhere));
+            // Sharing our external IP (same NAT or host), its LAN address is what is dialed.
+            io.p2pd.node.addr.PeerAddress neighbour = new io.p2pd.node.addr.PeerAddress(mine.signal(), mine.v4(),
+                    List.of(), B.nodeId(), mine.machineId());
+            assertThat(connector.dials(neighbour)).isNotEmpty().allSatisfy(d -> assertThat(d.to().getAddress())
+                    .isEqualTo(mine.v4().get(0).nicIp()));
+        } finally {
+            await(a.close());
+        }
+    }
 }
