@@ -161,12 +161,14 @@ class ConnectorHookTest {
             assertThat(atB.admitDialBack(A.nodeId())).hasValueSatisfying(why -> assertThat(why)
                     .contains("peer connections are live"));
             PeerConnection second = await(a.connect(b.address(), ConnectOptions.of(Strategy.DIRECT)));
-            await(second.pipe().closeFuture()); // B closed it
+            awaitPeersEnd(second.pipe()); // B closed it
+            second.pipe().close();
             assertThat(b.peerStats().overflowed()).isEqualTo(1);
             assertThat(b.peerStats().accepted()).isEqualTo(1);
             // Once the first ends, B connects again.
             in.pipe().close();
-            await(out.pipe().closeFuture());
+            awaitPeersEnd(out.pipe());
+            out.pipe().close();
             await(in.pipe().closeFuture());
             assertThat(atB.livePeerConnections()).isZero();
             PeerConnection again = await(b.connect(a.address(), ConnectOptions.of(Strategy.DIRECT)));
@@ -200,5 +202,11 @@ class ConnectorHookTest {
         } finally {
             await(a.close());
         }
+    }
+
+    /** The peer's end of a dialed connection, which keeps sending after it (half-closure): its recv() ends. */
+    private static void awaitPeersEnd(io.p2pd.pipe.Pipe pipe) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> pipe.recv().get(30, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(io.p2pd.pipe.PipeClosedException.class);
     }
 }
