@@ -28,11 +28,12 @@ import java.util.function.BooleanSupplier;
  * for.
  *
  * <p>The two sides have roles. The side that chose to connect (a dialer, or the initiator a hole punch names) is the
- * <em>chooser</em> ({@link #runChoosing}); the other, a listener or the punch's responder, runs {@link #run}. Two
- * sides with the same role fail at once ({@link Reason#MALFORMED}), as each would wait for the other. The exchange:
+ * <em>chooser</em> ({@link #runChoosing}); the other, a listener or the punch's responder, runs {@link #run}. A
+ * listener may take the chooser's role for a session it waits for ({@link #runAnswering}, below). Two sides with the
+ * same role fail at once ({@link Reason#MALFORMED}), as each would wait for the other. The exchange:
  * <ol>
  *   <li>both send, as soon as the connection is up, a <em>hello</em>: version {@value #VERSION}, a flags byte
- *       (bit 0: this side chooses), its public key (33 bytes, compressed; the node id is derived from it), a fresh
+ *       (bit 0: this side chooses; bit 1: this listener may choose), its public key (33 bytes, compressed; the node id is derived from it), a fresh
  *       32-byte nonce, and the session id it expects (0 to {@value #MAX_SESSION} printable ASCII characters, empty
  *       for any);</li>
  *   <li>the chooser, once it has the peer's hello, sends its <em>proof</em>: its signature ({@link NodeKey#sign},
@@ -41,7 +42,8 @@ import java.util.function.BooleanSupplier;
  *   <li>the other side checks that proof <em>before it signs anything</em>, then sends its own proof (the same
  *       text with role {@code 'L'}, its nonce and key first);</li>
  *   <li>the chooser checks it and, when it keeps this connection, sends a one-byte <em>chosen</em> frame
- *       ({@code 0x01}); the other side hands the connection out on it.</li>
+ *       ({@code 0x01}), else a <em>not chosen</em> frame ({@code 0x00}); the other side hands the connection out
+ *       on the first.</li>
  * </ol>
  * Each is one frame: a 2-byte big-endian length, then the body; frames over {@value #MAX_FRAME} bytes are refused.
  * A side checks the peer's key against the node id it expects (if any), the session ids (equal, or one of them empty:
@@ -266,8 +268,8 @@ public final class PeerProof {
             String session, boolean signerChooses) {
         byte[] s = session.getBytes(US_ASCII);
         ByteBuffer b = ByteBuffer.allocate(LABEL.length + 1 + 2 * NONCE_BYTES + 2 * KEY_BYTES + 1 + s.length);
-        b.put(LABEL).put(signerChooses ? CHOOSER_ROLE : OTHER_ROLE).put(signerNonce).put(otherNonce).put(signer.compressed()).put(other.compressed())
-                .put((byte) s.length).put(s);
+        b.put(LABEL).put(signerChooses ? CHOOSER_ROLE : OTHER_ROLE).put(signerNonce).put(otherNonce)
+                .put(signer.compressed()).put(other.compressed()).put((byte) s.length).put(s);
         return b.array();
     }
 

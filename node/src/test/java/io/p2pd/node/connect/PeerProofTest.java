@@ -339,6 +339,17 @@ class PeerProofTest {
     }
 
     @Test
+    void aListenerThatMayChooseButDoesNotForThisSessionFailsAtOnceAgainstADialerThatDoesNotChoose()
+            throws Exception {
+        CompletableFuture<ProvenPipe> l = PeerProof.runAnswering(accepted, A, Optional.empty(), LIMIT,
+                (peer, session) -> Optional.empty());
+        CompletableFuture<ProvenPipe> d = PeerProof.run(dialed, B, Optional.of(A.nodeId()), "other", LIMIT);
+        assertThat(failure(l).reason()).isEqualTo(Reason.MALFORMED);
+        // The dialer waited for a proof the listener might have sent; the listener's close ends that wait.
+        assertThat(failure(d).reason()).isIn(Reason.MALFORMED, Reason.CLOSED);
+    }
+
+    @Test
     void aListenerSignsNothingBeforeTheChooserProvedItsKey() throws Exception {
         // A party without B's key claims to be B (a chooser) and sends a bad proof: the listener fails having sent
         // its hello and no signature the party could pass on.
