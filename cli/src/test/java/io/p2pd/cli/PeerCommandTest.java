@@ -55,7 +55,11 @@ class PeerCommandTest {
                 toListener.write("from listen\n".getBytes(UTF_8));
                 toListener.flush();
                 assertThat(connect.readLine()).isEqualTo("from listen");
-                toListener.close(); // the listener half-closes: connect's pipe ends, connect exits
+                toListener.close(); // the listener half-closes: connect's dialed pipe keeps sending (half-closure)
+                toConnect.write("after listen ended\n".getBytes(UTF_8));
+                toConnect.flush();
+                assertThat(listener.readLine()).isEqualTo("after listen ended");
+                toConnect.close(); // connect's input ends too: both sides are done, connect exits
                 assertThat(connect.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
                 assertThat(connect.process.exitValue()).isZero();
                 String err = new String(connect.process.getErrorStream().readAllBytes(), UTF_8);

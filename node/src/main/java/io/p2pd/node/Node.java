@@ -11,6 +11,7 @@ import io.p2pd.node.connect.PeerStats;
 import io.p2pd.node.connect.Strategy;
 import io.p2pd.node.connect.TurnServer;
 import io.p2pd.node.connect.internal.Connector;
+import io.p2pd.node.connect.internal.StrategyAttempt;
 import io.p2pd.node.id.MachineId;
 import io.p2pd.node.id.NodeId;
 import io.p2pd.node.id.NodeKey;
@@ -300,8 +301,18 @@ public final class Node {
         if (!holePunch.compareAndSet(null, fresh)) {
             return holePunch.get();
         }
-        connector.register(io.p2pd.node.connect.Strategy.PUNCH, (peer, session, deadline) ->
-                fresh.punchProven(peer, session));
+        connector.register(io.p2pd.node.connect.Strategy.PUNCH, new StrategyAttempt() {
+            @Override
+            public CompletableFuture<io.p2pd.node.connect.ProvenPipe> start(PeerAddress peer, String session,
+                    long deadline, java.util.function.BooleanSupplier claim) {
+                return fresh.punchProven(peer, session, claim);
+            }
+
+            @Override
+            public Optional<String> unusable(PeerAddress peer) {
+                return fresh.unpunchable(peer); // punching's own verdict, not a second opinion
+            }
+        });
         return fresh;
     }
 

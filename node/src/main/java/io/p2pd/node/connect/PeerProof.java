@@ -28,11 +28,12 @@ import java.util.function.BooleanSupplier;
  * for.
  *
  * <p>The two sides have roles. The side that chose to connect (a dialer, or the initiator a hole punch names) is the
- * <em>chooser</em> ({@link #runChoosing}); the other, a listener or the punch's responder, runs {@link #run}. Two
- * sides with the same role fail at once ({@link Reason#MALFORMED}), as each would wait for the other. The exchange:
+ * <em>chooser</em> ({@link #runChoosing}); the other, a listener or the punch's responder, runs {@link #run}. A
+ * listener may take the chooser's role for a session it waits for ({@link #runAnswering}, below). Two sides with the
+ * same role fail at once ({@link Reason#MALFORMED}), as each would wait for the other. The exchange:
  * <ol>
  *   <li>both send, as soon as the connection is up, a <em>hello</em>: version {@value #VERSION}, a flags byte
- *       (bit 0: this side chooses), its public key (33 bytes, compressed; the node id is derived from it), a fresh
+ *       (bit 0: this side chooses; bit 1: this listener may choose), its public key (33 bytes, compressed; the node id is derived from it), a fresh
  *       32-byte nonce, and the session id it expects (0 to {@value #MAX_SESSION} printable ASCII characters, empty
  *       for any);</li>
  *   <li>the chooser, once it has the peer's hello, sends its <em>proof</em>: its signature ({@link NodeKey#sign},
@@ -41,7 +42,8 @@ import java.util.function.BooleanSupplier;
  *   <li>the other side checks that proof <em>before it signs anything</em>, then sends its own proof (the same
  *       text with role {@code 'L'}, its nonce and key first);</li>
  *   <li>the chooser checks it and, when it keeps this connection, sends a one-byte <em>chosen</em> frame
- *       ({@code 0x01}); the other side hands the connection out on it.</li>
+ *       ({@code 0x01}), else a <em>not chosen</em> frame ({@code 0x00}); the other side hands the connection out
+ *       on the first.</li>
  * </ol>
  * Each is one frame: a 2-byte big-endian length, then the body; frames over {@value #MAX_FRAME} bytes are refused.
  * A side checks the peer's key against the node id it expects (if any), the session ids (equal, or one of them empty:
@@ -60,8 +62,15 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Choosing: a dialer that races several connections to one peer (one per address pair) must keep the same one as
  * the peer. On each connection it checks the peer's proof, then claims the win; only the first claim sends the
- * chosen frame, so the peer hands out that connection alone, and the others fail with {@link Reason#NOT_CHOSEN} here
- * and {@link Reason#CLOSED} there.
+ * chosen frame, so the peer hands out that connection alone. On the others it sends, in place of the chosen frame
+ * (or of its proof, when it lost before proving), a one-byte frame {@code 0x00} (<em>not chosen</em>) and closes:
+ * they fail with {@link Reason#NOT_CHOSEN} on both sides, so neither counts a race's loser as a fault.
+ *
+ * <p>A listener may choose too ({@link #runAnswering}): the connecting node chooses among every connection its
+ * connect makes, including those the peer dials back to it (a reverse connect). Its hello is sent before it knows the
+ * session, so it carries flag bit 1 (<em>may choose</em>) rather than bit 0; it decides on reading the dialer's
+ * hello and, when it chooses, proves first. A dialer that does not choose, facing a hello that may choose, waits
+ * for that proof; facing a plain listener's hello (neither bit), both fail at once as neither chose.
  *
  * <p>Any failure, the time limit passing, or the connection ending first closes the connection and fails the future
  * with a {@link ProofFailedException} saying why. Bytes the peer sent after its last proof frame, read together with
@@ -86,6 +95,8 @@ public final class PeerProof {
     public static final int MAX_FRAME = 2 + KEY_BYTES + NONCE_BYTES + 1 + MAX_SESSION;
     /** The hello's flag of a side that chooses. */
     static final int CHOOSES = 1;
+    /** The hello's flag of a listener that may choose once it reads the dialer's hello ({@link #runAnswering}). */
+    static final int MAY_CHOOSE = 2;
 
     static final int SIGNATURE_BYTES = 64;
     static final byte[] LABEL = "p2pd node-key proof 2\n".getBytes(US_ASCII);
@@ -94,6 +105,8 @@ public final class PeerProof {
     static final byte OTHER_ROLE = 'L';
     /** The chosen frame's body. */
     static final byte[] CHOSEN = {1};
+    /** What a side that chooses sends in place of its chosen frame or proof on a connection it does not keep. */
+    static final byte[] NOT_CHOSEN = {0};
     /** What the original's dialer sends first. */
     static final byte[] ORIGINAL_LINE = "P2P_CON_ID_EQ ".getBytes(US_ASCII);
 
@@ -138,8 +151,41 @@ public final class PeerProof {
         return start(tcp, me, Optional.of(expectedPeer), sessionId, limit, claim);
     }
 
+    /**
+     * Decides, once a dialer's hello is read, whether this listening side chooses for that connection
+     * ({@link #runAnswering}).
+     */
+    @FunctionalInterface
+    public interface Chooser {
+
+        /**
+         * The claim for a connection from {@code peer} naming {@code session}: present when this side chooses for it
+         * (it then proves first and asks the claim once the peer's proof checks, as in {@link #runChoosing}), empty
+         * when it does not. Called at most once per connection, on its event loop; must not block.
+         */
+        Optional<BooleanSupplier> claimFor(NodeId peer, String session);
+    }
+
+    /**
+     * As {@link #run} with no session expected, for a listener that may choose: {@code chooser} says, from the
+     * dialer's hello, whether this side chooses for that connection. When it does, this side proves first, checks
+     * the dialer's proof, then claims the connection: a connection not claimed fails with {@link Reason#NOT_CHOSEN}
+     * on both sides, and a dialer that chooses as well fails it with {@link Reason#MALFORMED}. When it does not, this
+     * side answers as {@link #run} does.
+     */
+    public static CompletableFuture<ProvenPipe> runAnswering(Pipe tcp, NodeKey me, Optional<NodeId> expectedPeer,
+            Duration limit, Chooser chooser) {
+        Objects.requireNonNull(chooser, "chooser");
+        return start(tcp, me, expectedPeer, "", limit, null, chooser);
+    }
+
     private static CompletableFuture<ProvenPipe> start(Pipe tcp, NodeKey me, Optional<NodeId> expectedPeer,
             String sessionId, Duration limit, BooleanSupplier claim) {
+        return start(tcp, me, expectedPeer, sessionId, limit, claim, null);
+    }
+
+    private static CompletableFuture<ProvenPipe> start(Pipe tcp, NodeKey me, Optional<NodeId> expectedPeer,
+            String sessionId, Duration limit, BooleanSupplier claim, Chooser chooser) {
         Objects.requireNonNull(tcp, "tcp");
         Objects.requireNonNull(me, "me");
         Objects.requireNonNull(expectedPeer, "expectedPeer");
@@ -153,8 +199,25 @@ public final class PeerProof {
         }
         byte[] nonce = new byte[NONCE_BYTES];
         RANDOM.nextBytes(nonce);
-        return new Run(tcp, me, expectedPeer, sessionId, System.nanoTime() + limit.toNanos(), limit, nonce, claim)
-                .start();
+        return new Run(tcp, me, expectedPeer, sessionId, System.nanoTime() + limit.toNanos(), limit, nonce, claim,
+                chooser).start();
+    }
+
+    /**
+     * Tells the peer on {@code tcp}, a connection a choosing dialer opened and no longer needs (another won before
+     * its proof started), that it is not chosen: this side's hello, then the not-chosen frame, then the close. The
+     * peer's proof fails with {@link Reason#NOT_CHOSEN} rather than {@link Reason#CLOSED}, so it counts a race's
+     * loser, not a fault.
+     */
+    public static void decline(Pipe tcp, NodeKey me, String sessionId) {
+        checkSession(sessionId);
+        byte[] nonce = new byte[NONCE_BYTES];
+        RANDOM.nextBytes(nonce);
+        byte[] hello = frame(hello(me.publicKey(), nonce, sessionId, CHOOSES));
+        byte[] notChosen = frame(NOT_CHOSEN);
+        byte[] both = Arrays.copyOf(hello, hello.length + notChosen.length);
+        System.arraycopy(notChosen, 0, both, hello.length, notChosen.length);
+        tcp.send(both).whenComplete((x, t) -> tcp.closeAsync());
     }
 
     /**
@@ -185,9 +248,14 @@ public final class PeerProof {
 
     /** The hello body of a side. */
     static byte[] hello(NodePublicKey key, byte[] nonce, String session, boolean chooses) {
+        return hello(key, nonce, session, chooses ? CHOOSES : 0);
+    }
+
+    /** The hello body of a side, with its flags byte ({@link #CHOOSES}, {@link #MAY_CHOOSE} or none). */
+    static byte[] hello(NodePublicKey key, byte[] nonce, String session, int flags) {
         byte[] k = key.compressed();
         ByteBuffer b = ByteBuffer.allocate(2 + k.length + nonce.length + 1 + session.length());
-        b.put((byte) VERSION).put((byte) (chooses ? CHOOSES : 0)).put(k).put(nonce).put((byte) session.length())
+        b.put((byte) VERSION).put((byte) flags).put(k).put(nonce).put((byte) session.length())
                 .put(session.getBytes(US_ASCII));
         return b.array();
     }
@@ -200,8 +268,8 @@ public final class PeerProof {
             String session, boolean signerChooses) {
         byte[] s = session.getBytes(US_ASCII);
         ByteBuffer b = ByteBuffer.allocate(LABEL.length + 1 + 2 * NONCE_BYTES + 2 * KEY_BYTES + 1 + s.length);
-        b.put(LABEL).put(signerChooses ? CHOOSER_ROLE : OTHER_ROLE).put(signerNonce).put(otherNonce).put(signer.compressed()).put(other.compressed())
-                .put((byte) s.length).put(s);
+        b.put(LABEL).put(signerChooses ? CHOOSER_ROLE : OTHER_ROLE).put(signerNonce).put(otherNonce)
+                .put(signer.compressed()).put(other.compressed()).put((byte) s.length).put(s);
         return b.array();
     }
 
@@ -211,7 +279,7 @@ public final class PeerProof {
     }
 
     /** A peer's hello, read. */
-    record Hello(NodePublicKey key, byte[] nonce, String session, boolean chooses) {
+    record Hello(NodePublicKey key, byte[] nonce, String session, boolean chooses, boolean mayChoose) {
     }
 
     /**
@@ -226,7 +294,7 @@ public final class PeerProof {
         if (body[0] != VERSION) {
             throw malformed("hello version " + (body[0] & 0xff) + " is not " + VERSION);
         }
-        if ((body[1] & ~CHOOSES) != 0) {
+        if ((body[1] & ~(CHOOSES | MAY_CHOOSE)) != 0 || body[1] == (CHOOSES | MAY_CHOOSE)) {
             throw malformed("unknown hello flags " + (body[1] & 0xff));
         }
         NodePublicKey key;
@@ -246,7 +314,7 @@ public final class PeerProof {
         if (!validSession(session)) {
             throw malformed("the hello's session id is not 0 to " + MAX_SESSION + " printable ASCII characters");
         }
-        return new Hello(key, nonce, session, body[1] == CHOOSES);
+        return new Hello(key, nonce, session, body[1] == CHOOSES, body[1] == MAY_CHOOSE);
     }
 
     static ProofFailedException malformed(String why) {
@@ -262,22 +330,29 @@ public final class PeerProof {
         private final long deadline;
         private final Duration limit;
         private final byte[] nonce;
-        /** Asked once the peer's proof checks, when this side chooses; null when it does not. */
-        private final BooleanSupplier claim;
+        /** Asked once the peer's proof checks, when this side chooses; null when it does not (or not yet). */
+        private volatile BooleanSupplier claim;
+        /** A listener's: asked on the peer's hello whether this side chooses; null otherwise. */
+        private final Chooser chooser;
+        /** Set once this side's claim won: a cancel after it must not tell the peer 'not chosen'. */
+        private volatile boolean claimed;
+        /** Set when this side's claim lost: the peer is told so before the close. */
+        private boolean declined;
         private final CompletableFuture<ProvenPipe> result = new CompletableFuture<>();
         /** Bytes read and not yet taken as a frame. */
         private byte[] buf = new byte[0];
         /** The hello's write: the proof is written after it, as a write from another thread may overtake. */
         private CompletableFuture<Void> helloSent;
         /** This side's last write: the user gets the connection after it, so the user's first bytes follow it. */
-        private CompletableFuture<Void> lastSent;
+        private volatile CompletableFuture<Void> lastSent;
         private Hello peer;
         private String session;
         private boolean peerProven;
 
         Run(Pipe pipe, NodeKey me, Optional<NodeId> expected, String mySession, long deadline, Duration limit,
-                byte[] nonce, BooleanSupplier claim) {
+                byte[] nonce, BooleanSupplier claim, Chooser chooser) {
             this.claim = claim;
+            this.chooser = chooser;
             this.pipe = pipe;
             this.me = me;
             this.expected = expected;
@@ -288,15 +363,21 @@ public final class PeerProof {
         }
 
         CompletableFuture<ProvenPipe> start() {
-            // A failure closes the pipe after the future's dependents ran (see fail), a cancel here.
+            // A failure closes the pipe after the future's dependents ran (see fail), a cancel here. A side that
+            // chooses and is cancelled before its claim won (its race was won elsewhere) says not chosen first.
             result.whenComplete((ok, e) -> {
                 if (e instanceof CancellationException) {
-                    pipe.closeAsync();
+                    if (claim != null && !claimed) {
+                        closeNotChosen();
+                    } else {
+                        pipe.closeAsync();
+                    }
                 }
             });
             // Throws at once (a misuse) when the pipe has no queue to read from, before anything is sent.
             CompletableFuture<Message> first = pipe.recv(remaining());
-            helloSent = send(hello(me.publicKey(), nonce, mySession, claim != null));
+            helloSent = send(hello(me.publicKey(), nonce, mySession,
+                    claim != null ? CHOOSES : chooser != null ? MAY_CHOOSE : 0));
             first.whenComplete(this::received);
             return result;
         }
@@ -307,7 +388,9 @@ public final class PeerProof {
 
         private CompletableFuture<Void> send(byte[] body) {
             return pipe.send(frame(body)).whenComplete((ok, e) -> {
-                if (e != null) {
+                // A peer that declined (not chosen) closes right after saying so, maybe while this side still
+                // writes: let the reads, which may hold its word, say how the proof ended.
+                if (e != null && pipe.isOpen()) {
                     fail(new ProofFailedException(Reason.CLOSED, "the connection ended during the proof: "
                             + message(e), cause(e)));
                 }
@@ -372,9 +455,11 @@ public final class PeerProof {
                     sendProof(); // only now: this side signs for a peer that proved its key first
                 } else {
                     if (!claim.getAsBoolean()) {
+                        declined = true;
                         throw new ProofFailedException(Reason.NOT_CHOSEN, "another connection to node "
                                 + peer.key().nodeId() + " was proven first");
                     }
+                    claimed = true;
                     after(CHOSEN);
                     return finish();
                 }
@@ -383,6 +468,9 @@ public final class PeerProof {
             if (chosen == null) {
                 return false;
             }
+            if (Arrays.equals(chosen, NOT_CHOSEN)) {
+                throw notChosen();
+            }
             if (!Arrays.equals(chosen, CHOSEN)) {
                 throw malformed("a frame of " + chosen.length + " bytes where the chosen frame belongs");
             }
@@ -390,10 +478,13 @@ public final class PeerProof {
         }
 
         private void checkProof(byte[] signature) throws ProofFailedException {
+            if (Arrays.equals(signature, NOT_CHOSEN)) {
+                throw notChosen();
+            }
             if (signature.length != SIGNATURE_BYTES) {
                 throw malformed("a proof of " + signature.length + " bytes, not " + SIGNATURE_BYTES);
             }
-            byte[] signed = transcript(peer.nonce(), nonce, peer.key(), me.publicKey(), session, peer.chooses());
+            byte[] signed = transcript(peer.nonce(), nonce, peer.key(), me.publicKey(), session, claim == null);
             if (!peer.key().verify(signed, signature)) {
                 throw new ProofFailedException(Reason.BAD_SIGNATURE, "the peer's proof does not check against the "
                         + "key of node " + peer.key().nodeId());
@@ -409,7 +500,14 @@ public final class PeerProof {
             // Proven: the node keeps it however long it is quiet (a server's idle limit is for strangers).
             pipe.liftIdleTimeout();
             ProvenPipe proven = new ProvenPipe(pipe, peer.key(), session);
-            lastSent.thenRun(() -> result.complete(proven));
+            lastSent.whenComplete((x, e) -> {
+                if (e == null) {
+                    result.complete(proven);
+                } else {
+                    fail(new ProofFailedException(Reason.CLOSED, "the connection ended during the proof: "
+                            + message(e), cause(e)));
+                }
+            });
             return true;
         }
 
@@ -429,11 +527,18 @@ public final class PeerProof {
                 throw new ProofFailedException(Reason.WRONG_SESSION, "the peer asked for another session than "
                         + "the one expected");
             }
-            if (hello.chooses() == (claim != null)) {
-                throw malformed(hello.chooses() ? "both sides wait to choose" : "neither side chose the connection");
+            String agreed = mySession.isEmpty() ? hello.session() : mySession;
+            if (chooser != null) {
+                claim = chooser.claimFor(id, agreed).orElse(null);
+            }
+            if (hello.chooses() && claim != null) {
+                throw malformed("both sides wait to choose");
+            }
+            if (!hello.chooses() && claim == null && !hello.mayChoose()) {
+                throw malformed("neither side chose the connection");
             }
             peer = hello;
-            session = mySession.isEmpty() ? hello.session() : mySession;
+            session = agreed;
             if (claim != null) {
                 sendProof(); // the chooser proves first
             }
@@ -478,10 +583,26 @@ public final class PeerProof {
             return n > 0 && Arrays.equals(buf, 0, n, ORIGINAL_LINE, 0, n);
         }
 
+        private ProofFailedException notChosen() {
+            return new ProofFailedException(Reason.NOT_CHOSEN, "node " + peer.key().nodeId() + " kept another "
+                    + "connection");
+        }
+
+        /** Sends the not-chosen frame after this side's earlier frames, then closes. */
+        private void closeNotChosen() {
+            CompletableFuture<Void> before = lastSent == null ? helloSent : lastSent;
+            before.exceptionally(x -> null).thenCompose(x -> pipe.send(frame(NOT_CHOSEN)))
+                    .whenComplete((x, t) -> pipe.closeAsync());
+        }
+
         /** Fails the proof, then closes the pipe: who counts failures has counted it before the peer sees the end. */
         private void fail(ProofFailedException e) {
             result.completeExceptionally(e);
-            pipe.closeAsync();
+            if (declined) {
+                closeNotChosen();
+            } else {
+                pipe.closeAsync();
+            }
         }
     }
 

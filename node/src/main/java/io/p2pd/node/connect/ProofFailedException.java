@@ -25,7 +25,10 @@ public final class ProofFailedException extends IOException {
          * the connection is refused (see {@link PeerProof}).
          */
         UNPROVEN_ORIGINAL,
-        /** This side chose another connection to the same peer, proven first ({@link PeerProof#runChoosing}). */
+        /**
+         * This side or the peer chose another connection between the two nodes, proven first ({@link
+         * PeerProof#runChoosing}).
+         */
         NOT_CHOSEN,
         /** The proof did not end within its time limit. */
         TIMEOUT,

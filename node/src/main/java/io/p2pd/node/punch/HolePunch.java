@@ -31,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletionException;
 import java.util.function.BiConsumer;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
@@ -80,6 +81,8 @@ public final class HolePunch implements AutoCloseable {
     private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
     private final java.util.Set<CompletableFuture<Void>> unsettled = ConcurrentHashMap.newKeySet();
     private final java.util.Set<String> answering = ConcurrentHashMap.newKeySet();
+    /** The connector's claims, by pipe id, of the punches it runs ({@link #punchProven}): it chooses among all. */
+    private final Map<String, BooleanSupplier> connectClaims = new ConcurrentHashMap<>();
     private volatile NatBehaviour ours;
     private volatile java.util.function.Predicate<NodeId> refused = id -> false;
     private volatile Function<InetSocketAddress, CompletableFuture<InetSocketAddress>> observer;
@@ -221,7 +224,11 @@ public final class HolePunch implements AutoCloseable {
             unsettled.add(settled);
             settled.thenRun(() -> unsettled.remove(settled));
             opens.incrementAndGet();
-            PunchOpen started = PunchOpen.run(settled, pairs, initiator, proof, pipeId, startNanos, window, md5Key,
+            // The connect's claim is asked after the punch's own: a punched connection is kept only if both take it.
+            BooleanSupplier connect = connectClaims.getOrDefault(pipeId, () -> true);
+            PunchProof joined = (tcp, who, session, limit, claim) -> proof.prove(tcp, who, session, limit,
+                    claim.map(c -> () -> c.getAsBoolean() && connect.getAsBoolean()));
+            PunchOpen started = PunchOpen.run(settled, pairs, initiator, joined, pipeId, startNanos, window, md5Key,
                     peer.nodeId());
             boolean stopNow;
             synchronized (this) {
@@ -260,9 +267,15 @@ public final class HolePunch implements AutoCloseable {
     /**
      * A punch as a strategy of the node's connector: {@code sessionId} (1 to 64 printable ASCII characters) is its pipe
      * id and the proof's session; completes with the proven connection. Cancelling it gives the punch up.
+     *
+     * @param claim the connect's claim, asked after the punch's own: a punched connection is kept (and proven to the
+     *     peer) only if the connect takes it
      */
-    public CompletableFuture<ProvenPipe> punchProven(PeerAddress peer, String sessionId) {
+    public CompletableFuture<ProvenPipe> punchProven(PeerAddress peer, String sessionId, BooleanSupplier claim) {
+        Objects.requireNonNull(claim, "claim");
         CompletableFuture<ProvenPipe> out = new CompletableFuture<>();
+        connectClaims.put(sessionId, claim);
+        out.whenComplete((p, e) -> connectClaims.remove(sessionId));
         punch(peer, sessionId).whenComplete((x, e) -> {
             if (e != null) {
                 out.completeExceptionally(e instanceof CompletionException c && c.getCause() != null ? c.getCause() : e);
@@ -278,6 +291,27 @@ public final class HolePunch implements AutoCloseable {
             }
         });
         return out;
+    }
+
+    /**
+     * Why a punch to {@code peer} would fail before anything is signalled ({@link Step#PREDICTION_IMPOSSIBLE}), if
+     * it would: the verdict a connect skips punching by, the same checks {@link #punch} makes.
+     */
+    public Optional<String> unpunchable(PeerAddress peer) {
+        Objects.requireNonNull(peer, "peer");
+        if (peer.v4().isEmpty()) {
+            return Optional.of("the peer's address has no IPv4 interface record to punch to");
+        }
+        PeerInterface record = peer.v4().get(0);
+        NatBehaviour nat = ours;
+        PunchDecision decision = PunchFeasibility.decide(nat, new NatBehaviour(record.nat(), record.delta()));
+        if (!decision.punchable()) {
+            return Optional.of(decision.reason());
+        }
+        // What prepare predicts for any fresh port: the delta decides, not the port.
+        PortPrediction prediction = PortPredictor.forFreshPort(nat, PortRange.UNPRIVILEGED.first());
+        return prediction instanceof Impossible impossible
+                ? Optional.of("our side (" + nat + "): " + impossible.reason()) : Optional.empty();
     }
 
     /** Starts a punch; completes with its exchange once signalled (the exchange's result says how it ends). */

@@ -277,11 +277,49 @@ class PeerProofTest {
             CompletableFuture<ProvenPipe> d2 = PeerProof.runChoosing(dialed2, A, B.nodeId(), "d-1", LIMIT,
                     () -> won.compareAndSet(false, true));
             assertThat(failure(d2).reason()).isEqualTo(Reason.NOT_CHOSEN);
-            assertThat(failure(l2).reason()).isEqualTo(Reason.CLOSED);
+            // Told so, the listener counts a race's loser, not a broken proof.
+            assertThat(failure(l2).reason()).isEqualTo(Reason.NOT_CHOSEN);
         } finally {
             dialed2.closeAsync();
             accepted2.closeAsync();
         }
+    }
+
+    @Test
+    void aListenerThatChoosesProvesOnlyTheDialBackItClaimsAndTheDialerLearnsTheOtherWasNotChosen()
+            throws Exception {
+        CompletableFuture<Pipe> next = server.accept();
+        Pipe dialed2 = await(Pipes.tcp().dest(server.localAddress()).open());
+        Pipe accepted2 = await(next);
+        try {
+            java.util.concurrent.atomic.AtomicBoolean won = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+            PeerProof.Chooser chooser = (peer, session) -> {
+                asked.add(peer + " " + session);
+                return Optional.of(() -> won.compareAndSet(false, true));
+            };
+            CompletableFuture<ProvenPipe> l1 = PeerProof.runAnswering(accepted, A, Optional.empty(), LIMIT, chooser);
+            CompletableFuture<ProvenPipe> d1 = PeerProof.run(dialed, B, Optional.of(A.nodeId()), "r-1", LIMIT);
+            assertThat(await(l1).sessionId()).isEqualTo("r-1");
+            assertThat(await(d1).peer()).isEqualTo(A.nodeId());
+            CompletableFuture<ProvenPipe> l2 = PeerProof.runAnswering(accepted2, A, Optional.empty(), LIMIT, chooser);
+            CompletableFuture<ProvenPipe> d2 = PeerProof.run(dialed2, B, Optional.of(A.nodeId()), "r-1", LIMIT);
+            assertThat(failure(l2).reason()).isEqualTo(Reason.NOT_CHOSEN);
+            assertThat(failure(d2).reason()).isEqualTo(Reason.NOT_CHOSEN);
+            assertThat(asked).containsExactly(B.nodeId() + " r-1", B.nodeId() + " r-1");
+        } finally {
+            dialed2.closeAsync();
+            accepted2.closeAsync();
+        }
+    }
+
+    @Test
+    void aListenerThatChoosesRefusesADialerThatChoosesTooAtOnce() throws Exception {
+        CompletableFuture<ProvenPipe> l = PeerProof.runAnswering(accepted, A, Optional.empty(), LIMIT,
+                (peer, session) -> Optional.of(() -> true));
+        CompletableFuture<ProvenPipe> d = PeerProof.runChoosing(dialed, B, A.nodeId(), "r-1", LIMIT, () -> true);
+        assertThat(failure(l).reason()).isEqualTo(Reason.MALFORMED);
+        assertThat(failure(d).reason()).isIn(Reason.MALFORMED, Reason.CLOSED);
     }
 
     @Test
@@ -298,6 +336,17 @@ class PeerProofTest {
         CompletableFuture<ProvenPipe> two = PeerProof.run(accepted, B, Optional.of(A.nodeId()), "", LIMIT);
         assertThat(failure(one).reason()).isIn(Reason.MALFORMED, Reason.CLOSED);
         assertThat(failure(two).reason()).isIn(Reason.MALFORMED, Reason.CLOSED);
+    }
+
+    @Test
+    void aListenerThatMayChooseButDoesNotForThisSessionFailsAtOnceAgainstADialerThatDoesNotChoose()
+            throws Exception {
+        CompletableFuture<ProvenPipe> l = PeerProof.runAnswering(accepted, A, Optional.empty(), LIMIT,
+                (peer, session) -> Optional.empty());
+        CompletableFuture<ProvenPipe> d = PeerProof.run(dialed, B, Optional.of(A.nodeId()), "other", LIMIT);
+        assertThat(failure(l).reason()).isEqualTo(Reason.MALFORMED);
+        // The dialer waited for a proof the listener might have sent; the listener's close ends that wait.
+        assertThat(failure(d).reason()).isIn(Reason.MALFORMED, Reason.CLOSED);
     }
 
     @Test

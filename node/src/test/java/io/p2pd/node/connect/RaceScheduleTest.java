@@ -29,10 +29,21 @@ class RaceScheduleTest {
         final CompletableFuture<CompletableFuture<ProvenPipe>> started = new CompletableFuture<>();
 
         @Override
-        public CompletableFuture<ProvenPipe> start(PeerAddress peer, String sessionId, long deadlineNanos) {
+        public CompletableFuture<ProvenPipe> start(PeerAddress peer, String sessionId, long deadlineNanos,
+                java.util.function.BooleanSupplier claim) {
             CompletableFuture<ProvenPipe> never = new CompletableFuture<>();
             started.complete(never);
             return never;
+        }
+
+        /** As hole punching's verdict (HolePunch.unpunchable) on the peer's record, from an open side here. */
+        @Override
+        public java.util.Optional<String> unusable(PeerAddress peer) {
+            PeerInterface r = peer.v4().get(0);
+            io.p2pd.node.punch.PunchDecision d = io.p2pd.node.punch.PunchFeasibility.decide(
+                    new io.p2pd.node.punch.NatBehaviour(NatType.PORT_RESTRICTED, PortDelta.of(DeltaType.EQUAL)),
+                    new io.p2pd.node.punch.NatBehaviour(r.nat(), r.delta()));
+            return d.punchable() ? java.util.Optional.empty() : java.util.Optional.of(d.reason());
         }
     }
 

@@ -274,7 +274,8 @@ class HolePunchTest {
             connected.complete(tcp);
             return new CompletableFuture<>(); // a proof still running when another strategy wins
         };
-        CompletableFuture<io.p2pd.node.connect.ProvenPipe> punch = pa.punchProven(b.address(), "p-cancelled");
+        CompletableFuture<io.p2pd.node.connect.ProvenPipe> punch = pa.punchProven(b.address(), "p-cancelled",
+                () -> true);
         Pipe underProof = await(connected);
         assertThat(punch.cancel(false)).isTrue();
 

@@ -14,15 +14,13 @@ import io.p2pd.node.connect.ConnectReport;
 import io.p2pd.node.connect.PeerConnection;
 import io.p2pd.node.connect.PeerProof;
 import io.p2pd.node.connect.PeerStats;
+import io.p2pd.node.connect.ProofFailedException;
 import io.p2pd.node.connect.ProvenPipe;
 import io.p2pd.node.connect.Strategy;
 import io.p2pd.node.connect.StrategySkippedException;
 import io.p2pd.node.connect.TurnServer;
 import io.p2pd.node.id.NodeId;
 import io.p2pd.node.id.NodeKey;
-import io.p2pd.node.punch.NatBehaviour;
-import io.p2pd.node.punch.PunchDecision;
-import io.p2pd.node.punch.PunchFeasibility;
 import io.p2pd.node.signal.SignalMessage;
 import io.p2pd.node.signal.SignalReceipt;
 import io.p2pd.node.signal.SignalType;
@@ -57,6 +55,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -81,6 +80,17 @@ public final class Connector {
     public static final Duration PROOF_LIMIT = Duration.ofSeconds(10);
     /** Reverse dials a peer asked for that may run at once; further asks are dropped while they run. */
     static final int REVERSE_DIALS = 16;
+    /**
+     * Live connections with peers, both directions (accepted, connected, dialed back at a peer's ask) and dial-backs
+     * under way: past it, accepted connections are closed (counted as overflowed), asks to dial back are dropped and
+     * connects fail at once.
+     */
+    public static final int PEER_CONNECTIONS = 512;
+    /** Dial-backs (reverse or relay) one peer may ask for per {@link #DIAL_BACK_WINDOW}; further asks are dropped. */
+    static final int DIAL_BACKS_PER_PEER = 8;
+    static final Duration DIAL_BACK_WINDOW = Duration.ofSeconds(10);
+    /** Peers whose dial-back window is remembered at most: past it, asks from new peers are dropped. */
+    static final int DIAL_BACK_PEERS = 1024;
     /** How far ahead a connect signal's ttl is set. */
     static final Duration SIGNAL_TTL = Duration.ofSeconds(20);
 
@@ -104,11 +114,17 @@ public final class Connector {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong proofsFailed = new AtomicLong();
+    private final AtomicLong raceLosers = new AtomicLong();
     private final AtomicLong refusedCount = new AtomicLong();
     private final AtomicLong overflowed = new AtomicLong();
+    private final AtomicInteger live = new AtomicInteger();
+    /** {@link #PEER_CONNECTIONS}, lowered by tests. */
+    volatile int peerConnectionLimit = PEER_CONNECTIONS;
+    /** Per asking peer: when its window started and the dial-backs it asked for in it. */
+    private final Map<NodeId, long[]> dialBackWindows = new java.util.HashMap<>();
 
-    /** A reverse connect waiting for the peer to dial back. */
-    private record Pending(NodeId peer, CompletableFuture<ProvenPipe> done) {
+    /** A reverse connect waiting for the peer to dial back; {@code claim} is its connect's (see {@link #connect}). */
+    private record Pending(NodeId peer, CompletableFuture<ProvenPipe> done, BooleanSupplier claim) {
     }
 
     /**
@@ -206,19 +222,45 @@ public final class Connector {
         long start = System.nanoTime();
         CompletableFuture<ProvenPipe> proof;
         try {
-            proof = PeerProof.run(pipe, key, expected, sessionId, PROOF_LIMIT);
+            proof = sessionId.isEmpty() ? PeerProof.runAnswering(pipe, key, expected, PROOF_LIMIT, this::claimFor)
+                    : PeerProof.run(pipe, key, expected, sessionId, PROOF_LIMIT);
         } catch (RuntimeException misfit) {
             pipe.closeAsync();
             throw misfit;
         }
         return proof.handle((proven, e) -> {
             if (e != null) {
-                proofsFailed.incrementAndGet();
+                countFailed(e);
                 LOG.debug("connection from {} closed: {}", pipe.remoteAddress().orElse(null), e.getMessage());
                 throw e instanceof CompletionException c ? c : new CompletionException(e);
             }
             return inbound(proven, strategy, start);
         }).thenCompose(c -> c);
+    }
+
+    /**
+     * A dial-back the connect that asked for it chooses (SPEC 6): it is proven only if that connect keeps it, so the
+     * peer hands to its application only a connection we keep. A reverse session no connect waits for (late, after
+     * another strategy won; or never asked) is never claimed. Other sessions are the dialer's to choose.
+     */
+    private Optional<BooleanSupplier> claimFor(NodeId peer, String session) {
+        if (!session.startsWith(Sessions.REVERSE)) {
+            return Optional.empty();
+        }
+        Pending p = reverseSessions.get(session);
+        if (p == null || !p.peer().equals(peer)) {
+            return Optional.of(() -> false);
+        }
+        return Optional.of(() -> !p.done().isDone() && p.claim().getAsBoolean());
+    }
+
+    /** Counts a failed proof: a connection this node or the dialer did not choose is a race's loser, not a fault. */
+    private void countFailed(Throwable e) {
+        if (unwrap(e) instanceof ProofFailedException f && f.reason() == ProofFailedException.Reason.NOT_CHOSEN) {
+            raceLosers.incrementAndGet();
+        } else {
+            proofsFailed.incrementAndGet();
+        }
     }
 
     /** Where a proven inbound connection goes: a reverse connect waiting for it, or the application. */
@@ -229,7 +271,7 @@ public final class Connector {
             if (p != null && p.peer().equals(proven.peer()) && p.done().complete(proven)) {
                 return CompletableFuture.completedFuture(connection(proven, Strategy.REVERSE, start));
             }
-            refusedCount.incrementAndGet();
+            raceLosers.incrementAndGet(); // claimed, then the connect ended before it took it: a rare loser
             proven.pipe().closeAsync();
             return CompletableFuture.failedFuture(new IOException("a reverse connection from node " + proven.peer()
                     + " that no connect waits for: closed"));
@@ -261,6 +303,13 @@ public final class Connector {
             proven.pipe().closeAsync();
             return CompletableFuture.failedFuture(new IOException("node " + proven.peer() + " is refused"));
         }
+        if (live.get() >= peerConnectionLimit) {
+            overflowed.incrementAndGet();
+            proven.pipe().closeAsync();
+            return CompletableFuture.failedFuture(new IOException(peerConnectionLimit + " peer connections are live: "
+                    + "connection from " + proven.peer() + " closed"));
+        }
+        live(proven.pipe()); // from here, as the application gets it (a full queue's close ends it)
         if (handler.isPresent()) {
             accepted.incrementAndGet();
             Thread.ofVirtual().name("p2pd-peer " + proven.peer()).start(() -> {
@@ -295,6 +344,17 @@ public final class Connector {
         }
     }
 
+    /** Counts {@code pipe} among the live peer connections until it ends (before its close future completes). */
+    private void live(Pipe pipe) {
+        live.incrementAndGet();
+        pipe.addEndHandler(ended -> live.decrementAndGet());
+    }
+
+    /** The live peer connections, both directions, and the dial-backs under way (see {@link #PEER_CONNECTIONS}). */
+    public int livePeerConnections() {
+        return live.get() + REVERSE_DIALS - reverseDials.availablePermits();
+    }
+
     private PeerConnection connection(ProvenPipe p, Strategy strategy, long startNanos) {
         Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
         return new PeerConnection(p.pipe(), p.peer(), strategy, took,
@@ -319,7 +379,8 @@ public final class Connector {
 
     /** Counts so far. */
     public PeerStats stats() {
-        return new PeerStats(accepted.get(), proofsFailed.get(), refusedCount.get(), overflowed.get());
+        return new PeerStats(accepted.get(), proofsFailed.get(), refusedCount.get(), overflowed.get(),
+                raceLosers.get());
     }
 
     // ---- signals ----
@@ -342,12 +403,15 @@ public final class Connector {
             LOG.debug("connect signal {} ignored: unsigned, not for us, or not a reverse session", m);
             return;
         }
-        if (!reverseDials.tryAcquire()) {
-            LOG.debug("connect signal {} dropped: {} reverse dials already run", m, REVERSE_DIALS);
+        Optional<String> no = admitDialBack(m.source().nodeId());
+        if (no.isPresent()) {
+            LOG.debug("connect signal {} dropped: {}", m, no.get());
             return;
         }
         long start = System.nanoTime();
-        CompletableFuture<ProvenPipe> dial = direct(m.source(), m.pipeId(), start + PROOF_LIMIT.toNanos());
+        // The asker chooses among our dials (it may have won another way): only the one it keeps is proven here.
+        CompletableFuture<ProvenPipe> dial = direct(m.source(), m.pipeId(), start + PROOF_LIMIT.toNanos(),
+                Optional.empty());
         track(dial);
         dial.whenComplete((proven, e) -> {
             reverseDials.release();
@@ -357,6 +421,55 @@ public final class Connector {
             }
             deliver(proven, Strategy.REVERSE, start);
         });
+    }
+
+    /**
+     * Whether this node dials back (reverse or relay) at {@code asker}'s ask, checked before any socket is opened: not
+     * a refused peer, within the live connection limit, within {@value #DIAL_BACKS_PER_PEER} asks per peer per
+     * {@link #DIAL_BACK_WINDOW}, and at most {@value #REVERSE_DIALS} dial-backs at once. When admitted (empty), a
+     * dial-back permit is taken: release it when the dial ends.
+     *
+     * @return why not, when not
+     */
+    Optional<String> admitDialBack(NodeId asker) {
+        boolean refuse;
+        try {
+            refuse = refused.test(asker);
+        } catch (RuntimeException e) {
+            LOG.warn("refusePeers predicate failed; node {} refused", asker, e);
+            refuse = true;
+        }
+        if (refuse) {
+            refusedCount.incrementAndGet();
+            return Optional.of("node " + asker + " is refused");
+        }
+        if (livePeerConnections() >= peerConnectionLimit) {
+            return Optional.of(peerConnectionLimit + " peer connections are live");
+        }
+        long now = System.nanoTime();
+        synchronized (dialBackWindows) {
+            if (dialBackWindows.size() >= DIAL_BACK_PEERS) {
+                dialBackWindows.values().removeIf(w -> now - w[0] >= DIAL_BACK_WINDOW.toNanos());
+            }
+            long[] w = dialBackWindows.get(asker);
+            if (w == null || now - w[0] >= DIAL_BACK_WINDOW.toNanos()) {
+                if (w == null && dialBackWindows.size() >= DIAL_BACK_PEERS) {
+                    return Optional.of(DIAL_BACK_PEERS + " peers asked within " + DIAL_BACK_WINDOW.toSeconds()
+                            + " s");
+                }
+                w = new long[] {now, 0};
+                dialBackWindows.put(asker, w);
+            }
+            if (w[1] >= DIAL_BACKS_PER_PEER) {
+                return Optional.of("node " + asker + " asked for " + DIAL_BACKS_PER_PEER + " dial-backs within "
+                        + DIAL_BACK_WINDOW.toSeconds() + " s");
+            }
+            w[1]++;
+        }
+        if (!reverseDials.tryAcquire()) {
+            return Optional.of(REVERSE_DIALS + " dial-backs already run");
+        }
+        return Optional.empty();
     }
 
     /**
@@ -371,8 +484,9 @@ public final class Connector {
             LOG.debug("TURN signal {} ignored: unsigned, not for us, not a relay session, or no relay named", m);
             return;
         }
-        if (!reverseDials.tryAcquire()) {
-            LOG.debug("TURN signal {} dropped: {} dials already run", m, REVERSE_DIALS);
+        Optional<String> no = admitDialBack(m.source().nodeId());
+        if (no.isPresent()) {
+            LOG.debug("TURN signal {} dropped: {}", m, no.get());
             return;
         }
         long start = System.nanoTime();
@@ -417,10 +531,23 @@ public final class Connector {
             result.completeExceptionally(new PipeClosedException("the node is closed"));
             return result;
         }
+        if (livePeerConnections() >= peerConnectionLimit) {
+            Map<Strategy, Throwable> none = new EnumMap<>(Strategy.class);
+            options.strategies().forEach(s -> none.put(s, new IOException(peerConnectionLimit
+                    + " peer connections are live, this node's limit")));
+            result.completeExceptionally(new ConnectException(peer.nodeId().value(),
+                    new ConnectReport(Optional.empty(), Duration.ZERO, none)));
+            return result;
+        }
         Map<Strategy, CompletableFuture<ProvenPipe>> attempts = new EnumMap<>(Strategy.class);
         Map<Strategy, Throwable> failures = Collections.synchronizedMap(new EnumMap<>(Strategy.class));
         // The relay goes after its delay, or once every other strategy has failed, whichever is first.
         CompletableFuture<Void> othersFailed = new CompletableFuture<>();
+        // One claim for every connection of every strategy: this node chooses the one both sides keep, and the peer
+        // proves (hands to its application) that one alone. The deadline takes the claim too, so it never fails a
+        // connect whose winner the peer already has.
+        AtomicBoolean claimed = new AtomicBoolean();
+        BooleanSupplier claim = () -> !result.isDone() && claimed.compareAndSet(false, true);
         for (Strategy s : options.strategies()) {
             Optional<String> skip = skipped(s, peer);
             if (skip.isPresent()) {
@@ -428,13 +555,13 @@ public final class Connector {
                 continue;
             }
             attempts.put(s, switch (s) {
-                case DIRECT, REVERSE -> start(s, peer, deadline);
-                case PUNCH -> after(delay(options.punchDelay()), () -> start(s, peer, deadline));
+                case DIRECT, REVERSE -> start(s, peer, deadline, claim);
+                case PUNCH -> after(delay(options.punchDelay()), () -> start(s, peer, deadline, claim));
                 case RELAY -> {
                     CompletableFuture<Void> go = delay(options.relayDelay()).applyToEither(othersFailed, v -> null);
                     yield relay.unavailable().isEmpty()
-                            ? relay.start(peer, Sessions.fresh(Sessions.RELAY), deadline, go)
-                            : after(go, () -> start(s, peer, deadline));
+                            ? relay.start(peer, Sessions.fresh(Sessions.RELAY), deadline, go, claim)
+                            : after(go, () -> start(s, peer, deadline, claim));
                 }
             });
         }
@@ -475,13 +602,14 @@ public final class Connector {
             PeerConnection c = new PeerConnection(proven.pipe(), proven.peer(), s, took,
                     new ConnectReport(Optional.of(s), took, others, Optional.of(proven.pipe().localAddress()),
                             proven.pipe().remoteAddress()));
+            live(proven.pipe()); // before the caller has it; a close ends it
             if (!result.complete(c)) {
                 proven.pipe().closeAsync(); // a second winner, or the connect was cancelled
             }
         }));
         CompletableFuture.delayedExecutor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
                 .execute(() -> {
-                    if (!result.isDone()) {
+                    if (!result.isDone() && claimed.compareAndSet(false, true)) {
                         attempts.forEach((s, f) -> {
                             if (!f.isDone()) {
                                 failures.put(s, new TimeoutException("not connected within the deadline of "
@@ -505,23 +633,10 @@ public final class Connector {
             case DIRECT -> Optional.empty();
             case REVERSE -> signalling.isEmpty() ? Optional.of("this node has no signalling broker") : Optional.empty();
             case PUNCH -> !plugged.containsKey(s) ? Optional.of("hole punching is not available in this version")
-                    : punchable(peer);
+                    : plugged.get(s).unusable(peer);
             case RELAY -> plugged.containsKey(s) && relay.unavailable().isPresent() ? Optional.empty()
                     : relay.unavailable();
         };
-    }
-
-    /** Whether the two NATs allow a punch (PunchFeasibility), from the first record of a family both have. */
-    private Optional<String> punchable(PeerAddress peer) {
-        Optional<Family> family = commonFamily(peer);
-        if (family.isEmpty()) {
-            return Optional.of("no address family in common with the peer");
-        }
-        PeerInterface ours = (family.get() == Family.V4 ? address.v4() : address.v6()).get(0);
-        PeerInterface theirs = (family.get() == Family.V4 ? peer.v4() : peer.v6()).get(0);
-        PunchDecision d = PunchFeasibility.decide(new NatBehaviour(ours.nat(), ours.delta()),
-                new NatBehaviour(theirs.nat(), theirs.delta()));
-        return d.punchable() ? Optional.empty() : Optional.of(d.reason());
     }
 
     /** A future completed {@code d} from now (at once for zero). */
@@ -558,17 +673,17 @@ public final class Connector {
         return out;
     }
 
-    private CompletableFuture<ProvenPipe> start(Strategy s, PeerAddress peer, long deadline) {
+    private CompletableFuture<ProvenPipe> start(Strategy s, PeerAddress peer, long deadline, BooleanSupplier claim) {
         try {
             return switch (s) {
-                case DIRECT -> direct(peer, Sessions.fresh(Sessions.DIRECT), deadline);
-                case REVERSE -> reverse(peer, Sessions.fresh(Sessions.REVERSE), deadline);
+                case DIRECT -> direct(peer, Sessions.fresh(Sessions.DIRECT), deadline, Optional.of(claim));
+                case REVERSE -> reverse(peer, Sessions.fresh(Sessions.REVERSE), deadline, claim);
                 default -> {
                     StrategyAttempt a = plugged.get(s);
                     yield a == null ? CompletableFuture.failedFuture(new IOException(s.label()
                             + " is not available in this version"))
                             : a.start(peer, Sessions.fresh(s == Strategy.PUNCH ? Sessions.PUNCH : Sessions.RELAY),
-                                    deadline);
+                                    deadline, claim);
                 }
             };
         } catch (RuntimeException e) {
@@ -580,20 +695,22 @@ public final class Connector {
      * Dials every pair of one of our interfaces and one of the peer's records of the same family, in parallel: the
      * peer's NIC address when its external address is one of ours (same NAT, or same host), else its external one.
      * The first connection proven wins; the others are closed.
+     *
+     * @param claim the connect's claim, when this node chooses (its own connect); empty for a dial-back a peer asked
+     *     for, where the peer chooses and proves only the connection it keeps
      */
-    CompletableFuture<ProvenPipe> direct(PeerAddress peer, String session, long deadline) {
+    CompletableFuture<ProvenPipe> direct(PeerAddress peer, String session, long deadline,
+            Optional<BooleanSupplier> claim) {
         List<Dial> dials = dials(peer);
         if (dials.isEmpty()) {
             return CompletableFuture.failedFuture(new IOException("no address of the peer shares a family with "
                     + "ours"));
         }
-        // One claim for all the pairs: the peer proves only the connection that claims it (PeerProof.runChoosing).
-        AtomicBoolean won = new AtomicBoolean();
         List<CompletableFuture<ProvenPipe>> attempts = new ArrayList<>();
         for (Dial d : dials) {
-            attempts.add(attempt(d, peer.nodeId(), session, deadline, () -> won.compareAndSet(false, true)));
+            attempts.add(attempt(d, peer.nodeId(), session, deadline, claim));
         }
-        return Race.first(attempts, "direct");
+        return Race.first(attempts, "direct", claim.isPresent());
     }
 
     /** One local bind and one destination. */
@@ -636,7 +753,7 @@ public final class Connector {
 
     /** Opens one dial and proves it; cancelling closes whatever it opened. */
     private CompletableFuture<ProvenPipe> attempt(Dial d, NodeId peer, String session, long deadline,
-            java.util.function.BooleanSupplier claim) {
+            Optional<BooleanSupplier> claim) {
         CompletableFuture<ProvenPipe> out = new CompletableFuture<>();
         long left = deadline - System.nanoTime();
         if (left <= 0) {
@@ -646,7 +763,7 @@ public final class Connector {
         CompletableFuture<Pipe> open;
         try {
             open = Pipes.tcp().route(d.from()).dest(d.to())
-                    .tcp(TcpOptions.builder().conTimeout(Duration.ofNanos(left)).build()).open();
+                    .tcp(TcpOptions.builder().conTimeout(Duration.ofNanos(left)).halfClosure(true).build()).open();
         } catch (RuntimeException e) {
             out.completeExceptionally(e);
             return out;
@@ -658,7 +775,11 @@ public final class Connector {
                 return;
             }
             if (out.isDone()) {
-                pipe.closeAsync();
+                if (claim.isPresent()) {
+                    PeerProof.decline(pipe, key, session); // the peer learns it lost a race, not a broken proof
+                } else {
+                    pipe.closeAsync();
+                }
                 return;
             }
             long remaining = deadline - System.nanoTime();
@@ -667,8 +788,11 @@ public final class Connector {
                 out.completeExceptionally(new TimeoutException("deadline passed"));
                 return;
             }
-            CompletableFuture<ProvenPipe> proof = PeerProof.runChoosing(pipe, key, peer, session,
-                    Duration.ofNanos(remaining), () -> !out.isDone() && claim.getAsBoolean());
+            Duration limit = Duration.ofNanos(remaining);
+            CompletableFuture<ProvenPipe> proof = claim.isPresent()
+                    ? PeerProof.runChoosing(pipe, key, peer, session, limit,
+                            () -> !out.isDone() && claim.get().getAsBoolean())
+                    : PeerProof.run(pipe, key, Optional.of(peer), session, limit);
             out.whenComplete((p, x) -> {
                 if (x != null) {
                     proof.cancel(false);
@@ -689,7 +813,7 @@ public final class Connector {
      * Asks the peer by a signed connect signal to dial us back with {@code session}, and waits for that connection to
      * be proven by our servers.
      */
-    CompletableFuture<ProvenPipe> reverse(PeerAddress peer, String session, long deadline) {
+    CompletableFuture<ProvenPipe> reverse(PeerAddress peer, String session, long deadline, BooleanSupplier claim) {
         if (signalling.isEmpty()) {
             return CompletableFuture.failedFuture(new IOException("this node has no signalling broker"));
         }
@@ -705,7 +829,7 @@ public final class Connector {
         SignalMessage ask = SignalMessage.of(SignalType.CONNECT, ttl, session, address, peer)
                 .withInterfaces(pf, myIndex, pf, theirIndex);
         CompletableFuture<ProvenPipe> done = new CompletableFuture<>();
-        reverseSessions.put(session, new Pending(peer.nodeId(), done));
+        reverseSessions.put(session, new Pending(peer.nodeId(), done, claim));
         // Once done (won, failed, cancelled), a dial-back for this session is refused (see inbound).
         done.whenComplete((p, e) -> reverseSessions.remove(session));
         CompletableFuture<Integer> sent;

@@ -13,6 +13,15 @@ final class Race {
     }
 
     static CompletableFuture<ProvenPipe> first(List<CompletableFuture<ProvenPipe>> attempts, String what) {
+        return first(attempts, what, true);
+    }
+
+    /**
+     * As {@link #first(List, String)}; with {@code stopLosers} false a win leaves the others running: a dialer the
+     * peer chooses for lets each end by the peer's word (not chosen), so the peer counts none as a failed proof.
+     */
+    static CompletableFuture<ProvenPipe> first(List<CompletableFuture<ProvenPipe>> attempts, String what,
+            boolean stopLosers) {
         CompletableFuture<ProvenPipe> result = new CompletableFuture<>();
         AtomicInteger left = new AtomicInteger(attempts.size());
         for (CompletableFuture<ProvenPipe> a : attempts) {
@@ -26,7 +35,11 @@ final class Race {
                 }
             });
         }
-        result.whenComplete((p, e) -> attempts.forEach(a -> a.cancel(false)));
+        result.whenComplete((p, e) -> {
+            if (e != null || stopLosers) {
+                attempts.forEach(a -> a.cancel(false));
+            }
+        });
         return result;
     }
 

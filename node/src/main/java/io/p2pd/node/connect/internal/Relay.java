@@ -8,6 +8,7 @@ import io.p2pd.node.NodeInterface;
 import io.p2pd.node.addr.PeerAddress;
 import io.p2pd.node.addr.PeerInterface;
 import io.p2pd.node.connect.PeerProof;
+import io.p2pd.node.connect.ProofFailedException;
 import io.p2pd.node.connect.ProvenPipe;
 import io.p2pd.node.connect.StrategySkippedException;
 import io.p2pd.node.connect.TurnServer;
@@ -32,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
@@ -92,8 +94,12 @@ final class Relay {
     /**
      * Relays to {@code peer}: the allocation starts now, the rest once {@code go} completes. Cancelling the result
      * deletes the allocation; a won pipe deletes it when it ends.
+     *
+     * @param claim the connect's claim: this node chooses the relayed connection as it does every other of the
+     *     connect, and the peer proves (hands out) it only when claimed
      */
-    CompletableFuture<ProvenPipe> start(PeerAddress peer, String session, long deadline, CompletableFuture<?> go) {
+    CompletableFuture<ProvenPipe> start(PeerAddress peer, String session, long deadline, CompletableFuture<?> go,
+            BooleanSupplier claim) {
         Optional<String> why = unavailable();
         if (why.isPresent()) {
             return CompletableFuture.failedFuture(new StrategySkippedException(why.get()));
@@ -117,7 +123,7 @@ final class Relay {
             });
             go.whenComplete((v, x) -> {
                 if (!out.isDone()) {
-                    relay(a, peer, session, deadline, out);
+                    relay(a, peer, session, deadline, out, claim);
                 }
             });
         });
@@ -150,7 +156,7 @@ final class Relay {
     }
 
     private void relay(TurnTcpAllocation a, PeerAddress peer, String session, long deadline,
-            CompletableFuture<ProvenPipe> out) {
+            CompletableFuture<ProvenPipe> out, BooleanSupplier claim) {
         InetSocketAddress relayed = a.relayedAddress();
         List<InetSocketAddress> permits = peerIps(peer, Family.of(relayed.getAddress()));
         if (permits.isEmpty()) {
@@ -164,14 +170,14 @@ final class Relay {
                         out.completeExceptionally(new IOException("relay " + hostPort(relayed) + ": "
                                 + Connector.message(e), Connector.unwrap(e)));
                     } else {
-                        acceptNext(a, peer, session, deadline, out);
+                        acceptNext(a, peer, session, deadline, out, claim);
                     }
                 });
     }
 
     /** Takes connections to the relay until one proves to be the peer's, or the attempt ends. */
     private void acceptNext(TurnTcpAllocation a, PeerAddress peer, String session, long deadline,
-            CompletableFuture<ProvenPipe> out) {
+            CompletableFuture<ProvenPipe> out, BooleanSupplier claim) {
         if (out.isDone()) {
             return;
         }
@@ -187,8 +193,8 @@ final class Relay {
                 out.completeExceptionally(new TimeoutException("deadline passed"));
                 return;
             }
-            CompletableFuture<ProvenPipe> proof = PeerProof.run(pipe, key, Optional.of(peer.nodeId()), session,
-                    Duration.ofNanos(left));
+            CompletableFuture<ProvenPipe> proof = PeerProof.runChoosing(pipe, key, peer.nodeId(), session,
+                    Duration.ofNanos(left), () -> !out.isDone() && claim.getAsBoolean());
             out.whenComplete((p, x) -> {
                 if (x != null) {
                     proof.cancel(false);
@@ -199,8 +205,11 @@ final class Relay {
                     if (!out.complete(p)) {
                         p.pipe().closeAsync();
                     }
+                } else if (Connector.unwrap(x) instanceof ProofFailedException f
+                        && f.reason() == ProofFailedException.Reason.NOT_CHOSEN) {
+                    out.completeExceptionally(f); // another strategy won
                 } else {
-                    acceptNext(a, peer, session, deadline, out); // a stranger with a permitted IP: wait on
+                    acceptNext(a, peer, session, deadline, out, claim); // a stranger with a permitted IP: wait on
                 }
             });
         });
@@ -249,7 +258,10 @@ final class Relay {
         }
     }
 
-    /** The peer's part: a plain TCP connect to the relayed address from one of our interfaces, then the proof. */
+    /**
+     * The peer's part: a plain TCP connect to the relayed address from one of our interfaces, then the proof, which
+     * completes only if the asking node keeps this connection (it chooses, see {@link #start}).
+     */
     CompletableFuture<ProvenPipe> dial(InetSocketAddress relayed, SignalMessage m, long deadline) {
         Family family = Family.of(relayed.getAddress());
         Optional<BoundRoute> from = Optional.empty();
@@ -270,8 +282,8 @@ final class Relay {
         Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
         CompletableFuture<Pipe> open = Pipes.tcp().route(from.get()).dest(relayed)
                 .tcp(TcpOptions.builder().conTimeout(left).build()).open();
-        return open.thenCompose(pipe -> PeerProof.runChoosing(pipe, key, m.source().nodeId(), m.pipeId(),
-                Duration.ofNanos(Math.max(1, deadline - System.nanoTime())), () -> true));
+        return open.thenCompose(pipe -> PeerProof.run(pipe, key, Optional.of(m.source().nodeId()), m.pipeId(),
+                Duration.ofNanos(Math.max(1, deadline - System.nanoTime()))));
     }
 
     // ---- allocations ----

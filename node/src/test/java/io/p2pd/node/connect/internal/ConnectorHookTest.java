@@ -38,26 +38,27 @@ class ConnectorHookTest {
                 .machineId(MACHINE).key(key).start());
     }
 
-    @Test
-    void aPluggedStrategyWinsAsItselfAndThePeerAcceptsItsSessionAsThatStrategy() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = Strategy.class, names = {"PUNCH", "RELAY"})
+    void aPluggedStrategyWinsAsItselfAndThePeerAcceptsItsSessionAsThatStrategy(Strategy plugged) throws Exception {
         Node a = start(A);
         Node b = start(B);
         try {
             Connector connector = Connector.of(a).orElseThrow();
-            assertThat(a.strategies()).doesNotContain(Strategy.PUNCH);
+            assertThat(a.strategies()).doesNotContain(plugged);
             // A stand-in for hole punching: it dials B's port and proves the connection with the session it is given.
-            connector.register(Strategy.PUNCH, (peer, session, deadline) -> {
-                assertThat(session).startsWith("p-");
+            connector.register(plugged, (peer, session, deadline, claim) -> {
+                assertThat(session).startsWith(plugged == Strategy.PUNCH ? "p-" : "t-");
                 InetSocketAddress at = new InetSocketAddress(peer.v4().get(0).nicIp(), peer.v4().get(0).port());
                 return Pipes.tcp().dest(at).open().thenCompose(pipe -> PeerProof.runChoosing(pipe, A,
-                        peer.nodeId(), session, Duration.ofSeconds(10), () -> true));
+                        peer.nodeId(), session, Duration.ofSeconds(10), claim));
             });
-            assertThat(a.strategies()).contains(Strategy.PUNCH);
+            assertThat(a.strategies()).contains(plugged);
             CompletableFuture<PeerConnection> accepted = b.accept();
-            PeerConnection out = await(a.connect(b.address(), ConnectOptions.of(Strategy.PUNCH)));
+            PeerConnection out = await(a.connect(b.address(), ConnectOptions.of(plugged)));
             PeerConnection in = await(accepted);
-            assertThat(out.strategy()).isEqualTo(Strategy.PUNCH);
-            assertThat(in.strategy()).isEqualTo(Strategy.PUNCH);
+            assertThat(out.strategy()).isEqualTo(plugged);
+            assertThat(in.strategy()).isEqualTo(plugged);
             assertThat(in.peer()).isEqualTo(A.nodeId());
             out.pipe().close();
             in.pipe().close();
@@ -98,5 +99,114 @@ class ConnectorHookTest {
         } finally {
             await(b.close());
         }
+    }
+
+    static Node start(Node.Builder builder) throws Exception {
+        return await(builder.interfaces(List.of(Nics.byName("lo").orElseThrow())).listenPort(0).machineId(MACHINE)
+                .start());
+    }
+
+    @Test
+    void aRefusedPeersAskToDialBackIsDroppedBeforeAnyDialAndCountedAsRefused() throws Exception {
+        Node b = start(Node.builder().key(B).refusePeers(id -> id.equals(A.nodeId())));
+        try {
+            Connector connector = Connector.of(b).orElseThrow();
+            assertThat(connector.admitDialBack(A.nodeId())).hasValueSatisfying(why -> assertThat(why)
+                    .contains("refused"));
+            assertThat(b.peerStats().refused()).isEqualTo(1);
+            assertThat(connector.livePeerConnections()).isZero(); // no dial-back was started
+            assertThat(connector.admitDialBack(NodeKey.fromHex("2c".repeat(32)).nodeId())).isEmpty();
+            assertThat(connector.livePeerConnections()).isEqualTo(1); // its permit, until its dial ends
+        } finally {
+            await(b.close());
+        }
+    }
+
+    @Test
+    void onePeerMayAskForALimitedNumberOfDialBacksPerWindowAndOthersAreNotHeldBack() throws Exception {
+        Node b = start(Node.builder().key(B));
+        try {
+            Connector connector = Connector.of(b).orElseThrow();
+            for (int i = 0; i < Connector.DIAL_BACKS_PER_PEER; i++) {
+                assertThat(connector.admitDialBack(A.nodeId())).as("ask %d", i).isEmpty();
+            }
+            assertThat(connector.admitDialBack(A.nodeId())).hasValueSatisfying(why -> assertThat(why)
+                    .contains("asked for " + Connector.DIAL_BACKS_PER_PEER));
+            assertThat(connector.admitDialBack(NodeKey.fromHex("2c".repeat(32)).nodeId())).isEmpty();
+            assertThat(b.peerStats().refused()).isZero();
+        } finally {
+            await(b.close());
+        }
+    }
+
+    @Test
+    void liveConnectionsOfBothDirectionsShareOneLimit() throws Exception {
+        Node a = start(A);
+        Node b = start(B);
+        try {
+            Connector atB = Connector.of(b).orElseThrow();
+            atB.peerConnectionLimit = 1;
+            CompletableFuture<PeerConnection> accepted = b.accept();
+            PeerConnection out = await(a.connect(b.address(), ConnectOptions.of(Strategy.DIRECT)));
+            PeerConnection in = await(accepted);
+            assertThat(atB.livePeerConnections()).isEqualTo(1);
+            // Full: B's own connect fails at once, an ask to dial back is dropped, a second inbound one is closed.
+            Throwable failed = org.junit.jupiter.api.Assertions.assertThrows(
+                    java.util.concurrent.ExecutionException.class,
+                    () -> b.connect(a.address(), ConnectOptions.of(Strategy.DIRECT)).get(30, TimeUnit.SECONDS))
+                    .getCause();
+            assertThat(failed).isInstanceOf(io.p2pd.node.connect.ConnectException.class);
+            assertThat(((io.p2pd.node.connect.ConnectException) failed).report().failures().get(Strategy.DIRECT))
+                    .hasMessageContaining("peer connections are live");
+            assertThat(atB.admitDialBack(A.nodeId())).hasValueSatisfying(why -> assertThat(why)
+                    .contains("peer connections are live"));
+            PeerConnection second = await(a.connect(b.address(), ConnectOptions.of(Strategy.DIRECT)));
+            awaitPeersEnd(second.pipe()); // B closed it
+            second.pipe().close();
+            assertThat(b.peerStats().overflowed()).isEqualTo(1);
+            assertThat(b.peerStats().accepted()).isEqualTo(1);
+            // Once the first ends, B connects again.
+            in.pipe().close();
+            awaitPeersEnd(out.pipe());
+            out.pipe().close();
+            await(in.pipe().closeFuture());
+            assertThat(atB.livePeerConnections()).isZero();
+            PeerConnection again = await(b.connect(a.address(), ConnectOptions.of(Strategy.DIRECT)));
+            assertThat(atB.livePeerConnections()).isEqualTo(1);
+            again.pipe().close();
+        } finally {
+            await(a.close());
+            await(b.close());
+        }
+    }
+
+    @Test
+    void aDialBackGoesToTheAskersExternalAddressesAndToItsLanOnesOnlyWhenItSharesOurExternalIp() throws Exception {
+        Node a = start(A);
+        try {
+            Connector connector = Connector.of(a).orElseThrow();
+            io.p2pd.node.addr.PeerAddress mine = a.address();
+            InetAddress elsewhere = InetAddress.getByName("192.0.2.7"); // TEST-NET-1: only computed, never dialed
+            java.util.function.UnaryOperator<io.p2pd.node.addr.PeerInterface> behind = r ->
+                    new io.p2pd.node.addr.PeerInterface(r.netifaceIndex(), r.ifIndex(), elsewhere, r.nicIp(),
+                            r.port(), r.nat(), r.delta());
+            io.p2pd.node.addr.PeerAddress asker = new io.p2pd.node.addr.PeerAddress(mine.signal(),
+                    mine.v4().stream().map(behind).toList(), List.of(), B.nodeId(), mine.machineId());
+            assertThat(connector.dials(asker)).isNotEmpty().allSatisfy(d -> assertThat(d.to().getAddress())
+                    .isEqualTo(elsewhere));
+            // Sharing our external IP (same NAT or host), its LAN address is what is dialed.
+            io.p2pd.node.addr.PeerAddress neighbour = new io.p2pd.node.addr.PeerAddress(mine.signal(), mine.v4(),
+                    List.of(), B.nodeId(), mine.machineId());
+            assertThat(connector.dials(neighbour)).isNotEmpty().allSatisfy(d -> assertThat(d.to().getAddress())
+                    .isEqualTo(mine.v4().get(0).nicIp()));
+        } finally {
+            await(a.close());
+        }
+    }
+
+    /** The peer's end of a dialed connection, which keeps sending after it (half-closure): its recv() ends. */
+    private static void awaitPeersEnd(io.p2pd.pipe.Pipe pipe) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> pipe.recv().get(30, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(io.p2pd.pipe.PipeClosedException.class);
     }
 }
