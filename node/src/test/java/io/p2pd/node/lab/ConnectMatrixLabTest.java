@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * closed: every losing attempt (dials, punch sockets, the relay's allocation) was closed.
  */
 @Tag("lab")
-@Tag("connect-matrix") // not in CI yet: two of its pairs still fail there (see scripts/connect-matrix.sh)
+@Tag("lab-matrix") // not in the default run yet: two of its pairs still fail there (scripts/lab-matrix.sh)
 class ConnectMatrixLabTest {
     private static final long START_SECONDS = 60;
     private static final long CONNECT_SECONDS = 90;
