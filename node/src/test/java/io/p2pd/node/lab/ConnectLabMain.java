@@ -2,7 +2,6 @@ package io.p2pd.node.lab;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import io.p2pd.nic.Nics;
 import io.p2pd.node.Node;
 import io.p2pd.node.addr.PeerAddress;
 import io.p2pd.node.connect.ConnectException;
@@ -10,7 +9,6 @@ import io.p2pd.node.connect.ConnectOptions;
 import io.p2pd.node.connect.PeerConnection;
 import io.p2pd.node.connect.Strategy;
 import io.p2pd.node.connect.TurnServer;
-import io.p2pd.node.mqtt.MqttBroker;
 import io.p2pd.pipe.Pipe;
 import io.p2pd.turn.TurnConfig;
 import io.p2pd.turn.TurnTransport;
@@ -65,14 +63,7 @@ public final class ConnectLabMain {
     }
 
     public static void main(String[] args) throws Exception {
-        String[] stun = args[1].split(":");
-        Node.Builder builder = Node.builder()
-                .interfaces(List.of(Nics.byName(args[0]).orElseThrow(() -> new IllegalArgumentException(args[0]))))
-                .stunServers(List.of(new InetSocketAddress(stun[0], Integer.parseInt(stun[1]))))
-                .brokers(List.of(MqttBroker.parse(args[2])))
-                .listenPort(0)
-                .detectionTimeLimit(Duration.ofSeconds(20))
-                .progress(line -> System.err.println("progress: " + line));
+        Node.Builder builder = LabNodes.builder(args[0], args[1], args[2]);
         if (args.length == 6) {
             String[] turn = args[3].split(":");
             builder.turnServers(List.of(new TurnServer(new InetSocketAddress(turn[0], Integer.parseInt(turn[1])),

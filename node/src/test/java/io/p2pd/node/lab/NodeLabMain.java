@@ -2,19 +2,14 @@ package io.p2pd.node.lab;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import io.p2pd.nic.Nics;
 import io.p2pd.node.Node;
 import io.p2pd.node.NodeInterface;
 import io.p2pd.node.addr.PeerAddress;
-import io.p2pd.node.mqtt.MqttBroker;
 import io.p2pd.node.signal.SignalMessage;
 import io.p2pd.node.signal.SignalType;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
-import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,15 +33,7 @@ public final class NodeLabMain {
     }
 
     public static void main(String[] args) throws Exception {
-        String[] stun = args[1].split(":");
-        Node node = Node.builder()
-                .interfaces(List.of(Nics.byName(args[0]).orElseThrow(() -> new IllegalArgumentException(args[0]))))
-                .stunServers(List.of(new InetSocketAddress(stun[0], Integer.parseInt(stun[1]))))
-                .brokers(List.of(MqttBroker.parse(args[2])))
-                .listenPort(0)
-                // a fresh JVM on a shared CI machine: its first STUN exchanges are slow (class loading, JIT)
-                .detectionTimeLimit(Duration.ofSeconds(20))
-                .progress(line -> System.err.println("progress: " + line))
+        Node node = LabNodes.builder(args[0], args[1], args[2])
                 .signalListener(r -> say("signal " + r.message().type() + " " + r.message().pipeId() + " encrypted="
                         + r.encrypted() + " signed=" + r.signed() + " " + r.message().source()))
                 .start().get(60, TimeUnit.SECONDS);

@@ -2,21 +2,17 @@ package io.p2pd.node.punch;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import io.p2pd.nic.Nics;
 import io.p2pd.node.Node;
 import io.p2pd.node.addr.PeerAddress;
 import io.p2pd.node.connect.PeerConnection;
 import io.p2pd.node.connect.Strategy;
-import io.p2pd.node.mqtt.MqttBroker;
 import io.p2pd.pipe.Pipe;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -49,15 +45,7 @@ public final class PunchLabMain {
     }
 
     public static void main(String[] args) throws Exception {
-        String[] stun = args[1].split(":");
-        Node node = Node.builder()
-                .interfaces(List.of(Nics.byName(args[0]).orElseThrow(() -> new IllegalArgumentException(args[0]))))
-                .stunServers(List.of(new InetSocketAddress(stun[0], Integer.parseInt(stun[1]))))
-                .brokers(List.of(MqttBroker.parse(args[2])))
-                .listenPort(0)
-                .detectionTimeLimit(Duration.ofSeconds(20))
-                .progress(line -> System.err.println("progress: " + line))
-                .start().get(60, TimeUnit.SECONDS);
+        Node node = io.p2pd.node.lab.LabNodes.builder(args[0], args[1], args[2]).start().get(60, TimeUnit.SECONDS);
         try {
             say("address " + node.address());
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, UTF_8));
