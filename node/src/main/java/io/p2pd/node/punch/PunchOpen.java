@@ -32,17 +32,23 @@ import java.util.concurrent.TimeUnit;
  * loopback tests are one). Through a NAT the signature cannot be used (it covers the addresses and ports the NAT
  * rewrites), and is not needed: a NAT drops an early SYN rather than answering it.
  *
- * <p>Retries: a refused SYN (the peer's stack answered with a reset: no NAT, a LAN, or a NAT that refuses) is sent
- * again after {@link #REFUSED_RETRY}, a floor that keeps a peer from turning us into a SYN source at the rate of its
- * resets; a SYN a NAT drops stays pending (the OS sends it again) until the window ends; a local port still held by
- * the last attempt is tried again after {@link #BUSY_RETRY}. At most {@value #MAX_ATTEMPTS} attempts per candidate.
+ * <p>Retries: a refused SYN (the peer's stack or NAT answered with a reset: no NAT, a LAN, or a NAT that refuses what
+ * it has no mapping for, as a Linux router does) is sent again at once, after a random pause under
+ * {@link #REFUSED_JITTER}. The pause must stay short and must vary: through two NATs that refuse, our NAT keeps our
+ * mapping open for the peer's SYN only while ours is on its way (from our SYN to the peer NAT's reset, one round trip
+ * between the routers), so the peer's SYN gets through only if it arrives inside that span; two sides retrying on the
+ * same fixed period keep the same phase and can miss each other for the whole window (a 10 ms floor did, on three
+ * lab pairs in three). At most {@value #MAX_ATTEMPTS} attempts per candidate bound the SYNs a peer's resets can draw
+ * from us, and their target is only the peer's signed address. A SYN a NAT drops stays pending (the OS sends it
+ * again) until the window ends; a local port still held by the last attempt is tried again after
+ * {@link #BUSY_RETRY}.
  *
  * <p>An attempt counts as finished when its socket has closed, not when its future completed: a cancelled connect
  * closes its socket a moment later, and {@code settled} promises that nothing but the winner is left open.
  */
 final class PunchOpen {
-    static final int MAX_ATTEMPTS = 200;
-    static final Duration REFUSED_RETRY = Duration.ofMillis(10);
+    static final int MAX_ATTEMPTS = 4000;
+    static final Duration REFUSED_JITTER = Duration.ofMillis(1);
     static final Duration BUSY_RETRY = Duration.ofMillis(5);
     static final Duration OTHER_RETRY = Duration.ofMillis(50);
     /** How long the proof and the marker may take past the window. */
@@ -188,7 +194,8 @@ final class PunchOpen {
             }
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             if (cause instanceof ConnectException || cause instanceof ConnectTimeoutException) {
-                timer.schedule(() -> attempt(i), REFUSED_RETRY.toNanos(), TimeUnit.NANOSECONDS);
+                long pause = java.util.concurrent.ThreadLocalRandom.current().nextLong(REFUSED_JITTER.toNanos());
+                timer.schedule(() -> attempt(i), pause, TimeUnit.NANOSECONDS);
             } else if (cause instanceof BindException) {
                 timer.schedule(() -> attempt(i), BUSY_RETRY.toNanos(), TimeUnit.NANOSECONDS);
             } else {
