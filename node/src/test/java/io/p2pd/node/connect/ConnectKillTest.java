@@ -41,7 +41,10 @@ import org.junit.jupiter.api.io.TempDir;
  * known point of the race: the process is stopped (SIGSTOP) first, the connect runs up to that point, then the kill.
  */
 class ConnectKillTest {
-    private static final Duration DEADLINE = Duration.ofSeconds(5);
+    /** Long enough for the relay's allocation and both signals on a loaded machine before the kill. */
+    private static final Duration DEADLINE = Duration.ofSeconds(10);
+    /** Under the signals' own send timeout (10 s), so the deadline, not that, ends them. */
+    private static final Duration SIGNAL_DEADLINE = Duration.ofSeconds(5);
     private static final Duration SOCKETS_SETTLE = Duration.ofSeconds(20);
     private static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(20);
 
@@ -120,7 +123,7 @@ class ConnectKillTest {
             withNodes(node(A, brokers).turnServers(List.of(turn(coturn, TurnServerProcess.PASSWORD))),
                     node(B, brokers), (a, b) -> {
                         ConnectOptions all = ConnectOptions.of(Strategy.DIRECT, Strategy.REVERSE, Strategy.RELAY)
-                                .withDeadline(DEADLINE).withRelayDelay(Duration.ZERO);
+                                .withDeadline(SIGNAL_DEADLINE).withRelayDelay(Duration.ZERO);
                         int baseline = openSockets();
                         LongSupplier sent = () -> a.signalling().orElseThrow().stats().sent();
                         long before = sent.getAsLong();

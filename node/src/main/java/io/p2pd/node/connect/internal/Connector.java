@@ -827,8 +827,7 @@ public final class Connector {
         long ttl = System.currentTimeMillis() / 1000 + SIGNAL_TTL.toSeconds();
         SignalMessage ask = SignalMessage.of(SignalType.CONNECT, ttl, session, address, peer)
                 .withInterfaces(pf, myIndex, pf, theirIndex);
-        StagedAttempt done = new StagedAttempt("");
-        done.signalling("the connect signal"); // sent below
+        StagedAttempt done = StagedAttempt.signalling("the connect signal");
         reverseSessions.put(session, new Pending(peer.nodeId(), done, claim));
         // Once done (won, failed, cancelled), a dial-back for this session is refused (see inbound).
         done.whenComplete((p, e) -> reverseSessions.remove(session));

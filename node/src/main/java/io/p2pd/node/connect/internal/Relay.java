@@ -104,7 +104,7 @@ final class Relay {
         if (why.isPresent()) {
             return CompletableFuture.failedFuture(new StrategySkippedException(why.get()));
         }
-        StagedAttempt out = new StagedAttempt("no TCP relay allocated yet");
+        StagedAttempt out = StagedAttempt.waitingFor("no TCP relay allocated yet");
         live.incrementAndGet();
         CompletableFuture<TurnTcpAllocation> allocation = allocate(servers.stream().filter(TurnServer::tcpRelay)
                 .toList(), 0, new ArrayList<>());
@@ -167,7 +167,7 @@ final class Relay {
         out.waiting("the relay " + hostPort(relayed) + " did not get its permissions for the peer");
         CompletableFuture.allOf(permits.stream().map(a::permit).toArray(CompletableFuture[]::new))
                 .thenCompose(v -> {
-                    out.signalling("the TURN signal naming the relay " + hostPort(relayed));
+                    out.sending("the TURN signal naming the relay " + hostPort(relayed));
                     return signal(peer, session, relayed);
                 })
                 .whenComplete((broker, e) -> {

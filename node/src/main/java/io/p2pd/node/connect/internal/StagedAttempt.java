@@ -14,9 +14,19 @@ final class StagedAttempt extends CompletableFuture<ProvenPipe> {
     private volatile String waitingFor;
     private volatile boolean signal;
 
-    /** Waiting for {@code what} (said as what did not happen). */
-    StagedAttempt(String what) {
+    private StagedAttempt(String what, boolean signal) {
         this.waitingFor = what;
+        this.signal = signal;
+    }
+
+    /** An attempt waiting for {@code what} (said as what did not happen: "no TCP relay allocated yet"). */
+    static StagedAttempt waitingFor(String what) {
+        return new StagedAttempt(what, false);
+    }
+
+    /** An attempt waiting for a broker to acknowledge the signal {@code what} it is about to send. */
+    static StagedAttempt signalling(String what) {
+        return new StagedAttempt(what, true);
     }
 
     /** From now on, waiting for {@code what} (said as what did not happen: "the peer did not dial back"). */
@@ -25,8 +35,8 @@ final class StagedAttempt extends CompletableFuture<ProvenPipe> {
         this.waitingFor = what;
     }
 
-    /** From now on, waiting for a broker to acknowledge the signal {@code what} ("the connect signal"). */
-    void signalling(String what) {
+    /** From now on, waiting for a broker to acknowledge the signal {@code what} ("the TURN signal"). */
+    void sending(String what) {
         this.waitingFor = what;
         this.signal = true;
     }
@@ -43,7 +53,7 @@ final class StagedAttempt extends CompletableFuture<ProvenPipe> {
             return timeout;
         }
         return new IOException(waitingFor + " did not go out: no broker acknowledged it within the deadline of "
-                + deadline.toMillis() + " ms (the brokers are down or unreachable)", timeout);
+                + deadline.toMillis() + " ms (the brokers are down, unreachable or too slow)", timeout);
     }
 
     /** As {@link #deadlinePassed} for {@code attempt} when it is staged, else a plain timeout. */
