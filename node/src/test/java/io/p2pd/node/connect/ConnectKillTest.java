@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.p2pd.node.Node;
 import io.p2pd.node.addr.PeerAddress;
+import io.p2pd.node.id.NodeKey;
 import io.p2pd.node.mqtt.MqttBroker;
 import io.p2pd.node.testing.Mosquitto;
 import io.p2pd.testing.Labs;
@@ -46,6 +47,11 @@ class ConnectKillTest {
     /** Under the signals' own send timeout (10 s), so the deadline, not that, ends them. */
     private static final Duration SIGNAL_DEADLINE = Duration.ofSeconds(5);
     private static final Duration SOCKETS_SETTLE = Duration.ofSeconds(20);
+    /**
+     * The killed peer's key, its own: a node with the shared test key B left by another test on this host (one that
+     * reconnects to a broker port ours happened to reuse) could otherwise answer the signals and win as B.
+     */
+    private static final NodeKey PEER_KEY = NodeKey.generate();
     private static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(20);
 
     @BeforeAll
@@ -60,7 +66,7 @@ class ConnectKillTest {
                 TurnServerProcess coturn = TurnServerProcess.start(dir);
                 Labs.Child peer = Labs.Child.start(dir, List.of(ProcessHandle.current().info().command().orElseThrow(),
                         "-cp", System.getProperty("java.class.path"), KilledPeerMain.class.getName(),
-                        mosquitto.host(), Integer.toString(mosquitto.port())))) {
+                        mosquitto.host(), Integer.toString(mosquitto.port()), PEER_KEY.toHex()))) {
             String[] line = peer.expect("peer ", 60).split(" ", 3);
             long pid = Long.parseLong(line[1]);
             PeerAddress b = PeerAddress.parse(line[2]);
@@ -72,6 +78,7 @@ class ConnectKillTest {
                 int baseline = openSockets();
                 // The peer is alive: a connect works (whoever wins) and its byte comes back.
                 PeerConnection alive = await(a.connect(b, all));
+                assertThat(alive.peer()).isEqualTo(PEER_KEY.nodeId());
                 await(alive.pipe().send(new byte[] {42}));
                 assertThat(readN(alive.pipe(), 1)).containsExactly(42);
                 await(alive.pipe().closeAsync());
@@ -88,7 +95,8 @@ class ConnectKillTest {
                 // connection accepted by the stopped peer's kernel and waiting for its proof: then the kill.
                 if (!until(() -> published.getAsLong() >= before + 2)) {
                     throw new AssertionError("the signals were not both published: " + a.signalling().orElseThrow()
-                            .stats() + ", " + before + " before; the connect: " + failure(connect));
+                            .stats() + ", " + before + " before; the connect: " + connect.handle((c, x) -> c != null
+                                    ? c.report().summary() + " " + c.pipe() : x.toString()).get(30, TimeUnit.SECONDS));
                 }
                 kill(pid);
 

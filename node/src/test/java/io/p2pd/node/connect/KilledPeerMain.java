@@ -1,6 +1,7 @@
 package io.p2pd.node.connect;
 
 import io.p2pd.node.Node;
+import io.p2pd.node.id.NodeKey;
 import io.p2pd.node.mqtt.MqttBroker;
 import io.p2pd.pipe.Pipe;
 import java.io.BufferedReader;
@@ -12,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Node B of {@link ConnectKillTest} in a JVM of its own, so the test can kill it (SIGKILL) mid-connect: starts on
- * loopback with the broker {@code HOST PORT} of its arguments, prints {@code peer PID ADDRESS}, echoes every accepted
+ * loopback with the broker {@code HOST PORT} and the key {@code HEX} of its arguments, prints {@code peer PID ADDRESS}, echoes every accepted
  * connection until its peer ends it, and closes once its stdin ends.
  */
 public final class KilledPeerMain {
@@ -20,7 +21,8 @@ public final class KilledPeerMain {
     }
 
     public static void main(String[] args) throws Exception {
-        Node node = ConnectTest.node(ConnectTest.B, List.of(MqttBroker.of(args[0], Integer.parseInt(args[1]))))
+        Node node = ConnectTest.node(NodeKey.fromHex(args[2]), List.of(MqttBroker.of(args[0],
+                Integer.parseInt(args[1]))))
                 .start().get(60, TimeUnit.SECONDS);
         Thread.ofVirtual().name("echo-accept").start(() -> {
             while (!node.isClosed()) {
