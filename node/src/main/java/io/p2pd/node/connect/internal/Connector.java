@@ -612,8 +612,7 @@ public final class Connector {
                     if (!result.isDone() && claimed.compareAndSet(false, true)) {
                         attempts.forEach((s, f) -> {
                             if (!f.isDone()) {
-                                failures.put(s, new TimeoutException("not connected within the deadline of "
-                                        + options.deadline().toMillis() + " ms"));
+                                failures.put(s, StagedAttempt.deadlinePassed(f, options.deadline()));
                             }
                         });
                         Duration took = Duration.ofNanos(System.nanoTime() - start);
@@ -828,7 +827,7 @@ public final class Connector {
         long ttl = System.currentTimeMillis() / 1000 + SIGNAL_TTL.toSeconds();
         SignalMessage ask = SignalMessage.of(SignalType.CONNECT, ttl, session, address, peer)
                 .withInterfaces(pf, myIndex, pf, theirIndex);
-        CompletableFuture<ProvenPipe> done = new CompletableFuture<>();
+        StagedAttempt done = StagedAttempt.signalling("the connect signal");
         reverseSessions.put(session, new Pending(peer.nodeId(), done, claim));
         // Once done (won, failed, cancelled), a dial-back for this session is refused (see inbound).
         done.whenComplete((p, e) -> reverseSessions.remove(session));
@@ -843,6 +842,8 @@ public final class Connector {
             if (e != null) {
                 done.completeExceptionally(new IOException("the connect signal did not go out: " + message(e),
                         unwrap(e)));
+            } else {
+                done.waiting("the connect signal went out (broker " + broker + ") but the peer did not dial back");
             }
         });
         return done;
