@@ -9,8 +9,6 @@
 # BENCHMARKS.md "Connecting peers (issue 16)" has a run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-JAVA_HOME=$(scripts/java-home.sh)
-export JAVA_HOME
 tries=${1:-20}
 shift || true
 layouts=("$@")
@@ -18,9 +16,4 @@ if [ ${#layouts[@]} -eq 0 ]; then
     layouts=(open,open open,masq masq,open masq,masq fullcone,restricted offset,masq random,masq random,random
              blocked,masq same:masq)
 fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-./mvnw -o -q -B -pl node -am package -DskipTests dependency:build-classpath -Dmdep.includeScope=test \
-    -Dmdep.outputFile="$work/cp.txt" >&2
-cp="node/target/test-classes:node/target/classes:$(cat "$work/cp.txt")"
-"$JAVA_HOME/bin/java" -cp "$cp" io.p2pd.node.lab.ConnectRatesMain times "$tries" "${layouts[@]}"
+exec scripts/run-rates.sh ConnectRatesMain times "$tries" "${layouts[@]}"

@@ -20,7 +20,7 @@ pairs=("$@")
 work=$(mktemp -d)
 lab=""
 cleanup() {
-    exec 3>&- 4>&- 2>/dev/null || true
+    { exec 3>&- 4>&-; } 2>/dev/null || true
     [ -z "$lab" ] || scripts/p2p-lab.sh down "$lab" >/dev/null 2>&1 || true
 }
 trap 'cleanup; rm -rf "$work"' EXIT
@@ -70,7 +70,7 @@ for pair in "${pairs[@]}"; do
         done
     fi
     table+="
-| $modeA <-> $modeB | $strategies | $ok / $tries | $(printf '%s\n' "${times[@]}" | grep . | stats) | $(printf '%s\n' "${failed[@]}" | grep . | stats | cut -d' ' -f1) |"
+| $modeA <-> $modeB | $strategies | $ok / $tries | $(printf '%s\n' "${times[@]}" | { grep . || true; } | stats) | $(printf '%s\n' "${failed[@]}" | { grep . || true; } | stats | cut -d' ' -f1) |"
     cp "$work/$lab-a/program.log" "${TMPDIR:-/tmp}/$lab-a-program.log" 2>/dev/null || true
     cp "$work/$lab-b/program.log" "${TMPDIR:-/tmp}/$lab-b-program.log" 2>/dev/null || true
     cleanup

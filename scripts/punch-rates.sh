@@ -8,8 +8,6 @@
 # Needs root, and the lab's tools (scripts/lab-deps.sh). BENCHMARKS.md "Hole punching (issue 15)" has a run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-JAVA_HOME=$(scripts/java-home.sh)
-export JAVA_HOME
 tries=${1:-50}
 shift || true
 pairs=("$@")
@@ -17,9 +15,4 @@ if [ ${#pairs[@]} -eq 0 ]; then
     pairs=(masq,masq masq,fullcone restricted,masq offset,masq offset,offset step-independent:3,masq
            step-dependent:3,masq step-independent:3,step-dependent:4)
 fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-./mvnw -o -q -B -pl node -am package -DskipTests dependency:build-classpath -Dmdep.includeScope=test \
-    -Dmdep.outputFile="$work/cp.txt" >&2
-cp="node/target/test-classes:node/target/classes:$(cat "$work/cp.txt")"
-"$JAVA_HOME/bin/java" -cp "$cp" io.p2pd.node.lab.PunchRatesMain "$tries" 4096 "${pairs[@]}"
+exec scripts/run-rates.sh PunchRatesMain "$tries" 4096 "${pairs[@]}"

@@ -7,11 +7,4 @@
 # from the first byte sent to the receiver's checksum back). Needs root and the lab's tools (scripts/lab-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-JAVA_HOME=$(scripts/java-home.sh)
-export JAVA_HOME
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-./mvnw -o -q -B -pl node -am package -DskipTests dependency:build-classpath -Dmdep.includeScope=test \
-    -Dmdep.outputFile="$work/cp.txt" >&2
-cp="node/target/test-classes:node/target/classes:$(cat "$work/cp.txt")"
-"$JAVA_HOME/bin/java" -cp "$cp" io.p2pd.node.lab.ConnectRatesMain throughput "${1:-128}" "${2:-3}"
+exec scripts/run-rates.sh ConnectRatesMain throughput "${1:-128}" "${2:-3}"

@@ -53,23 +53,11 @@ public final class ConnectRatesMain {
                 lab.startStun();
                 LabRates.Nodes nodes = LabRates.Nodes.start(lab, true);
                 triesStart = System.nanoTime();
-                for (int i = 0; i < tries; i++) {
-                    String outcome;
-                    try {
-                        Map<String, String> f = nodes.once("connect ADDRESS " + BYTES, TRY_SECONDS);
-                        outcome = f.get("line");
-                        if (f.get("outcome").equals("ok")) {
-                            ok++;
-                            call.add(Long.parseLong(f.get("call_ms")));
-                            report.add(Long.parseLong(f.get("took_ms")));
-                            winners.merge(f.get("strategy"), 1, Integer::sum);
-                            outcome += " | answerer " + f.get("answered_line");
-                        }
-                    } catch (AssertionError e) {
-                        outcome = "failed " + e.getMessage().lines().findFirst().orElse("");
-                    }
-                    System.err.println(layout + " try " + (i + 1) + ": " + outcome);
-                }
+                ok = nodes.tries(layout, "connect ADDRESS " + BYTES, tries, TRY_SECONDS, f -> {
+                    call.add(Long.parseLong(f.get("call_ms")));
+                    report.add(Long.parseLong(f.get("took_ms")));
+                    winners.merge(f.get("strategy"), 1, Integer::sum);
+                });
             } catch (AssertionError e) {
                 System.err.println(layout + ": nodes did not start: " + e.getMessage());
             }

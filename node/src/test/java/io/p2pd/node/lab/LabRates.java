@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * What the lab benchmarks share (PunchRatesMain, ConnectRatesMain): two {@link LabBenchMain} nodes started once in a
@@ -38,6 +39,31 @@ final class LabRates {
             Labs.Child b = lab.run(B, LabBenchMain.class.getName(), B.nic(), P2pLab.STUN, P2pLab.BROKER);
             a.expect("address ", START_SECONDS);
             return new Nodes(a, b, b.expect("address ", START_SECONDS).substring("address ".length()));
+        }
+
+        /**
+         * TRIES tries of {@code command} in a row, each printed on stderr with {@code label}; the fields of each
+         * "ok" go to {@code ok}. The count of "ok".
+         */
+        int tries(String label, String command, int tries, long seconds, Consumer<Map<String, String>> ok)
+                throws IOException, InterruptedException {
+            int count = 0;
+            for (int i = 0; i < tries; i++) {
+                String outcome;
+                try {
+                    Map<String, String> f = once(command, seconds);
+                    outcome = f.get("line");
+                    if (f.get("outcome").equals("ok")) {
+                        count++;
+                        ok.accept(f);
+                        outcome += " | answerer " + f.get("answered_line");
+                    }
+                } catch (AssertionError e) {
+                    outcome = "failed " + e.getMessage().lines().findFirst().orElse("");
+                }
+                System.err.println(label + " try " + (i + 1) + ": " + outcome);
+            }
+            return count;
         }
 
         /**

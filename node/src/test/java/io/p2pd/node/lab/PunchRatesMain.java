@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * The success rate of hole punching per NAT pair (issue 15; run by scripts/punch-rates.sh as root, not in CI): for
@@ -45,25 +44,13 @@ public final class PunchRatesMain {
                 lab.startStun();
                 LabRates.Nodes nodes = LabRates.Nodes.start(lab, false);
                 triesStart = System.nanoTime();
-                for (int i = 0; i < tries; i++) {
-                    String outcome;
-                    try {
-                        Map<String, String> f = nodes.once("punch ADDRESS " + bytes, TRY_SECONDS);
-                        outcome = f.get("line");
-                        if (f.get("outcome").equals("ok")) {
-                            ok++;
-                            call.add(Long.parseLong(f.get("call_ms")));
-                            afterStart.add(Long.parseLong(f.get("took_ms")));
-                            if (f.containsKey("answered_took_ms")) {
-                                answerer.add(Long.parseLong(f.get("answered_took_ms")));
-                            }
-                            outcome += " | answerer " + f.get("answered_line");
-                        }
-                    } catch (AssertionError e) {
-                        outcome = "failed " + e.getMessage().lines().findFirst().orElse("");
+                ok = nodes.tries(args[p], "punch ADDRESS " + bytes, tries, TRY_SECONDS, f -> {
+                    call.add(Long.parseLong(f.get("call_ms")));
+                    afterStart.add(Long.parseLong(f.get("took_ms")));
+                    if (f.containsKey("answered_took_ms")) {
+                        answerer.add(Long.parseLong(f.get("answered_took_ms")));
                     }
-                    System.err.println(args[p] + " try " + (i + 1) + ": " + outcome);
-                }
+                });
             } catch (AssertionError e) {
                 System.err.println(args[p] + ": nodes did not start: " + e.getMessage());
             }
