@@ -80,7 +80,7 @@ final class LabRates {
                 } catch (AssertionError e) {
                     f.put("answered_line", "none");
                 }
-            } else {
+            } else if (!f.get("line").contains("PREDICTION_IMPOSSIBLE")) { // a refused punch signals nothing
                 try {
                     b.expect("answered", DRAIN_SECONDS);
                 } catch (AssertionError nothingLate) {
