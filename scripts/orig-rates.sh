@@ -7,6 +7,8 @@
 # once (scripts/py/orig_node.py, Debian's /usr/bin/python3, its own HOME and machine id each, P2PD_DEBUG logs in
 # its HOME/program.log), then TRIES connects A->B in a row. Prints each try on stderr and a Markdown table on stdout.
 # MODEs: open, masq, fullcone, restricted, random (the driver sets the node's NAT by hand: see orig_node.py).
+# Each node's debug log and stderr stay in ${TMPDIR:-/tmp}/LAB-{a,b}-program.log and LAB-{a,b}.err; with
+# P2PD_BENCH_TRACE=1 the stderr also has the punch's socket errors, which the original swallows.
 # Needs root, the lab's tools (scripts/lab-deps.sh) and the original's Debian packages (its README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,8 +73,10 @@ for pair in "${pairs[@]}"; do
     fi
     table+="
 | $modeA <-> $modeB | $strategies | $ok / $tries | $(printf '%s\n' "${times[@]}" | { grep . || true; } | stats) | $(printf '%s\n' "${failed[@]}" | { grep . || true; } | stats | cut -d' ' -f1) |"
-    cp "$work/$lab-a/program.log" "${TMPDIR:-/tmp}/$lab-a-program.log" 2>/dev/null || true
-    cp "$work/$lab-b/program.log" "${TMPDIR:-/tmp}/$lab-b-program.log" 2>/dev/null || true
+    for side in a b; do  # kept for a look after the run: its debug log and its stderr
+        cp "$work/$lab-$side/program.log" "${TMPDIR:-/tmp}/$lab-$side-program.log" 2>/dev/null || true
+        cp "$work/$lab-$side.err" "${TMPDIR:-/tmp}/$lab-$side.err" 2>/dev/null || true
+    done
     cleanup
     lab=""
 done

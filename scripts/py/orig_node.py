@@ -76,9 +76,61 @@ async def own_machine_id(app_id, netifaces):
     return hashlib.sha256((app_id + os.environ["HOME"]).encode()).hexdigest()
 
 
+def trace_punch_sockets():
+    # with P2PD_BENCH_TRACE set: its punch swallows every socket error (delayed_punch's except returns None), so log
+    # what the socket factory and the connect do, on stderr, from the punch worker process too
+    import p2pd.traversal.tcp_punch.tcp_punch_utils as punch
+    made, connected = punch.socket_factory, punch.set_keep_alive
+    counts = {}
+
+    async def traced_factory(*args, **kwargs):
+        try:
+            return await made(*args, **kwargs)
+        except BaseException as e:
+            key = "factory " + repr(e)
+            counts[key] = counts.get(key, 0) + 1
+            if counts[key] in (1, 10, 100, 1000):
+                print("trace %s x%d" % (key, counts[key]), file=sys.stderr, flush=True)
+            raise
+
+    def traced_connected(sock, *args, **kwargs):
+        print("trace connected %s -> %s" % (sock.getsockname(), sock.getpeername()), file=sys.stderr, flush=True)
+        return connected(sock, *args, **kwargs)
+
+    scheduled = punch.schedule_delayed_punching
+
+    async def traced_schedule(*args, **kwargs):
+        out = await scheduled(*args, **kwargs)
+        print("trace punching gave %r" % (out,), file=sys.stderr, flush=True)
+        return out
+
+    import asyncio.selector_events as selector_events
+    sock_connect = selector_events.BaseSelectorEventLoop.sock_connect
+
+    async def traced_connect(self, sock, address):
+        try:
+            return await sock_connect(self, sock, address)
+        except BaseException as e:
+            key = "connect %s -> %s %r" % (sock.getsockname(), address, e)
+            counts[key] = counts.get(key, 0) + 1
+            if counts[key] in (1, 10, 100, 1000):
+                print("trace %s x%d" % (key, counts[key]), file=sys.stderr, flush=True)
+            raise
+
+    punch.socket_factory, punch.set_keep_alive = traced_factory, traced_connected
+    punch.schedule_delayed_punching = traced_schedule
+    selector_events.BaseSelectorEventLoop.sock_connect = traced_connect
+
+
+# At import, not in main(): the original's punch runs in worker processes it starts with "spawn", which import this
+# file again (as __mp_main__) but do not run main(), so only what runs at import holds there too.
+lab_addresses_count_as_public()
+point_settings_at_the_lab()
+if os.environ.get("P2PD_BENCH_TRACE"):
+    trace_punch_sockets()
+
+
 async def main(if_name, nat_mode):
-    lab_addresses_count_as_public()
-    point_settings_at_the_lab()
     nic = await Interface(if_name)
     # the original's NAT test needs 5 RFC 3489 servers and its delta test 12 distinct STUN hosts (5 agreeing): the
     # lab has two STUN addresses, so the NAT its mode gives is set by hand (as the original's own tests do)
