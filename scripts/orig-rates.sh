@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Python original's node (P2PD 3.1.10, ../shared/reference/p2pd-py) connecting across the two-NAT lab, beside
 # punch-rates.sh and connect-rates.sh (issues 15 and 16; not in CI):
-#   sudo scripts/orig-rates.sh [TRIES] [STRATEGIES] [MODE_A,MODE_B ...]
+#   sudo scripts/orig-rates.sh [TRIES] [STRATEGIES] [MODE_A,MODE_B ...]   (default 3 tries: a failing one costs 40-50 s)
 # STRATEGIES: punch (default: its TCP punch only) or direct,reverse,punch (its default connect, in that order).
 # Per pair one lab (scripts/p2p-lab.sh: Mosquitto and coturn's STUN on the public side), two original nodes started
 # once (scripts/py/orig_node.py, Debian's /usr/bin/python3, its own HOME and machine id each, P2PD_DEBUG logs in
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 export PYTHONPATH=${P2PD_PY_SRC:-$root/../shared/reference/p2pd-py/src} PYTHONDONTWRITEBYTECODE=1 P2PD_DEBUG=1
-tries=${1:-10}
+tries=${1:-3}
 strategies=${2:-punch}
 shift 2 || shift $#
 pairs=("$@")
