@@ -20,7 +20,8 @@
 #                       (port restricted, delta independent K); nftables, see nat_step
 #   step-dependent:K    each new connection (new destination) gets the last external port + K
 #                       (symmetric, delta dependent K)
-# K is 2..64 (a step of 1 from consecutive local ports looks like a preserving NAT). Ports start at 40000.
+# K is 2..49 (a step of 1 from consecutive local ports looks like a preserving NAT; with 512 steps from port 40000,
+# a step of 50 would run past 65535).
 # needs: iptables (nft or legacy backend), nftables
 
 NAT_STEP_BASE=40000
@@ -50,7 +51,7 @@ nat_mode_valid() {
     step-independent:*|step-dependent:*)
       local k=${1#*:}
       case "$k" in ''|*[!0-9]*) return 1 ;; esac
-      [ "$k" -ge 2 ] && [ "$k" -le 64 ] ;;
+      [ "$k" -ge 2 ] && [ "$k" -le 49 ] ;;
     *) return 1 ;;
   esac
 }
