@@ -22,7 +22,6 @@ import io.p2pd.node.signal.SignalType;
 import io.p2pd.node.testing.Mosquitto;
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -31,7 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -71,19 +70,13 @@ class NodeBrokerTest {
         }
     }
 
-    static long openDescriptors() throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.count();
-        }
-    }
-
     @Test
     void theNodeSubscribesAtItsBrokersReceivesSignedMessagesAndClosesItsClients() throws Exception {
         // A first node and client open the shared event loops and load the classes, so the count below is the node's.
         await(await(Node.builder().interfaces(List.of(lo())).listenPort(0).machineId(MACHINE)
                 .brokers(List.of(broker)).start()).close());
         Publisher.connect(broker).close();
-        long before = openDescriptors();
+        long before = io.p2pd.testing.Net.openSockets();
         List<String> progress = Collections.synchronizedList(new ArrayList<>());
         List<String> onLoop = Collections.synchronizedList(new ArrayList<>());
         LinkedBlockingQueue<SignalReceipt> received = new LinkedBlockingQueue<>();
@@ -140,7 +133,7 @@ class NodeBrokerTest {
             await(node.close());
         }
         // The node's servers, broker connections and the peer's client are all closed again.
-        assertThat(openDescriptors()).isLessThanOrEqualTo(before);
+        assertThat(io.p2pd.testing.Net.openSocketsSettled(before, Duration.ofSeconds(10))).isLessThanOrEqualTo(before);
     }
 
     @Test

@@ -82,12 +82,6 @@ class NodeTest {
                 .machineId(MACHINE).key(KEY).progress(progress::add);
     }
 
-    static long openDescriptors() throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.count();
-        }
-    }
-
     @Test
     void aLoopbackNodeDetectsOpenInternetListensAndItsAddressParsesBackEqual() throws Exception {
         List<String> progress = Collections.synchronizedList(new ArrayList<>());
@@ -216,17 +210,17 @@ class NodeTest {
         for (int i = 0; i < 4; i++) {
             await(await(loopback(new ArrayList<>()).start()).close());
         }
-        long before = openDescriptors();
+        long before = io.p2pd.testing.Net.openSockets();
         Node node = await(loopback(new ArrayList<>()).start());
         InetSocketAddress v4 = node.listenAddresses().get(0);
-        assertThat(openDescriptors()).isGreaterThan(before);
+        assertThat(io.p2pd.testing.Net.openSockets()).isGreaterThan(before);
         CompletableFuture<Void> first = node.close();
         assertThat(node.close()).isSameAs(first);
         await(first);
         assertThat(node.isClosed()).isTrue();
         assertThat(node.close()).isSameAs(first);
         assertThatThrownBy(() -> await(Pipes.open(Proto.TCP, v4))).hasCauseInstanceOf(ConnectException.class);
-        assertThat(openDescriptors()).isLessThanOrEqualTo(before);
+        assertThat(io.p2pd.testing.Net.openSocketsSettled(before, Duration.ofSeconds(10))).isLessThanOrEqualTo(before);
     }
 
     @Test
@@ -235,12 +229,12 @@ class NodeTest {
         // Taken on ::1 only: the IPv4 server opens first, then IPv6 fails, and the IPv4 one must be closed again.
         try (ServerSocket taken = new ServerSocket(0, 1, LO6)) {
             int port = taken.getLocalPort();
-            long before = openDescriptors();
+            long before = io.p2pd.testing.Net.openSockets();
             assertThatThrownBy(() -> await(loopback(new ArrayList<>()).listenPort(port).start()))
                     .isInstanceOf(ExecutionException.class).cause().isInstanceOf(NodeStartException.class)
                     .hasMessageContaining("listenPort: port " + port + " is taken on [::1]:" + port)
                     .satisfies(e -> assertThat(((NodeStartException) e).option()).isEqualTo("listenPort"));
-            assertThat(openDescriptors()).isLessThanOrEqualTo(before);
+            assertThat(io.p2pd.testing.Net.openSocketsSettled(before, Duration.ofSeconds(10))).isLessThanOrEqualTo(before);
             assertThatThrownBy(() -> await(Pipes.open(Proto.TCP, new InetSocketAddress(LO1, port))))
                     .hasCauseInstanceOf(ConnectException.class);
         }

@@ -154,6 +154,19 @@ public final class PortPredictor {
         return Optional.empty();
     }
 
+    /**
+     * Whether every new connection of this side gets a new external port one step on, even to the same destination:
+     * a NAT that maps per destination with a step delta other than 0 (the lab's step-dependent NAT). A punch attempt
+     * that the peer's side refuses with a reset (a Linux router or host answers an early SYN so) closes the NAT's
+     * entry, and the next attempt is a new connection: its port is no longer the one the peer aims at.
+     * {@link PunchFeasibility} refuses such a side unless the peer's side drops early SYNs.
+     */
+    static boolean movesOnEveryAttempt(NatBehaviour nat) {
+        DeltaType d = nat.delta().type();
+        return !nat.untranslated() && nat.mapsPerDestination() && (d == DeltaType.INDEPENDENT
+                || d == DeltaType.DEPENDENT) && nat.delta().value() != 0;
+    }
+
     /** How a side without an {@link #obstacle} predicts, readable. */
     static String method(NatBehaviour nat) {
         if (nat.untranslated()) {

@@ -202,9 +202,11 @@ class RaceTest {
             ConnectReport report = ((ConnectException) e).report();
             assertThat(report.winner()).isEmpty();
             assertThat(report.failures().get(Strategy.DIRECT)).hasMessageContaining("dial");
-            // Nobody answers the signals: reverse and relay wait until the deadline.
-            assertThat(report.failures().get(Strategy.REVERSE)).isInstanceOf(TimeoutException.class);
-            assertThat(report.failures().get(Strategy.RELAY)).isInstanceOf(TimeoutException.class);
+            // Nobody answers the signals: reverse and relay wait until the deadline, and say so.
+            assertThat(report.failures().get(Strategy.REVERSE)).isInstanceOf(TimeoutException.class)
+                    .hasMessageContaining("the connect signal went out").hasMessageContaining("did not dial back");
+            assertThat(report.failures().get(Strategy.RELAY)).isInstanceOf(TimeoutException.class)
+                    .hasMessageContaining("the TURN signal went out").hasMessageContaining("did not dial the relay");
             assertThat(e.getMessage()).contains("direct: ", "reverse: ", "relay: ");
             await(connector(a).relaysIdle());
         });

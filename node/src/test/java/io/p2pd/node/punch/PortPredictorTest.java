@@ -294,6 +294,24 @@ class PortPredictorTest {
     }
 
     @Test
+    void onlyAPerDestinationStepMovesOnEveryAttempt() {
+        // a new port one step on for every connection: symmetric with either step delta, or the dependent delta
+        assertThat(PortPredictor.movesOnEveryAttempt(nat(NatType.SYMMETRIC, DeltaType.DEPENDENT, 3))).isTrue();
+        assertThat(PortPredictor.movesOnEveryAttempt(nat(NatType.SYMMETRIC, DeltaType.INDEPENDENT, -2))).isTrue();
+        assertThat(PortPredictor.movesOnEveryAttempt(nat(NatType.PORT_RESTRICTED, DeltaType.DEPENDENT, 5))).isTrue();
+        // one mapping per local port, a step of 0, or a port that does not depend on the attempt
+        assertThat(PortPredictor.movesOnEveryAttempt(nat(NatType.PORT_RESTRICTED, DeltaType.INDEPENDENT, 3))).isFalse();
+        assertThat(PortPredictor.movesOnEveryAttempt(nat(NatType.SYMMETRIC, DeltaType.DEPENDENT, 0))).isFalse();
+        assertThat(PortPredictor.movesOnEveryAttempt(nat(NatType.SYMMETRIC, DeltaType.PRESERVING, 3))).isFalse();
+        assertThat(PortPredictor.movesOnEveryAttempt(NatBehaviour.of(NatType.SYMMETRIC, DeltaType.EQUAL))).isFalse();
+        assertThat(PortPredictor.movesOnEveryAttempt(NatBehaviour.of(NatType.SYMMETRIC, DeltaType.RANDOM))).isFalse();
+        assertThat(PortPredictor.movesOnEveryAttempt(MASQ)).isFalse();
+        // no NAT: nothing moves
+        assertThat(PortPredictor.movesOnEveryAttempt(FIREWALL)).isFalse();
+        assertThat(PortPredictor.movesOnEveryAttempt(OPEN)).isFalse();
+    }
+
+    @Test
     void predictionsAreImmutable() {
         Ports p = ports(PortPredictor.afterMapping(nat(NatType.SYMMETRIC, DeltaType.DEPENDENT, 1),
                 new PortMapping(1, 5000), 2, 2));

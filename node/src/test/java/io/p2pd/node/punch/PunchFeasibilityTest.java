@@ -31,32 +31,39 @@ class PunchFeasibilityTest {
     /**
      * The expected verdicts, written out: a class per side. o open internet, f UDP firewall, c full cone
      * (measured), C full cone with its delta unmeasured, n a NAT (4, 5, or 6 with a delta other than random),
-     * r symmetric with random delta, b blocked, u a NAT (4-6) with its delta unmeasured. D direct suffices,
-     * P punch, N no punch.
+     * r symmetric with random delta, b blocked, u a NAT (4-6) with its delta unmeasured, m a NAT (4-6) that gives
+     * every connection the next step (symmetric with a step delta, or the dependent delta; step not 0), k a full
+     * cone NAT that does. D direct suffices, P punch, N no punch.
      */
-    private static final String CLASSES = "ofcCnrbu";
+    private static final String CLASSES = "ofcCnrbumk";
     private static final String[] VERDICTS = {
-            // o f c C n r b u
-            "DDDDDDDD", // o
-            "DPDDPNNN", // f
-            "DDDDDDDD", // c
-            "DDDDDDDD", // C
-            "DPDDPNNN", // n
-            "DNDDNNNN", // r
-            "DNDDNNNN", // b
-            "DNDDNNNN", // u
+            // o f c C n r b u m k
+            "DDDDDDDDDD", // o
+            "DPDDPNNNPD", // f
+            "DDDDDDDDDD", // c
+            "DDDDDDDDDD", // C
+            "DPDDPNNNND", // n
+            "DNDDNNNNND", // r
+            "DNDDNNNNND", // b
+            "DNDDNNNNND", // u
+            "DPDDNNNNND", // m
+            "DDDDDDDDDD", // k
     };
     /** Whether a side of the class can predict its ports (a punch can work only when both can). */
-    private static final String PREDICTABLE = "ofc-n---";
+    private static final String PREDICTABLE = "ofc-n---mk";
+    /** The classes whose port moves on with every attempt: a punch works only opposite a UDP firewall (f). */
+    private static final String MOVING = "mk";
 
     private static char classOf(NatBehaviour n) {
         DeltaType d = n.delta().type();
+        boolean moving = (n.type() == NatType.SYMMETRIC || d == DeltaType.DEPENDENT)
+                && (d == DeltaType.INDEPENDENT || d == DeltaType.DEPENDENT) && n.delta().value() != 0;
         return switch (n.type()) {
             case OPEN_INTERNET -> 'o';
             case UDP_FIREWALL -> 'f';
-            case FULL_CONE -> d == DeltaType.NOT_APPLICABLE ? 'C' : 'c';
-            case RESTRICTED, PORT_RESTRICTED -> d == DeltaType.NOT_APPLICABLE ? 'u' : 'n';
-            case SYMMETRIC -> d == DeltaType.NOT_APPLICABLE ? 'u' : d == DeltaType.RANDOM ? 'r' : 'n';
+            case FULL_CONE -> d == DeltaType.NOT_APPLICABLE ? 'C' : moving ? 'k' : 'c';
+            case RESTRICTED, PORT_RESTRICTED -> d == DeltaType.NOT_APPLICABLE ? 'u' : moving ? 'm' : 'n';
+            case SYMMETRIC -> d == DeltaType.NOT_APPLICABLE ? 'u' : d == DeltaType.RANDOM ? 'r' : moving ? 'm' : 'n';
             case BLOCKED -> 'b';
         };
     }
@@ -97,7 +104,10 @@ class PunchFeasibilityTest {
         PunchDecision d = PunchFeasibility.decide(ours, theirs);
         assertThat(d.verdict()).isEqualTo(expected);
         boolean predictable = PREDICTABLE.charAt(row) != '-' && PREDICTABLE.charAt(column) != '-';
-        assertThat(d.punchable()).isEqualTo(predictable);
+        char r = CLASSES.charAt(row);
+        char c = CLASSES.charAt(column);
+        boolean moved = MOVING.indexOf(r) >= 0 && c != 'f' || MOVING.indexOf(c) >= 0 && r != 'f';
+        assertThat(d.punchable()).isEqualTo(predictable && !moved);
         assertThat(PunchFeasibility.decide(theirs, ours).verdict()).isEqualTo(expected);
         assertThat(d.reason()).startsWith(switch (expected) {
             case PUNCH -> "punch: ";
@@ -157,14 +167,39 @@ class PunchFeasibilityTest {
     }
 
     @Test
-    void stepNatsPunch() {
+    void theStepIndependentNatPunches() {
         assertPunch(STEP_INDEPENDENT, MASQ);
-        assertPunch(STEP_DEPENDENT, MASQ);
-        assertPunch(STEP_INDEPENDENT, STEP_DEPENDENT);
-        assertPunch(STEP_DEPENDENT, STEP_DEPENDENT);
-        assertThat(PunchFeasibility.decide(STEP_DEPENDENT, STEP_INDEPENDENT).reason())
-                .contains("our side: each new destination gets the last mapping + 1")
-                .contains("the peer: each new mapping is the last one + 2");
+        assertThat(PunchFeasibility.decide(STEP_INDEPENDENT, MASQ).reason())
+                .contains("our side: each new mapping is the last one + 2");
+    }
+
+    @Test
+    void theStepDependentNatPunchesOnlyToAUdpFirewall() {
+        NatBehaviour firewall = NatBehaviour.of(NatType.UDP_FIREWALL, DeltaType.NOT_APPLICABLE);
+        assertPunch(STEP_DEPENDENT, firewall);
+        assertThat(PunchFeasibility.decide(STEP_DEPENDENT, firewall).reason())
+                .contains("our side: each new destination gets the last mapping + 1");
+        for (NatBehaviour other : List.of(MASQ, STEP_INDEPENDENT, STEP_DEPENDENT, RESTRICTED, OFFSET)) {
+            PunchDecision d = PunchFeasibility.decide(STEP_DEPENDENT, other);
+            assertThat(d.verdict()).isEqualTo(Verdict.NO_PUNCH);
+            assertThat(d.punchable()).isFalse();
+            assertThat(d.reason()).isEqualTo("no punch: our side (symmetric, delta dependent +1) gets a new port, one"
+                    + " step on, for every connection, and every attempt that the peer refuses with a reset (as a"
+                    + " Linux NAT router or a host does with an early SYN) is a new connection, so the port the peer"
+                    + " aims at moves on after each refusal; only a side that drops early SYNs (a UDP firewall) can be"
+                    + " punched to");
+            if (other != STEP_DEPENDENT) {
+                assertThat(PunchFeasibility.decide(other, STEP_DEPENDENT).reason())
+                        .startsWith("no punch: the peer (symmetric, delta dependent +1) gets a new port")
+                        .contains("every attempt that our side refuses");
+            }
+        }
+        // a step of 0 keeps the port: punchable as before
+        assertPunch(NatBehaviour.of(NatType.SYMMETRIC, DeltaType.DEPENDENT, 0), MASQ);
+        // opposite an open side direct suffices, and a punch would not work (the open host answers with a reset)
+        PunchDecision open = PunchFeasibility.decide(STEP_DEPENDENT, OPEN);
+        assertThat(open.verdict()).isEqualTo(Verdict.DIRECT_SUFFICES);
+        assertThat(open.punchable()).isFalse();
     }
 
     @Test
@@ -220,7 +255,8 @@ class PunchFeasibilityTest {
         assertThat(table.lines()).hasSize(2 + PunchFeasibility.GROUPS.size());
         assertThat(table.lines().skip(2).map(l -> l.split("\\|", -1).length - 3).distinct())
                 .containsExactly(PunchFeasibility.GROUPS.size());
-        assertThat(table).contains("| 5 port restricted | direct | punch | direct | punch | punch | punch | no | no |");
+        assertThat(table).contains("| 5 port restricted | direct | punch | direct | punch | punch | punch | no | no | no |");
+        assertThat(table).contains("| 6 symmetric, step delta | direct only | punch | direct only | no | no | no | no | no | no |");
     }
 
     private static Path readme() {

@@ -86,7 +86,10 @@ public final class Connector {
      * connects fail at once.
      */
     public static final int PEER_CONNECTIONS = 512;
-    /** Dial-backs (reverse or relay) one peer may ask for per {@link #DIAL_BACK_WINDOW}; further asks are dropped. */
+    /**
+     * Dial-backs (reverse or relay) one peer may ask for per {@link #DIAL_BACK_WINDOW} that do not reach it; further
+     * asks are dropped.
+     */
     static final int DIAL_BACKS_PER_PEER = 8;
     static final Duration DIAL_BACK_WINDOW = Duration.ofSeconds(10);
     /** Peers whose dial-back window is remembered at most: past it, asks from new peers are dropped. */
@@ -415,6 +418,7 @@ public final class Connector {
         track(dial);
         dial.whenComplete((proven, e) -> {
             reverseDials.release();
+            dialBackEnded(m.source().nodeId(), e);
             if (e != null) {
                 LOG.debug("reverse dial to {} failed: {}", m.source().nodeId(), e.getMessage());
                 return;
@@ -427,7 +431,8 @@ public final class Connector {
      * Whether this node dials back (reverse or relay) at {@code asker}'s ask, checked before any socket is opened: not
      * a refused peer, within the live connection limit, within {@value #DIAL_BACKS_PER_PEER} asks per peer per
      * {@link #DIAL_BACK_WINDOW}, and at most {@value #REVERSE_DIALS} dial-backs at once. When admitted (empty), a
-     * dial-back permit is taken: release it when the dial ends.
+     * dial-back permit is taken: release it when the dial ends, and give the ask back ({@link #dialBackReached}) when
+     * the dial reached the asking node.
      *
      * @return why not, when not
      */
@@ -473,6 +478,28 @@ public final class Connector {
     }
 
     /**
+     * Gives back the ask of a dial-back that reached {@code asker} itself: its connection was proven, or the asker
+     * told us it kept another (not chosen, a race it won some other way). The per-peer bound is against a node that
+     * points our dials at an address that is not its own, so only dials that found no such node count against it;
+     * a peer connecting again and again (each connect asks for a dial-back) is never held back by its own successes.
+     */
+    void dialBackEnded(NodeId asker, Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                ? c.getCause() : failure;
+        boolean reached = failure == null || cause instanceof ProofFailedException p
+                && p.reason() == ProofFailedException.Reason.NOT_CHOSEN;
+        if (!reached) {
+            return;
+        }
+        synchronized (dialBackWindows) {
+            long[] w = dialBackWindows.get(asker);
+            if (w != null && w[1] > 0) {
+                w[1]--;
+            }
+        }
+    }
+
+    /**
      * A signed TURN signal: the asking node waits on a TCP relay for us; we dial it (at most {@value #REVERSE_DIALS}
      * dials at once with the reverse ones) and hand the proven connection to the application as a relay one.
      */
@@ -499,6 +526,7 @@ public final class Connector {
         track(dial);
         dial.whenComplete((proven, e) -> {
             reverseDials.release();
+            dialBackEnded(m.source().nodeId(), e);
             if (e != null) {
                 LOG.debug("relay dial to {} failed: {}", m.source().nodeId(), e.getMessage());
                 return;
@@ -620,8 +648,7 @@ public final class Connector {
                     if (!result.isDone() && claimed.compareAndSet(false, true)) {
                         attempts.forEach((s, f) -> {
                             if (!f.isDone()) {
-                                failures.put(s, new TimeoutException("not connected within the deadline of "
-                                        + options.deadline().toMillis() + " ms"));
+                                failures.put(s, StagedAttempt.deadlinePassed(f, options.deadline()));
                             }
                         });
                         Duration took = Duration.ofNanos(System.nanoTime() - start);
@@ -869,7 +896,7 @@ public final class Connector {
         long ttl = System.currentTimeMillis() / 1000 + SIGNAL_TTL.toSeconds();
         SignalMessage ask = SignalMessage.of(SignalType.CONNECT, ttl, session, address, peer)
                 .withInterfaces(pf, myIndex, pf, theirIndex);
-        CompletableFuture<ProvenPipe> done = new CompletableFuture<>();
+        StagedAttempt done = StagedAttempt.signalling("the connect signal");
         reverseSessions.put(session, new Pending(peer.nodeId(), done, claim));
         // Once done (won, failed, cancelled), a dial-back for this session is refused (see inbound).
         done.whenComplete((p, e) -> reverseSessions.remove(session));
@@ -884,6 +911,8 @@ public final class Connector {
             if (e != null) {
                 done.completeExceptionally(new IOException("the connect signal did not go out: " + message(e),
                         unwrap(e)));
+            } else {
+                done.waiting("the connect signal went out (broker " + broker + ") but the peer did not dial back");
             }
         });
         return done;

@@ -104,7 +104,7 @@ final class Relay {
         if (why.isPresent()) {
             return CompletableFuture.failedFuture(new StrategySkippedException(why.get()));
         }
-        CompletableFuture<ProvenPipe> out = new CompletableFuture<>();
+        StagedAttempt out = StagedAttempt.waitingFor("no TCP relay allocated yet");
         live.incrementAndGet();
         CompletableFuture<TurnTcpAllocation> allocation = allocate(servers.stream().filter(TurnServer::tcpRelay)
                 .toList(), 0, new ArrayList<>());
@@ -121,6 +121,7 @@ final class Relay {
                     p.pipe().addEndHandler(ended -> close(a));
                 }
             });
+            out.waiting("the relay " + hostPort(a.relayedAddress()) + " was allocated but not used yet");
             go.whenComplete((v, x) -> {
                 if (!out.isDone()) {
                     relay(a, peer, session, deadline, out, claim);
@@ -156,20 +157,26 @@ final class Relay {
     }
 
     private void relay(TurnTcpAllocation a, PeerAddress peer, String session, long deadline,
-            CompletableFuture<ProvenPipe> out, BooleanSupplier claim) {
+            StagedAttempt out, BooleanSupplier claim) {
         InetSocketAddress relayed = a.relayedAddress();
         List<InetSocketAddress> permits = peerIps(peer, Family.of(relayed.getAddress()));
         if (permits.isEmpty()) {
             out.completeExceptionally(new IOException("the peer has no address of the relay's family"));
             return;
         }
+        out.waiting("the relay " + hostPort(relayed) + " did not get its permissions for the peer");
         CompletableFuture.allOf(permits.stream().map(a::permit).toArray(CompletableFuture[]::new))
-                .thenCompose(v -> signal(peer, session, relayed))
-                .whenComplete((v, e) -> {
+                .thenCompose(v -> {
+                    out.sending("the TURN signal naming the relay " + hostPort(relayed));
+                    return signal(peer, session, relayed);
+                })
+                .whenComplete((broker, e) -> {
                     if (e != null) {
                         out.completeExceptionally(new IOException("relay " + hostPort(relayed) + ": "
                                 + Connector.message(e), Connector.unwrap(e)));
                     } else {
+                        out.waiting("the TURN signal went out (broker " + broker + ") but the peer did not dial the "
+                                + "relay " + hostPort(relayed));
                         acceptNext(a, peer, session, deadline, out, claim);
                     }
                 });

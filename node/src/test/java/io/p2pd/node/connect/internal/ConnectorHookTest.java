@@ -140,6 +140,44 @@ class ConnectorHookTest {
     }
 
     @Test
+    void aPeerConnectingAgainAndAgainByReverseIsNotHeldBackByItsOwnDialBacks(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path dir) throws Exception {
+        // Each reverse connect asks B for a dial-back; those that reach A give their ask back, so a peer may connect
+        // more often than the per-peer bound (which is against dials pointed at addresses that are not the asker's).
+        try (io.p2pd.node.testing.Mosquitto mosquitto = io.p2pd.node.testing.Mosquitto.start(dir)) {
+            List<io.p2pd.node.mqtt.MqttBroker> brokers = List.of(
+                    io.p2pd.node.mqtt.MqttBroker.of(mosquitto.host(), mosquitto.port()));
+            Node a = await(Node.builder().interfaces(List.of(Nics.byName("lo").orElseThrow())).listenPort(0)
+                    .machineId(MACHINE).key(A).brokers(brokers).start());
+            Node b = await(Node.builder().interfaces(List.of(Nics.byName("lo").orElseThrow())).listenPort(0)
+                    .machineId(MACHINE).key(B).brokers(brokers).start());
+            try {
+                for (int i = 0; i < Connector.DIAL_BACKS_PER_PEER + 4; i++) {
+                    CompletableFuture<PeerConnection> accepted = b.accept();
+                    PeerConnection out = await(a.connect(b.address(), ConnectOptions.of(Strategy.REVERSE)));
+                    PeerConnection in = await(accepted);
+                    assertThat(out.strategy()).as("connect %d", i).isEqualTo(Strategy.REVERSE);
+                    assertThat(in.pipe().remoteAddress()).contains(out.pipe().localAddress());
+                    out.pipe().close();
+                    in.pipe().close();
+                }
+                // Dials that did not reach the asker still count: the bound holds for them.
+                Connector atB = Connector.of(b).orElseThrow();
+                NodeKey stranger = NodeKey.fromHex("2c".repeat(32));
+                for (int i = 0; i < Connector.DIAL_BACKS_PER_PEER; i++) {
+                    assertThat(atB.admitDialBack(stranger.nodeId())).as("ask %d", i).isEmpty();
+                    atB.dialBackEnded(stranger.nodeId(), new java.net.ConnectException("refused"));
+                }
+                assertThat(atB.admitDialBack(stranger.nodeId())).hasValueSatisfying(why -> assertThat(why)
+                        .contains("asked for " + Connector.DIAL_BACKS_PER_PEER));
+            } finally {
+                await(a.close());
+                await(b.close());
+            }
+        }
+    }
+
+    @Test
     void liveConnectionsOfBothDirectionsShareOneLimit() throws Exception {
         Node a = start(A);
         Node b = start(B);
