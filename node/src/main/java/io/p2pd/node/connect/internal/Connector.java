@@ -861,18 +861,7 @@ public final class Connector {
                     ? PeerProof.runChoosing(pipe, key, peer, session, limit,
                             () -> !out.isDone() && claim.get().getAsBoolean())
                     : PeerProof.run(pipe, key, Optional.of(peer), session, limit);
-            out.whenComplete((p, x) -> {
-                if (x != null) {
-                    proof.cancel(false);
-                }
-            });
-            proof.whenComplete((p, x) -> {
-                if (x != null) {
-                    out.completeExceptionally(unwrap(x));
-                } else if (!out.complete(p)) {
-                    p.pipe().closeAsync();
-                }
-            });
+            follow(out, proof);
         });
         return out;
     }
