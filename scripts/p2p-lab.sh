@@ -21,7 +21,8 @@
 #     on 198.18.0.2 ports 49152-49999;
 #   - Mosquitto on 198.18.0.2:1883 (anonymous), when installed.
 # Our own StunServer is left to the tests (a JVM; by convention on 198.18.0.2:3478 and 198.18.0.3:3479).
-# Logs: ${TMPDIR:-/tmp}/NAME-coturn.log and NAME-mosquitto.log.
+# Logs: ${TMPDIR:-/tmp}/NAME-coturn.log (coturn --verbose, as operators debug: each session's requests, usage and
+# why it closed) and NAME-mosquitto.log.
 #
 # usage: p2p-lab.sh up NAME MODE_A MODE_B   (re)create lab NAME: peer A behind MODE_A, peer B behind MODE_B
 #        p2p-lab.sh same NAME MODE          (re)create lab NAME: both peers behind one router of MODE
@@ -85,7 +86,7 @@ serve() {
   setsid ip netns exec "$P" turnserver -n --no-cli --no-tls --no-dtls \
     -L 198.18.0.2 -L 198.18.0.3 --listening-port=3480 --alt-listening-port=3481 --relay-ip=198.18.0.2 \
     --min-port=49152 --max-port=49999 --lt-cred-mech --user="$TURN_USER:$TURN_PASSWORD" --realm="$TURN_REALM" \
-    --fingerprint --pidfile="$LOGS-coturn.pid" --log-file=stdout --simple-log </dev/null >"$LOGS-coturn.log" 2>&1 &
+    --fingerprint --pidfile="$LOGS-coturn.pid" --log-file=stdout --simple-log --verbose </dev/null >"$LOGS-coturn.log" 2>&1 &
   local mosquitto=""
   for m in /usr/sbin/mosquitto "$(command -v mosquitto || true)"; do [ -x "$m" ] && mosquitto=$m && break; done
   if [ -n "$mosquitto" ]; then

@@ -38,7 +38,9 @@ import java.util.stream.Stream;
  *   <li>{@code connect ADDRESS N [STRATEGY,...|all [RELAY_DELAY_MS]]}: {@code node.connect} with the strategies
  *       named (default: all) and the relay delay given (default: the default), sends N seeded bytes, then reads N
  *       back;</li>
- *   <li>{@code accept N}: waits for a connection (at most 60 s), reads N bytes, then sends N of its own.</li>
+ *   <li>{@code accept N}: waits for a connection (at most 60 s), reads N bytes, sends N of its own, then waits for
+ *       the peer to end the pipe (at most 60 s) before closing it: through a TURN TCP relay a close loses what is
+ *       still in flight (README, TURN).</li>
  * </ul>
  * The two directions take turns because coturn stalls an RFC 6062 relay saturated both ways at once (RELIABILITY.md,
  * TURN). Each command answers one line:
@@ -126,6 +128,9 @@ public final class ConnectLabMain {
             } else {
                 received = readDigest(pipe, n);
                 pipe.send(mine).get(60, TimeUnit.SECONDS);
+                // The last sender closes only after the peer's end (it has read everything): closing at once would
+                // lose, through coturn's TCP relay, whatever is still in the relay's buffers (README, TURN).
+                awaitPeersEnd(pipe);
             }
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
             say("failed exchange=" + (e instanceof ExecutionException ? e.getCause() : e) + " strategy="
@@ -138,6 +143,22 @@ public final class ConnectLabMain {
         say("done strategy=" + p.strategy().label() + " sockets=" + sockets + " baseline=" + baseline + " sent="
                 + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(mine)) + " received="
                 + received + " summary=" + p.report().summary());
+    }
+
+    /** Reads until the peer ends the pipe (its {@code recv()} fails), at most 60 s; bytes past the N are ignored. */
+    private static void awaitPeersEnd(Pipe pipe) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < end) {
+            try {
+                pipe.recv(Duration.ofSeconds(60)).get(70, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof io.p2pd.pipe.PipeClosedException) {
+                    return;
+                }
+                throw e;
+            }
+        }
+        throw new java.util.concurrent.TimeoutException("the peer did not end the pipe within 60 s");
     }
 
     private static String readDigest(Pipe pipe, int n) throws Exception {

@@ -569,8 +569,9 @@ public final class Connector {
         }
         Map<Strategy, CompletableFuture<ProvenPipe>> attempts = new EnumMap<>(Strategy.class);
         Map<Strategy, Throwable> failures = Collections.synchronizedMap(new EnumMap<>(Strategy.class));
-        // The relay goes after its delay, or once every other strategy has failed, whichever is first.
+        // The relay goes after its delay (and a punch under way, see below), or once every other strategy has failed.
         CompletableFuture<Void> othersFailed = new CompletableFuture<>();
+        CompletableFuture<Void> relayGo = new CompletableFuture<>();
         // One claim for every connection of every strategy: this node chooses the one both sides keep, and the peer
         // proves (hands to its application) that one alone. The deadline takes the claim too, so it never fails a
         // connect whose winner the peer already has.
@@ -584,15 +585,22 @@ public final class Connector {
             }
             attempts.put(s, switch (s) {
                 case DIRECT, REVERSE -> start(s, peer, deadline, claim);
-                case PUNCH -> after(delay(options.punchDelay()), () -> start(s, peer, deadline, claim));
-                case RELAY -> {
-                    CompletableFuture<Void> go = delay(options.relayDelay()).applyToEither(othersFailed, v -> null);
-                    yield relay.unavailable().isEmpty()
-                            ? relay.start(peer, Sessions.fresh(Sessions.RELAY), deadline, go, claim)
-                            : after(go, () -> start(s, peer, deadline, claim));
-                }
+                case PUNCH -> after(delay(options.punchDelay()), () -> punch(peer, deadline, claim, true));
+                case RELAY -> relay.unavailable().isEmpty()
+                        ? relay.start(peer, Sessions.fresh(Sessions.RELAY), deadline, relayGo, claim)
+                        : after(relayGo, () -> start(s, peer, deadline, claim));
             });
         }
+        // A punch under way holds the relay back past its delay until the punch ends, for at most half the deadline
+        // (never less than the delay): a punch connects 1-2 s after the connect's start in the lab, when the relay's
+        // go comes, and a relay chosen then would cost the TURN server's bandwidth for the pipe's whole life.
+        CompletableFuture<ProvenPipe> punching = attempts.get(Strategy.PUNCH);
+        CompletableFuture<Object> held = delay(options.relayDelay()).thenApply(v -> null);
+        if (punching != null && !options.relayDelay().isZero()) { // zero: the caller wants the relay at once
+            held = held.thenCombine(punching.handle((p, e) -> null), (x, y) -> null)
+                    .applyToEither(delay(max(options.relayDelay(), options.deadline().dividedBy(2))), v -> null);
+        }
+        held.applyToEither(othersFailed, v -> null).whenComplete((v, e) -> relayGo.complete(null));
         if (attempts.isEmpty()) {
             result.completeExceptionally(new ConnectException(peer.nodeId().value(),
                     new ConnectReport(Optional.empty(), Duration.ofNanos(System.nanoTime() - start), failures)));
@@ -666,6 +674,32 @@ public final class Connector {
         };
     }
 
+    /**
+     * Hole punching toward {@code peer}; when its window passes with no connection ({@code NO_CONNECTION_IN_WINDOW}:
+     * the two sides' SYNs missed each other, one try in five in the lab) it tries once more with a fresh session, if
+     * {@code again} and the deadline leaves a punch's time. Cancelling the result stops the try under way.
+     */
+    private CompletableFuture<ProvenPipe> punch(PeerAddress peer, long deadline, BooleanSupplier claim,
+            boolean again) {
+        CompletableFuture<ProvenPipe> out = new CompletableFuture<>();
+        CompletableFuture<ProvenPipe> a = start(Strategy.PUNCH, peer, deadline, claim);
+        out.whenComplete((p, x) -> {
+            if (x != null) {
+                a.cancel(false);
+            }
+        });
+        a.whenComplete((p, x) -> follow(out, again && !out.isDone() && x != null
+                && unwrap(x) instanceof io.p2pd.node.punch.PunchException pe
+                && pe.step() == io.p2pd.node.punch.PunchException.Step.NO_CONNECTION_IN_WINDOW
+                && deadline - System.nanoTime() > PUNCH_AGAIN_LEFT.toNanos()
+                ? punch(peer, deadline, claim, false) : a));
+        return out;
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
+    }
+
     /** A future completed {@code d} from now (at once for zero). */
     private static CompletableFuture<Void> delay(Duration d) {
         if (d.isZero()) {
@@ -675,6 +709,9 @@ public final class Connector {
                 CompletableFuture.delayedExecutor(d.toNanos(), TimeUnit.NANOSECONDS));
     }
 
+    /** The time a second punch needs at least (signalling, the STUN observation, a 2 s window, the proof). */
+    static final Duration PUNCH_AGAIN_LEFT = Duration.ofSeconds(3);
+
     /** {@code attempt} started once {@code go} completes; cancelling the result stops it, started or not. */
     static CompletableFuture<ProvenPipe> after(CompletableFuture<?> go,
             java.util.function.Supplier<CompletableFuture<ProvenPipe>> attempt) {
@@ -683,21 +720,25 @@ public final class Connector {
             if (out.isDone()) {
                 return;
             }
-            CompletableFuture<ProvenPipe> a = attempt.get();
-            out.whenComplete((p, x) -> {
-                if (x != null) {
-                    a.cancel(false);
-                }
-            });
-            a.whenComplete((p, x) -> {
-                if (x != null) {
-                    out.completeExceptionally(unwrap(x));
-                } else if (!out.complete(p)) {
-                    p.pipe().closeAsync();
-                }
-            });
+            follow(out, attempt.get());
         });
         return out;
+    }
+
+    /** {@code out} completes as {@code a} does (a pipe it no longer takes is closed); failing it cancels {@code a}. */
+    private static void follow(CompletableFuture<ProvenPipe> out, CompletableFuture<ProvenPipe> a) {
+        out.whenComplete((p, x) -> {
+            if (x != null) {
+                a.cancel(false);
+            }
+        });
+        a.whenComplete((p, x) -> {
+            if (x != null) {
+                out.completeExceptionally(unwrap(x));
+            } else if (!out.complete(p)) {
+                p.pipe().closeAsync();
+            }
+        });
     }
 
     private CompletableFuture<ProvenPipe> start(Strategy s, PeerAddress peer, long deadline, BooleanSupplier claim) {
@@ -820,18 +861,7 @@ public final class Connector {
                     ? PeerProof.runChoosing(pipe, key, peer, session, limit,
                             () -> !out.isDone() && claim.get().getAsBoolean())
                     : PeerProof.run(pipe, key, Optional.of(peer), session, limit);
-            out.whenComplete((p, x) -> {
-                if (x != null) {
-                    proof.cancel(false);
-                }
-            });
-            proof.whenComplete((p, x) -> {
-                if (x != null) {
-                    out.completeExceptionally(unwrap(x));
-                } else if (!out.complete(p)) {
-                    p.pipe().closeAsync();
-                }
-            });
+            follow(out, proof);
         });
         return out;
     }
