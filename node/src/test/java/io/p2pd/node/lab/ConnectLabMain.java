@@ -1,22 +1,14 @@
 package io.p2pd.node.lab;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
 import io.p2pd.node.Node;
 import io.p2pd.node.addr.PeerAddress;
 import io.p2pd.node.connect.ConnectException;
 import io.p2pd.node.connect.ConnectOptions;
 import io.p2pd.node.connect.PeerConnection;
 import io.p2pd.node.connect.Strategy;
-import io.p2pd.node.connect.TurnServer;
 import io.p2pd.pipe.Pipe;
-import io.p2pd.turn.TurnConfig;
-import io.p2pd.turn.TurnTransport;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -65,27 +57,8 @@ public final class ConnectLabMain {
     }
 
     public static void main(String[] args) throws Exception {
-        Node.Builder builder = LabNodes.builder(args[0], args[1], args[2]);
-        if (args.length == 6) {
-            String[] turn = args[3].split(":");
-            builder.turnServers(List.of(new TurnServer(new InetSocketAddress(turn[0], Integer.parseInt(turn[1])),
-                    TurnConfig.builder(args[4], args[5]).transport(TurnTransport.TCP).build())));
-        }
-        Node node = builder.start().get(60, TimeUnit.SECONDS);
-        try {
-            say("address " + node.address());
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, UTF_8));
-            for (int i = 0; i < 1000; i++) {
-                String line = in.readLine();
-                if (line == null) {
-                    break;
-                }
-                serve(node, line.split(" "));
-            }
-        } finally {
-            node.close().get(30, TimeUnit.SECONDS);
-        }
-        System.exit(0); // the event-loop threads are not daemons
+        Node node = LabNodes.fromArgs(args).start().get(60, TimeUnit.SECONDS);
+        LabNodes.serveCommands(node, ConnectLabMain::say, 1000, c -> serve(node, c));
     }
 
     private static void serve(Node node, String[] c) throws Exception {
