@@ -73,9 +73,9 @@ class ConnectReliabilityTest {
     }
 
     /**
-     * Direct, reverse and the relay raced (the relay allocated in the background each time, then deleted; B answers 8
-     * asks to dial back per 10 s, so a part of the connects race B's dial-back with direct, the others direct with
-     * the relay only), one byte each way, both ends closed. B's {@code accept()} must hand over the very connection A
+     * Direct, reverse and the relay raced (the relay allocated in the background each time, then deleted; B's
+     * dial-backs reach A and lose, so each gives its ask back and every connect races one), one byte each way, both
+     * ends closed. B's {@code accept()} must hand over the very connection A
      * kept: its remote end is A's local one, and the byte A sent on it arrives.
      */
     private static void connectOnce(io.p2pd.node.Node a, io.p2pd.node.Node b, int i, Map<Strategy, Integer> won)

@@ -477,6 +477,11 @@ public final class Connector {
         return Optional.empty();
     }
 
+    /** How many dial-backs (reverse or relay) this node runs now (for tests). */
+    int dialBacksUnderWay() {
+        return REVERSE_DIALS - reverseDials.availablePermits();
+    }
+
     /**
      * Gives back the ask of a dial-back that reached {@code asker} itself: its connection was proven, or the asker
      * told us it kept another (not chosen, a race it won some other way). The per-peer bound is against a node that
@@ -484,11 +489,7 @@ public final class Connector {
      * a peer connecting again and again (each connect asks for a dial-back) is never held back by its own successes.
      */
     void dialBackEnded(NodeId asker, Throwable failure) {
-        Throwable cause = failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null
-                ? c.getCause() : failure;
-        boolean reached = failure == null || cause instanceof ProofFailedException p
-                && p.reason() == ProofFailedException.Reason.NOT_CHOSEN;
-        if (!reached) {
+        if (failure != null && !notChosen(failure, 0)) {
             return;
         }
         synchronized (dialBackWindows) {
@@ -497,6 +498,25 @@ public final class Connector {
                 w[1]--;
             }
         }
+    }
+
+    /**
+     * Whether a failure, or any cause or suppressed failure in it (a dial's several attempts, wrapped), is the peer
+     * saying it kept another connection.
+     */
+    private static boolean notChosen(Throwable t, int depth) {
+        if (t == null || depth > 8) {
+            return false;
+        }
+        if (t instanceof ProofFailedException p && p.reason() == ProofFailedException.Reason.NOT_CHOSEN) {
+            return true;
+        }
+        for (Throwable s : t.getSuppressed()) {
+            if (notChosen(s, depth + 1)) {
+                return true;
+            }
+        }
+        return t.getCause() != t && notChosen(t.getCause(), depth + 1);
     }
 
     /**

@@ -48,6 +48,8 @@ final class Race {
         String each = causes.stream().map(Connector::message).distinct().collect(Collectors.joining("; "));
         IOException e = new IOException(what + ": every attempt failed (" + each + ")",
                 causes.isEmpty() ? null : Connector.unwrap(causes.get(0)));
+        // the others too, so a caller can ask whether any attempt reached the peer (Connector.dialBackEnded)
+        causes.stream().skip(1).map(Connector::unwrap).forEach(e::addSuppressed);
         return e;
     }
 }

@@ -161,8 +161,26 @@ class ConnectorHookTest {
                     out.pipe().close();
                     in.pipe().close();
                 }
-                // Dials that did not reach the asker still count: the bound holds for them.
+                // Direct raced with reverse (direct wins most on loopback): B's dial-backs reach A, which says it
+                // kept another; each such loser gives its ask back too.
+                for (int i = 0; i < Connector.DIAL_BACKS_PER_PEER + 4; i++) {
+                    CompletableFuture<PeerConnection> accepted = b.accept();
+                    PeerConnection out = await(a.connect(b.address(),
+                            ConnectOptions.of(Strategy.DIRECT, Strategy.REVERSE)));
+                    PeerConnection in = await(accepted);
+                    assertThat(out.strategy()).as("connect %d", i).isIn(Strategy.DIRECT, Strategy.REVERSE);
+                    out.pipe().close();
+                    in.pipe().close();
+                }
                 Connector atB = Connector.of(b).orElseThrow();
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (atB.dialBacksUnderWay() > 0 && System.nanoTime() < end) {
+                    Thread.sleep(10); // bounded: the last losers' proofs end on their own
+                }
+                assertThat(atB.dialBacksUnderWay()).isZero();
+                assertThat(a.peerStats().raceLosers() + b.peerStats().raceLosers()).as("losers").isPositive();
+                assertThat(atB.admitDialBack(A.nodeId())).isEmpty();
+                // Dials that did not reach the asker still count: the bound holds for them.
                 NodeKey stranger = NodeKey.fromHex("2c".repeat(32));
                 for (int i = 0; i < Connector.DIAL_BACKS_PER_PEER; i++) {
                     assertThat(atB.admitDialBack(stranger.nodeId())).as("ask %d", i).isEmpty();
