@@ -26,7 +26,8 @@ import picocli.CommandLine.Model.CommandSpec;
 /** The seed's examples on this machine, on loopback: nothing leaves it, no internet needed. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Run the original library's examples on loopback, step by step: TCP echo, a STUN request over "
-            + "UDP, and two nodes exchanging signed messages through an embedded MQTT broker."})
+            + "UDP, and two nodes exchanging signed messages through an embedded MQTT broker, then connecting to each "
+            + "other (node.connect: every strategy raced; it says which won)."})
 final class DemoCommand implements Callable<Integer> {
 
     /** How long the node step waits for a node to start or close, or for a message to arrive. */
