@@ -116,8 +116,13 @@ class HolePunchTest {
 
     @Test
     void aConnectWithThePunchStrategyPunches() throws Exception {
+        connectByPunchOnly(b.address());
+    }
+
+    /** a connects to {@code peer} (b) with the punch strategy only; returns the local address of a's end. */
+    private InetSocketAddress connectByPunchOnly(io.p2pd.node.addr.PeerAddress peer) throws Exception {
         CompletableFuture<PeerConnection> accepted = b.accept();
-        PeerConnection ours = await(a.connect(b.address(),
+        PeerConnection ours = await(a.connect(peer,
                 new io.p2pd.node.connect.ConnectOptions(java.util.Set.of(Strategy.PUNCH), Duration.ofSeconds(10))));
         PeerConnection theirs = await(accepted);
         try {
@@ -128,6 +133,7 @@ class HolePunchTest {
             assertThat(theirs.pipe().remoteAddress()).contains(ours.pipe().localAddress());
             ours.pipe().send(new byte[] {7});
             assertThat(readFully(theirs.pipe(), 1)).containsExactly(7);
+            return ours.pipe().localAddress();
         } finally {
             ours.pipe().close();
             theirs.pipe().close();
@@ -185,11 +191,7 @@ class HolePunchTest {
     @Test
     void theIndependentStepPredictsFromTheObservedMappingAndTheDependentOneIsRefusedOppositeANat() throws Exception {
         HolePunch pa = a.holePunch().orElseThrow();
-        List<InetSocketAddress> asked = new CopyOnWriteArrayList<>();
-        pa.observer(from -> {
-            asked.add(from);
-            return CompletableFuture.completedFuture(new InetSocketAddress("198.51.100.1", 40000));
-        });
+        List<InetSocketAddress> asked = observe(pa, from -> new InetSocketAddress("198.51.100.1", 40000));
         // one mapping per local port: the punch from the same port gets the observed port again
         pa.ours(NatBehaviour.of(NatType.PORT_RESTRICTED, DeltaType.INDEPENDENT, 3));
         List<PortMapping> independent = signalledBy(pa);
@@ -259,28 +261,12 @@ class HolePunchTest {
     @Test
     void aConnectWithOnlyThePunchStrategyPunchesForAnIndependentDeltaThroughTheObserver() throws Exception {
         HolePunch pa = a.holePunch().orElseThrow();
-        List<InetSocketAddress> asked = new CopyOnWriteArrayList<>();
-        pa.observer(from -> {
-            asked.add(from);
-            return CompletableFuture.completedFuture(from); // loopback: a connection's mapping is its own address
-        });
+        // loopback: a connection's mapping is its own address
+        List<InetSocketAddress> asked = observe(pa, java.util.function.UnaryOperator.identity());
         pa.ours(NatBehaviour.of(NatType.PORT_RESTRICTED, DeltaType.INDEPENDENT, 3));
         var peer = withNat(b.address(), NatBehaviour.of(NatType.PORT_RESTRICTED, DeltaType.EQUAL));
         assertThat(pa.unpunchable(peer)).isEmpty();
-        CompletableFuture<PeerConnection> accepted = b.accept();
-        PeerConnection ours = await(a.connect(peer,
-                new io.p2pd.node.connect.ConnectOptions(java.util.Set.of(Strategy.PUNCH), Duration.ofSeconds(10))));
-        PeerConnection theirs = await(accepted);
-        try {
-            assertThat(ours.strategy()).isEqualTo(Strategy.PUNCH);
-            assertThat(theirs.strategy()).isEqualTo(Strategy.PUNCH);
-            assertThat(asked).contains(ours.pipe().localAddress());
-            ours.pipe().send(new byte[] {3});
-            assertThat(readFully(theirs.pipe(), 1)).containsExactly(3);
-        } finally {
-            ours.pipe().close();
-            theirs.pipe().close();
-        }
+        assertThat(asked).contains(connectByPunchOnly(peer)); // punched from the port whose mapping was observed
     }
 
     @Test
@@ -325,6 +311,17 @@ class HolePunchTest {
         // a request carries no reason: the original's fields alone, and ours
         assertThat(new PunchPayload(PunchPayload.REQUEST, 2, List.of(), Optional.empty(), 0, 0, false).toMap())
                 .doesNotContainKey("reason");
+    }
+
+    /** Gives {@code pa} an observer that sees {@code mapping} of each local address; returns the addresses asked. */
+    private static List<InetSocketAddress> observe(HolePunch pa,
+            java.util.function.UnaryOperator<InetSocketAddress> mapping) {
+        List<InetSocketAddress> asked = new CopyOnWriteArrayList<>();
+        pa.observer(from -> {
+            asked.add(from);
+            return CompletableFuture.completedFuture(mapping.apply(from));
+        });
+        return asked;
     }
 
     /** {@code address} with its IPv4 record saying {@code nat} (what a punch to it decides by). */
