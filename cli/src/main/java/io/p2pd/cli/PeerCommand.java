@@ -119,7 +119,9 @@ final class PeerCommand {
 
         @Option(names = "--strategies", paramLabel = "NAME[,...]",
                 description = "strategies to race: direct, reverse, punch, relay (default: every one the node can "
-                        + "use: reverse and punch need --broker, relay --turn and a broker)")
+                        + "use: reverse needs --broker; punch needs --broker and --stun, on both peers: without "
+                        + "--stun the NAT is not measured and punching is skipped or refused; relay needs --turn and "
+                        + "a broker)")
         String strategies;
 
         @Option(names = "--punch-delay-ms", defaultValue = "250",
@@ -168,7 +170,8 @@ final class PeerCommand {
                             + (chosen.contains(Strategy.REVERSE) && missing.contains("reverse")
                                     ? " (reverse needs --broker)" : "")
                             + (missing.contains("relay") ? " (relay needs --turn, --user and --broker)" : "")
-                            + (missing.contains("punch") ? " (punch needs --broker)" : ""));
+                            + (missing.contains("punch")
+                                    ? " (punch needs --broker, and --stun to measure the NAT)" : ""));
                 }
                 PeerConnection c;
                 try {

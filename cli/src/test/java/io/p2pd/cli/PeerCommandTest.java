@@ -77,7 +77,8 @@ class PeerCommandTest {
                 + "0".repeat(25) + "-" + "0".repeat(64), "--interface", "lo", "--port", "0", "--strategies",
                 "direct,punch", "--quiet");
         assertThat(r.exit()).isEqualTo(2);
-        assertThat(r.err()).contains("--strategies: punch is not available (punch needs --broker)");
+        assertThat(r.err())
+                .contains("--strategies: punch is not available (punch needs --broker, and --stun to measure the NAT)");
         P2pd.Result reverse = P2pd.run("", "peer", "connect", "0-[0,0,127.0.0.1,127.0.0.1,40001,1,1,0]-0-"
                 + "0".repeat(25) + "-" + "0".repeat(64), "--interface", "lo", "--port", "0", "--strategies",
                 "reverse", "--quiet");
@@ -204,6 +205,10 @@ class PeerCommandTest {
         assertThat(P2pd.run("", "peer", "connect", "--help").out()).startsWith("Usage: p2pd peer connect")
                 .contains("--strategies").contains("--json").contains("--broker").contains("--turn")
                 .contains("--relay-delay-ms");
+        // punching needs the NAT measured, on both peers
+        assertThat(P2pd.run("", "peer", "connect", "--help").out().replaceAll("\\s+", " "))
+                .contains("punch needs --broker and --stun, on both peers: without --stun the NAT is not measured and"
+                        + " punching is skipped or refused");
         assertThat(P2pd.run("", "peer", "listen", "--help").out()).contains("--turn").contains("--user");
     }
 

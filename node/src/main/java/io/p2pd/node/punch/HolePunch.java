@@ -55,6 +55,8 @@ import java.util.function.UnaryOperator;
  * and the punch binds that port again ({@link PortPredictor#reusing}): the same external port where the NAT keeps one
  * mapping per local port, the next step where it maps per destination. Without an observer those deltas fall back to
  * {@link PortPredictor#forFreshPort} (the preserving delta's measured offset; the others fail with its reason).
+ * A peer asked that cannot predict (or reserve) its ports answers with a refusal and its reason, and the initiator
+ * fails at once with {@link Step#PREDICTION_IMPOSSIBLE} "the peer: ...".
  *
  * <p>The side asked hands each punched connection to the consumer given at {@link #of}.
  */
@@ -295,7 +297,9 @@ public final class HolePunch implements AutoCloseable {
 
     /**
      * Why a punch to {@code peer} would fail before anything is signalled ({@link Step#PREDICTION_IMPOSSIBLE}), if
-     * it would: the verdict a connect skips punching by, the same checks {@link #punch} makes.
+     * it would: the verdict a connect skips punching by, the same checks {@link #punch} makes (with the
+     * {@link #observer}, when one is set and our delta needs it, as the punch predicts). Only an observation that
+     * fails when the punch makes it is not foreseen here.
      */
     public Optional<String> unpunchable(PeerAddress peer) {
         Objects.requireNonNull(peer, "peer");
@@ -308,8 +312,12 @@ public final class HolePunch implements AutoCloseable {
         if (!decision.punchable()) {
             return Optional.of(decision.reason());
         }
-        // What prepare predicts for any fresh port: the delta decides, not the port.
-        PortPrediction prediction = PortPredictor.forFreshPort(nat, PortRange.UNPRIVILEGED.first());
+        // What predict makes of any port, by the same choice: the delta and the observer decide, not the port, nor
+        // the observed mapping (its port stands in for it). An observation that fails is known only when it is made.
+        int port = PortRange.UNPRIVILEGED.first();
+        PortPrediction prediction = observing(nat, observer)
+                ? PortPredictor.reusing(nat, new PortMapping(port, port), 1)
+                : PortPredictor.forFreshPort(nat, port);
         return prediction instanceof Impossible impossible
                 ? Optional.of("our side (" + nat + "): " + impossible.reason()) : Optional.empty();
     }
@@ -401,6 +409,13 @@ public final class HolePunch implements AutoCloseable {
                     x.open(startSent + rtt / 2 + MARGIN.toNanos());
                 }
             }
+            case PunchPayload.REFUSED -> {
+                // the peer cannot take part: fail at once with its reason rather than wait out the answer limit
+                if (x != null && x.initiator && x.theirs.isEmpty()) {
+                    x.result.completeExceptionally(new PunchException(Step.PREDICTION_IMPOSSIBLE,
+                            "the peer: " + p.reason().orElse("no reason given")));
+                }
+            }
             default -> {
                 if (x != null && !x.initiator && !x.theirs.isEmpty()) {
                     x.open(arrived + TimeUnit.MILLISECONDS.toNanos(p.delayMs()));
@@ -432,8 +447,22 @@ public final class HolePunch implements AutoCloseable {
             answering.remove(k);
             if (e == null) {
                 answer(m, p, arrived, x);
-            } // else we cannot predict: no answer, and the peer's request runs out
+            } else if (!closed) {
+                refuse(m, e);
+            }
         });
+    }
+
+    /**
+     * Tells the peer of a request that this side cannot take part ({@code failed}: it cannot predict or reserve its
+     * ports), so its punch fails at once with the reason. One refusal per request, so bounded as requests are.
+     */
+    private void refuse(SignalMessage request, Throwable failed) {
+        Throwable cause = failed instanceof CompletionException c && c.getCause() != null ? c.getCause() : failed;
+        String reason = cause instanceof PunchException pe ? pe.detail().replaceFirst("^our side ", "its side ")
+                : "its ports could not be predicted";
+        PeerAddress peer = request.source();
+        send(request.pipeId(), peer, PunchPayload.refusal(punchMode(peer.v4().get(0).externalIp()), reason));
     }
 
     private void answer(SignalMessage m, PunchPayload p, long arrived, Exchange x) {
@@ -488,8 +517,8 @@ public final class HolePunch implements AutoCloseable {
     /** The mapping a connection from {@code local} is expected to get. */
     private CompletableFuture<PortMapping> predict(NatBehaviour nat, int local,
             Function<InetSocketAddress, CompletableFuture<InetSocketAddress>> observe) {
-        PortPrediction fresh = PortPredictor.forFreshPort(nat, local);
-        if (observe == null || !observed(nat)) {
+        if (!observing(nat, observe)) {
+            PortPrediction fresh = PortPredictor.forFreshPort(nat, local);
             return fresh instanceof Ports p ? CompletableFuture.completedFuture(new PortMapping(local, p.first()))
                     : CompletableFuture.failedFuture(impossible(nat, ((Impossible) fresh).reason()));
         }
@@ -504,6 +533,15 @@ public final class HolePunch implements AutoCloseable {
             }
             return new PortMapping(local, ((Ports) p).first());
         });
+    }
+
+    /**
+     * Whether a punch predicts through {@code observe} ({@link PortPredictor#reusing}) rather than from the fresh port
+     * alone ({@link PortPredictor#forFreshPort}): {@link #predict} and {@link #unpunchable} both choose by this.
+     */
+    private static boolean observing(NatBehaviour nat,
+            Function<InetSocketAddress, CompletableFuture<InetSocketAddress>> observe) {
+        return observe != null && observed(nat);
     }
 
     /** Whether the delta makes a fresh port's mapping depend on more than the port: then it is observed first. */
@@ -536,8 +574,12 @@ public final class HolePunch implements AutoCloseable {
     }
 
     private CompletableFuture<Integer> send(Exchange x, PunchPayload payload) {
+        return send(x.pipeId, x.peer, payload);
+    }
+
+    private CompletableFuture<Integer> send(String pipeId, PeerAddress peer, PunchPayload payload) {
         long ttl = System.currentTimeMillis() / 1000 + TTL_SECONDS;
-        SignalMessage m = SignalMessage.of(SignalType.TCP_PUNCH, ttl, x.pipeId, self, x.peer)
+        SignalMessage m = SignalMessage.of(SignalType.TCP_PUNCH, ttl, pipeId, self, peer)
                 .withPayload(payload.toMap());
         try {
             return signalling.send(m);

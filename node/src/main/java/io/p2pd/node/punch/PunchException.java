@@ -21,6 +21,7 @@ public final class PunchException extends Exception {
     }
 
     private final Step step;
+    private final String detail;
 
     public PunchException(Step step, String message) {
         this(step, message, null);
@@ -29,6 +30,12 @@ public final class PunchException extends Exception {
     public PunchException(Step step, String message, Throwable cause) {
         super(step + ": " + Objects.requireNonNull(message, "message"), cause);
         this.step = Objects.requireNonNull(step, "step");
+        this.detail = message;
+    }
+
+    /** The message without its step: what failed, as given. */
+    String detail() {
+        return detail;
     }
 
     /** The step that failed. */

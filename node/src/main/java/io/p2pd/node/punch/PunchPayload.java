@@ -17,21 +17,49 @@ import java.util.Optional;
  * mappings are on), {@code hold_ms} (how long the answering side took before answering, taken off the measured
  * round trip), {@code delay_ms} (the start margin: each side starts that long after its own reference moment) and
  * {@code md5} (the sender has no NAT and can sign its SYNs with TCP-MD5: see {@link PunchOpen}; in an answer, that
- * both sides will).
+ * both sides will). A side that cannot take part answers a request with the state {@code refused}, no mappings, and
+ * {@code reason} (why, readable; at most {@value #MAX_REASON} characters, printable ASCII kept), so the initiator
+ * fails at once instead of waiting out its answer limit.
  *
- * @param state request, answer or start
+ * @param state request, answer, start or refused
+ * @param reason why a side refused (in a refusal only)
  */
 record PunchPayload(String state, int punchMode, List<PortMapping> mappings, Optional<InetAddress> ip, long holdMs,
-        long delayMs, boolean md5) {
+        long delayMs, boolean md5, Optional<String> reason) {
 
     static final String REQUEST = "request";
     static final String ANSWER = "answer";
     static final String START = "start";
+    static final String REFUSED = "refused";
+    /** The longest reason a refusal carries; a longer one is cut. */
+    static final int MAX_REASON = 300;
     /** The most mappings a payload may carry. */
     static final int MAX_MAPPINGS = 16;
 
     PunchPayload {
         mappings = List.copyOf(mappings);
+        reason = reason.map(PunchPayload::printable);
+    }
+
+    /** A payload without a reason: a request, answer or start. */
+    PunchPayload(String state, int punchMode, List<PortMapping> mappings, Optional<InetAddress> ip, long holdMs,
+            long delayMs, boolean md5) {
+        this(state, punchMode, mappings, ip, holdMs, delayMs, md5, Optional.empty());
+    }
+
+    /** A refusal saying why. */
+    static PunchPayload refusal(int punchMode, String reason) {
+        return new PunchPayload(REFUSED, punchMode, List.of(), Optional.empty(), 0, 0, false, Optional.of(reason));
+    }
+
+    /** {@code text} cut to {@link #MAX_REASON} characters, anything but printable ASCII replaced (a peer wrote it). */
+    private static String printable(String text) {
+        StringBuilder b = new StringBuilder(Math.min(text.length(), MAX_REASON));
+        for (int i = 0; i < text.length() && b.length() < MAX_REASON; i++) {
+            char c = text.charAt(i);
+            b.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return b.toString();
     }
 
     Map<String, Object> toMap() {
@@ -48,6 +76,7 @@ record PunchPayload(String state, int punchMode, List<PortMapping> mappings, Opt
         m.put("hold_ms", holdMs);
         m.put("delay_ms", delayMs);
         m.put("md5", md5);
+        reason.ifPresent(r -> m.put("reason", r));
         return m;
     }
 
@@ -58,7 +87,7 @@ record PunchPayload(String state, int punchMode, List<PortMapping> mappings, Opt
      */
     static PunchPayload of(Map<String, Object> m) {
         if (!(m.get("state") instanceof String state)
-                || !List.of(REQUEST, ANSWER, START).contains(state)) {
+                || !List.of(REQUEST, ANSWER, START, REFUSED).contains(state)) {
             throw new IllegalArgumentException("state: missing or unknown");
         }
         int mode = m.get("punch_mode") instanceof Long l && l >= 1 && l <= 3 ? l.intValue() : 2;
@@ -91,6 +120,7 @@ record PunchPayload(String state, int punchMode, List<PortMapping> mappings, Opt
         }
         long hold = m.get("hold_ms") instanceof Long h ? Math.max(0, Math.min(h, 60_000)) : 0;
         long delay = m.get("delay_ms") instanceof Long d ? Math.max(0, Math.min(d, 10_000)) : 0;
-        return new PunchPayload(state, mode, mappings, ip, hold, delay, Boolean.TRUE.equals(m.get("md5")));
+        Optional<String> reason = m.get("reason") instanceof String r ? Optional.of(r) : Optional.empty();
+        return new PunchPayload(state, mode, mappings, ip, hold, delay, Boolean.TRUE.equals(m.get("md5")), reason);
     }
 }

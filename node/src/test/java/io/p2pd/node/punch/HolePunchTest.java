@@ -116,8 +116,13 @@ class HolePunchTest {
 
     @Test
     void aConnectWithThePunchStrategyPunches() throws Exception {
+        connectByPunchOnly(b.address());
+    }
+
+    /** a connects to {@code peer} (b) with the punch strategy only; returns the local address of a's end. */
+    private InetSocketAddress connectByPunchOnly(io.p2pd.node.addr.PeerAddress peer) throws Exception {
         CompletableFuture<PeerConnection> accepted = b.accept();
-        PeerConnection ours = await(a.connect(b.address(),
+        PeerConnection ours = await(a.connect(peer,
                 new io.p2pd.node.connect.ConnectOptions(java.util.Set.of(Strategy.PUNCH), Duration.ofSeconds(10))));
         PeerConnection theirs = await(accepted);
         try {
@@ -128,6 +133,7 @@ class HolePunchTest {
             assertThat(theirs.pipe().remoteAddress()).contains(ours.pipe().localAddress());
             ours.pipe().send(new byte[] {7});
             assertThat(readFully(theirs.pipe(), 1)).containsExactly(7);
+            return ours.pipe().localAddress();
         } finally {
             ours.pipe().close();
             theirs.pipe().close();
@@ -185,11 +191,7 @@ class HolePunchTest {
     @Test
     void theIndependentStepPredictsFromTheObservedMappingAndTheDependentOneIsRefusedOppositeANat() throws Exception {
         HolePunch pa = a.holePunch().orElseThrow();
-        List<InetSocketAddress> asked = new CopyOnWriteArrayList<>();
-        pa.observer(from -> {
-            asked.add(from);
-            return CompletableFuture.completedFuture(new InetSocketAddress("198.51.100.1", 40000));
-        });
+        List<InetSocketAddress> asked = observe(pa, from -> new InetSocketAddress("198.51.100.1", 40000));
         // one mapping per local port: the punch from the same port gets the observed port again
         pa.ours(NatBehaviour.of(NatType.PORT_RESTRICTED, DeltaType.INDEPENDENT, 3));
         List<PortMapping> independent = signalledBy(pa);
@@ -205,6 +207,130 @@ class HolePunchTest {
                 .hasMessageContaining("gets a new port, one step on, for every connection");
         assertThat(asked).hasSize(1);
         assertThat(a.signalling().orElseThrow().stats().sent()).isEqualTo(sent);
+    }
+
+    /**
+     * For every NAT of ours, with and without an observer, opposite a firewalled peer and a masq one: unpunchable
+     * (what a connect skips punching by) says no exactly where the punch fails at its prediction, with its reason.
+     */
+    @Test
+    void unpunchableRefusesExactlyWhereThePunchFailsAtPrediction() throws Exception {
+        List<io.p2pd.node.addr.PeerAddress> peers = List.of(
+                withNat(b.address(), NatBehaviour.of(NatType.UDP_FIREWALL, DeltaType.NOT_APPLICABLE)),
+                withNat(b.address(), NatBehaviour.of(NatType.PORT_RESTRICTED, DeltaType.EQUAL)));
+        long sent = a.signalling().orElseThrow().stats().sent();
+        List<String> passed = new ArrayList<>();
+        for (NatBehaviour nat : PunchFeasibilityTest.sides()) {
+            for (boolean observing : new boolean[] {false, true}) {
+                for (var peer : peers) {
+                    HolePunch p = HolePunch.of(a.signalling().orElseThrow(), io.p2pd.node.id.NodeKey.generate(),
+                            a.address(), java.net.InetAddress.getLoopbackAddress(), nat, (x, proven) -> { });
+                    if (observing) {
+                        p.observer(from -> CompletableFuture.completedFuture(
+                                new InetSocketAddress("198.51.100.1", 40000)));
+                    }
+                    // a punch past its prediction is closed before it signals anything
+                    p.advertised = list -> {
+                        p.close();
+                        return list;
+                    };
+                    Optional<String> verdict = p.unpunchable(peer);
+                    ExecutionException failed = catchThrowableOfType(ExecutionException.class,
+                            () -> await(p.punch(peer)));
+                    String which = nat + (observing ? " observed" : "") + " <-> " + peer.v4().get(0).nat();
+                    assertThat(failed).as(which).isNotNull().cause().isInstanceOf(PunchException.class);
+                    PunchException e = (PunchException) failed.getCause();
+                    if (verdict.isPresent()) {
+                        assertThat(e.step()).as(which).isEqualTo(PunchException.Step.PREDICTION_IMPOSSIBLE);
+                        assertThat(e.getMessage()).as(which).isEqualTo("PREDICTION_IMPOSSIBLE: " + verdict.get());
+                    } else {
+                        assertThat(e.step()).as(which).isEqualTo(PunchException.Step.CLOSED);
+                        passed.add(which);
+                    }
+                }
+            }
+        }
+        assertThat(a.signalling().orElseThrow().stats().sent()).isEqualTo(sent);
+        // the reviewer's case, and the random delta reusing a kept mapping, punch only through the observer
+        assertThat(passed).contains("port restricted, delta independent +1 observed <-> PORT_RESTRICTED",
+                        "port restricted, delta random observed <-> PORT_RESTRICTED")
+                .doesNotContain("port restricted, delta independent +1 <-> PORT_RESTRICTED",
+                        "port restricted, delta random <-> PORT_RESTRICTED");
+    }
+
+    @Test
+    void aConnectWithOnlyThePunchStrategyPunchesForAnIndependentDeltaThroughTheObserver() throws Exception {
+        HolePunch pa = a.holePunch().orElseThrow();
+        // loopback: a connection's mapping is its own address
+        List<InetSocketAddress> asked = observe(pa, java.util.function.UnaryOperator.identity());
+        pa.ours(NatBehaviour.of(NatType.PORT_RESTRICTED, DeltaType.INDEPENDENT, 3));
+        var peer = withNat(b.address(), NatBehaviour.of(NatType.PORT_RESTRICTED, DeltaType.EQUAL));
+        assertThat(pa.unpunchable(peer)).isEmpty();
+        assertThat(asked).contains(connectByPunchOnly(peer)); // punched from the port whose mapping was observed
+    }
+
+    @Test
+    void aPeerThatCannotPredictRefusesAndThePunchFailsAtPredictionWithItsReason() throws Exception {
+        HolePunch pa = a.holePunch().orElseThrow();
+        HolePunch pb = b.holePunch().orElseThrow();
+        pa.answerLimit = Duration.ofSeconds(20); // a refusal, not the limit, ends it
+        pb.ours(NatBehaviour.of(NatType.PORT_RESTRICTED, DeltaType.RANDOM)); // no observer: b cannot predict
+        assertThat(pa.unpunchable(b.address())).isEmpty(); // only b knows
+        assertThatThrownBy(() -> await(a.punch(b.address()))).isInstanceOf(ExecutionException.class).cause()
+                .isInstanceOfSatisfying(PunchException.class,
+                        e -> assertThat(e.step()).isEqualTo(PunchException.Step.PREDICTION_IMPOSSIBLE))
+                .hasMessage("PREDICTION_IMPOSSIBLE: the peer: its side (port restricted, delta random): random delta:"
+                        + " a new local port gets a port nobody can predict; only a mapping kept open can be reused");
+        assertThat(pa.underWay()).isZero();
+        assertThat(pb.underWay()).isZero();
+        assertThat(pa.opens).hasValue(0);
+        assertThat(pb.opens).hasValue(0);
+    }
+
+    @Test
+    void aRefusalEndsOnlyTheInitiatorsExchangeOfItsPipeBeforeAnAnswer() throws Exception {
+        HolePunch pb = b.holePunch().orElseThrow();
+        pb.window = Duration.ofMillis(300);
+        // b answered a's request: a late refusal of the same pipe, from a, does not end b's side
+        pb.handle(fromA(request(Optional.empty()), "answered", true));
+        assertThat(pb.underWay()).isEqualTo(1);
+        pb.handle(fromA(PunchPayload.refusal(3, "changed its mind"), "answered", true));
+        assertThat(pb.underWay()).isEqualTo(1);
+        pb.handle(fromA(PunchPayload.refusal(3, "no such pipe"), "unknown", true));
+        assertThat(pb.underWay()).isEqualTo(1);
+    }
+
+    @Test
+    void aRefusalsReasonIsCutAndPrintableOnTheWire() {
+        String sent = "x\u0007y".repeat(200);
+        PunchPayload read = PunchPayload.of(PunchPayload.refusal(2, sent).toMap());
+        assertThat(read.state()).isEqualTo(PunchPayload.REFUSED);
+        assertThat(read.mappings()).isEmpty();
+        assertThat(read.reason().orElseThrow()).hasSize(PunchPayload.MAX_REASON).startsWith("x?yx?y")
+                .matches("[ -~]*");
+        // a request carries no reason: the original's fields alone, and ours
+        assertThat(new PunchPayload(PunchPayload.REQUEST, 2, List.of(), Optional.empty(), 0, 0, false).toMap())
+                .doesNotContainKey("reason");
+    }
+
+    /** Gives {@code pa} an observer that sees {@code mapping} of each local address; returns the addresses asked. */
+    private static List<InetSocketAddress> observe(HolePunch pa,
+            java.util.function.UnaryOperator<InetSocketAddress> mapping) {
+        List<InetSocketAddress> asked = new CopyOnWriteArrayList<>();
+        pa.observer(from -> {
+            asked.add(from);
+            return CompletableFuture.completedFuture(mapping.apply(from));
+        });
+        return asked;
+    }
+
+    /** {@code address} with its IPv4 record saying {@code nat} (what a punch to it decides by). */
+    static io.p2pd.node.addr.PeerAddress withNat(io.p2pd.node.addr.PeerAddress address, NatBehaviour nat) {
+        var i = address.v4().get(0);
+        var record = new io.p2pd.node.addr.PeerInterface(i.netifaceIndex(), i.ifIndex(), i.externalIp(), i.nicIp(),
+                i.port(), nat.type(), nat.delta());
+        return new io.p2pd.node.addr.PeerAddress(address.signal(), List.of(record), address.v6(), address.nodeId(),
+                address.machineId());
     }
 
     @Test
