@@ -30,25 +30,36 @@ import java.util.concurrent.TimeUnit;
  * reset, which would end the attempt at once and leave the two SYNs microseconds to cross. The reset is unsigned, so
  * the attempt drops it and its SYN stays pending until the peer's arrives, a deterministic simultaneous open (the
  * loopback tests are one). Through a NAT the signature cannot be used (it covers the addresses and ports the NAT
- * rewrites), and is not needed: a NAT drops an early SYN rather than answering it.
+ * rewrites); a NAT either drops a SYN it has no mapping for (ours then stays pending, and its mapping open, until
+ * the peer's SYN comes through) or refuses it with a reset as a Linux router does (the retries below).
  *
  * <p>Retries: a refused SYN (the peer's stack or NAT answered with a reset: no NAT, a LAN, or a NAT that refuses what
- * it has no mapping for, as a Linux router does) is sent again at once, after a random pause under
- * {@link #REFUSED_JITTER}. The pause must stay short and must vary: through two NATs that refuse, our NAT keeps our
- * mapping open for the peer's SYN only while ours is on its way (from our SYN to the peer NAT's reset, one round trip
- * between the routers), so the peer's SYN gets through only if it arrives inside that span; two sides retrying on the
- * same fixed period keep the same phase and can miss each other for the whole window (a 10 ms floor did, on three
- * lab pairs in three). At most {@value #MAX_ATTEMPTS} attempts per candidate bound the SYNs a peer's resets can draw
- * from us, and their target is only the peer's signed address. A SYN a NAT drops stays pending (the OS sends it
- * again) until the window ends; a local port still held by the last attempt is tried again after
- * {@link #BUSY_RETRY}.
+ * it has no mapping for) is sent again at once, after a random pause under {@link #REFUSED_JITTER}. Through two NATs
+ * that refuse, our NAT keeps our mapping open for the peer's SYN only while ours is on its way (a Linux router ends
+ * an unanswered mapping on the peer router's reset), so the two sides' SYNs get through only where they cross on
+ * the way (in the lab, two routers on one machine, a span of some ten microseconds): the pause must stay short (the
+ * more attempts, the more crossings; a pause under 1 ms missed 5 lab tries in 150 where one under 0.25 ms missed 3
+ * in 200) and must vary (two sides retrying on one fixed period keep their phase and can miss each other for the
+ * whole window, as a 10 ms floor did).
+ *
+ * <p>Each attempt is also given up after {@link #attemptLimit} when it is neither answered nor refused, and sent
+ * again: when only one of two SYNs crossed, or a reset was lost, our socket waits (in SYN_SENT or SYN_RECV) for the
+ * kernel's own retransmission one second later while the router has already ended our mapping, so nothing can get
+ * through; in the lab such a stall was behind the misses traced and the one-second tail (issue 15). It starts at
+ * {@link #ATTEMPT_FLOOR} or twice the slowest refusal seen (a refusal measures the round trip to the peer's NAT),
+ * and doubles with each attempt in a row that ran out unanswered (a NAT that drops, or a long path, needs the
+ * SYN to stay pending longer). At most {@value #MAX_ATTEMPTS} attempts per candidate bound the SYNs a peer's
+ * resets can draw from us, and their target is only the peer's signed address. A local port still held by the last
+ * attempt is tried again after {@link #BUSY_RETRY}.
  *
  * <p>An attempt counts as finished when its socket has closed, not when its future completed: a cancelled connect
  * closes its socket a moment later, and {@code settled} promises that nothing but the winner is left open.
  */
 final class PunchOpen {
     static final int MAX_ATTEMPTS = 4000;
-    static final Duration REFUSED_JITTER = Duration.ofMillis(1);
+    static final Duration REFUSED_JITTER = Duration.ofNanos(250_000);
+    /** The least time an attempt is given before it is sent again (see {@link #attemptLimit}). */
+    static final Duration ATTEMPT_FLOOR = Duration.ofMillis(50);
     static final Duration BUSY_RETRY = Duration.ofMillis(5);
     static final Duration OTHER_RETRY = Duration.ofMillis(50);
     /** How long the proof and the marker may take past the window. */
@@ -82,6 +93,9 @@ final class PunchOpen {
     /** Completes once nothing of the open is left: no attempt pending, every connection but the winner closed. */
     private final CompletableFuture<Void> settled = new CompletableFuture<>();
     private final int[] attempts;
+    /** Per candidate: attempts in a row given up unanswered, and the slowest refusal seen (nanoseconds). */
+    private final int[] unanswered;
+    private final long[] slowestRefusal;
     private boolean stopped;
     /** Set, under the lock, as a connection wins: the open no longer fails once its window ends. */
     private boolean won;
@@ -104,6 +118,8 @@ final class PunchOpen {
         this.startNanos = startNanos;
         this.endNanos = startNanos + window.toNanos();
         this.attempts = new int[pairs.size()];
+        this.unanswered = new int[pairs.size()];
+        this.slowestRefusal = new long[pairs.size()];
     }
 
     /**
@@ -133,21 +149,34 @@ final class PunchOpen {
         fail(why);
     }
 
+    /**
+     * How long an attempt may stay unanswered before it is sent again: {@link #ATTEMPT_FLOOR} or twice the slowest
+     * refusal, doubled for each earlier attempt in a row that ran out, and never past the window.
+     */
+    static long attemptLimit(long slowestRefusalNanos, int unansweredInARow, long leftNanos) {
+        long base = Math.max(ATTEMPT_FLOOR.toNanos(), 2 * slowestRefusalNanos);
+        long limit = base << Math.min(unansweredInARow, 20);
+        return Math.max(1_000_000, Math.min(limit, leftNanos));
+    }
+
     private void attempt(int i) {
-        long left = endNanos - System.nanoTime();
+        long began = System.nanoTime();
+        long left = endNanos - began;
+        long limit;
         synchronized (lock) {
             if (stopped || left <= 0 || attempts[i] >= MAX_ATTEMPTS) {
                 return;
             }
             attempts[i]++;
             inFlight++;
+            limit = attemptLimit(slowestRefusal[i], unanswered[i], left);
         }
         Pair pair = pairs.get(i);
         CompletableFuture<Pipe> opening;
         CompletableFuture<Void> socket;
         try {
             Pipes.TcpOpener opener = Pipes.tcp().bind(pair.local()).dest(pair.remote()).conf(ATTEMPT)
-                    .tcp(TcpOptions.builder().conTimeout(Duration.ofNanos(Math.max(left, 1_000_000))).build());
+                    .tcp(TcpOptions.builder().conTimeout(Duration.ofNanos(limit)).build());
             md5Key.ifPresent(key -> opener.md5Key(pair.remote().getAddress(), key));
             opening = opener.open();
             socket = opener.socketClosed();
@@ -194,6 +223,14 @@ final class PunchOpen {
             }
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             if (cause instanceof ConnectException || cause instanceof ConnectTimeoutException) {
+                synchronized (lock) {
+                    if (cause instanceof ConnectTimeoutException) {
+                        unanswered[i]++;
+                    } else {
+                        unanswered[i] = 0;
+                        slowestRefusal[i] = Math.max(slowestRefusal[i], System.nanoTime() - began);
+                    }
+                }
                 long pause = java.util.concurrent.ThreadLocalRandom.current().nextLong(REFUSED_JITTER.toNanos());
                 timer.schedule(() -> attempt(i), pause, TimeUnit.NANOSECONDS);
             } else if (cause instanceof BindException) {
