@@ -196,6 +196,68 @@ class ConnectorHookTest {
     }
 
     @Test
+    void aStrategyThatClaimedAndFailedGivesTheClaimBackSoTheReverseDialBackWins(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path dir) throws Exception {
+        // A punch that takes the claim and then fails (its connection reset while the chosen frame went out) used to
+        // keep it: B's dial-back was then never chosen, the deadline could not take the claim, and the connect hung.
+        try (io.p2pd.node.testing.Mosquitto mosquitto = io.p2pd.node.testing.Mosquitto.start(dir)) {
+            List<io.p2pd.node.mqtt.MqttBroker> brokers = List.of(
+                    io.p2pd.node.mqtt.MqttBroker.of(mosquitto.host(), mosquitto.port()));
+            Node a = await(Node.builder().interfaces(List.of(Nics.byName("lo").orElseThrow())).listenPort(0)
+                    .machineId(MACHINE).key(A).brokers(brokers).start());
+            Node b = await(Node.builder().interfaces(List.of(Nics.byName("lo").orElseThrow())).listenPort(0)
+                    .machineId(MACHINE).key(B).brokers(brokers).start());
+            try {
+                CompletableFuture<Boolean> punchClaimed = new CompletableFuture<>();
+                Connector.of(a).orElseThrow().register(Strategy.PUNCH, (peer, session, deadline, claim) -> {
+                    punchClaimed.complete(claim.getAsBoolean());
+                    return CompletableFuture.failedFuture(new java.io.IOException("reset after the claim"));
+                });
+                CompletableFuture<PeerConnection> accepted = b.accept();
+                CompletableFuture<PeerConnection> connect = a.connect(b.address(), ConnectOptions
+                        .of(Strategy.PUNCH, Strategy.REVERSE).withPunchDelay(Duration.ZERO)
+                        .withDeadline(Duration.ofSeconds(3)));
+                PeerConnection out = connect.get(15, TimeUnit.SECONDS);
+                assertThat(punchClaimed.getNow(false)).as("the punch took the claim").isTrue();
+                assertThat(out.strategy()).isEqualTo(Strategy.REVERSE);
+                assertThat(out.report().failures().get(Strategy.PUNCH)).hasMessageContaining("reset after the claim");
+                PeerConnection in = await(accepted);
+                assertThat(in.peer()).isEqualTo(A.nodeId());
+                out.pipe().close();
+                in.pipe().close();
+            } finally {
+                await(a.close());
+                await(b.close());
+            }
+        }
+    }
+
+    @Test
+    void theDeadlineFailsAConnectWhoseClaimIsHeldByAnAttemptThatNeverEnds() throws Exception {
+        Node a = start(A);
+        Node b = start(B);
+        try {
+            CompletableFuture<ProvenPipe> stuck = new CompletableFuture<>();
+            Connector.of(a).orElseThrow().register(Strategy.PUNCH, (peer, session, deadline, claim) -> {
+                assertThat(claim.getAsBoolean()).isTrue();
+                return stuck;
+            });
+            CompletableFuture<PeerConnection> connect = a.connect(b.address(), ConnectOptions.of(Strategy.PUNCH)
+                    .withPunchDelay(Duration.ZERO).withDeadline(Duration.ofSeconds(2)));
+            Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> connect.get(15, TimeUnit.SECONDS));
+            assertThat(failure).isInstanceOf(java.util.concurrent.ExecutionException.class)
+                    .cause().isInstanceOf(io.p2pd.node.connect.ConnectException.class);
+            var report = ((io.p2pd.node.connect.ConnectException) failure.getCause()).report();
+            assertThat(report.failures().get(Strategy.PUNCH))
+                    .isInstanceOf(java.util.concurrent.TimeoutException.class);
+            assertThat(stuck).as("the attempt is stopped with the connect").isCancelled();
+        } finally {
+            await(a.close());
+            await(b.close());
+        }
+    }
+
+    @Test
     void liveConnectionsOfBothDirectionsShareOneLimit() throws Exception {
         Node a = start(A);
         Node b = start(B);
