@@ -100,6 +100,7 @@ class PeerCommandTest {
         assertThat(r.exit()).isEqualTo(1);
         String json = r.err().lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
         assertThat(json).contains("\"strategy\":null").contains("\"direct\":\"direct: every attempt failed");
+        assertThat(json).as("the peer's id, known from the address").contains("\"peer\":\"" + "0".repeat(25) + "\"");
         assertThat(r.err()).contains("cannot connect to node " + "0".repeat(25));
     }
 
@@ -154,6 +155,59 @@ class PeerCommandTest {
                 assertThat(connect.process.exitValue()).isZero();
                 assertThat(got.length).isEqualTo(BIG);
                 assertThat(sha256(got)).isEqualTo(sha256(data));
+            }
+        }
+    }
+
+    @Test
+    void aBridgeEndedByAResetIsAFailureNotTheEndOfTheStream() throws Exception {
+        // The relay's loss of the review: a reset (coturn's answer to a half-close) used to end the bridge as the
+        // peer's end, and the command exited 0 with part of the data lost.
+        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getLoopbackAddress())) {
+            io.p2pd.pipe.Pipe pipe = io.p2pd.pipe.Pipes.tcp().dest(new java.net.InetSocketAddress(
+                    java.net.InetAddress.getLoopbackAddress(), server.getLocalPort())).open().get(10, TimeUnit.SECONDS);
+            java.net.Socket peer = server.accept();
+            try {
+                CompletableFuture<java.util.Optional<String>> bridged = CompletableFuture.supplyAsync(() -> PeerCommand
+                        .bridge(pipe, new java.io.ByteArrayInputStream(pattern(BIG)),
+                                new java.io.PrintStream(OutputStream.nullOutputStream()), true));
+                assertThat(peer.getInputStream().readNBytes(1000)).hasSize(1000);
+                peer.setSoLinger(true, 0); // a close with data unread is a reset
+                peer.close();
+                assertThat(bridged.get(30, TimeUnit.SECONDS)).hasValueSatisfying(why -> assertThat(why)
+                        .startsWith("the connection failed"));
+            } finally {
+                peer.close();
+                pipe.close();
+            }
+        }
+    }
+
+    @Test
+    void aRelayedBridgeDoesNotHalfCloseAndTakesTheRelaysResetAsThePeersEnd() throws Exception {
+        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getLoopbackAddress())) {
+            io.p2pd.pipe.Pipe pipe = io.p2pd.pipe.Pipes.tcp().dest(new java.net.InetSocketAddress(
+                    java.net.InetAddress.getLoopbackAddress(), server.getLocalPort())).open().get(10, TimeUnit.SECONDS);
+            java.net.Socket peer = server.accept();
+            try {
+                byte[] data = pattern(64 * 1024);
+                CompletableFuture<java.util.Optional<String>> bridged = CompletableFuture.supplyAsync(() -> PeerCommand
+                        .bridge(pipe, new java.io.ByteArrayInputStream(data),
+                                new java.io.PrintStream(OutputStream.nullOutputStream()), false));
+                assertThat(peer.getInputStream().readNBytes(data.length)).isEqualTo(data);
+                peer.setSoTimeout(500);
+                // All of stdin came and no end of stream follows: the bridge keeps the connection for the peer.
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> peer.getInputStream().read())
+                        .isInstanceOf(java.net.SocketTimeoutException.class);
+                assertThat(bridged).isNotDone();
+                peer.setSoLinger(true, 0); // how coturn passes the peer's close on
+                peer.close();
+                assertThat(bridged.get(30, TimeUnit.SECONDS)).isEmpty();
+            } finally {
+                peer.close();
+                pipe.close();
             }
         }
     }
