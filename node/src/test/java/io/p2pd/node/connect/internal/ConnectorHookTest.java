@@ -258,6 +258,37 @@ class ConnectorHookTest {
     }
 
     @Test
+    void aRelayDialCancelledDuringItsProofClosesItsConnection() throws Exception {
+        // The peer's part of a relay (a dial a TURN signal asked for) used to run on to its deadline when the node
+        // closed (its future cancelled): its connection stayed open.
+        Node a = start(A);
+        Node b = start(B);
+        try (java.net.ServerSocket relayed = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Relay relay = new Relay(A, a.address(), a.interfaces(), List.of(),
+                    Optional.empty());
+            io.p2pd.node.signal.SignalMessage ask = io.p2pd.node.signal.SignalMessage.of(
+                    io.p2pd.node.signal.SignalType.TURN, System.currentTimeMillis() / 1000 + 60, "t-cancelled",
+                    b.address(), a.address());
+            CompletableFuture<ProvenPipe> dial = relay.dial(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), relayed.getLocalPort()), ask,
+                    System.nanoTime() + TimeUnit.SECONDS.toNanos(60));
+            try (java.net.Socket at = relayed.accept()) {
+                at.setSoTimeout(20_000);
+                byte[] hello = new byte[1];
+                assertThat(at.getInputStream().read(hello)).as("the dial's hello").isPositive();
+                dial.cancel(false);
+                while (at.getInputStream().read(new byte[256]) >= 0) {
+                    // the rest of the hello, then the end: a timeout here (20 s) fails the test
+                }
+            }
+            assertThat(dial).isCancelled();
+        } finally {
+            await(a.close());
+            await(b.close());
+        }
+    }
+
+    @Test
     void liveConnectionsOfBothDirectionsShareOneLimit() throws Exception {
         Node a = start(A);
         Node b = start(B);
