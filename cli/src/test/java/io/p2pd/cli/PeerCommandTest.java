@@ -159,24 +159,22 @@ class PeerCommandTest {
         }
     }
 
-    @Test
-    void aBridgeEndedByAResetIsAFailureNotTheEndOfTheStream() throws Exception {
-        // The relay's loss of the review: a reset (coturn's answer to a half-close) used to end the bridge as the
-        // peer's end, and the command exited 0 with part of the data lost.
-        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1,
-                java.net.InetAddress.getLoopbackAddress())) {
-            io.p2pd.pipe.Pipe pipe = io.p2pd.pipe.Pipes.tcp().dest(new java.net.InetSocketAddress(
-                    java.net.InetAddress.getLoopbackAddress(), server.getLocalPort())).open().get(10, TimeUnit.SECONDS);
+    /** What a bridge test does with the peer's plain socket and the bridge run on {@code data}. */
+    interface BridgeBody {
+        void run(java.net.Socket peer, CompletableFuture<java.util.Optional<String>> bridged) throws Exception;
+    }
+
+    /** Bridges {@code data} to a plain loopback socket (the peer), half-closing at its end when {@code halfClose}. */
+    static void bridgeTo(byte[] data, boolean halfClose, BridgeBody body) throws Exception {
+        java.net.InetAddress lo = java.net.InetAddress.getLoopbackAddress();
+        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1, lo)) {
+            io.p2pd.pipe.Pipe pipe = io.p2pd.pipe.Pipes.tcp().dest(new java.net.InetSocketAddress(lo,
+                    server.getLocalPort())).open().get(10, TimeUnit.SECONDS);
             java.net.Socket peer = server.accept();
             try {
-                CompletableFuture<java.util.Optional<String>> bridged = CompletableFuture.supplyAsync(() -> PeerCommand
-                        .bridge(pipe, new java.io.ByteArrayInputStream(pattern(BIG)),
-                                new java.io.PrintStream(OutputStream.nullOutputStream()), true));
-                assertThat(peer.getInputStream().readNBytes(1000)).hasSize(1000);
-                peer.setSoLinger(true, 0); // a close with data unread is a reset
-                peer.close();
-                assertThat(bridged.get(30, TimeUnit.SECONDS)).hasValueSatisfying(why -> assertThat(why)
-                        .startsWith("the connection failed"));
+                body.run(peer, CompletableFuture.supplyAsync(() -> PeerCommand.bridge(pipe,
+                        new java.io.ByteArrayInputStream(data), new java.io.PrintStream(OutputStream.nullOutputStream()),
+                        halfClose)));
             } finally {
                 peer.close();
                 pipe.close();
@@ -185,31 +183,32 @@ class PeerCommandTest {
     }
 
     @Test
+    void aBridgeEndedByAResetIsAFailureNotTheEndOfTheStream() throws Exception {
+        // The relay's loss of the review: a reset (coturn's answer to a half-close) used to end the bridge as the
+        // peer's end, and the command exited 0 with part of the data lost.
+        bridgeTo(pattern(BIG), true, (peer, bridged) -> {
+            assertThat(peer.getInputStream().readNBytes(1000)).hasSize(1000);
+            peer.setSoLinger(true, 0); // a close with data unread is a reset
+            peer.close();
+            assertThat(bridged.get(30, TimeUnit.SECONDS)).hasValueSatisfying(why -> assertThat(why)
+                    .startsWith("the connection failed"));
+        });
+    }
+
+    @Test
     void aRelayedBridgeDoesNotHalfCloseAndTakesTheRelaysResetAsThePeersEnd() throws Exception {
-        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1,
-                java.net.InetAddress.getLoopbackAddress())) {
-            io.p2pd.pipe.Pipe pipe = io.p2pd.pipe.Pipes.tcp().dest(new java.net.InetSocketAddress(
-                    java.net.InetAddress.getLoopbackAddress(), server.getLocalPort())).open().get(10, TimeUnit.SECONDS);
-            java.net.Socket peer = server.accept();
-            try {
-                byte[] data = pattern(64 * 1024);
-                CompletableFuture<java.util.Optional<String>> bridged = CompletableFuture.supplyAsync(() -> PeerCommand
-                        .bridge(pipe, new java.io.ByteArrayInputStream(data),
-                                new java.io.PrintStream(OutputStream.nullOutputStream()), false));
-                assertThat(peer.getInputStream().readNBytes(data.length)).isEqualTo(data);
-                peer.setSoTimeout(500);
-                // All of stdin came and no end of stream follows: the bridge keeps the connection for the peer.
-                org.assertj.core.api.Assertions.assertThatThrownBy(() -> peer.getInputStream().read())
-                        .isInstanceOf(java.net.SocketTimeoutException.class);
-                assertThat(bridged).isNotDone();
-                peer.setSoLinger(true, 0); // how coturn passes the peer's close on
-                peer.close();
-                assertThat(bridged.get(30, TimeUnit.SECONDS)).isEmpty();
-            } finally {
-                peer.close();
-                pipe.close();
-            }
-        }
+        byte[] data = pattern(64 * 1024);
+        bridgeTo(data, false, (peer, bridged) -> {
+            assertThat(peer.getInputStream().readNBytes(data.length)).isEqualTo(data);
+            peer.setSoTimeout(500);
+            // All of stdin came and no end of stream follows: the bridge keeps the connection for the peer.
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> peer.getInputStream().read())
+                    .isInstanceOf(java.net.SocketTimeoutException.class);
+            assertThat(bridged).isNotDone();
+            peer.setSoLinger(true, 0); // how coturn passes the peer's close on
+            peer.close();
+            assertThat(bridged.get(30, TimeUnit.SECONDS)).isEmpty();
+        });
     }
 
     @Test
