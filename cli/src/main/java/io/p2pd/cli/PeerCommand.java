@@ -19,6 +19,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -259,15 +261,26 @@ final class PeerCommand {
      */
     static Optional<String> bridge(Pipe pipe, InputStream in, PrintStream out, boolean halfClose) {
         CompletableFuture<Boolean> inputSent = new CompletableFuture<>();
+        // Set while a piece of standard input is read and not yet sent: a pipe ending then ended short of it (a
+        // reset first seen by a write leaves the pipe no close cause).
+        AtomicBoolean holding = new AtomicBoolean();
         Thread.ofPlatform().daemon().name("p2pd-stdin").start(() -> {
             boolean sent = false;
             try {
-                sent = ConnectCommand.pump(in, pipe, 16 * 1024);
+                byte[] buffer = new byte[16 * 1024];
+                for (int n; (n = in.read(buffer)) >= 0; ) {
+                    if (n > 0) {
+                        holding.set(true);
+                        pipe.send(Arrays.copyOf(buffer, n)).join();
+                        holding.set(false);
+                    }
+                }
+                sent = pipe.isOpen();
                 if (sent && halfClose) {
                     pipe.shutdownOutput().join();
                 }
-            } catch (CompletionException closed) {
-                sent = false; // the pipe closed while ending
+            } catch (IOException | CompletionException | IllegalStateException e) {
+                sent = false; // stdin failed, or the pipe closed while sending or ending
             } finally {
                 inputSent.complete(sent);
             }
@@ -280,7 +293,7 @@ final class PeerCommand {
             return Optional.of("the connection failed: " + Main.describe(cause.get())
                     + " (what was under way may be lost)");
         }
-        if (inputSent.isDone() && !inputSent.join()) {
+        if (holding.get() || inputSent.isDone() && !inputSent.join()) {
             return Optional.of("the connection ended before standard input went out");
         }
         return Optional.empty();
