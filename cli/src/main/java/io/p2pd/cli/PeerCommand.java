@@ -19,6 +19,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -56,7 +58,10 @@ final class PeerCommand {
     @Command(name = "listen", mixinStandardHelpOptions = true,
             description = {"Run a node that takes connections from peers: its address is the first line of output.",
                 "With --echo every connection is echoed until the peer ends it; otherwise the first connection "
-                    + "is bridged to standard input and output, and the command ends when the peer closes it."})
+                    + "is bridged to standard input and output, and the command ends when the peer closes it "
+                    + "(exit 1 when the connection failed instead, a reset: what was under way may be lost). "
+                    + "Through a TURN relay the end of standard input is not passed on (the relay would reset "
+                    + "the connection and lose what it still holds): the peer must close."})
     static final class Listen implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -94,9 +99,10 @@ final class PeerCommand {
             note(err, quiet, "waiting for a peer to connect");
             PeerConnection c = n.accept().join();
             note(err, quiet, "bridging " + describe(c));
-            bridge(c.pipe(), System.in, System.out);
+            Optional<String> failed = bridge(c.pipe(), System.in, System.out, c.strategy() != Strategy.RELAY);
+            failed.ifPresent(problem -> note(err, false, problem)); // shown even when quiet
             close(n, err, quiet);
-            return 0;
+            return failed.isPresent() ? 1 : 0;
         }
     }
 
@@ -104,7 +110,10 @@ final class PeerCommand {
     @Command(name = "connect", mixinStandardHelpOptions = true,
             description = {"Connect to the node at ADDRESS (as 'p2pd peer listen' or 'p2pd node' prints it) and "
                 + "bridge the connection to standard input and output: when standard input ends the connection "
-                + "half-closes, and the command ends when the peer closes it.",
+                + "half-closes, and the command ends when the peer closes it (exit 1 when the connection failed "
+                + "instead, a reset: what was under way may be lost). Through a TURN relay (strategy relay) the "
+                + "connection does not half-close, as the relay would reset it and lose what it still holds: the "
+                + "command ends when the peer closes (or at Ctrl-C).",
                 "What each strategy did goes to standard error (with --json, as one JSON object line whose "
                     + "'strategy' field names the winner: direct, reverse, punch or relay)."})
     static final class Connect implements Callable<Integer> {
@@ -180,28 +189,29 @@ final class PeerCommand {
                             Duration.ofMillis(relayDelayMs))).join();
                 } catch (CompletionException e) {
                     if (e.getCause() instanceof ConnectException failed) {
-                        report(err, failed.report(), null);
+                        report(err, failed.report(), peer, null);
                         throw new IllegalStateException(failed.getMessage(), failed);
                     }
                     throw e;
                 }
-                report(err, c.report(), c);
+                report(err, c.report(), peer, c);
                 Runtime.getRuntime().addShutdownHook(new Thread(c.pipe()::close, "p2pd-peer-close"));
-                bridge(c.pipe(), System.in, System.out);
-                return 0;
+                Optional<String> failed = bridge(c.pipe(), System.in, System.out, c.strategy() != Strategy.RELAY);
+                failed.ifPresent(problem -> note(err, false, problem)); // shown even when quiet
+                return failed.isPresent() ? 1 : 0;
             } finally {
                 close(n, err, quiet);
             }
         }
 
-        private void report(PrintWriter err, ConnectReport r, PeerConnection c) {
+        private void report(PrintWriter err, ConnectReport r, PeerAddress to, PeerConnection c) {
             synchronized (err) {
                 if (json) {
                     Map<String, Object> failures = new LinkedHashMap<>();
                     r.failures().forEach((s, e) -> failures.put(s.label(), Main.describe(e)));
                     err.println(Json.write(JsonFields.of(
                             "strategy", r.winner().map(Strategy::label).orElse(null),
-                            "peer", c == null ? null : c.peer().value(),
+                            "peer", c == null ? to.nodeId().value() : c.peer().value(),
                             "tookMs", r.took().toMillis(),
                             "local", c == null ? null : Addresses.show(c.pipe().localAddress()),
                             "remote", c == null ? null : c.pipe().remoteAddress().map(Addresses::show).orElse(null),
@@ -243,25 +253,53 @@ final class PeerCommand {
     }
 
     /**
-     * Standard input down the pipe (half-closing it at input's end), the pipe to standard output, until both ends
-     * are done: the peer ended its output (what it sent before is all written out first) and standard input ended
-     * and went out, or the pipe closed. A peer that half-closes still gets the rest of standard input.
+     * Standard input down the pipe, the pipe to standard output, until both ends are done: the peer ended its output
+     * (what it sent before is all written out first) and standard input ended and went out, or the pipe closed. A
+     * peer that half-closes still gets the rest of standard input. With {@code halfClose} the pipe half-closes at
+     * input's end; without it (a TURN relay, which turns a half-close into a reset of both sides and drops what it
+     * still holds) it stays open until the peer closes.
+     *
+     * @return why the bridge ended by a failure (a reset: what was under way may be lost, or standard input did not
+     *     all go out), empty when the peer ended it
      */
-    static void bridge(Pipe pipe, InputStream in, PrintStream out) {
-        CompletableFuture<Void> inputSent = new CompletableFuture<>();
+    static Optional<String> bridge(Pipe pipe, InputStream in, PrintStream out, boolean halfClose) {
+        CompletableFuture<Boolean> inputSent = new CompletableFuture<>();
+        // Set while a piece of standard input is read and not yet sent: a pipe ending then ended short of it (a
+        // reset first seen by a write leaves the pipe no close cause).
+        AtomicBoolean holding = new AtomicBoolean();
         Thread.ofPlatform().daemon().name("p2pd-stdin").start(() -> {
+            boolean sent = false;
             try {
-                if (ConnectCommand.pump(in, pipe, 16 * 1024)) {
+                byte[] buffer = new byte[16 * 1024];
+                for (int n; (n = in.read(buffer)) >= 0; ) {
+                    if (n > 0) {
+                        holding.set(true);
+                        pipe.send(Arrays.copyOf(buffer, n)).join();
+                        holding.set(false);
+                    }
+                }
+                sent = pipe.isOpen();
+                if (sent && halfClose) {
                     pipe.shutdownOutput().join();
                 }
-            } catch (CompletionException closed) {
-                // The pipe closed while ending: its end decides how the command ends.
+            } catch (IOException | CompletionException | IllegalStateException e) {
+                sent = false; // stdin failed, or the pipe closed while sending or ending
             } finally {
-                inputSent.complete(null);
+                inputSent.complete(sent);
             }
         });
         copyOut(pipe, out);
         CompletableFuture.anyOf(inputSent, pipe.closeFuture()).join();
+        // A relay passes the peer's close on as a reset (coturn): there a reset is the peer's end.
+        Optional<Throwable> cause = pipe.closeCause();
+        if (halfClose && cause.isPresent()) {
+            return Optional.of("the connection failed: " + Main.describe(cause.get())
+                    + " (what was under way may be lost)");
+        }
+        if (holding.get() || inputSent.isDone() && !inputSent.join()) {
+            return Optional.of("the connection ended before standard input went out");
+        }
+        return Optional.empty();
     }
 
     /**

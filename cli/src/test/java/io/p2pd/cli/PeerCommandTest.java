@@ -101,6 +101,7 @@ class PeerCommandTest {
         assertThat(r.exit()).isEqualTo(1);
         String json = r.err().lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
         assertThat(json).contains("\"strategy\":null").contains("\"direct\":\"direct: every attempt failed");
+        assertThat(json).as("the peer's id, known from the address").contains("\"peer\":\"" + "0".repeat(25) + "\"");
         assertThat(r.err()).contains("cannot connect to node " + "0".repeat(25));
     }
 
@@ -157,6 +158,59 @@ class PeerCommandTest {
                 assertThat(sha256(got)).isEqualTo(sha256(data));
             }
         }
+    }
+
+    /** What a bridge test does with the peer's plain socket and the bridge run on {@code data}. */
+    interface BridgeBody {
+        void run(java.net.Socket peer, CompletableFuture<java.util.Optional<String>> bridged) throws Exception;
+    }
+
+    /** Bridges {@code data} to a plain loopback socket (the peer), half-closing at its end when {@code halfClose}. */
+    static void bridgeTo(byte[] data, boolean halfClose, BridgeBody body) throws Exception {
+        java.net.InetAddress lo = java.net.InetAddress.getLoopbackAddress();
+        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1, lo)) {
+            io.p2pd.pipe.Pipe pipe = io.p2pd.pipe.Pipes.tcp().dest(new java.net.InetSocketAddress(lo,
+                    server.getLocalPort())).open().get(10, TimeUnit.SECONDS);
+            java.net.Socket peer = server.accept();
+            try {
+                body.run(peer, CompletableFuture.supplyAsync(() -> PeerCommand.bridge(pipe,
+                        new java.io.ByteArrayInputStream(data), new java.io.PrintStream(OutputStream.nullOutputStream()),
+                        halfClose)));
+            } finally {
+                peer.close();
+                pipe.close();
+            }
+        }
+    }
+
+    @Test
+    void aBridgeEndedByAResetIsAFailureNotTheEndOfTheStream() throws Exception {
+        // The relay's loss of the review: a reset (coturn's answer to a half-close) used to end the bridge as the
+        // peer's end, and the command exited 0 with part of the data lost.
+        bridgeTo(pattern(BIG), true, (peer, bridged) -> {
+            assertThat(peer.getInputStream().readNBytes(1000)).hasSize(1000);
+            peer.setSoLinger(true, 0); // a close with data unread is a reset
+            peer.close();
+            // Seen first by a read (a close cause) or by a write (standard input cut short), never as the end.
+            assertThat(bridged.get(30, TimeUnit.SECONDS)).hasValueSatisfying(why -> assertThat(why)
+                    .containsAnyOf("the connection failed", "ended before standard input went out"));
+        });
+    }
+
+    @Test
+    void aRelayedBridgeDoesNotHalfCloseAndTakesTheRelaysResetAsThePeersEnd() throws Exception {
+        byte[] data = pattern(64 * 1024);
+        bridgeTo(data, false, (peer, bridged) -> {
+            assertThat(peer.getInputStream().readNBytes(data.length)).isEqualTo(data);
+            peer.setSoTimeout(500);
+            // All of stdin came and no end of stream follows: the bridge keeps the connection for the peer.
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> peer.getInputStream().read())
+                    .isInstanceOf(java.net.SocketTimeoutException.class);
+            assertThat(bridged).isNotDone();
+            peer.setSoLinger(true, 0); // how coturn passes the peer's close on
+            peer.close();
+            assertThat(bridged.get(30, TimeUnit.SECONDS)).isEmpty();
+        });
     }
 
     @Test

@@ -113,4 +113,44 @@ class RacePunchTimingTest {
             assertThat(tries.get()).isEqualTo(1);
         });
     }
+
+    @Test
+    void aPunchThatNeverEndsHoldsTheRelayBackForHalfTheDeadlineAtMost(@TempDir Path dir) throws Exception {
+        lab(dir, (a, b, relaySignalled) -> {
+            CompletableFuture<ProvenPipe> endless = new CompletableFuture<>();
+            connector(a).register(Strategy.PUNCH, (peer, session, deadline, claim) -> endless);
+            PeerConnection out = await(a.connect(unreachable(b.address()), ConnectOptions.of(Strategy.DIRECT,
+                    Strategy.PUNCH, Strategy.RELAY).withRelayDelay(Duration.ofMillis(100))
+                    .withDeadline(Duration.ofSeconds(8))));
+            // Held until half the deadline (4 s), the relay then went and won with the punch still under way.
+            assertThat(out.strategy()).isEqualTo(Strategy.RELAY);
+            assertThat(relaySignalled.get()).isTrue();
+            assertThat(endless).as("the punch is stopped by the relay's win").isCancelled();
+            out.pipe().close();
+            await(b.accept()).pipe().close();
+            await(connector(a).relaysIdle());
+        });
+    }
+
+    @Test
+    void aPunchThatMissesItsWindowWithLessThanAPunchsTimeLeftIsNotTriedAgain(@TempDir Path dir)
+            throws Exception {
+        lab(dir, (a, b, relaySignalled) -> {
+            AtomicInteger tries = new AtomicInteger();
+            connector(a).register(Strategy.PUNCH, (peer, session, deadline, claim) -> {
+                tries.incrementAndGet();
+                CompletableFuture<ProvenPipe> f = new CompletableFuture<>();
+                // Misses its window when less than PUNCH_AGAIN_LEFT (3 s) of the 4 s deadline is left.
+                CompletableFuture.delayedExecutor(1_500, TimeUnit.MILLISECONDS).execute(() -> f.completeExceptionally(
+                        new PunchException(PunchException.Step.NO_CONNECTION_IN_WINDOW, "scripted")));
+                return f;
+            });
+            Throwable missed = failure(a.connect(b.address(), ConnectOptions.of(Strategy.PUNCH)
+                    .withPunchDelay(Duration.ZERO).withDeadline(Duration.ofSeconds(4))));
+            assertThat(missed).isInstanceOf(ConnectException.class);
+            assertThat(((ConnectException) missed).report().failures().get(Strategy.PUNCH))
+                    .isInstanceOf(PunchException.class);
+            assertThat(tries.get()).isEqualTo(1);
+        });
+    }
 }

@@ -55,8 +55,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -593,11 +595,14 @@ public final class Connector {
         CompletableFuture<Void> othersFailed = new CompletableFuture<>();
         CompletableFuture<Void> relayGo = new CompletableFuture<>();
         // One claim for every connection of every strategy: this node chooses the one both sides keep, and the peer
-        // proves (hands to its application) that one alone. The deadline takes the claim too, so it never fails a
-        // connect whose winner the peer already has.
-        AtomicBoolean claimed = new AtomicBoolean();
-        BooleanSupplier claim = () -> !result.isDone() && claimed.compareAndSet(false, true);
+        // proves (hands to its application) that one alone. The claim names the strategy holding it: when that
+        // strategy fails (its claimed connection reset before the chosen frame went out), the claim is free again.
+        // The deadline takes it too, so that no connection is chosen after the connect failed.
+        AtomicReference<Object> claimedBy = new AtomicReference<>();
+        Function<Strategy, BooleanSupplier> claimAs = s -> () -> !result.isDone()
+                && claimedBy.compareAndSet(null, s);
         for (Strategy s : options.strategies()) {
+            BooleanSupplier claim = claimAs.apply(s);
             Optional<String> skip = skipped(s, peer);
             if (skip.isPresent()) {
                 failures.put(s, new StrategySkippedException(skip.get()));
@@ -642,6 +647,7 @@ public final class Connector {
         attempts.forEach((s, f) -> f.whenComplete((proven, e) -> {
             if (e != null) {
                 failures.put(s, unwrap(e));
+                claimedBy.compareAndSet(s, null);
                 if (s != Strategy.RELAY && othersLeft.decrementAndGet() == 0) {
                     othersFailed.complete(null);
                 }
@@ -665,7 +671,9 @@ public final class Connector {
         }));
         CompletableFuture.delayedExecutor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
                 .execute(() -> {
-                    if (!result.isDone() && claimed.compareAndSet(false, true)) {
+                    // Whoever holds the claim: an attempt that claimed and never ended must not outlive the deadline.
+                    claimedBy.set(DEADLINE_CLAIM);
+                    if (!result.isDone()) {
                         attempts.forEach((s, f) -> {
                             if (!f.isDone()) {
                                 failures.put(s, StagedAttempt.deadlinePassed(f, options.deadline()));
@@ -728,6 +736,9 @@ public final class Connector {
         return CompletableFuture.runAsync(() -> { },
                 CompletableFuture.delayedExecutor(d.toNanos(), TimeUnit.NANOSECONDS));
     }
+
+    /** What holds a connect's claim once its deadline passed. */
+    private static final Object DEADLINE_CLAIM = new Object();
 
     /** The time a second punch needs at least (signalling, the STUN observation, a 2 s window, the proof). */
     static final Duration PUNCH_AGAIN_LEFT = Duration.ofSeconds(3);

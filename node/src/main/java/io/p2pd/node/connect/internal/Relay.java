@@ -289,8 +289,34 @@ final class Relay {
         Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
         CompletableFuture<Pipe> open = Pipes.tcp().route(from.get()).dest(relayed)
                 .tcp(TcpOptions.builder().conTimeout(left).build()).open();
-        return open.thenCompose(pipe -> PeerProof.run(pipe, key, Optional.of(m.source().nodeId()), m.pipeId(),
-                Duration.ofNanos(Math.max(1, deadline - System.nanoTime()))));
+        // Cancelling the dial (the node closes) closes its connection, opened or proven later too.
+        CompletableFuture<ProvenPipe> out = new CompletableFuture<>();
+        open.whenComplete((pipe, e) -> {
+            if (e != null) {
+                out.completeExceptionally(e);
+                return;
+            }
+            if (out.isDone()) {
+                pipe.closeAsync();
+                return;
+            }
+            CompletableFuture<ProvenPipe> proof = PeerProof.run(pipe, key, Optional.of(m.source().nodeId()),
+                    m.pipeId(), Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            out.whenComplete((p, x) -> {
+                if (x != null) {
+                    proof.cancel(false);
+                    pipe.closeAsync();
+                }
+            });
+            proof.whenComplete((p, x) -> {
+                if (x != null) {
+                    out.completeExceptionally(x);
+                } else if (!out.complete(p)) {
+                    p.pipe().closeAsync();
+                }
+            });
+        });
+        return out;
     }
 
     // ---- allocations ----

@@ -11,12 +11,14 @@ import java.util.concurrent.TimeoutException;
  * did not go out, the peer that did not dial back) rather than only the time that passed.
  */
 final class StagedAttempt extends CompletableFuture<ProvenPipe> {
-    private volatile String waitingFor;
-    private volatile boolean signal;
+    /** What the attempt waits for and whether that is a broker's acknowledgement; one value, so never torn. */
+    private record Stage(String waitingFor, boolean signal) {
+    }
+
+    private volatile Stage stage;
 
     private StagedAttempt(String what, boolean signal) {
-        this.waitingFor = what;
-        this.signal = signal;
+        this.stage = new Stage(what, signal);
     }
 
     /** An attempt waiting for {@code what} (said as what did not happen: "no TCP relay allocated yet"). */
@@ -31,14 +33,12 @@ final class StagedAttempt extends CompletableFuture<ProvenPipe> {
 
     /** From now on, waiting for {@code what} (said as what did not happen: "the peer did not dial back"). */
     void waiting(String what) {
-        this.signal = false;
-        this.waitingFor = what;
+        this.stage = new Stage(what, false);
     }
 
     /** From now on, waiting for a broker to acknowledge the signal {@code what} ("the TURN signal"). */
     void sending(String what) {
-        this.waitingFor = what;
-        this.signal = true;
+        this.stage = new Stage(what, true);
     }
 
     /**
@@ -47,9 +47,11 @@ final class StagedAttempt extends CompletableFuture<ProvenPipe> {
      * a {@link TimeoutException} naming what did not happen.
      */
     Throwable deadlinePassed(Duration deadline) {
+        Stage now = stage;
+        String waitingFor = now.waitingFor();
         TimeoutException timeout = new TimeoutException("not connected within the deadline of "
                 + deadline.toMillis() + " ms: " + waitingFor);
-        if (!signal) {
+        if (!now.signal()) {
             return timeout;
         }
         return new IOException(waitingFor + " did not go out: no broker acknowledged it within the deadline of "

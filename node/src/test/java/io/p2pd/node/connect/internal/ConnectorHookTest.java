@@ -38,6 +38,28 @@ class ConnectorHookTest {
                 .machineId(MACHINE).key(key).start());
     }
 
+    interface TwoNodes {
+        void run(Node a, Node b) throws Exception;
+    }
+
+    /** Nodes A and B on loopback with a Mosquitto of their own, closed after {@code body}. */
+    static void withBrokerNodes(java.nio.file.Path dir, TwoNodes body) throws Exception {
+        try (io.p2pd.node.testing.Mosquitto mosquitto = io.p2pd.node.testing.Mosquitto.start(dir)) {
+            List<io.p2pd.node.mqtt.MqttBroker> brokers = List.of(
+                    io.p2pd.node.mqtt.MqttBroker.of(mosquitto.host(), mosquitto.port()));
+            Node a = await(Node.builder().interfaces(List.of(Nics.byName("lo").orElseThrow())).listenPort(0)
+                    .machineId(MACHINE).key(A).brokers(brokers).start());
+            Node b = await(Node.builder().interfaces(List.of(Nics.byName("lo").orElseThrow())).listenPort(0)
+                    .machineId(MACHINE).key(B).brokers(brokers).start());
+            try {
+                body.run(a, b);
+            } finally {
+                await(a.close());
+                await(b.close());
+            }
+        }
+    }
+
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.EnumSource(value = Strategy.class, names = {"PUNCH", "RELAY"})
     void aPluggedStrategyWinsAsItselfAndThePeerAcceptsItsSessionAsThatStrategy(Strategy plugged) throws Exception {
@@ -144,54 +166,125 @@ class ConnectorHookTest {
             java.nio.file.Path dir) throws Exception {
         // Each reverse connect asks B for a dial-back; those that reach A give their ask back, so a peer may connect
         // more often than the per-peer bound (which is against dials pointed at addresses that are not the asker's).
-        try (io.p2pd.node.testing.Mosquitto mosquitto = io.p2pd.node.testing.Mosquitto.start(dir)) {
-            List<io.p2pd.node.mqtt.MqttBroker> brokers = List.of(
-                    io.p2pd.node.mqtt.MqttBroker.of(mosquitto.host(), mosquitto.port()));
-            Node a = await(Node.builder().interfaces(List.of(Nics.byName("lo").orElseThrow())).listenPort(0)
-                    .machineId(MACHINE).key(A).brokers(brokers).start());
-            Node b = await(Node.builder().interfaces(List.of(Nics.byName("lo").orElseThrow())).listenPort(0)
-                    .machineId(MACHINE).key(B).brokers(brokers).start());
-            try {
-                for (int i = 0; i < Connector.DIAL_BACKS_PER_PEER + 4; i++) {
-                    CompletableFuture<PeerConnection> accepted = b.accept();
-                    PeerConnection out = await(a.connect(b.address(), ConnectOptions.of(Strategy.REVERSE)));
-                    PeerConnection in = await(accepted);
-                    assertThat(out.strategy()).as("connect %d", i).isEqualTo(Strategy.REVERSE);
-                    assertThat(in.pipe().remoteAddress()).contains(out.pipe().localAddress());
-                    out.pipe().close();
-                    in.pipe().close();
-                }
-                // Direct raced with reverse (direct wins most on loopback): B's dial-backs reach A, which says it
-                // kept another; each such loser gives its ask back too.
-                for (int i = 0; i < Connector.DIAL_BACKS_PER_PEER + 4; i++) {
-                    CompletableFuture<PeerConnection> accepted = b.accept();
-                    PeerConnection out = await(a.connect(b.address(),
-                            ConnectOptions.of(Strategy.DIRECT, Strategy.REVERSE)));
-                    PeerConnection in = await(accepted);
-                    assertThat(out.strategy()).as("connect %d", i).isIn(Strategy.DIRECT, Strategy.REVERSE);
-                    out.pipe().close();
-                    in.pipe().close();
-                }
-                Connector atB = Connector.of(b).orElseThrow();
-                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (atB.dialBacksUnderWay() > 0 && System.nanoTime() < end) {
-                    Thread.sleep(10); // bounded: the last losers' proofs end on their own
-                }
-                assertThat(atB.dialBacksUnderWay()).isZero();
-                assertThat(a.peerStats().raceLosers() + b.peerStats().raceLosers()).as("losers").isPositive();
-                assertThat(atB.admitDialBack(A.nodeId())).isEmpty();
-                // Dials that did not reach the asker still count: the bound holds for them.
-                NodeKey stranger = NodeKey.fromHex("2c".repeat(32));
-                for (int i = 0; i < Connector.DIAL_BACKS_PER_PEER; i++) {
-                    assertThat(atB.admitDialBack(stranger.nodeId())).as("ask %d", i).isEmpty();
-                    atB.dialBackEnded(stranger.nodeId(), new java.net.ConnectException("refused"));
-                }
-                assertThat(atB.admitDialBack(stranger.nodeId())).hasValueSatisfying(why -> assertThat(why)
-                        .contains("asked for " + Connector.DIAL_BACKS_PER_PEER));
-            } finally {
-                await(a.close());
-                await(b.close());
+        withBrokerNodes(dir, (a, b) -> {
+            for (int i = 0; i < Connector.DIAL_BACKS_PER_PEER + 4; i++) {
+                CompletableFuture<PeerConnection> accepted = b.accept();
+                PeerConnection out = await(a.connect(b.address(), ConnectOptions.of(Strategy.REVERSE)));
+                PeerConnection in = await(accepted);
+                assertThat(out.strategy()).as("connect %d", i).isEqualTo(Strategy.REVERSE);
+                assertThat(in.pipe().remoteAddress()).contains(out.pipe().localAddress());
+                out.pipe().close();
+                in.pipe().close();
             }
+            // Direct raced with reverse (direct wins most on loopback): B's dial-backs reach A, which says it
+            // kept another; each such loser gives its ask back too.
+            for (int i = 0; i < Connector.DIAL_BACKS_PER_PEER + 4; i++) {
+                CompletableFuture<PeerConnection> accepted = b.accept();
+                PeerConnection out = await(a.connect(b.address(),
+                        ConnectOptions.of(Strategy.DIRECT, Strategy.REVERSE)));
+                PeerConnection in = await(accepted);
+                assertThat(out.strategy()).as("connect %d", i).isIn(Strategy.DIRECT, Strategy.REVERSE);
+                out.pipe().close();
+                in.pipe().close();
+            }
+            Connector atB = Connector.of(b).orElseThrow();
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (atB.dialBacksUnderWay() > 0 && System.nanoTime() < end) {
+                Thread.sleep(10); // bounded: the last losers' proofs end on their own
+            }
+            assertThat(atB.dialBacksUnderWay()).isZero();
+            assertThat(a.peerStats().raceLosers() + b.peerStats().raceLosers()).as("losers").isPositive();
+            assertThat(atB.admitDialBack(A.nodeId())).isEmpty();
+            // Dials that did not reach the asker still count: the bound holds for them.
+            NodeKey stranger = NodeKey.fromHex("2c".repeat(32));
+            for (int i = 0; i < Connector.DIAL_BACKS_PER_PEER; i++) {
+                assertThat(atB.admitDialBack(stranger.nodeId())).as("ask %d", i).isEmpty();
+                atB.dialBackEnded(stranger.nodeId(), new java.net.ConnectException("refused"));
+            }
+            assertThat(atB.admitDialBack(stranger.nodeId())).hasValueSatisfying(why -> assertThat(why)
+                    .contains("asked for " + Connector.DIAL_BACKS_PER_PEER));
+        });
+    }
+
+    @Test
+    void aStrategyThatClaimedAndFailedGivesTheClaimBackSoTheReverseDialBackWins(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path dir) throws Exception {
+        // A punch that takes the claim and then fails (its connection reset while the chosen frame went out) used to
+        // keep it: B's dial-back was then never chosen, the deadline could not take the claim, and the connect hung.
+        withBrokerNodes(dir, (a, b) -> {
+            CompletableFuture<Boolean> punchClaimed = new CompletableFuture<>();
+            Connector.of(a).orElseThrow().register(Strategy.PUNCH, (peer, session, deadline, claim) -> {
+                punchClaimed.complete(claim.getAsBoolean());
+                return CompletableFuture.failedFuture(new java.io.IOException("reset after the claim"));
+            });
+            CompletableFuture<PeerConnection> accepted = b.accept();
+            CompletableFuture<PeerConnection> connect = a.connect(b.address(), ConnectOptions
+                    .of(Strategy.PUNCH, Strategy.REVERSE).withPunchDelay(Duration.ZERO)
+                    .withDeadline(Duration.ofSeconds(3)));
+            PeerConnection out = connect.get(15, TimeUnit.SECONDS);
+            assertThat(punchClaimed.getNow(false)).as("the punch took the claim").isTrue();
+            assertThat(out.strategy()).isEqualTo(Strategy.REVERSE);
+            assertThat(out.report().failures().get(Strategy.PUNCH)).hasMessageContaining("reset after the claim");
+            PeerConnection in = await(accepted);
+            assertThat(in.peer()).isEqualTo(A.nodeId());
+            out.pipe().close();
+            in.pipe().close();
+        });
+    }
+
+    @Test
+    void theDeadlineFailsAConnectWhoseClaimIsHeldByAnAttemptThatNeverEnds() throws Exception {
+        Node a = start(A);
+        Node b = start(B);
+        try {
+            CompletableFuture<ProvenPipe> stuck = new CompletableFuture<>();
+            Connector.of(a).orElseThrow().register(Strategy.PUNCH, (peer, session, deadline, claim) -> {
+                assertThat(claim.getAsBoolean()).isTrue();
+                return stuck;
+            });
+            CompletableFuture<PeerConnection> connect = a.connect(b.address(), ConnectOptions.of(Strategy.PUNCH)
+                    .withPunchDelay(Duration.ZERO).withDeadline(Duration.ofSeconds(2)));
+            Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> connect.get(15, TimeUnit.SECONDS));
+            assertThat(failure).isInstanceOf(java.util.concurrent.ExecutionException.class)
+                    .cause().isInstanceOf(io.p2pd.node.connect.ConnectException.class);
+            var report = ((io.p2pd.node.connect.ConnectException) failure.getCause()).report();
+            assertThat(report.failures().get(Strategy.PUNCH))
+                    .isInstanceOf(java.util.concurrent.TimeoutException.class);
+            assertThat(stuck).as("the attempt is stopped with the connect").isCancelled();
+        } finally {
+            await(a.close());
+            await(b.close());
+        }
+    }
+
+    @Test
+    void aRelayDialCancelledDuringItsProofClosesItsConnection() throws Exception {
+        // The peer's part of a relay (a dial a TURN signal asked for) used to run on to its deadline when the node
+        // closed (its future cancelled): its connection stayed open.
+        Node a = start(A);
+        Node b = start(B);
+        try (java.net.ServerSocket relayed = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Relay relay = new Relay(A, a.address(), a.interfaces(), List.of(),
+                    Optional.empty());
+            io.p2pd.node.signal.SignalMessage ask = io.p2pd.node.signal.SignalMessage.of(
+                    io.p2pd.node.signal.SignalType.TURN, System.currentTimeMillis() / 1000 + 60, "t-cancelled",
+                    b.address(), a.address());
+            CompletableFuture<ProvenPipe> dial = relay.dial(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), relayed.getLocalPort()), ask,
+                    System.nanoTime() + TimeUnit.SECONDS.toNanos(60));
+            try (java.net.Socket at = relayed.accept()) {
+                at.setSoTimeout(20_000);
+                byte[] hello = new byte[1];
+                assertThat(at.getInputStream().read(hello)).as("the dial's hello").isPositive();
+                dial.cancel(false);
+                while (at.getInputStream().read(new byte[256]) >= 0) {
+                    // the rest of the hello, then the end: a timeout here (20 s) fails the test
+                }
+            }
+            assertThat(dial).isCancelled();
+        } finally {
+            await(a.close());
+            await(b.close());
         }
     }
 
