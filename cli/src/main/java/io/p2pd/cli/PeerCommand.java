@@ -50,6 +50,12 @@ final class PeerCommand {
     static final Duration CLOSE_LIMIT = Duration.ofSeconds(5);
     /** A recv's wait: long, as a bridge waits for the peer however long it is quiet (it ends when the pipe ends). */
     private static final Duration QUIET = Duration.ofHours(1);
+    /**
+     * On a relayed connection, which cannot half-close: how long the peer must be quiet, once standard input went out,
+     * before the bridge takes its answer as complete and ends.
+     */
+    static final Duration RELAY_LINGER = Duration.ofSeconds(2);
+    private static final Duration POLL = Duration.ofMillis(200);
 
     private PeerCommand() {
     }
@@ -113,7 +119,8 @@ final class PeerCommand {
                 + "half-closes, and the command ends when the peer closes it (exit 1 when the connection failed "
                 + "instead, a reset: what was under way may be lost). Through a TURN relay (strategy relay) the "
                 + "connection does not half-close, as the relay would reset it and lose what it still holds: the "
-                + "command ends when the peer closes (or at Ctrl-C).",
+                + "command ends when the peer closes, or once the peer has been quiet for 2 s after standard input "
+                + "went out.",
                 "What each strategy did goes to standard error (with --json, as one JSON object line whose "
                     + "'strategy' field names the winner: direct, reverse, punch or relay)."})
     static final class Connect implements Callable<Integer> {
@@ -257,7 +264,8 @@ final class PeerCommand {
      * (what it sent before is all written out first) and standard input ended and went out, or the pipe closed. A
      * peer that half-closes still gets the rest of standard input. With {@code halfClose} the pipe half-closes at
      * input's end; without it (a TURN relay, which turns a half-close into a reset of both sides and drops what it
-     * still holds) it stays open until the peer closes.
+     * still holds) it stays open until the peer closes, or until the peer has been quiet for {@link #RELAY_LINGER}
+     * after standard input went out.
      *
      * @return why the bridge ended by a failure (a reset: what was under way may be lost, or standard input did not
      *     all go out), empty when the peer ended it
@@ -267,6 +275,7 @@ final class PeerCommand {
         // Set while a piece of standard input is read and not yet sent: a pipe ending then ended short of it (a
         // reset first seen by a write leaves the pipe no close cause).
         AtomicBoolean holding = new AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong inputEnded = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
         Thread.ofPlatform().daemon().name("p2pd-stdin").start(() -> {
             boolean sent = false;
             try {
@@ -285,10 +294,11 @@ final class PeerCommand {
             } catch (IOException | CompletionException | IllegalStateException e) {
                 sent = false; // stdin failed, or the pipe closed while sending or ending
             } finally {
+                inputEnded.set(System.nanoTime());
                 inputSent.complete(sent);
             }
         });
-        copyOut(pipe, out);
+        copyOut(pipe, out, halfClose ? null : inputEnded::get);
         CompletableFuture.anyOf(inputSent, pipe.closeFuture()).join();
         // A relay passes the peer's close on as a reset (coturn): there a reset is the peer's end.
         Optional<Throwable> cause = pipe.closeCause();
@@ -318,11 +328,31 @@ final class PeerCommand {
         }
     }
 
-    /** Writes what the pipe receives to {@code out} until the pipe has ended and its queue is empty. */
-    private static void copyOut(Pipe pipe, OutputStream out) {
-        for (Optional<Message> next; (next = next(pipe)).isPresent(); ) {
+    /**
+     * Writes what the pipe receives to {@code out} until the pipe has ended and its queue is empty; with
+     * {@code inputEndedAt} (when standard input went out, {@link Long#MAX_VALUE} until then), also once the peer
+     * has been quiet for {@link #RELAY_LINGER} since then and since its last message.
+     */
+    private static void copyOut(Pipe pipe, OutputStream out, java.util.function.LongSupplier inputEndedAt) {
+        long lastHeard = System.nanoTime();
+        while (true) {
+            Message next;
             try {
-                out.write(next.get().data());
+                next = pipe.recv(inputEndedAt == null ? QUIET : POLL).join();
+            } catch (CompletionException e) {
+                if (!(e.getCause() instanceof RecvTimeoutException)) {
+                    return; // PipeClosedException: the peer's end was read, or the pipe closed
+                }
+                long ended = inputEndedAt == null ? Long.MAX_VALUE : inputEndedAt.getAsLong();
+                if (ended != Long.MAX_VALUE
+                        && System.nanoTime() - Math.max(lastHeard, ended) >= RELAY_LINGER.toNanos()) {
+                    return;
+                }
+                continue;
+            }
+            lastHeard = System.nanoTime();
+            try {
+                out.write(next.data());
                 out.flush();
             } catch (IOException e) {
                 pipe.close();

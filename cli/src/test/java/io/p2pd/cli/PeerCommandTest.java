@@ -214,6 +214,16 @@ class PeerCommandTest {
     }
 
     @Test
+    void aRelayedBridgeWhosePeerStaysQuietEndsByItselfOnceStandardInputWentOut() throws Exception {
+        byte[] data = pattern(64 * 1024);
+        bridgeTo(data, false, (peer, bridged) -> {
+            assertThat(peer.getInputStream().readNBytes(data.length)).isEqualTo(data);
+            // The peer answers nothing and does not close: after the linger the bridge takes the exchange as done.
+            assertThat(bridged.get(30, TimeUnit.SECONDS)).isEmpty();
+        });
+    }
+
+    @Test
     void aListenerKeepsSendingItsStandardInputAfterConnectEndsItsOwnAtOnce() throws Exception {
         try (P2pd listener = P2pd.start("peer", "listen", "--interface", "lo", "--port", "0", "--quiet")) {
             PeerAddress address = PeerAddress.parse(listener.readLine());
