@@ -37,7 +37,7 @@ public final class Main {
             return where.getCommandSpec().exitCodeOnInvalidInput();
         });
         cli.setExecutionExceptionHandler((error, commandLine, parseResult) -> {
-            commandLine.getErr().println("p2pd " + commandLine.getCommandName() + ": " + describe(error));
+            commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + describe(error));
             return 1;
         });
         return cli.execute(args);

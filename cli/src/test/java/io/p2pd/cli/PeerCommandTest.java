@@ -102,7 +102,7 @@ class PeerCommandTest {
         String json = r.err().lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
         assertThat(json).contains("\"strategy\":null").contains("\"direct\":\"direct: every attempt failed");
         assertThat(json).as("the peer's id, known from the address").contains("\"peer\":\"" + "0".repeat(25) + "\"");
-        assertThat(r.err()).contains("cannot connect to node " + "0".repeat(25));
+        assertThat(r.err()).contains("p2pd peer connect: cannot connect to node " + "0".repeat(25));
     }
 
     private static final int BIG = 3 * 1024 * 1024;
