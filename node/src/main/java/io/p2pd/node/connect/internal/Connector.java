@@ -417,15 +417,23 @@ public final class Connector {
         // The asker chooses among our dials (it may have won another way): only the one it keeps is proven here.
         CompletableFuture<ProvenPipe> dial = direct(m.source(), m.pipeId(), start + PROOF_LIMIT.toNanos(),
                 Optional.empty());
+        dialedBack(m.source().nodeId(), dial, Strategy.REVERSE, start);
+    }
+
+    /**
+     * The end of a dial-back admitted by {@link #admitDialBack}: its permit is released, its ask given back when it
+     * reached the asker ({@link #dialBackEnded}), and a proven connection handed to the application as {@code as}.
+     */
+    private void dialedBack(NodeId asker, CompletableFuture<ProvenPipe> dial, Strategy as, long start) {
         track(dial);
         dial.whenComplete((proven, e) -> {
             reverseDials.release();
-            dialBackEnded(m.source().nodeId(), e);
+            dialBackEnded(asker, e);
             if (e != null) {
-                LOG.debug("reverse dial to {} failed: {}", m.source().nodeId(), e.getMessage());
+                LOG.debug("{} dial-back to {} failed: {}", as.label(), asker, e.getMessage());
                 return;
             }
-            deliver(proven, Strategy.REVERSE, start);
+            deliver(proven, as, start);
         });
     }
 
@@ -545,16 +553,7 @@ public final class Connector {
         } catch (RuntimeException e) {
             dial = CompletableFuture.failedFuture(e);
         }
-        track(dial);
-        dial.whenComplete((proven, e) -> {
-            reverseDials.release();
-            dialBackEnded(m.source().nodeId(), e);
-            if (e != null) {
-                LOG.debug("relay dial to {} failed: {}", m.source().nodeId(), e.getMessage());
-                return;
-            }
-            deliver(proven, Strategy.RELAY, start);
-        });
+        dialedBack(m.source().nodeId(), dial, Strategy.RELAY, start);
     }
 
     /** Completes once every relay allocation this node made is deleted (at once when none is open). */
