@@ -10,8 +10,8 @@ import static io.p2pd.node.connect.ConnectTest.withNodes;
 import static io.p2pd.node.connect.RaceTest.connector;
 import static io.p2pd.node.connect.RaceTest.turn;
 import static io.p2pd.node.connect.RaceTest.unreachable;
-import static io.p2pd.node.lab.ConnectLabMain.openSockets;
-import static io.p2pd.node.lab.ConnectLabMain.socketsBackTo;
+import static io.p2pd.testing.Net.openSockets;
+import static io.p2pd.testing.Net.openSocketsSettled;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -75,7 +75,7 @@ class ConnectKillTest {
             try {
                 ConnectOptions all = ConnectOptions.of(Strategy.DIRECT, Strategy.REVERSE, Strategy.RELAY)
                         .withDeadline(DEADLINE).withRelayDelay(Duration.ZERO);
-                int baseline = openSockets();
+                long baseline = openSockets();
                 // The peer is alive: a connect works (whoever wins) and its byte comes back.
                 PeerConnection alive = await(a.connect(b, all));
                 assertThat(alive.peer()).isEqualTo(PEER_KEY.nodeId());
@@ -115,7 +115,7 @@ class ConnectKillTest {
 
                 await(connector(a).relaysIdle());
                 assertThat(connector(a).openRelays()).isZero();
-                assertThat(socketsBackTo(baseline, SOCKETS_SETTLE)).as("open sockets").isEqualTo(baseline);
+                assertThat(openSocketsSettled(baseline, SOCKETS_SETTLE)).as("open sockets").isEqualTo(baseline);
             } finally {
                 await(a.close());
             }
@@ -132,7 +132,7 @@ class ConnectKillTest {
                     node(B, brokers), (a, b) -> {
                         ConnectOptions all = ConnectOptions.of(Strategy.DIRECT, Strategy.REVERSE, Strategy.RELAY)
                                 .withDeadline(SIGNAL_DEADLINE).withRelayDelay(Duration.ZERO);
-                        int baseline = openSockets();
+                        long baseline = openSockets();
                         LongSupplier sent = () -> a.signalling().orElseThrow().stats().sent();
                         long before = sent.getAsLong();
                         signal("STOP", mosquitto.pid());
@@ -162,7 +162,7 @@ class ConnectKillTest {
                         await(connector(a).relaysIdle());
                         assertThat(connector(a).openRelays()).isZero();
                         // At most the baseline: the nodes' broker connections are gone too (reconnects refused).
-                        assertThat(socketsBackTo(baseline, SOCKETS_SETTLE)).as("open sockets")
+                        assertThat(openSocketsSettled(baseline, SOCKETS_SETTLE)).as("open sockets")
                                 .isLessThanOrEqualTo(baseline);
                     });
         }

@@ -11,8 +11,8 @@ import static io.p2pd.node.connect.RaceTest.DELETED;
 import static io.p2pd.node.connect.RaceTest.connector;
 import static io.p2pd.node.connect.RaceTest.lab;
 import static io.p2pd.node.connect.RaceTest.unreachable;
-import static io.p2pd.node.lab.ConnectLabMain.openSockets;
-import static io.p2pd.node.lab.ConnectLabMain.socketsBackTo;
+import static io.p2pd.testing.Net.openSockets;
+import static io.p2pd.testing.Net.openSocketsSettled;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -52,13 +52,13 @@ class ConnectReliabilityTest {
             // One connect first, so whatever a node opens once (the broker's, the relay's lazy state) is counted.
             connectOnce(a, b, 0, won);
             await(connector(a).relaysIdle());
-            int baseline = openSockets();
+            long baseline = openSockets();
             for (int i = 1; i <= CONNECTS; i++) {
                 connectOnce(a, b, i, won);
             }
             await(connector(a).relaysIdle());
             assertThat(connector(a).openRelays()).isZero();
-            assertThat(socketsBackTo(baseline, SOCKETS_SETTLE)).as("open sockets after %d connects", CONNECTS).isEqualTo(baseline);
+            assertThat(openSocketsSettled(baseline, SOCKETS_SETTLE)).as("open sockets after %d connects", CONNECTS).isEqualTo(baseline);
             assertThat(coturn.log()).contains(DELETED);
             // B's application got exactly the connections A kept: one per connect, none left over.
             assertThat(b.peerStats().accepted()).as("won: %s", won).isEqualTo(CONNECTS + 1);

@@ -7,10 +7,8 @@ import io.p2pd.node.connect.ConnectOptions;
 import io.p2pd.node.connect.PeerConnection;
 import io.p2pd.node.connect.Strategy;
 import io.p2pd.pipe.Pipe;
-import java.io.IOException;
+import io.p2pd.testing.Net;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Arrays;
@@ -19,8 +17,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
 
 /**
  * A child JVM for the two-NAT lab's connect matrix: one node on one interface with one STUN server, one broker and,
@@ -46,7 +42,6 @@ import java.util.stream.Stream;
 public final class ConnectLabMain {
     private static final PrintStream OUT = System.out;
     private static final Duration SOCKETS_SETTLE = Duration.ofSeconds(10);
-    private static final long SOCKETS_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
     private ConnectLabMain() {
     }
@@ -62,7 +57,7 @@ public final class ConnectLabMain {
     }
 
     private static void serve(Node node, String[] c) throws Exception {
-        int baseline = openSockets();
+        long baseline = Net.openSockets();
         try {
             if (c.length >= 3 && c.length <= 5 && c[0].equals("connect")) {
                 ConnectOptions options = ConnectOptions.defaults();
@@ -88,7 +83,7 @@ public final class ConnectLabMain {
         }
     }
 
-    private static void exchange(Node node, PeerConnection p, int n, boolean sendFirst, int baseline)
+    private static void exchange(Node node, PeerConnection p, int n, boolean sendFirst, long baseline)
             throws Exception {
         byte[] mine = new byte[n];
         new Random(node.id().value().hashCode()).nextBytes(mine);
@@ -112,7 +107,7 @@ public final class ConnectLabMain {
             return;
         }
         pipe.closeAsync().get(10, TimeUnit.SECONDS);
-        int sockets = socketsBackTo(baseline, SOCKETS_SETTLE);
+        long sockets = Net.openSocketsSettled(baseline, SOCKETS_SETTLE);
         say("done strategy=" + p.strategy().label() + " sockets=" + sockets + " baseline=" + baseline + " sent="
                 + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(mine)) + " received="
                 + received + " summary=" + p.report().summary());
@@ -143,32 +138,5 @@ public final class ConnectLabMain {
             have += chunk.length;
         }
         return HexFormat.of().formatHex(received.digest());
-    }
-
-    /**
-     * This process's open sockets once they are at most {@code target}, or after {@code bound} whatever they are
-     * then. A descriptor count has no event to wait on, so this polls it, bounded in time.
-     */
-    public static int socketsBackTo(int target, Duration bound) throws IOException {
-        long end = System.nanoTime() + bound.toNanos();
-        int now = openSockets();
-        while (now > target && System.nanoTime() < end) {
-            LockSupport.parkNanos(SOCKETS_POLL_NANOS);
-            now = openSockets();
-        }
-        return now;
-    }
-
-    /** The descriptors of this process that are sockets. */
-    public static int openSockets() throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return (int) fds.filter(fd -> {
-                try {
-                    return Files.readSymbolicLink(fd).toString().startsWith("socket:");
-                } catch (IOException gone) {
-                    return false; // closed while we listed (the listing's own descriptor among them)
-                }
-            }).count();
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.p2pd.node.punch;
 
+import static io.p2pd.testing.Net.openSockets;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -487,19 +488,6 @@ class HolePunchTest {
 
     private static PunchPayload startPayload() {
         return new PunchPayload(PunchPayload.START, 3, List.of(), Optional.empty(), 0, 0, false);
-    }
-
-    /** The sockets this JVM holds open, from /proc/self/fd. */
-    static long openSockets() throws Exception {
-        try (var fds = java.nio.file.Files.list(Path.of("/proc/self/fd"))) {
-            return fds.map(fd -> {
-                try {
-                    return java.nio.file.Files.readSymbolicLink(fd).toString();
-                } catch (java.io.IOException gone) {
-                    return "";
-                }
-            }).filter(link -> link.startsWith("socket:")).count();
-        }
     }
 
     private void candidates(int n) {
